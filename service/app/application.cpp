@@ -1,0 +1,219 @@
+#include "app/application.h"
+
+#include "auth/logincontroller.h"
+#include "http/frontdoor.h"
+#include "http/httpapi.h"
+#include "realtime/engineserver.h"
+#include "realtime/sioserver.h"
+
+#include <QFile>
+#include <QHostAddress>
+#include <QHttpServerResponder>
+#include <QJsonArray>
+#include <QLoggingCategory>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+
+Q_LOGGING_CATEGORY(lcApp, "jarvis.app")
+
+namespace jarvis::app {
+
+namespace {
+http::OriginPolicy originPolicy(const config::Config &config)
+{
+    return http::OriginPolicy(config.allowedOrigins, config.tlsEnabled());
+}
+
+realtime::EngineOptions engineOptions(const config::Config &config)
+{
+    realtime::EngineOptions options;
+    options.pingInterval = config.pingInterval;
+    options.pingTimeout = config.pingTimeout;
+    options.maxPayload = config.maxPayload;
+    return options;
+}
+
+std::optional<QSslConfiguration> loadTls(const config::Config &config, QString *error)
+{
+    QFile certFile(config.tlsCert);
+    QFile keyFile(config.tlsKey);
+    if (!certFile.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read TLS certificate %1: %2").arg(config.tlsCert, certFile.errorString());
+        return std::nullopt;
+    }
+    if (!keyFile.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read TLS key %1: %2").arg(config.tlsKey, keyFile.errorString());
+        return std::nullopt;
+    }
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyPem, QSsl::Rsa, QSsl::Pem);
+    if (chain.isEmpty() || key.isNull()) {
+        *error = QStringLiteral("TLS certificate or key is not valid PEM (%1, %2)").arg(config.tlsCert, config.tlsKey);
+        return std::nullopt;
+    }
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setLocalCertificate(chain.first());
+    if (chain.size() > 1)
+        ssl.setLocalCertificateChain(chain);
+    ssl.setPrivateKey(key);
+    ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+    ssl.setProtocol(QSsl::TlsV1_2OrLater);
+    return ssl;
+}
+} // namespace
+
+Application::Application(config::Config config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_jwt(m_config.jwtSecret)
+    , m_startedAt(QDateTime::currentDateTimeUtc())
+{
+    const http::OriginPolicy origins = originPolicy(m_config);
+    m_engine = new realtime::EngineServer(engineOptions(m_config), origins, this);
+    m_sio = new realtime::SioServer(m_engine, m_config.connectTimeout, this);
+    m_http = new http::HttpApi(origins, &m_jwt, m_config.maxBodySize, this);
+
+    http::FrontDoor::Limits limits;
+    limits.maxBodyBytes = m_config.maxBodySize;
+    limits.maxSocketIoBodyBytes = m_config.maxPayload;
+    m_frontDoor = new http::FrontDoor(limits, this);
+    m_frontDoor->setHttpServer(m_http);
+    m_frontDoor->setUpgradeHandler(
+        [this](QTcpSocket *socket, const http::RequestHead &head) { m_engine->handleUpgrade(socket, head); });
+    m_http->setPollingHandler(m_engine->options().path,
+                              [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                                     QTcpSocket *socket) {
+                                  m_engine->handlePolling(request, std::move(responder), socket);
+                              });
+
+    m_login = new auth::LoginController({m_config.username, m_config.passwordHash, m_config.adminPassword},
+                                        &m_jwt, m_config.tokenLifetime, this);
+    registerRoutes();
+    registerNamespaces();
+}
+
+Application::~Application()
+{
+    shutdown();
+}
+
+bool Application::start(QString *error)
+{
+    std::optional<QSslConfiguration> ssl;
+    if (m_config.tlsEnabled()) {
+        ssl = loadTls(m_config, error);
+        if (!ssl)
+            return false;
+    }
+    const QHostAddress address = m_config.listen == QLatin1String("localhost") ? QHostAddress(QHostAddress::LocalHost)
+                                                                               : QHostAddress(m_config.listen);
+    if (!m_frontDoor->listen(address, quint16(m_config.port), ssl ? &*ssl : nullptr)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(m_config.listen)
+                     .arg(m_config.port)
+                     .arg(m_frontDoor->errorString());
+        return false;
+    }
+    return true;
+}
+
+void Application::shutdown()
+{
+    if (m_shutDown)
+        return;
+    m_shutDown = true;
+    m_frontDoor->close();
+    // Sessions first: their sockets refer to namespaces owned by the Socket.IO server.
+    m_engine->closeAll(QStringLiteral("server shutting down"));
+}
+
+quint16 Application::port() const
+{
+    return m_frontDoor->port();
+}
+
+QString Application::url() const
+{
+    QString host = m_config.listen;
+    if (host == QLatin1String("0.0.0.0") || host == QLatin1String("::"))
+        host = QStringLiteral("127.0.0.1");
+    if (host.contains(QLatin1Char(':')))
+        host = QLatin1Char('[') + host + QLatin1Char(']');
+    return QStringLiteral("%1://%2:%3").arg(m_config.tlsEnabled() ? QStringLiteral("https") : QStringLiteral("http"), host).arg(port());
+}
+
+void Application::registerRoutes()
+{
+    using Method = http::HttpApi::Method;
+    using Access = http::HttpApi::Access;
+
+    m_http->route(Method::Get, QStringLiteral("/api/health"), Access::Public,
+                  [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
+                         const http::RequestContext &context) {
+                      const QJsonObject proxmox{{QStringLiteral("reachable"), false},
+                                                {QStringLiteral("lastPollAt"), QJsonValue::Null}};
+                      const QJsonObject ssh{{QStringLiteral("connected"), QJsonArray()}};
+                      const QJsonObject body{
+                          {QStringLiteral("status"), QStringLiteral("ok")},
+                          {QStringLiteral("version"), QStringLiteral(JARVIS_VERSION)},
+                          {QStringLiteral("uptimeSeconds"), double(m_startedAt.secsTo(QDateTime::currentDateTimeUtc()))},
+                          {QStringLiteral("proxmox"), proxmox},
+                          {QStringLiteral("ssh"), ssh}};
+                      http::writeJson(responder, 200, QJsonDocument(body), context.cors);
+                  });
+    m_http->route(Method::Post, QStringLiteral("/api/auth/login"), Access::Public,
+                  [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                         const http::RequestContext &context) {
+                      m_login->handle(request, std::move(responder), context);
+                  });
+    m_http->route(Method::Get, QStringLiteral("/api/auth/session"), Access::Authenticated,
+                  [](const QHttpServerRequest &, QHttpServerResponder &&responder, const http::RequestContext &context) {
+                      const QJsonObject body{
+                          {QStringLiteral("user"), context.user},
+                          {QStringLiteral("expiresAt"),
+                           QDateTime::fromSecsSinceEpoch(context.tokenExpiresAt, Qt::UTC).toString(Qt::ISODate)}};
+                      http::writeJson(responder, 200, QJsonDocument(body), context.cors);
+                  });
+    m_http->route(Method::Get, QStringLiteral("/"), Access::Public,
+                  [](const QHttpServerRequest &, QHttpServerResponder &&responder, const http::RequestContext &) {
+                      http::writeResponse(responder, 200, "text/html; charset=utf-8",
+                                          "<!doctype html><title>Jarvis</title>"
+                                          "<p>jarvisd is running. The dashboard is not built yet; "
+                                          "the API is under <code>/api/</code> and Socket.IO under "
+                                          "<code>/socket.io/</code>.</p>");
+                  });
+}
+
+realtime::Namespace *Application::addProtectedNamespace(const QString &name)
+{
+    realtime::Namespace *nsp = m_sio->addNamespace(name);
+    nsp->setMiddleware([this](realtime::SioSocket *socket, const QJsonValue &auth) -> std::optional<realtime::ConnectError> {
+        const QJsonValue token = auth.toObject().value(QStringLiteral("token"));
+        auth::TokenError error = auth::TokenError::Missing;
+        std::optional<auth::Claims> claims;
+        if (token.isString() && !token.toString().isEmpty())
+            claims = m_jwt.verify(token.toString(), &error);
+        else if (!token.isUndefined() && !token.isNull())
+            error = auth::TokenError::Invalid;
+        if (!claims) {
+            return realtime::ConnectError{QStringLiteral("unauthorized"),
+                                          QJsonObject{{QStringLiteral("reason"), auth::reasonString(error)}}};
+        }
+        socket->setUser(claims->subject);
+        return std::nullopt;
+    });
+    return nsp;
+}
+
+void Application::registerNamespaces()
+{
+    addProtectedNamespace(QStringLiteral("/cluster"));
+    addProtectedNamespace(QStringLiteral("/events"));
+    addProtectedNamespace(QStringLiteral("/terminal"));
+}
+
+} // namespace jarvis::app

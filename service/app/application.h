@@ -1,0 +1,66 @@
+#pragma once
+
+#include "auth/jwt.h"
+#include "config/config.h"
+
+#include <QDateTime>
+#include <QObject>
+
+#include <memory>
+
+namespace jarvis::auth {
+class LoginController;
+}
+namespace jarvis::http {
+class FrontDoor;
+class HttpApi;
+} // namespace jarvis::http
+namespace jarvis::realtime {
+class EngineServer;
+class Namespace;
+class SioServer;
+} // namespace jarvis::realtime
+
+namespace jarvis::app {
+
+// The composition root: builds every service object from the configuration, wires them, and owns
+// them. Nothing below it reaches for globals. Main thread.
+class Application : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Application(config::Config config, QObject *parent = nullptr);
+    ~Application() override;
+
+    // Starts listening. False with `error` set when the port cannot be opened or TLS files fail.
+    bool start(QString *error);
+    // Stops accepting, closes every realtime session. Idempotent.
+    void shutdown();
+
+    quint16 port() const;
+    QString url() const;
+    const config::Config &config() const { return m_config; }
+
+    realtime::SioServer *sio() const { return m_sio; }
+    http::HttpApi *http() const { return m_http; }
+    const auth::JwtSigner &jwt() const { return m_jwt; }
+
+    // A namespace whose CONNECT must carry a valid JWT ({token}) in its auth payload.
+    realtime::Namespace *addProtectedNamespace(const QString &name);
+
+private:
+    void registerRoutes();
+    void registerNamespaces();
+
+    config::Config m_config;
+    auth::JwtSigner m_jwt;
+    QDateTime m_startedAt;
+    realtime::EngineServer *m_engine = nullptr; // children
+    realtime::SioServer *m_sio = nullptr;
+    http::HttpApi *m_http = nullptr;
+    http::FrontDoor *m_frontDoor = nullptr;
+    auth::LoginController *m_login = nullptr;
+    bool m_shutDown = false;
+};
+
+} // namespace jarvis::app

@@ -1,0 +1,196 @@
+#include "app/runner.h"
+
+#include "app/application.h"
+#include "app/commandline.h"
+#include "auth/password.h"
+#include "config/config.h"
+#include "core/random.h"
+
+#include <QCoreApplication>
+#include <QLoggingCategory>
+#include <QProcessEnvironment>
+#include <QSocketNotifier>
+#include <QTextStream>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace jarvis::app {
+
+namespace {
+int g_signalFds[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(g_signalFds[0], &byte, 1);
+}
+
+void out(const QString &text)
+{
+    std::fputs(text.toLocal8Bit().constData(), stdout);
+    std::fflush(stdout);
+}
+
+void err(const QString &text)
+{
+    std::fputs(text.toLocal8Bit().constData(), stderr);
+    std::fflush(stderr);
+}
+
+QByteArray randomSecret()
+{
+    return randomToken(32).toLatin1();
+}
+
+const QString DemoPassword = QStringLiteral("jarvis-demo");
+
+// Extra tuning from the environment, for tests and containers.
+bool applyTuning(config::Config &config, const QProcessEnvironment &env, QStringList *problems)
+{
+    struct Knob
+    {
+        const char *name;
+        int *target;
+        int min;
+        int max;
+    };
+    int maxPayload = int(config.maxPayload);
+    const Knob knobs[] = {
+        {"JARVIS_PING_INTERVAL", &config.pingInterval, 100, 600000},
+        {"JARVIS_PING_TIMEOUT", &config.pingTimeout, 100, 600000},
+        {"JARVIS_CONNECT_TIMEOUT", &config.connectTimeout, 100, 600000},
+        {"JARVIS_MAX_PAYLOAD", &maxPayload, 1, 100000000},
+    };
+    for (const Knob &knob : knobs) {
+        const QString value = env.value(QLatin1String(knob.name));
+        if (value.isEmpty())
+            continue;
+        bool ok = false;
+        const int number = value.toInt(&ok);
+        if (!ok || number < knob.min || number > knob.max) {
+            problems->append(QStringLiteral("environment: %1: must be an integer from %2 to %3")
+                                 .arg(QLatin1String(knob.name))
+                                 .arg(knob.min)
+                                 .arg(knob.max));
+            continue;
+        }
+        *knob.target = number;
+    }
+    config.maxPayload = maxPayload;
+    return problems->isEmpty();
+}
+} // namespace
+
+int run(int argc, char **argv, Customizer customize)
+{
+    QCoreApplication qapp(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("jarvisd"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(JARVIS_VERSION));
+    if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+        QLoggingCategory::setFilterRules(QStringLiteral("*.debug=false"));
+
+    QString error;
+    const auto cl = parseCommandLine(QCoreApplication::arguments(), &error);
+    if (!cl) {
+        err(QStringLiteral("jarvisd: %1\n%2").arg(error, usage()));
+        return 2;
+    }
+    if (cl->help) {
+        out(usage());
+        return 0;
+    }
+    if (cl->version) {
+        out(QStringLiteral("jarvisd %1\n").arg(QStringLiteral(JARVIS_VERSION)));
+        return 0;
+    }
+    if (cl->hashPassword) {
+        std::string line;
+        if (!std::getline(std::cin, line) || line.empty()) {
+            err(QStringLiteral("jarvisd: --hash-password reads a non-empty password on stdin\n"));
+            return 2;
+        }
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        out(auth::hashPassword(QString::fromStdString(line)) + QLatin1Char('\n'));
+        return 0;
+    }
+
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QString configPath = cl->configPath;
+    if (!cl->configGiven && env.contains(QStringLiteral("JARVIS_CONFIG")))
+        configPath = env.value(QStringLiteral("JARVIS_CONFIG"));
+    config::LoadResult loaded = cl->demo ? config::demo(env) : config::load(configPath, env);
+    if (cl->listen)
+        loaded.config.listen = *cl->listen;
+    if (cl->port)
+        loaded.config.port = *cl->port;
+    QStringList problems;
+    for (const config::Problem &p : std::as_const(loaded.problems))
+        problems.append(p.toString());
+    applyTuning(loaded.config, env, &problems);
+    if (cl->checkConfig) {
+        for (const QString &p : std::as_const(problems))
+            out(p + QLatin1Char('\n'));
+        if (problems.isEmpty())
+            out(QStringLiteral("%1: configuration is valid\n").arg(cl->demo ? QStringLiteral("demo") : configPath));
+        return problems.isEmpty() ? 0 : 2;
+    }
+    if (!problems.isEmpty()) {
+        for (const QString &p : std::as_const(problems))
+            err(QStringLiteral("jarvisd: %1\n").arg(p));
+        err(QStringLiteral("jarvisd: configuration has %1 problem(s); see --check-config\n").arg(problems.size()));
+        return 2;
+    }
+
+    config::Config config = loaded.config;
+    if (config.demo) {
+        if (config.jwtSecret.isEmpty())
+            config.jwtSecret = randomSecret();
+        if (config.adminPassword.isEmpty() && config.passwordHash.isEmpty())
+            config.adminPassword = DemoPassword;
+    }
+
+    Application application(config);
+    if (customize)
+        customize(application);
+    if (!application.start(&error)) {
+        err(QStringLiteral("jarvisd: %1\n").arg(error));
+        return 1;
+    }
+
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) == 0) {
+        auto *notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &qapp);
+        QObject::connect(notifier, &QSocketNotifier::activated, &qapp, [notifier] {
+            char byte;
+            [[maybe_unused]] const auto got = ::read(g_signalFds[1], &byte, 1);
+            notifier->setEnabled(false);
+            QCoreApplication::quit();
+        });
+        struct sigaction action = {};
+        action.sa_handler = onSignal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        sigaction(SIGTERM, &action, nullptr);
+        sigaction(SIGINT, &action, nullptr);
+    }
+    std::signal(SIGPIPE, SIG_IGN);
+
+    out(QStringLiteral("jarvisd: listening on %1\n").arg(application.url()));
+    if (config.demo) {
+        out(QStringLiteral("jarvisd: demo mode: open %1 and log in as \"%2\" with password \"%3\"\n")
+                .arg(application.url(), config.username,
+                     config.adminPassword == DemoPassword ? DemoPassword
+                                                          : QStringLiteral("(from JARVIS_ADMIN_PASSWORD)")));
+    }
+    const int code = QCoreApplication::exec();
+    application.shutdown();
+    out(QStringLiteral("jarvisd: stopped\n"));
+    return code;
+}
+
+} // namespace jarvis::app

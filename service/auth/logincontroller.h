@@ -1,0 +1,43 @@
+#pragma once
+
+#include "auth/jwt.h"
+#include "auth/loginthrottle.h"
+#include "http/httpapi.h"
+
+#include <QObject>
+#include <QString>
+
+namespace jarvis::auth {
+
+// POST /api/auth/login: checks the credentials (PBKDF2 off the event loop, on the global thread
+// pool), throttles failures per client address, and issues a JWT. Main thread.
+class LoginController : public QObject
+{
+    Q_OBJECT
+public:
+    struct Credentials
+    {
+        QString username;
+        QString passwordHash; // used when adminPassword is empty
+        QString adminPassword; // plain (from the environment)
+    };
+
+    LoginController(Credentials credentials, const JwtSigner *jwt, qint64 tokenLifetime,
+        QObject *parent = nullptr);
+
+    void handle(const QHttpServerRequest &request, QHttpServerResponder &&responder,
+        const http::RequestContext &context);
+
+private:
+    void finish(bool ok, const QString &address,
+        const std::shared_ptr<QHttpServerResponder> &responder,
+        const http::RequestContext &context);
+
+    Credentials m_credentials;
+    const JwtSigner *m_jwt;
+    qint64 m_tokenLifetime;
+    LoginThrottle m_throttle;
+    int m_inFlight = 0;
+};
+
+} // namespace jarvis::auth

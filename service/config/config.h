@@ -1,0 +1,114 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+// jarvisd configuration: the INI file of PROTOCOL.md section 7, environment overrides, and the
+// validation behind `--check-config`. Pure data plus a loader; no I/O besides reading the file
+// and checking that referenced files exist. The file is read by a strict INI reader of our own
+// (not QSettings, which splits values at commas and decodes keys); relative paths in it are
+// resolved against the file's directory.
+namespace jarvis::config {
+
+struct NodeConfig
+{
+    QString name; // from the group name [node.NAME]
+    QString host; // required
+    QUrl apiUrl; // default https://<host>:8006
+    int sshPort = 22;
+    QString tlsFingerprint; // empty = use [proxmox] tlsFingerprint; upper-case AB:CD:...
+};
+
+struct Config
+{
+    // [server]
+    QString listen = QStringLiteral("127.0.0.1");
+    int port = 8080; // default 8443 when TLS is configured, else 8080
+    QString tlsCert;
+    QString tlsKey;
+    QStringList allowedOrigins; // normalised "scheme://host[:port]", no trailing slash
+    qint64 maxPayload = 1000000; // Engine.IO maxPayload (bytes)
+    qint64 maxBodySize = 1048576; // REST request bodies (bytes)
+    int pingInterval = 25000; // ms
+    int pingTimeout = 20000; // ms
+    int connectTimeout = 45000; // ms: Socket.IO CONNECT must arrive within this
+
+    // [auth]
+    QString username = QStringLiteral("admin");
+    QString passwordHash; // pbkdf2-sha256$...; empty when adminPassword is set
+    QString adminPassword; // from JARVIS_ADMIN_PASSWORD only (never from the file)
+    QByteArray jwtSecret; // UTF-8 bytes as written
+    qint64 tokenLifetime = 86400; // seconds
+
+    // [proxmox]
+    QString tokenId;
+    QString tokenSecret;
+    QString tlsFingerprint; // upper-case AB:CD:... or empty
+    QString caFile;
+    bool insecure = false;
+
+    // [intervals] (seconds)
+    int intervalNodes = 10;
+    int intervalVms = 15;
+    int intervalStorage = 30;
+    int intervalTemperature = 30;
+
+    // [safety]
+    QStringList protectedNodes;
+    QList<int> protectedVmids;
+
+    // [ssh]
+    bool sshConfigured = false; // true when the [ssh] group exists
+    QString sshUser = QStringLiteral("root");
+    QString sshKeyFile;
+    QString sshKnownHostsFile;
+    bool strictHostKeys = true;
+
+    // [temperature]
+    QString temperatureCommand;
+
+    // [audit]
+    QString auditFile; // default $STATE_DIRECTORY or /var/lib/jarvis, + /audit.jsonl;
+                       // empty in demo (the caller decides)
+
+    QList<NodeConfig> nodes;
+
+    bool demo = false;
+    QString sourceFile; // the file it was read from (empty in demo without a file)
+
+    bool tlsEnabled() const { return !tlsCert.isEmpty() && !tlsKey.isEmpty(); }
+};
+
+// One problem found while loading: printed by --check-config as "<file>: <key>: <message>".
+struct Problem
+{
+    QString file;
+    QString key; // "server/port", "node.pve1/host", or "" for the file as a whole
+    QString message;
+    QString toString() const;
+};
+
+struct LoadResult
+{
+    Config config;
+    QList<Problem> problems;
+    bool ok() const { return problems.isEmpty(); }
+};
+
+// Reads `path` (INI), then applies the environment overrides JARVIS_PORT, JARVIS_LISTEN,
+// JARVIS_ADMIN_PASSWORD, JARVIS_JWT_SECRET, JARVIS_PVE_TOKEN_SECRET, and validates everything:
+// unknown groups/keys, wrong types, out-of-range values, missing required keys ([proxmox],
+// at least one [node.NAME] with host, a password hash or JARVIS_ADMIN_PASSWORD, a jwtSecret of
+// at least 43 characters), malformed fingerprints/origins/URLs, missing files (TLS cert/key,
+// caFile, ssh keyFile). A missing or unreadable file is one problem with key "".
+LoadResult load(const QString &path, const QProcessEnvironment &env);
+
+// Demo configuration (no file): loopback listen on 8080, env overrides applied the same way;
+// the caller fills in the simulated cluster and generates secrets that the env does not set.
+LoadResult demo(const QProcessEnvironment &env);
+
+} // namespace jarvis::config

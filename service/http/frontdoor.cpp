@@ -1,0 +1,184 @@
+#include "http/frontdoor.h"
+
+#include <QAbstractHttpServer>
+#include <QLoggingCategory>
+#include <QMetaObject>
+#include <QSslConfiguration>
+#include <QSslServer>
+#include <QTcpSocket>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcFrontDoor, "jarvis.http")
+
+namespace jarvis::http {
+
+// A QTcpServer that never accepts by itself: the front door adds already-accepted sockets to it,
+// and QtHttpServer, bound to it, takes them from there.
+class HandoffServer : public QTcpServer
+{
+public:
+    explicit HandoffServer(QObject *parent = nullptr) : QTcpServer(parent)
+    {
+        // QtHttpServer warns about a bound server that is not listening; listen on an ephemeral
+        // loopback port and never accept from it.
+        if (listen(QHostAddress::LocalHost, 0))
+            pauseAccepting();
+    }
+    void hand(QTcpSocket *socket)
+    {
+        addPendingConnection(socket);
+        // QtHttpServer only reacts to new data; the head is already buffered.
+        QMetaObject::invokeMethod(socket, &QAbstractSocket::readyRead, Qt::QueuedConnection);
+    }
+};
+
+namespace {
+const char *const InspectTimerProperty = "_jarvis_head_timer";
+}
+
+FrontDoor::FrontDoor(Limits limits, QObject *parent)
+    : QObject(parent)
+    , m_limits(limits)
+{
+}
+
+FrontDoor::~FrontDoor() = default;
+
+bool FrontDoor::listen(const QHostAddress &address, quint16 port, const QSslConfiguration *ssl)
+{
+    delete m_listener;
+    if (ssl) {
+        auto *server = new QSslServer(this);
+        server->setSslConfiguration(*ssl);
+        connect(server, &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
+            qCInfo(lcFrontDoor) << "TLS connection from" << socket->peerAddress().toString()
+                                << "failed:" << socket->errorString();
+        });
+        m_listener = server;
+    } else {
+        m_listener = new QTcpServer(this);
+    }
+    m_listener->setMaxPendingConnections(1024);
+    connect(m_listener, &QTcpServer::pendingConnectionAvailable, this, &FrontDoor::onPendingConnection);
+    if (!m_listener->listen(address, port)) {
+        m_error = m_listener->errorString();
+        delete m_listener;
+        m_listener = nullptr;
+        return false;
+    }
+    return true;
+}
+
+quint16 FrontDoor::port() const
+{
+    return m_listener ? m_listener->serverPort() : 0;
+}
+
+void FrontDoor::close()
+{
+    if (m_listener)
+        m_listener->close();
+}
+
+void FrontDoor::setHttpServer(QAbstractHttpServer *server)
+{
+    m_handoff = new HandoffServer;
+    server->bind(m_handoff); // reparents it to the HTTP server
+}
+
+void FrontDoor::onPendingConnection()
+{
+    while (QTcpSocket *socket = m_listener->nextPendingConnection()) {
+        auto *timer = new QTimer(socket);
+        timer->setSingleShot(true);
+        socket->setProperty(InspectTimerProperty, QVariant::fromValue<QObject *>(timer));
+        connect(timer, &QTimer::timeout, socket, [this, socket] {
+            refuse(socket, 408, QStringLiteral("request head not received in time"));
+        });
+        timer->start(m_limits.headTimeoutMs);
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspect(socket); });
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        if (socket->bytesAvailable() > 0)
+            inspect(socket);
+    }
+}
+
+void FrontDoor::release(QTcpSocket *socket)
+{
+    disconnect(socket, nullptr, this, nullptr);
+    disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    if (auto *timer = socket->property(InspectTimerProperty).value<QObject *>())
+        delete timer;
+    socket->setProperty(InspectTimerProperty, QVariant());
+}
+
+void FrontDoor::refuse(QTcpSocket *socket, int status, const QString &error)
+{
+    release(socket);
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    socket->write(rawJsonResponse(status, errorBody(error)));
+    socket->disconnectFromHost();
+    // Discard anything else the client sends until it goes.
+    connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+    socket->readAll();
+}
+
+void FrontDoor::inspect(QTcpSocket *socket)
+{
+    const QByteArray peeked = socket->peek(m_limits.maxHeadBytes + 4);
+    RequestHead head;
+    QString error;
+    switch (parseHead(peeked, &head, &error)) {
+    case HeadStatus::Incomplete:
+        if (peeked.size() > m_limits.maxHeadBytes)
+            refuse(socket, 431, QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes));
+        return;
+    case HeadStatus::Invalid:
+        refuse(socket, 400, QStringLiteral("bad request: %1").arg(error));
+        return;
+    case HeadStatus::Complete:
+        break;
+    }
+
+    if (head.isWebSocketUpgrade()) {
+        release(socket);
+        if (m_upgradeHandler) {
+            m_upgradeHandler(socket, head);
+        } else {
+            refuse(socket, 404, QStringLiteral("not found"));
+        }
+        return;
+    }
+
+    const bool socketIo = head.path().startsWith("/socket.io/");
+    const qint64 limit = socketIo ? m_limits.maxSocketIoBodyBytes : m_limits.maxBodyBytes;
+    const QByteArray lengthHeader = head.header("content-length");
+    if (!lengthHeader.isEmpty()) {
+        bool ok = false;
+        const qint64 length = lengthHeader.toLongLong(&ok);
+        if (!ok || length < 0) {
+            refuse(socket, 400, QStringLiteral("bad request: invalid Content-Length"));
+            return;
+        }
+        if (length > limit) {
+            refuse(socket, 413, QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
+                                    .arg(length)
+                                    .arg(limit));
+            return;
+        }
+    }
+    if (head.header("expect").toLower() == "100-continue")
+        socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+
+    release(socket);
+    if (!m_handoff) {
+        refuse(socket, 503, QStringLiteral("server not ready"));
+        return;
+    }
+    // Bounds what QtHttpServer buffers for later requests on this keep-alive connection.
+    socket->setReadBufferSize(qMax(m_limits.maxBodyBytes, m_limits.maxSocketIoBodyBytes)
+                              + m_limits.maxHeadBytes);
+    m_handoff->hand(socket);
+}
+
+} // namespace jarvis::http

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "http/httputil.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QPointer>
+#include <QTcpServer>
+
+#include <functional>
+#include <memory>
+
+class QAbstractHttpServer;
+class QSslConfiguration;
+class QTcpSocket;
+
+namespace jarvis::http {
+
+class HandoffServer;
+
+// The one listening port. Reads each new connection's request head with peek() (bounded in size
+// and time), answers what must be refused before any handler runs (malformed head 400, head too
+// large 431, body over the limit 413, with "100 Continue" for acceptable Expect requests), hands
+// WebSocket upgrades to `upgradeHandler`, and every other connection to QtHttpServer through a
+// bound QTcpServer. Lives on the main thread; owns the listening server and, until handed off,
+// the accepted sockets.
+class FrontDoor : public QObject
+{
+    Q_OBJECT
+public:
+    struct Limits
+    {
+        qsizetype maxHeadBytes = 16 * 1024;
+        qint64 maxBodyBytes = 1048576;      // REST bodies
+        qint64 maxSocketIoBodyBytes = 1000000; // Engine.IO polling POSTs (maxPayload)
+        int headTimeoutMs = 10000;
+    };
+    // Takes ownership of the socket; must answer or close it. `head` is still unread on the socket.
+    using UpgradeHandler = std::function<void(QTcpSocket *socket, const RequestHead &head)>;
+
+    explicit FrontDoor(Limits limits, QObject *parent = nullptr);
+    ~FrontDoor() override;
+
+    // TLS when `ssl` is non-null (QSslServer), plain TCP otherwise. False with errorString() set.
+    bool listen(const QHostAddress &address, quint16 port, const QSslConfiguration *ssl = nullptr);
+    quint16 port() const;
+    QString errorString() const { return m_error; }
+    void close();
+
+    void setHttpServer(QAbstractHttpServer *server);
+    void setUpgradeHandler(UpgradeHandler handler) { m_upgradeHandler = std::move(handler); }
+
+private:
+    void onPendingConnection();
+    void inspect(QTcpSocket *socket);
+    void refuse(QTcpSocket *socket, int status, const QString &error);
+    void release(QTcpSocket *socket);
+
+    Limits m_limits;
+    QString m_error;
+    QTcpServer *m_listener = nullptr; // child
+    HandoffServer *m_handoff = nullptr; // child of the HTTP server once bound
+    UpgradeHandler m_upgradeHandler;
+};
+
+} // namespace jarvis::http

@@ -1,0 +1,158 @@
+#include "http/httpapi.h"
+
+#include "auth/jwt.h"
+
+#include <QHttpServerResponder>
+#include <QJsonParseError>
+#include <QLoggingCategory>
+#include <QTcpSocket>
+
+Q_DECLARE_LOGGING_CATEGORY(lcFrontDoor)
+
+namespace jarvis::http {
+
+namespace {
+QByteArray methodName(HttpApi::Method method)
+{
+    switch (method) {
+    case HttpApi::Method::Get: return "GET";
+    case HttpApi::Method::Post: return "POST";
+    case HttpApi::Method::Put: return "PUT";
+    case HttpApi::Method::Delete: return "DELETE";
+    case HttpApi::Method::Patch: return "PATCH";
+    case HttpApi::Method::Head: return "HEAD";
+    case HttpApi::Method::Options: return "OPTIONS";
+    default: return "?";
+    }
+}
+} // namespace
+
+HttpApi::HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize, QObject *parent)
+    : QAbstractHttpServer(parent)
+    , m_origins(std::move(origins))
+    , m_jwt(jwt)
+    , m_maxBodySize(maxBodySize)
+{
+}
+
+void HttpApi::route(Method method, const QString &path, Access access, Handler handler)
+{
+    m_routes.append({method, path, access, std::move(handler)});
+}
+
+void HttpApi::setPollingHandler(const QByteArray &pathPrefix, PollingHandler handler)
+{
+    m_pollingPrefix = pathPrefix;
+    m_pollingHandler = std::move(handler);
+}
+
+bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QHttpServerResponder responder = makeResponder(request, socket);
+    const QByteArray origin = request.value("origin");
+    const QByteArray host = request.value("host");
+    const QString path = request.url().path();
+
+    if (request.method() == Method::Options) {
+        if (!origin.isEmpty() && !m_origins.isAllowed(origin, host)) {
+            writeJson(responder, 403, QJsonDocument(errorBody(QStringLiteral("origin not allowed"))));
+            return true;
+        }
+        HeaderList headers = m_origins.preflightHeaders(origin, host);
+        headers.emplaceBack("Allow", "GET, POST, OPTIONS");
+        writeResponse(responder, 204, {}, {}, headers);
+        return true;
+    }
+
+    if (m_pollingHandler && path.toUtf8() == m_pollingPrefix) {
+        m_pollingHandler(request, std::move(responder), socket);
+        return true;
+    }
+
+    RequestContext context;
+    context.socket = socket;
+    context.cors = m_origins.corsHeaders(origin, host);
+    auto fail = [&](int status, const QJsonObject &body, HeaderList extra = {}) {
+        writeJson(responder, status, QJsonDocument(body), context.cors + extra);
+    };
+
+    if (!m_origins.isAllowed(origin, host)) {
+        fail(403, errorBody(QStringLiteral("origin not allowed")));
+        return true;
+    }
+    if (request.body().size() > m_maxBodySize) {
+        fail(413, errorBody(QStringLiteral("request body exceeds the limit of %1 bytes").arg(m_maxBodySize)),
+             {{"Connection", "close"}});
+        socket->disconnectFromHost();
+        return true;
+    }
+
+    const Route *match = nullptr;
+    QByteArrayList allowed;
+    for (const Route &route : std::as_const(m_routes)) {
+        if (route.path != path)
+            continue;
+        allowed.append(methodName(route.method));
+        if (route.method == request.method() || (request.method() == Method::Head && route.method == Method::Get))
+            match = &route;
+    }
+    if (!match) {
+        if (allowed.isEmpty()) {
+            fail(404, errorBody(QStringLiteral("not found: %1").arg(path)));
+        } else {
+            allowed.append("OPTIONS");
+            fail(405, errorBody(QStringLiteral("method %1 not allowed on %2").arg(QString::fromLatin1(methodName(request.method())), path)),
+                 {{"Allow", allowed.join(", ")}});
+        }
+        return true;
+    }
+
+    if (match->access == Access::Authenticated) {
+        const QByteArray authorization = request.value("authorization");
+        QString token;
+        if (authorization.size() > 7 && authorization.left(7).toLower() == "bearer ")
+            token = QString::fromLatin1(authorization.mid(7).trimmed());
+        auth::TokenError error = auth::TokenError::Missing;
+        std::optional<auth::Claims> claims;
+        if (!token.isEmpty())
+            claims = m_jwt->verify(token, &error);
+        if (!claims) {
+            fail(401,
+                 QJsonObject{{QStringLiteral("error"), QStringLiteral("unauthorized")},
+                             {QStringLiteral("reason"), auth::reasonString(error)}},
+                 {{"WWW-Authenticate", "Bearer"}});
+            return true;
+        }
+        context.user = claims->subject;
+        context.tokenExpiresAt = claims->expiresAt;
+    }
+    match->handler(request, std::move(responder), context);
+    return true;
+}
+
+void HttpApi::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    QHttpServerResponder responder = makeResponder(request, socket);
+    writeJson(responder, 404, QJsonDocument(errorBody(QStringLiteral("not found"))));
+}
+
+std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request, QHttpServerResponder &responder,
+                                    const RequestContext &context)
+{
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(request.body(), &error);
+    QString problem;
+    if (request.body().trimmed().isEmpty())
+        problem = QStringLiteral("request body must be a JSON object");
+    else if (error.error != QJsonParseError::NoError)
+        problem = QStringLiteral("invalid JSON at offset %1: %2").arg(error.offset).arg(error.errorString());
+    else if (!document.isObject())
+        problem = QStringLiteral("request body must be a JSON object");
+    if (!problem.isEmpty()) {
+        writeJson(responder, 400, QJsonDocument(errorBody(problem)), context.cors);
+        return std::nullopt;
+    }
+    return document.object();
+}
+
+} // namespace jarvis::http

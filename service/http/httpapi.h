@@ -1,0 +1,72 @@
+#pragma once
+
+#include "http/httputil.h"
+
+#include <QAbstractHttpServer>
+#include <QHttpServerRequest>
+#include <QJsonObject>
+#include <QList>
+#include <QPointer>
+
+#include <functional>
+
+class QTcpSocket;
+
+namespace jarvis::auth {
+class JwtSigner;
+}
+
+namespace jarvis::http {
+
+// What a handler knows about the request beyond QHttpServerRequest.
+struct RequestContext
+{
+    QPointer<QTcpSocket> socket; // null once the client has gone: check before a deferred answer
+    HeaderList cors;             // add to every response
+    QString user;                // JWT subject on authenticated routes
+    qint64 tokenExpiresAt = 0;   // its `exp` (seconds since the epoch)
+};
+
+// The REST surface on QtHttpServer 6.4: a route table read top to bottom, one place for CORS,
+// Origin checks, body limits, bearer-token checks and the JSON error bodies. Engine.IO polling
+// requests are handed to `pollingHandler`. Main thread; constructed by the composition root.
+class HttpApi : public QAbstractHttpServer
+{
+    Q_OBJECT
+public:
+    using Method = QHttpServerRequest::Method;
+    using Handler = std::function<void(const QHttpServerRequest &, QHttpServerResponder &&, const RequestContext &)>;
+    using PollingHandler = std::function<void(const QHttpServerRequest &, QHttpServerResponder &&, QTcpSocket *)>;
+
+    HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize, QObject *parent = nullptr);
+
+    enum class Access { Public, Authenticated };
+    void route(Method method, const QString &path, Access access, Handler handler);
+    void setPollingHandler(const QByteArray &pathPrefix, PollingHandler handler);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    struct Route
+    {
+        Method method;
+        QString path;
+        Access access;
+        Handler handler;
+    };
+
+    OriginPolicy m_origins;
+    const auth::JwtSigner *m_jwt;
+    qint64 m_maxBodySize;
+    QList<Route> m_routes;
+    QByteArray m_pollingPrefix;
+    PollingHandler m_pollingHandler;
+};
+
+// Parses a JSON object request body; on failure writes 400 and returns nullopt.
+std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request, QHttpServerResponder &responder,
+                                    const RequestContext &context);
+
+} // namespace jarvis::http

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+class QHttpServerResponder;
+class QTcpSocket;
+
+// Small HTTP helpers shared by the front door, the REST API and the Engine.IO polling transport:
+// request-head parsing for the front door, JSON error bodies, CORS/Origin policy, and one
+// function that writes every response.
+namespace jarvis::http {
+
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+// A request line plus headers, as peeked by the front door before any handler runs.
+struct RequestHead
+{
+    QByteArray method;
+    QByteArray target;  // path and query as sent
+    QByteArray version; // "HTTP/1.1"
+    HeaderList headers; // names lower-cased
+    qsizetype length = 0; // bytes up to and including the blank line
+
+    QByteArray header(const QByteArray &lowerName) const;
+    QByteArray path() const;
+    QByteArray query() const;
+    bool isWebSocketUpgrade() const;
+};
+
+enum class HeadStatus { Complete, Incomplete, Invalid };
+// Parses the head at the start of `data`. Incomplete until the blank line arrives.
+HeadStatus parseHead(const QByteArray &data, RequestHead *head, QString *error = nullptr);
+
+QByteArray reasonPhrase(int status);
+
+// A complete HTTP/1.1 response, for the front door, which answers before QtHttpServer sees the
+// connection. `close` adds "Connection: close".
+QByteArray rawResponse(int status, const QByteArray &contentType, const QByteArray &body,
+                       const HeaderList &extraHeaders = {}, bool close = true);
+QByteArray rawJsonResponse(int status, const QJsonObject &body, const HeaderList &extraHeaders = {});
+
+QByteArray compactJson(const QJsonObject &object);
+QByteArray compactJson(const QJsonArray &array);
+QJsonObject errorBody(const QString &error);
+
+// Writes one response through a QtHttpServer responder (Content-Length is set).
+void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
+                   const QByteArray &body, const HeaderList &extraHeaders = {});
+void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,
+               const HeaderList &extraHeaders = {});
+
+// Which browser origins may talk to us: the configured allow-list, plus same-origin (the Origin
+// equals the scheme and Host the request was sent to). Requests without Origin (non-browser
+// clients) are allowed.
+class OriginPolicy
+{
+public:
+    OriginPolicy() = default;
+    OriginPolicy(const QStringList &allowedOrigins, bool tls);
+
+    // `origin` and `host` are the raw header values (empty when absent).
+    bool isAllowed(const QByteArray &origin, const QByteArray &host) const;
+    // CORS headers for a response to an allowed cross-origin request (empty otherwise).
+    HeaderList corsHeaders(const QByteArray &origin, const QByteArray &host) const;
+    HeaderList preflightHeaders(const QByteArray &origin, const QByteArray &host) const;
+
+private:
+    QStringList m_allowed;
+    bool m_tls = false;
+};
+
+// Lower-cases scheme and host and drops a trailing slash: "HTTPS://Jarvis.LAN/" -> "https://jarvis.lan".
+QString normaliseOrigin(const QString &origin);
+
+} // namespace jarvis::http

@@ -1,0 +1,6 @@
+#include "app/runner.h"
+
+int main(int argc, char **argv)
+{
+    return jarvis::app::run(argc, argv);
+}

@@ -1,0 +1,188 @@
+#include "realtime/engineserver.h"
+
+#include "core/random.h"
+#include "realtime/wstransport.h"
+
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QLoggingCategory>
+#include <QTcpSocket>
+#include <QUrlQuery>
+#include <QWebSocket>
+
+Q_DECLARE_LOGGING_CATEGORY(lcEngine)
+
+namespace jarvis::realtime {
+
+namespace {
+enum ErrorCode {
+    TransportUnknown = 0,
+    UnknownSid = 1,
+    BadHandshakeMethod = 2,
+    BadRequest = 3,
+    Forbidden = 4,
+    UnsupportedProtocolVersion = 5,
+};
+
+const char *errorMessage(ErrorCode code)
+{
+    switch (code) {
+    case TransportUnknown: return "Transport unknown";
+    case UnknownSid: return "Session ID unknown";
+    case BadHandshakeMethod: return "Bad handshake method";
+    case BadRequest: return "Bad request";
+    case Forbidden: return "Forbidden";
+    case UnsupportedProtocolVersion: return "Unsupported protocol version";
+    }
+    return "Bad request";
+}
+
+QJsonObject errorJson(ErrorCode code)
+{
+    return QJsonObject{{QStringLiteral("code"), int(code)},
+                       {QStringLiteral("message"), QLatin1String(errorMessage(code))}};
+}
+
+int errorStatus(ErrorCode code)
+{
+    return code == Forbidden ? 403 : 400;
+}
+} // namespace
+
+EngineServer::EngineServer(const EngineOptions &options, const http::OriginPolicy &origins, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+    , m_origins(origins)
+    , m_wsServer(QStringLiteral("jarvisd"), QWebSocketServer::NonSecureMode)
+{
+    m_wsServer.setMaxPendingConnections(100000);
+    connect(&m_wsServer, &QWebSocketServer::newConnection, this, &EngineServer::onWebSocket);
+}
+
+EngineServer::~EngineServer()
+{
+    closeAll(QStringLiteral("server shutting down"));
+}
+
+QString EngineServer::newId() const
+{
+    return randomToken(15);
+}
+
+EngineSocket *EngineServer::createSession(const QHostAddress &remote)
+{
+    QString id = newId();
+    while (m_sessions.contains(id))
+        id = newId();
+    auto *session = new EngineSocket(id, m_options, remote, this);
+    m_sessions.insert(id, session);
+    connect(session, &EngineSocket::closed, this, [this, session](const QString &reason) {
+        qCDebug(lcEngine) << "session" << session->id() << "closed:" << reason;
+        m_sessions.remove(session->id());
+        session->deleteLater();
+    });
+    return session;
+}
+
+void EngineServer::handlePolling(const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                                 QTcpSocket *socket)
+{
+    const QByteArray origin = request.value("origin");
+    const QByteArray host = request.value("host");
+    const http::HeaderList cors = m_origins.corsHeaders(origin, host);
+    auto fail = [&](ErrorCode code) {
+        http::writeJson(responder, errorStatus(code), QJsonDocument(errorJson(code)), cors);
+    };
+    if (!m_origins.isAllowed(origin, host))
+        return fail(Forbidden);
+
+    const QUrlQuery query = request.query();
+    const QString transport = query.queryItemValue(QStringLiteral("transport"));
+    if (transport != QLatin1String("polling") || !m_options.allowPolling)
+        return fail(TransportUnknown);
+    const auto method = request.method();
+    const QString sid = query.queryItemValue(QStringLiteral("sid"));
+    if (sid.isEmpty()) {
+        if (method != QHttpServerRequest::Method::Get)
+            return fail(BadHandshakeMethod);
+        if (query.queryItemValue(QStringLiteral("EIO")) != QLatin1String("4"))
+            return fail(UnsupportedProtocolVersion);
+        EngineSocket *session = createSession(request.remoteAddress());
+        session->openPolling(std::move(responder), cors);
+        Q_EMIT connection(session);
+        return;
+    }
+    EngineSocket *session = m_sessions.value(sid);
+    if (!session || !session->isOpen())
+        return fail(UnknownSid);
+    if (method == QHttpServerRequest::Method::Get)
+        session->handleGet(std::move(responder), socket, cors);
+    else if (method == QHttpServerRequest::Method::Post)
+        session->handlePost(request.body(), std::move(responder), cors);
+    else
+        fail(BadRequest);
+}
+
+void EngineServer::handleUpgrade(QTcpSocket *socket, const http::RequestHead &head)
+{
+    auto refuse = [socket](int status, const QJsonObject &body) {
+        socket->write(http::rawJsonResponse(status, body));
+        socket->disconnectFromHost();
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+        socket->readAll();
+    };
+    if (head.path() != m_options.path)
+        return refuse(404, http::errorBody(QStringLiteral("not found")));
+    if (!m_origins.isAllowed(head.header("origin"), head.header("host")))
+        return refuse(403, errorJson(Forbidden));
+    const QUrlQuery query(QString::fromUtf8(head.query()));
+    if (query.queryItemValue(QStringLiteral("transport")) != QLatin1String("websocket")
+        || !m_options.allowWebSocket) {
+        return refuse(400, errorJson(TransportUnknown));
+    }
+    const QString sid = query.queryItemValue(QStringLiteral("sid"));
+    if (sid.isEmpty() && query.queryItemValue(QStringLiteral("EIO")) != QLatin1String("4"))
+        return refuse(400, errorJson(UnsupportedProtocolVersion));
+    if (!sid.isEmpty()) {
+        EngineSocket *session = m_sessions.value(sid);
+        if (!session || !session->isOpen())
+            return refuse(400, errorJson(UnknownSid));
+        if (session->transport() != EngineSocket::Transport::Polling || session->isUpgrading())
+            return refuse(400, errorJson(BadRequest));
+    }
+    m_wsServer.handleConnection(socket);
+    Q_EMIT socket->readyRead();
+}
+
+void EngineServer::onWebSocket()
+{
+    while (m_wsServer.hasPendingConnections()) {
+        std::unique_ptr<QWebSocket> ws(m_wsServer.nextPendingConnection());
+        const QHostAddress remote = ws->peerAddress();
+        const QString sid = QUrlQuery(ws->requestUrl()).queryItemValue(QStringLiteral("sid"));
+        auto *transport = new QtWsTransport(std::move(ws), m_options.maxPayload);
+        if (sid.isEmpty()) {
+            EngineSocket *session = createSession(remote);
+            session->openWebSocket(transport);
+            Q_EMIT connection(session);
+            continue;
+        }
+        EngineSocket *session = m_sessions.value(sid);
+        if (!session) {
+            transport->close(1008, QStringLiteral("Session ID unknown"));
+            transport->deleteLater();
+            continue;
+        }
+        session->beginUpgrade(transport);
+    }
+}
+
+void EngineServer::closeAll(const QString &reason)
+{
+    const auto sessions = m_sessions.values();
+    for (EngineSocket *session : sessions)
+        session->close(reason);
+}
+
+} // namespace jarvis::realtime

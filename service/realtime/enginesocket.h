@@ -1,0 +1,112 @@
+#pragma once
+
+#include "http/httputil.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QTimer>
+
+#include <memory>
+
+class QHttpServerResponder;
+class QTcpSocket;
+
+namespace jarvis::realtime {
+
+class WsTransport;
+
+struct EngineOptions
+{
+    int pingInterval = 25000;  // ms
+    int pingTimeout = 20000;   // ms
+    qint64 maxPayload = 1000000;
+    int upgradeTimeout = 10000; // ms to finish a started upgrade
+    QByteArray path = "/socket.io/";
+    bool allowPolling = true;
+    bool allowWebSocket = true;
+};
+
+// One Engine.IO v4 session: polling, WebSocket, or polling being upgraded to WebSocket. Queues
+// outgoing packets, answers held long-polling GETs, runs the heartbeat (server ping, pong deadline)
+// and reports messages and the end of the session. Owned by EngineServer; main thread.
+class EngineSocket : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Transport { Polling, WebSocket };
+
+    EngineSocket(const QString &id, const EngineOptions &options, const QHostAddress &remote,
+                 QObject *parent = nullptr);
+    ~EngineSocket() override;
+
+    QString id() const { return m_id; }
+    Transport transport() const { return m_transport; }
+    bool isOpen() const { return m_open; }
+    bool isUpgrading() const { return m_probe != nullptr; }
+    QHostAddress remoteAddress() const { return m_remote; }
+
+    // Sends a complete text packet ("4..." for a message: the caller encodes once and may pass
+    // the same bytes to many sockets), or a binary message.
+    void sendText(const QByteArray &packet);
+    void sendBinary(const QByteArray &bytes);
+    // Ends the session from the server side.
+    void close(const QString &reason);
+
+    // Used by EngineServer.
+    void openPolling(QHttpServerResponder &&responder, const http::HeaderList &headers);
+    void openWebSocket(WsTransport *transport);
+    void handleGet(QHttpServerResponder &&responder, QTcpSocket *socket, const http::HeaderList &headers);
+    void handlePost(const QByteArray &body, QHttpServerResponder &&responder, const http::HeaderList &headers);
+    void beginUpgrade(WsTransport *probe);
+
+Q_SIGNALS:
+    void textMessage(const QByteArray &data);   // message payload, without the "4"
+    void binaryMessage(const QByteArray &data);
+    void closed(const QString &reason);
+
+private:
+    struct Outgoing
+    {
+        QByteArray bytes;
+        bool binary = false;
+    };
+
+    QByteArray openPacket(bool withUpgrades) const;
+    void enqueue(Outgoing out);
+    void scheduleFlush();
+    void flush();
+    void answerGet(const QByteArray &payload);
+    void onPacket(char type, const QByteArray &data, bool binary);
+    void onWsText(const QByteArray &frame);
+    void onProbeText(const QByteArray &frame);
+    void dropProbe();
+    void startHeartbeat();
+    void sendPing();
+    void finish(const QString &reason);
+
+    QString m_id;
+    EngineOptions m_options;
+    QHostAddress m_remote;
+    Transport m_transport = Transport::Polling;
+    bool m_open = true;
+    bool m_flushScheduled = false;
+
+    QList<Outgoing> m_queue;
+    std::unique_ptr<QHttpServerResponder> m_pendingGet;
+    QPointer<QTcpSocket> m_pendingGetSocket;
+    http::HeaderList m_pendingGetHeaders;
+
+    WsTransport *m_ws = nullptr;    // child once attached
+    WsTransport *m_probe = nullptr; // child while upgrading
+    bool m_probeAnswered = false;
+
+    QTimer m_pingTimer;
+    QTimer m_pongTimer;
+    QTimer m_upgradeTimer;
+};
+
+} // namespace jarvis::realtime

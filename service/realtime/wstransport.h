@@ -1,0 +1,55 @@
+#pragma once
+
+#include <QByteArray>
+#include <QObject>
+#include <QUrl>
+
+#include <memory>
+
+class QWebSocket;
+
+namespace jarvis::realtime {
+
+// The server side of one WebSocket connection, as the Engine.IO layer sees it: send text or
+// binary, close, and signals for what arrives. Kept this small so the transport can be replaced
+// (issue 3: a raw RFC 6455 transport that frames a broadcast once for every socket).
+class WsTransport : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    // `utf8` must be valid UTF-8.
+    virtual void sendText(const QByteArray &utf8) = 0;
+    virtual void sendBinary(const QByteArray &bytes) = 0;
+    // Starts the closing handshake; closed() follows.
+    virtual void close(int code, const QString &reason) = 0;
+    // Bytes written but not yet handed to the kernel (for slow-consumer policies).
+    virtual qint64 pendingBytes() const = 0;
+
+Q_SIGNALS:
+    void textReceived(const QByteArray &utf8);
+    void binaryReceived(const QByteArray &bytes);
+    void closed();
+};
+
+// WsTransport on QWebSocket (QtWebSockets does framing, masking checks, UTF-8 validation and the
+// size limit, closing with 1009 when a message exceeds it).
+class QtWsTransport final : public WsTransport
+{
+    Q_OBJECT
+public:
+    QtWsTransport(std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent = nullptr);
+    ~QtWsTransport() override;
+
+    void sendText(const QByteArray &utf8) override;
+    void sendBinary(const QByteArray &bytes) override;
+    void close(int code, const QString &reason) override;
+    qint64 pendingBytes() const override;
+
+private:
+    QWebSocket *m_socket; // owned (child)
+    bool m_closed = false;
+};
+
+} // namespace jarvis::realtime

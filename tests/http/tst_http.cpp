@@ -1,0 +1,383 @@
+// REST and HTTP edge behaviour of a real Application on 127.0.0.1:0, spoken to with QNAM and with
+// raw sockets for what QNAM cannot send (malformed heads, lying Content-Length).
+#include "app/application.h"
+#include "auth/jwt.h"
+#include "auth/password.h"
+
+#include <QDeadlineTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace jarvis;
+
+namespace {
+const QByteArray Secret = "test-secret-that-is-long-enough-0123456789abcdefgh";
+const QString Password = QStringLiteral("correct horse battery staple");
+const QByteArray AllowedOrigin = "https://allowed.example";
+
+struct Reply
+{
+    int status = 0;
+    QByteArray body;
+    QJsonObject json;
+    QHash<QByteArray, QByteArray> headers; // lower-case names
+};
+} // namespace
+
+class TestHttp : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void health();
+    void loginOk();
+    void loginWrongPassword();
+    void loginBadBodies_data();
+    void loginBadBodies();
+    void loginThrottled();
+    void unauthorizedReasons_data();
+    void unauthorizedReasons();
+    void notFoundAndMethodNotAllowed_data();
+    void notFoundAndMethodNotAllowed();
+    void bodyTooLarge();
+    void corsPreflight();
+    void corsOnResponses();
+    void disallowedOrigin();
+    void engineIoErrors_data();
+    void engineIoErrors();
+    void malformedHeads_data();
+    void malformedHeads();
+
+private:
+    Reply request(const QByteArray &method, const QString &path, const QByteArray &body = {},
+                  const QList<QPair<QByteArray, QByteArray>> &headers = {});
+    QByteArray raw(const QByteArray &bytes);
+    QString url(const QString &path) const { return QStringLiteral("http://127.0.0.1:%1%2").arg(m_app->port()).arg(path); }
+
+    std::unique_ptr<app::Application> m_app;
+    QNetworkAccessManager m_nam;
+};
+
+void TestHttp::initTestCase()
+{
+    config::Config config;
+    config.listen = QStringLiteral("127.0.0.1");
+    config.port = 0;
+    config.jwtSecret = Secret;
+    config.passwordHash = auth::hashPassword(Password, 1000); // exercises the thread-pool path
+    config.allowedOrigins = {QString::fromLatin1(AllowedOrigin)};
+    config.maxBodySize = 4096;
+    config.maxPayload = 2000;
+    m_app = std::make_unique<app::Application>(config);
+    QString error;
+    QVERIFY2(m_app->start(&error), qPrintable(error));
+}
+
+void TestHttp::cleanupTestCase()
+{
+    m_app.reset();
+}
+
+Reply TestHttp::request(const QByteArray &method, const QString &path, const QByteArray &body,
+                        const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    QNetworkRequest req{QUrl(url(path))};
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    if (!body.isEmpty())
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    for (const auto &h : headers)
+        req.setRawHeader(h.first, h.second);
+    QNetworkReply *reply = m_nam.sendCustomRequest(req, method, body);
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    if (!reply->isFinished())
+        finished.wait(10000);
+    Reply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    r.json = QJsonDocument::fromJson(r.body).object();
+    for (const auto &pair : reply->rawHeaderPairs())
+        r.headers.insert(pair.first.toLower(), pair.second);
+    reply->deleteLater();
+    return r;
+}
+
+QByteArray TestHttp::raw(const QByteArray &bytes)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_app->port());
+    if (!socket.waitForConnected(5000))
+        return {};
+    socket.write(bytes);
+    QByteArray received;
+    QSignalSpy closed(&socket, &QTcpSocket::disconnected);
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired() && closed.isEmpty()) {
+        received += socket.readAll();
+        QTest::qWait(10);
+    }
+    received += socket.readAll();
+    return received;
+}
+
+void TestHttp::health()
+{
+    const Reply r = request("GET", QStringLiteral("/api/health"));
+    QCOMPARE(r.status, 200);
+    QVERIFY(r.json.value(QStringLiteral("status")).isString());
+    QCOMPARE(r.json.value(QStringLiteral("version")).toString(), QStringLiteral(JARVIS_VERSION));
+    QVERIFY(r.json.value(QStringLiteral("uptimeSeconds")).isDouble());
+    QVERIFY(r.json.value(QStringLiteral("proxmox")).toObject().contains(QStringLiteral("reachable")));
+    QVERIFY(r.json.value(QStringLiteral("ssh")).toObject().value(QStringLiteral("connected")).isArray());
+}
+
+void TestHttp::loginOk()
+{
+    const Reply r = request("POST", QStringLiteral("/api/auth/login"),
+                            QJsonDocument(QJsonObject{{QStringLiteral("password"), Password}}).toJson());
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(QStringLiteral("expiresIn")).toInt(), 86400);
+    const QString token = r.json.value(QStringLiteral("token")).toString();
+    auth::TokenError error;
+    const auto claims = auth::JwtSigner(Secret).verify(token, &error);
+    QVERIFY(claims);
+    QCOMPARE(claims->subject, QStringLiteral("admin"));
+
+    const Reply session = request("GET", QStringLiteral("/api/auth/session"), {},
+                                  {{"Authorization", "Bearer " + token.toLatin1()}});
+    QCOMPARE(session.status, 200);
+    QCOMPARE(session.json.value(QStringLiteral("user")).toString(), QStringLiteral("admin"));
+}
+
+void TestHttp::loginWrongPassword()
+{
+    const Reply r = request("POST", QStringLiteral("/api/auth/login"),
+                            R"({"username":"admin","password":"wrong"})",
+                            {{"X-Test", "wrong"}});
+    QCOMPARE(r.status, 401);
+    QCOMPARE(r.json, QJsonObject({{QStringLiteral("error"), QStringLiteral("invalid credentials")}}));
+    const Reply wrongUser = request("POST", QStringLiteral("/api/auth/login"),
+                                    QJsonDocument(QJsonObject{{QStringLiteral("username"), QStringLiteral("root")},
+                                                              {QStringLiteral("password"), Password}})
+                                        .toJson());
+    QCOMPARE(wrongUser.status, 401);
+}
+
+void TestHttp::loginBadBodies_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("message");
+    QTest::addRow("empty") << QByteArray() << QStringLiteral("JSON object");
+    QTest::addRow("not json") << QByteArray("password=x") << QStringLiteral("invalid JSON");
+    QTest::addRow("array") << QByteArray("[1]") << QStringLiteral("JSON object");
+    QTest::addRow("password number") << QByteArray(R"({"password":12})") << QStringLiteral("password");
+    QTest::addRow("password empty") << QByteArray(R"({"password":""})") << QStringLiteral("password");
+    QTest::addRow("username object") << QByteArray(R"({"password":"x","username":{}})") << QStringLiteral("username");
+}
+
+void TestHttp::loginBadBodies()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, message);
+    const Reply r = request("POST", QStringLiteral("/api/auth/login"), body.isEmpty() ? QByteArray(" ") : body);
+    QCOMPARE(r.status, 400);
+    QVERIFY2(r.json.value(QStringLiteral("error")).toString().contains(message), r.body.constData());
+}
+
+void TestHttp::loginThrottled()
+{
+    // loginWrongPassword already failed twice from 127.0.0.1; fail until throttled.
+    Reply r;
+    for (int i = 0; i < 6 && r.status != 429; ++i)
+        r = request("POST", QStringLiteral("/api/auth/login"), R"({"password":"nope"})");
+    QCOMPARE(r.status, 429);
+    QCOMPARE(r.json.value(QStringLiteral("error")).toString(), QStringLiteral("too many attempts"));
+    const int retryAfter = r.json.value(QStringLiteral("retryAfter")).toInt();
+    QVERIFY(retryAfter >= 1 && retryAfter <= 60);
+    QCOMPARE(r.headers.value("retry-after").toInt(), retryAfter);
+    // Even the right password is refused while throttled.
+    const Reply right = request("POST", QStringLiteral("/api/auth/login"),
+                                QJsonDocument(QJsonObject{{QStringLiteral("password"), Password}}).toJson());
+    QCOMPARE(right.status, 429);
+}
+
+void TestHttp::unauthorizedReasons_data()
+{
+    QTest::addColumn<QByteArray>("authorization");
+    QTest::addColumn<QString>("reason");
+    const auth::JwtSigner signer(Secret);
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QJsonObject header{{QStringLiteral("alg"), QStringLiteral("HS256")}, {QStringLiteral("typ"), QStringLiteral("JWT")}};
+    const QString expired = signer.sign(header, QJsonObject{{QStringLiteral("sub"), QStringLiteral("admin")},
+                                                            {QStringLiteral("iat"), double(now - 7200)},
+                                                            {QStringLiteral("exp"), double(now - 3600)}});
+    const QString otherKey = auth::JwtSigner("another-secret-another-secret-another-secret!").issue(QStringLiteral("admin"), 600);
+    QTest::addRow("no header") << QByteArray() << QStringLiteral("missing");
+    QTest::addRow("empty bearer") << QByteArray("Bearer ") << QStringLiteral("missing");
+    QTest::addRow("basic auth") << QByteArray("Basic YWRtaW46eA==") << QStringLiteral("missing");
+    QTest::addRow("garbage") << QByteArray("Bearer not.a.token") << QStringLiteral("invalid");
+    QTest::addRow("other key") << ("Bearer " + otherKey.toLatin1()) << QStringLiteral("invalid");
+    QTest::addRow("expired") << ("Bearer " + expired.toLatin1()) << QStringLiteral("expired");
+}
+
+void TestHttp::unauthorizedReasons()
+{
+    QFETCH(QByteArray, authorization);
+    QFETCH(QString, reason);
+    QList<QPair<QByteArray, QByteArray>> headers;
+    if (!authorization.isEmpty())
+        headers.append({"Authorization", authorization});
+    const Reply r = request("GET", QStringLiteral("/api/auth/session"), {}, headers);
+    QCOMPARE(r.status, 401);
+    QCOMPARE(r.json.value(QStringLiteral("error")).toString(), QStringLiteral("unauthorized"));
+    QCOMPARE(r.json.value(QStringLiteral("reason")).toString(), reason);
+}
+
+void TestHttp::notFoundAndMethodNotAllowed_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<int>("status");
+    QTest::addRow("unknown api") << QByteArray("GET") << QStringLiteral("/api/nothing") << 404;
+    QTest::addRow("unknown root") << QByteArray("GET") << QStringLiteral("/x/y/z") << 404;
+    QTest::addRow("delete health") << QByteArray("DELETE") << QStringLiteral("/api/health") << 405;
+    QTest::addRow("get login") << QByteArray("GET") << QStringLiteral("/api/auth/login") << 405;
+    QTest::addRow("put login") << QByteArray("PUT") << QStringLiteral("/api/auth/login") << 405;
+}
+
+void TestHttp::notFoundAndMethodNotAllowed()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, path);
+    QFETCH(int, status);
+    const Reply r = request(method, path);
+    QCOMPARE(r.status, status);
+    QVERIFY2(r.headers.value("content-type").startsWith("application/json"), r.headers.value("content-type"));
+    QVERIFY(!r.json.value(QStringLiteral("error")).toString().isEmpty());
+    if (status == 405)
+        QVERIFY(!r.headers.value("allow").isEmpty());
+}
+
+void TestHttp::bodyTooLarge()
+{
+    // Declared length over the limit: refused from the head, before the body is read.
+    const QByteArray reply = raw("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 10000000\r\n\r\n{");
+    QVERIFY2(reply.startsWith("HTTP/1.1 413"), reply.constData());
+    QVERIFY(reply.contains("\"error\""));
+
+    // Through QNAM with a real body just over the limit.
+    const Reply r = request("POST", QStringLiteral("/api/auth/login"), QByteArray(5000, ' '));
+    QCOMPARE(r.status, 413);
+    QVERIFY(r.json.value(QStringLiteral("error")).toString().contains(QStringLiteral("limit")));
+}
+
+void TestHttp::corsPreflight()
+{
+    const Reply r = request("OPTIONS", QStringLiteral("/api/auth/login"), {},
+                            {{"Origin", AllowedOrigin}, {"Access-Control-Request-Method", "POST"}});
+    QCOMPARE(r.status, 204);
+    QCOMPARE(r.headers.value("access-control-allow-origin"), AllowedOrigin);
+    QVERIFY(r.headers.value("access-control-allow-methods").contains("POST"));
+    QVERIFY(r.headers.value("access-control-allow-methods").contains("GET"));
+    QVERIFY(r.headers.value("access-control-allow-headers").contains("authorization"));
+    QVERIFY(r.headers.value("access-control-allow-headers").contains("content-type"));
+    QCOMPARE(r.headers.value("vary"), QByteArray("Origin"));
+}
+
+void TestHttp::corsOnResponses()
+{
+    for (const QString &path : {QStringLiteral("/api/health"), QStringLiteral("/api/auth/session"), QStringLiteral("/api/nothing")}) {
+        const Reply r = request("GET", path, {}, {{"Origin", AllowedOrigin}});
+        QCOMPARE(r.headers.value("access-control-allow-origin"), AllowedOrigin);
+        QCOMPARE(r.headers.value("vary"), QByteArray("Origin"));
+    }
+    // Engine.IO polling, success and error alike.
+    const Reply handshake = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"), {}, {{"Origin", AllowedOrigin}});
+    QCOMPARE(handshake.status, 200);
+    QCOMPARE(handshake.headers.value("access-control-allow-origin"), AllowedOrigin);
+    const Reply bad = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling&sid=nope"), {}, {{"Origin", AllowedOrigin}});
+    QCOMPARE(bad.status, 400);
+    QCOMPARE(bad.headers.value("access-control-allow-origin"), AllowedOrigin);
+    // Same origin needs no allow-list entry.
+    const QByteArray self = "http://127.0.0.1:" + QByteArray::number(m_app->port());
+    const Reply same = request("GET", QStringLiteral("/api/health"), {}, {{"Origin", self}});
+    QCOMPARE(same.status, 200);
+}
+
+void TestHttp::disallowedOrigin()
+{
+    const QList<QPair<QByteArray, QByteArray>> evil{{"Origin", "http://evil.example"}};
+    QCOMPARE(request("GET", QStringLiteral("/api/health"), {}, evil).status, 403);
+    QCOMPARE(request("OPTIONS", QStringLiteral("/api/health"), {}, evil).status, 403);
+    const Reply polling = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"), {}, evil);
+    QCOMPARE(polling.status, 403);
+    QCOMPARE(polling.json.value(QStringLiteral("code")).toInt(), 4);
+    QVERIFY(polling.headers.value("access-control-allow-origin").isEmpty());
+    // The WebSocket upgrade is refused before the handshake.
+    const QByteArray reply = raw("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://evil.example\r\n\r\n");
+    QVERIFY2(reply.startsWith("HTTP/1.1 403"), reply.constData());
+}
+
+void TestHttp::engineIoErrors_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<int>("code");
+    QTest::addRow("no transport") << QByteArray("GET") << QStringLiteral("EIO=4") << 400 << 0;
+    QTest::addRow("unknown transport") << QByteArray("GET") << QStringLiteral("EIO=4&transport=carrier-pigeon") << 400 << 0;
+    QTest::addRow("unknown sid get") << QByteArray("GET") << QStringLiteral("EIO=4&transport=polling&sid=abc") << 400 << 1;
+    QTest::addRow("unknown sid post") << QByteArray("POST") << QStringLiteral("EIO=4&transport=polling&sid=abc") << 400 << 1;
+    QTest::addRow("post handshake") << QByteArray("POST") << QStringLiteral("EIO=4&transport=polling") << 400 << 2;
+    QTest::addRow("EIO 3") << QByteArray("GET") << QStringLiteral("EIO=3&transport=polling") << 400 << 5;
+    QTest::addRow("EIO missing") << QByteArray("GET") << QStringLiteral("transport=polling") << 400 << 5;
+}
+
+void TestHttp::engineIoErrors()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QString, query);
+    QFETCH(int, status);
+    QFETCH(int, code);
+    const Reply r = request(method, QStringLiteral("/socket.io/?") + query, method == "POST" ? QByteArray("4hello") : QByteArray());
+    QCOMPARE(r.status, status);
+    QCOMPARE(r.json.value(QStringLiteral("code")).toInt(-1), code);
+    QVERIFY(!r.json.value(QStringLiteral("message")).toString().isEmpty());
+}
+
+void TestHttp::malformedHeads_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QByteArray>("statusLine");
+    QTest::addRow("garbage line") << QByteArray("HELLO\r\n\r\n") << QByteArray("HTTP/1.1 400");
+    QTest::addRow("no colon header") << QByteArray("GET / HTTP/1.1\r\nnocolon\r\n\r\n") << QByteArray("HTTP/1.1 400");
+    QTest::addRow("bad content-length") << QByteArray("POST /api/auth/login HTTP/1.1\r\nContent-Length: x\r\n\r\n") << QByteArray("HTTP/1.1 400");
+    QTest::addRow("negative content-length") << QByteArray("POST /api/auth/login HTTP/1.1\r\nContent-Length: -5\r\n\r\n") << QByteArray("HTTP/1.1 400");
+    QTest::addRow("head too large") << ("GET / HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << QByteArray("HTTP/1.1 431");
+    QTest::addRow("upgrade elsewhere") << QByteArray("GET /elsewhere HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n") << QByteArray("HTTP/1.1 404");
+}
+
+void TestHttp::malformedHeads()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QByteArray, statusLine);
+    const QByteArray reply = raw(bytes);
+    QVERIFY2(reply.startsWith(statusLine), reply.left(200).constData());
+    QVERIFY(reply.contains("{\"error\""));
+    // And the server is still fine.
+    QCOMPARE(request("GET", QStringLiteral("/api/health")).status, 200);
+}
+
+QTEST_GUILESS_MAIN(TestHttp)
+#include "tst_http.moc"
