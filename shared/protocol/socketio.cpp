@@ -1,0 +1,855 @@
+#include "socketio.h"
+
+#include <QByteArrayView>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+// Socket.IO protocol v5 codec (https://github.com/socketio/socket.io-protocol, v5).
+//
+// Text part of a packet:
+//   <type digit>[<attachments>-][<namespace>,][<ack id>][<JSON data>]
+// The decoder follows the rules of the reference socket.io-parser (4.2.x): attachment count 1..max,
+// namespace up to the first ',' (or the end), ack id = the digits that follow, then JSON checked
+// per packet type (isPayloadValid), reserved event names refused, placeholders checked like
+// reconstructPacket. It is stricter where the reference is lax (number event names, missing data,
+// ids on packets that cannot be acknowledged, placeholders that do not cover every attachment).
+// The encoder writes JSON exactly like JSON.stringify (number formatting, escaping), so encoded
+// packets match the reference encoder byte for byte; object keys come out in QJsonObject's
+// (sorted) order since QJsonObject does not keep insertion order.
+
+namespace jarvis::sio {
+
+namespace {
+
+constexpr qint64 MaxSafeInteger = (qint64(1) << 53) - 1;
+constexpr qsizetype MaxNamespaceLength = 256;
+
+const QLatin1StringView PlaceholderKey("_placeholder");
+const QLatin1StringView NumKey("num");
+
+bool fail(DecodeError *error, const QString &message)
+{
+    if (error)
+        error->message = message;
+    return false;
+}
+
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+bool isReservedEvent(const QString &name)
+{
+    static constexpr std::array<QLatin1StringView, 6> reserved = {
+        QLatin1StringView("connect"),
+        QLatin1StringView("connect_error"),
+        QLatin1StringView("disconnect"),
+        QLatin1StringView("disconnecting"),
+        QLatin1StringView("newListener"),
+        QLatin1StringView("removeListener"),
+    };
+    for (const QLatin1StringView &r : reserved) {
+        if (name == r)
+            return true;
+    }
+    return false;
+}
+
+// ---- JSON writer matching JSON.stringify ----------------------------------------------------
+
+void appendUtf8(QByteArray &out, char32_t cp)
+{
+    if (cp < 0x80) {
+        out.append(char(cp));
+    } else if (cp < 0x800) {
+        out.append(char(0xC0 | (cp >> 6)));
+        out.append(char(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.append(char(0xE0 | (cp >> 12)));
+        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
+        out.append(char(0x80 | (cp & 0x3F)));
+    } else {
+        out.append(char(0xF0 | (cp >> 18)));
+        out.append(char(0x80 | ((cp >> 12) & 0x3F)));
+        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
+        out.append(char(0x80 | (cp & 0x3F)));
+    }
+}
+
+void appendUnicodeEscape(QByteArray &out, char16_t unit)
+{
+    static const char hex[] = "0123456789abcdef";
+    out.append("\\u");
+    out.append(hex[(unit >> 12) & 0xF]);
+    out.append(hex[(unit >> 8) & 0xF]);
+    out.append(hex[(unit >> 4) & 0xF]);
+    out.append(hex[unit & 0xF]);
+}
+
+// JSON.stringify's QuoteJSONString: escapes '"', '\\', control characters and lone surrogates.
+void appendJsonString(QByteArray &out, const QString &text)
+{
+    out.append('"');
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t unit = text.at(i).unicode();
+        switch (unit) {
+        case u'"':
+            out.append("\\\"");
+            continue;
+        case u'\\':
+            out.append("\\\\");
+            continue;
+        case u'\b':
+            out.append("\\b");
+            continue;
+        case u'\f':
+            out.append("\\f");
+            continue;
+        case u'\n':
+            out.append("\\n");
+            continue;
+        case u'\r':
+            out.append("\\r");
+            continue;
+        case u'\t':
+            out.append("\\t");
+            continue;
+        default:
+            break;
+        }
+        if (unit < 0x20) {
+            appendUnicodeEscape(out, unit);
+        } else if (QChar::isHighSurrogate(unit) && i + 1 < size
+            && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
+            appendUtf8(out, QChar::surrogateToUcs4(unit, text.at(i + 1).unicode()));
+            ++i;
+        } else if (QChar::isSurrogate(unit)) {
+            appendUnicodeEscape(out, unit);
+        } else {
+            appendUtf8(out, unit);
+        }
+    }
+    out.append('"');
+}
+
+// Number::toString of ECMAScript: shortest round-trip digits, positional notation for exponents
+// in [-7, 20], exponential ("1e+21", "1.5e-7") outside.
+void appendJsonNumber(QByteArray &out, double value)
+{
+    if (!std::isfinite(value)) {
+        out.append("null");
+        return;
+    }
+    if (value == 0) {
+        out.append('0'); // also -0
+        return;
+    }
+    if (value < 0) {
+        out.append('-');
+        value = -value;
+    }
+    char buffer[64];
+    const std::to_chars_result result =
+        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+    if (result.ec != std::errc()) {
+        out.append("null"); // cannot happen with a 64-byte buffer
+        return;
+    }
+    // buffer holds "d[.ddd]e(+|-)xx"
+    QByteArray digits;
+    const char *p = buffer;
+    for (; p < result.ptr && *p != 'e'; ++p) {
+        if (isDigit(*p))
+            digits.append(*p);
+    }
+    int exponent = 0;
+    if (p < result.ptr && *p == 'e') {
+        ++p;
+        bool negative = false;
+        if (p < result.ptr && (*p == '+' || *p == '-')) {
+            negative = *p == '-';
+            ++p;
+        }
+        for (; p < result.ptr && isDigit(*p); ++p)
+            exponent = exponent * 10 + (*p - '0');
+        if (negative)
+            exponent = -exponent;
+    }
+    while (digits.size() > 1 && digits.endsWith('0'))
+        digits.chop(1);
+
+    const int k = int(digits.size());
+    const int n = exponent + 1; // value = 0.digits * 10^n
+    if (k <= n && n <= 21) {
+        out.append(digits);
+        out.append(QByteArray(n - k, '0'));
+    } else if (0 < n && n <= 21) {
+        out.append(digits.left(n));
+        out.append('.');
+        out.append(digits.mid(n));
+    } else if (-6 < n && n <= 0) {
+        out.append("0.");
+        out.append(QByteArray(-n, '0'));
+        out.append(digits);
+    } else {
+        out.append(digits.at(0));
+        if (k > 1) {
+            out.append('.');
+            out.append(digits.mid(1));
+        }
+        out.append('e');
+        out.append(n - 1 >= 0 ? '+' : '-');
+        out.append(QByteArray::number(std::abs(n - 1)));
+    }
+}
+
+void appendJson(QByteArray &out, const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Bool:
+        out.append(value.toBool() ? "true" : "false");
+        break;
+    case QJsonValue::Double:
+        appendJsonNumber(out, value.toDouble());
+        break;
+    case QJsonValue::String:
+        appendJsonString(out, value.toString());
+        break;
+    case QJsonValue::Array: {
+        const QJsonArray array = value.toArray();
+        out.append('[');
+        bool first = true;
+        for (const QJsonValue &element : array) {
+            if (!first)
+                out.append(',');
+            first = false;
+            appendJson(out, element); // undefined inside an array is written as null
+        }
+        out.append(']');
+        break;
+    }
+    case QJsonValue::Object: {
+        const QJsonObject object = value.toObject();
+        out.append('{');
+        bool first = true;
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            if (it.value().isUndefined())
+                continue; // like JSON.stringify, undefined members are left out
+            if (!first)
+                out.append(',');
+            first = false;
+            appendJsonString(out, it.key());
+            out.append(':');
+            appendJson(out, it.value());
+        }
+        out.append('}');
+        break;
+    }
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        out.append("null");
+        break;
+    }
+}
+
+// ---- JSON reader ---------------------------------------------------------------------------
+
+// Strict RFC 8259 syntax check of exactly one JSON value (with optional surrounding whitespace),
+// i.e. what JSON.parse accepts. QJsonDocument alone is more lenient (unknown escapes such as "\\q",
+// numbers such as "1." or ".5", raw control characters in strings). Iterative, so nesting depth
+// costs heap, not stack; QJsonDocument then applies its own nesting limit.
+class JsonSyntax
+{
+public:
+    explicit JsonSyntax(QByteArrayView text)
+        : m_text(text)
+    { }
+
+    bool isValid()
+    {
+        // after a value: inside a container expect ',' or its closing bracket; at the top level
+        // expect the end.
+        if (!value())
+            return false;
+        for (;;) {
+            skipWhitespace();
+            if (m_stack.isEmpty())
+                return m_pos == m_text.size();
+            if (atEnd())
+                return false;
+            const char top = m_stack.back();
+            const char c = m_text[m_pos];
+            if ((top == '[' && c == ']') || (top == '{' && c == '}')) {
+                ++m_pos;
+                m_stack.pop_back();
+                continue;
+            }
+            if (c != ',')
+                return false;
+            ++m_pos;
+            if (top == '{' && !memberKey())
+                return false;
+            if (!value())
+                return false;
+        }
+    }
+
+private:
+    bool atEnd() const { return m_pos >= m_text.size(); }
+
+    void skipWhitespace()
+    {
+        while (!atEnd()) {
+            const char c = m_text[m_pos];
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                break;
+            ++m_pos;
+        }
+    }
+
+    // One value; an opened container only pushes its bracket (its elements are read by the
+    // loop in isValid), an empty container is read whole.
+    bool value()
+    {
+        for (;;) {
+            skipWhitespace();
+            if (atEnd())
+                return false;
+            const char c = m_text[m_pos];
+            if (c == '[' || c == '{') {
+                ++m_pos;
+                skipWhitespace();
+                const char close = c == '[' ? ']' : '}';
+                if (!atEnd() && m_text[m_pos] == close) {
+                    ++m_pos;
+                    return true;
+                }
+                m_stack.push_back(c);
+                if (c == '{' && !memberKey(false))
+                    return false;
+                continue; // first element
+            }
+            if (c == '"')
+                return string();
+            if (c == '-' || isDigit(c))
+                return number();
+            return literal("true") || literal("false") || literal("null");
+        }
+    }
+
+    // '"key" :' (preceded by whitespace)
+    bool memberKey(bool skipLeading = true)
+    {
+        if (skipLeading)
+            skipWhitespace();
+        if (atEnd() || m_text[m_pos] != '"' || !string())
+            return false;
+        skipWhitespace();
+        if (atEnd() || m_text[m_pos] != ':')
+            return false;
+        ++m_pos;
+        return true;
+    }
+
+    bool string()
+    {
+        ++m_pos; // opening quote
+        while (!atEnd()) {
+            const auto c = static_cast<unsigned char>(m_text[m_pos++]);
+            if (c == '"')
+                return true;
+            if (c < 0x20)
+                return false;
+            if (c != '\\')
+                continue;
+            if (atEnd())
+                return false;
+            const char escape = m_text[m_pos++];
+            if (escape == 'u') {
+                for (int k = 0; k < 4; ++k, ++m_pos) {
+                    if (atEnd() || !isHexDigit(m_text[m_pos]))
+                        return false;
+                }
+            } else if (!QByteArrayView("\"\\/bfnrt").contains(escape)) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    bool digits()
+    {
+        const qsizetype start = m_pos;
+        while (!atEnd() && isDigit(m_text[m_pos]))
+            ++m_pos;
+        return m_pos > start;
+    }
+
+    bool number()
+    {
+        if (m_text[m_pos] == '-')
+            ++m_pos;
+        if (atEnd())
+            return false;
+        if (m_text[m_pos] == '0')
+            ++m_pos;
+        else if (!digits())
+            return false;
+        if (!atEnd() && m_text[m_pos] == '.') {
+            ++m_pos;
+            if (!digits())
+                return false;
+        }
+        if (!atEnd() && (m_text[m_pos] == 'e' || m_text[m_pos] == 'E')) {
+            ++m_pos;
+            if (!atEnd() && (m_text[m_pos] == '+' || m_text[m_pos] == '-'))
+                ++m_pos;
+            if (!digits())
+                return false;
+        }
+        return true;
+    }
+
+    bool literal(QByteArrayView word)
+    {
+        if (!m_text.sliced(m_pos).startsWith(word))
+            return false;
+        m_pos += word.size();
+        return true;
+    }
+
+    static bool isHexDigit(char c)
+    {
+        return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    QByteArrayView m_text;
+    qsizetype m_pos = 0;
+    QList<char> m_stack;
+};
+
+// Parses one JSON value of any type (QJsonDocument only takes arrays and objects at the top, so
+// the text is wrapped in an array that must end up with exactly one element).
+std::optional<QJsonValue> parseJsonValue(QByteArrayView json, QString *error)
+{
+    const char first = json.front();
+    if (first == ' ' || first == '\t' || first == '\n' || first == '\r') {
+        *error = QStringLiteral("unexpected whitespace before the JSON data");
+        return std::nullopt;
+    }
+    if (!JsonSyntax(json).isValid()) {
+        *error = QStringLiteral("invalid JSON data");
+        return std::nullopt;
+    }
+    QByteArray wrapped;
+    wrapped.reserve(json.size() + 2);
+    wrapped.append('[');
+    wrapped.append(json);
+    wrapped.append(']');
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(wrapped, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !document.isArray()) {
+        *error = QStringLiteral("invalid JSON data: %1").arg(parseError.errorString());
+        return std::nullopt;
+    }
+    const QJsonArray array = document.array();
+    if (array.size() != 1) {
+        *error = QStringLiteral("invalid JSON data: trailing garbage after the value");
+        return std::nullopt;
+    }
+    return array.first();
+}
+
+// ---- binary placeholders -------------------------------------------------------------------
+
+bool isPlaceholderObject(const QJsonObject &object)
+{
+    const QJsonValue flag = object.value(PlaceholderKey);
+    return flag.isBool() && flag.toBool();
+}
+
+// Index of a placeholder's blob, or -1 when num is not an integer in [0, count).
+qsizetype placeholderIndex(const QJsonObject &object, qsizetype count)
+{
+    const QJsonValue num = object.value(NumKey);
+    if (!num.isDouble())
+        return -1;
+    const double n = num.toDouble();
+    if (!(n >= 0) || n >= double(count) || std::floor(n) != n)
+        return -1;
+    return qsizetype(n);
+}
+
+struct PlaceholderScan
+{
+    QList<bool> seen;
+    qsizetype found = 0;
+    QString error;
+};
+
+bool scanPlaceholders(const QJsonValue &value, PlaceholderScan &scan)
+{
+    if (value.isArray()) {
+        const QJsonArray array = value.toArray();
+        for (const QJsonValue &element : array) {
+            if (!scanPlaceholders(element, scan))
+                return false;
+        }
+        return true;
+    }
+    if (!value.isObject())
+        return true;
+    const QJsonObject object = value.toObject();
+    if (isPlaceholderObject(object)) {
+        const qsizetype index = placeholderIndex(object, scan.seen.size());
+        if (index < 0) {
+            scan.error = QStringLiteral("illegal attachments: placeholder num is not an integer "
+                                        "in 0..%1")
+                             .arg(scan.seen.size() - 1);
+            return false;
+        }
+        if (scan.seen[index]) {
+            scan.error =
+                QStringLiteral("illegal attachments: placeholder %1 appears twice").arg(index);
+            return false;
+        }
+        scan.seen[index] = true;
+        ++scan.found;
+        return true;
+    }
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+        if (!scanPlaceholders(it.value(), scan))
+            return false;
+    }
+    return true;
+}
+
+// Every placeholder must name a distinct attachment in [0, count), and every attachment must have
+// its placeholder.
+bool checkPlaceholders(const QJsonValue &data, qsizetype count, QString *error)
+{
+    PlaceholderScan scan;
+    scan.seen = QList<bool>(count, false);
+    if (!scanPlaceholders(data, scan)) {
+        *error = scan.error;
+        return false;
+    }
+    if (scan.found != count) {
+        *error = QStringLiteral("illegal attachments: %1 announced but %2 placeholders found")
+                     .arg(count)
+                     .arg(scan.found);
+        return false;
+    }
+    return true;
+}
+
+bool isBinaryType(PacketType type)
+{
+    return type == PacketType::BinaryEvent || type == PacketType::BinaryAck;
+}
+
+bool acceptsAckId(PacketType type)
+{
+    return type == PacketType::Event || type == PacketType::Ack || isBinaryType(type);
+}
+
+} // namespace
+
+// ---- encoder -------------------------------------------------------------------------------
+
+QByteArray encode(const Packet &packet)
+{
+    PacketType type = packet.type;
+    const bool hasAttachments = !packet.attachments.isEmpty();
+    if (type == PacketType::Event || type == PacketType::BinaryEvent)
+        type = hasAttachments ? PacketType::BinaryEvent : PacketType::Event;
+    else if (type == PacketType::Ack || type == PacketType::BinaryAck)
+        type = hasAttachments ? PacketType::BinaryAck : PacketType::Ack;
+
+    QByteArray out;
+    out.append(QByteArray::number(int(type)));
+    if (isBinaryType(type)) {
+        out.append(QByteArray::number(packet.attachments.size()));
+        out.append('-');
+    }
+    if (!packet.nsp.isEmpty() && packet.nsp != QLatin1StringView("/")) {
+        out.append(packet.nsp.toUtf8());
+        out.append(',');
+    }
+    if (packet.id)
+        out.append(QByteArray::number(*packet.id));
+    if (!packet.data.isUndefined() && !packet.data.isNull())
+        appendJson(out, packet.data);
+    return out;
+}
+
+// ---- decoder -------------------------------------------------------------------------------
+
+std::optional<Decoded> decode(const QByteArray &text, DecodeError *error, int maxAttachments)
+{
+    const QByteArrayView view(text);
+    const qsizetype size = view.size();
+    if (size == 0) {
+        fail(error, QStringLiteral("empty packet"));
+        return std::nullopt;
+    }
+    if (!view.isValidUtf8()) {
+        fail(error, QStringLiteral("packet is not valid UTF-8"));
+        return std::nullopt;
+    }
+
+    Decoded decoded;
+    Packet &packet = decoded.packet;
+    qsizetype pos = 0;
+
+    // type
+    const char typeChar = view[pos++];
+    if (typeChar < '0' || typeChar > '6') {
+        const auto code = static_cast<unsigned char>(typeChar);
+        fail(error,
+            code >= 0x20 && code < 0x7F
+                ? QStringLiteral("unknown packet type '%1'").arg(QLatin1Char(typeChar))
+                : QStringLiteral("unknown packet type 0x%1").arg(code, 2, 16, QLatin1Char('0')));
+        return std::nullopt;
+    }
+    packet.type = static_cast<PacketType>(typeChar - '0');
+
+    // attachment count: "<digits>-"
+    if (isBinaryType(packet.type)) {
+        const qsizetype start = pos;
+        qint64 count = 0;
+        while (pos < size && isDigit(view[pos])) {
+            count = count * 10 + (view[pos] - '0');
+            if (count > qMax(maxAttachments, 0)) {
+                fail(error, QStringLiteral("too many attachments (limit %1)").arg(maxAttachments));
+                return std::nullopt;
+            }
+            ++pos;
+        }
+        if (pos == start || pos >= size || view[pos] != '-') {
+            fail(error, QStringLiteral("illegal attachments: expected <count>- after the type"));
+            return std::nullopt;
+        }
+        ++pos; // '-'
+        if (count < 1) {
+            fail(error, QStringLiteral("illegal attachments: a binary packet needs at least one"));
+            return std::nullopt;
+        }
+        decoded.expectedAttachments = int(count);
+    }
+
+    // namespace: from '/' up to the first ',' or the end
+    if (pos < size && view[pos] == '/') {
+        qsizetype end = view.indexOf(',', pos);
+        const bool hasComma = end >= 0;
+        if (!hasComma)
+            end = size;
+        const QByteArrayView nsp = view.sliced(pos, end - pos);
+        if (nsp.size() > MaxNamespaceLength) {
+            fail(error, QStringLiteral("namespace longer than %1 bytes").arg(MaxNamespaceLength));
+            return std::nullopt;
+        }
+        for (const char c : nsp) {
+            const auto u = static_cast<unsigned char>(c);
+            if (u < 0x20 || u == 0x7F) {
+                fail(error, QStringLiteral("namespace contains a control character"));
+                return std::nullopt;
+            }
+        }
+        packet.nsp = QString::fromUtf8(nsp);
+        pos = hasComma ? end + 1 : size;
+    }
+
+    // ack id: the digits that follow
+    if (pos < size && isDigit(view[pos])) {
+        qint64 id = 0;
+        while (pos < size && isDigit(view[pos])) {
+            const int digit = view[pos] - '0';
+            if (id > (MaxSafeInteger - digit) / 10) {
+                fail(error, QStringLiteral("ack id larger than 2^53-1"));
+                return std::nullopt;
+            }
+            id = id * 10 + digit;
+            ++pos;
+        }
+        if (!acceptsAckId(packet.type)) {
+            fail(error, QStringLiteral("ack id on a packet of type %1").arg(int(packet.type)));
+            return std::nullopt;
+        }
+        packet.id = id;
+    }
+
+    // JSON data: the rest
+    if (pos < size) {
+        QString jsonError;
+        std::optional<QJsonValue> data = parseJsonValue(view.sliced(pos), &jsonError);
+        if (!data) {
+            fail(error, jsonError);
+            return std::nullopt;
+        }
+        packet.data = std::move(*data);
+    }
+
+    // per type checks (socket.io-parser's isPayloadValid, plus what the header promises)
+    const QJsonValue &data = packet.data;
+    switch (packet.type) {
+    case PacketType::Connect:
+        if (!data.isUndefined() && !data.isObject()) {
+            fail(error, QStringLiteral("CONNECT data must be an object"));
+            return std::nullopt;
+        }
+        break;
+    case PacketType::Disconnect:
+        if (!data.isUndefined()) {
+            fail(error, QStringLiteral("DISCONNECT must not carry data"));
+            return std::nullopt;
+        }
+        break;
+    case PacketType::ConnectError:
+        if (!data.isObject() && !data.isString()) {
+            fail(error, QStringLiteral("CONNECT_ERROR data must be an object or a string"));
+            return std::nullopt;
+        }
+        break;
+    case PacketType::Event:
+    case PacketType::BinaryEvent: {
+        if (!data.isArray()) {
+            fail(error, QStringLiteral("EVENT data must be an array"));
+            return std::nullopt;
+        }
+        const QJsonArray array = data.toArray();
+        if (array.isEmpty()) {
+            fail(error, QStringLiteral("EVENT data must not be empty (no event name)"));
+            return std::nullopt;
+        }
+        if (!array.first().isString()) {
+            fail(error, QStringLiteral("EVENT name must be a string"));
+            return std::nullopt;
+        }
+        const QString name = array.first().toString();
+        if (isReservedEvent(name)) {
+            fail(error, QStringLiteral("reserved event name '%1'").arg(name));
+            return std::nullopt;
+        }
+        break;
+    }
+    case PacketType::Ack:
+    case PacketType::BinaryAck:
+        if (!packet.id) {
+            fail(error, QStringLiteral("ACK without an ack id"));
+            return std::nullopt;
+        }
+        if (!data.isArray()) {
+            fail(error, QStringLiteral("ACK data must be an array"));
+            return std::nullopt;
+        }
+        break;
+    }
+
+    if (isBinaryType(packet.type)) {
+        QString placeholderError;
+        if (!checkPlaceholders(data, decoded.expectedAttachments, &placeholderError)) {
+            fail(error, placeholderError);
+            return std::nullopt;
+        }
+    }
+    return decoded;
+}
+
+// ---- reassembler ---------------------------------------------------------------------------
+
+Reassembler::Reassembler(int maxAttachments)
+    : m_maxAttachments(maxAttachments)
+{ }
+
+Reassembler::Status Reassembler::addText(const QByteArray &text)
+{
+    m_ready = Packet();
+    if (m_pending) {
+        m_error = QStringLiteral("text packet received while %1 binary attachment(s) were "
+                                 "still expected")
+                      .arg(m_pending->expectedAttachments - m_pending->packet.attachments.size());
+        m_pending.reset();
+        return Status::Error;
+    }
+    DecodeError decodeError;
+    std::optional<Decoded> decoded = decode(text, &decodeError, m_maxAttachments);
+    if (!decoded) {
+        m_error = decodeError.message;
+        return Status::Error;
+    }
+    if (decoded->expectedAttachments > 0) {
+        m_pending = std::move(decoded);
+        return Status::NeedMore;
+    }
+    m_ready = std::move(decoded->packet);
+    return Status::Complete;
+}
+
+Reassembler::Status Reassembler::addBinary(const QByteArray &bytes)
+{
+    m_ready = Packet();
+    if (!m_pending) {
+        m_error = QStringLiteral("unexpected binary message: no attachment was expected");
+        return Status::Error;
+    }
+    m_pending->packet.attachments.append(bytes);
+    if (m_pending->packet.attachments.size() < m_pending->expectedAttachments)
+        return Status::NeedMore;
+
+    Packet packet = std::move(m_pending->packet);
+    m_pending.reset();
+    QString placeholderError;
+    if (!checkPlaceholders(packet.data, packet.attachments.size(), &placeholderError)) {
+        m_error = placeholderError;
+        return Status::Error;
+    }
+    packet.type = packet.type == PacketType::BinaryEvent ? PacketType::Event : PacketType::Ack;
+    m_ready = std::move(packet);
+    return Status::Complete;
+}
+
+Packet Reassembler::take()
+{
+    Packet packet = std::move(m_ready);
+    m_ready = Packet();
+    return packet;
+}
+
+void Reassembler::reset()
+{
+    m_pending.reset();
+    m_ready = Packet();
+    m_error.clear();
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+QJsonObject placeholder(int num)
+{
+    return QJsonObject {{PlaceholderKey, true}, {NumKey, num}};
+}
+
+std::optional<QByteArray> attachmentFor(
+    const QJsonValue &value, const QList<QByteArray> &attachments)
+{
+    if (!value.isObject())
+        return std::nullopt;
+    const QJsonObject object = value.toObject();
+    if (!isPlaceholderObject(object))
+        return std::nullopt;
+    const qsizetype index = placeholderIndex(object, attachments.size());
+    if (index < 0)
+        return std::nullopt;
+    return attachments.at(index);
+}
+
+} // namespace jarvis::sio
