@@ -1,0 +1,216 @@
+// jarvisd as a process: command line, --check-config, --hash-password, signals and exit codes.
+#include "auth/password.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+namespace {
+const QString Jarvisd = QStringLiteral(JARVISD_PATH);
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run runJarvisd(const QStringList &args, const QByteArray &input = {}, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
+{
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(Jarvisd, args);
+    if (!process.waitForStarted(10000))
+        return {};
+    if (!input.isNull()) {
+        process.write(input);
+        process.closeWriteChannel();
+    }
+    process.waitForFinished(60000);
+    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
+            QString::fromUtf8(process.readAllStandardError())};
+}
+
+QProcessEnvironment cleanEnv()
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : {"JARVIS_CONFIG", "JARVIS_PORT", "JARVIS_LISTEN", "JARVIS_ADMIN_PASSWORD",
+                             "JARVIS_JWT_SECRET", "JARVIS_PVE_TOKEN_SECRET"})
+        env.remove(QLatin1String(name));
+    return env;
+}
+
+const char *const GoodConfig = R"([server]
+listen=127.0.0.1
+port=0
+
+[auth]
+passwordHash=%1
+jwtSecret=0123456789abcdef0123456789abcdef0123456789abcdef
+
+[proxmox]
+tokenId=root@pam!jarvis
+tokenSecret=00000000-0000-0000-0000-000000000000
+insecure=true
+
+[node.pve1]
+host=127.0.0.1
+)";
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void version();
+    void help();
+    void badOption_data();
+    void badOption();
+    void hashPassword();
+    void checkConfigOk();
+    void checkConfigProblems();
+    void checkConfigMissingFile();
+    void sigtermStopsCleanly_data();
+    void sigtermStopsCleanly();
+    void portInUse();
+
+private:
+    QString writeConfig(const QString &text);
+    QTemporaryDir m_dir;
+};
+
+QString TestCli::writeConfig(const QString &text)
+{
+    static int counter = 0;
+    const QString path = m_dir.filePath(QStringLiteral("jarvisd-%1.conf").arg(++counter));
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return {};
+    file.write(text.toUtf8());
+    return path;
+}
+
+void TestCli::version()
+{
+    const Run r = runJarvisd({QStringLiteral("--version")});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.trimmed(), QStringLiteral("jarvisd " JARVIS_VERSION));
+}
+
+void TestCli::help()
+{
+    const Run r = runJarvisd({QStringLiteral("--help")});
+    QCOMPARE(r.exitCode, 0);
+    for (const char *option : {"--config", "--demo", "--listen", "--port", "--check-config", "--hash-password", "--version", "--help"})
+        QVERIFY2(r.out.contains(QLatin1String(option)), option);
+}
+
+void TestCli::badOption_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addRow("unknown") << QStringList{QStringLiteral("--frobnicate")};
+    QTest::addRow("port text") << QStringList{QStringLiteral("--port"), QStringLiteral("eighty")};
+    QTest::addRow("port range") << QStringList{QStringLiteral("--port=70000")};
+    QTest::addRow("config missing value") << QStringList{QStringLiteral("--config")};
+}
+
+void TestCli::badOption()
+{
+    QFETCH(QStringList, args);
+    const Run r = runJarvisd(args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains(QStringLiteral("Usage")));
+}
+
+void TestCli::hashPassword()
+{
+    const Run r = runJarvisd({QStringLiteral("--hash-password")}, "s3cret pass\n");
+    QCOMPARE(r.exitCode, 0);
+    const QString hash = r.out.trimmed();
+    QVERIFY2(hash.startsWith(QStringLiteral("pbkdf2-sha256$600000$")), qPrintable(hash));
+    QVERIFY(jarvis::auth::verifyPassword(QStringLiteral("s3cret pass"), hash));
+    QVERIFY(!jarvis::auth::verifyPassword(QStringLiteral("s3cret pas"), hash));
+    QCOMPARE(runJarvisd({QStringLiteral("--hash-password")}, "").exitCode, 2);
+}
+
+void TestCli::checkConfigOk()
+{
+    const QString path = writeConfig(QString::fromLatin1(GoodConfig).arg(jarvis::auth::hashPassword(QStringLiteral("pw"), 1000)));
+    const Run r = runJarvisd({QStringLiteral("--config"), path, QStringLiteral("--check-config")}, {}, cleanEnv());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+}
+
+void TestCli::checkConfigProblems()
+{
+    const QString path = writeConfig(QStringLiteral("[server]\nport=eighty\nbogus=1\n\n[auth]\njwtSecret=tinysecretvalue\n"));
+    const Run r = runJarvisd({QStringLiteral("--config"), path, QStringLiteral("--check-config")}, {}, cleanEnv());
+    QCOMPARE(r.exitCode, 2);
+    const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY2(lines.size() >= 4, qPrintable(r.out));
+    for (const QString &line : lines)
+        QVERIFY2(line.startsWith(path + QStringLiteral(": ")), qPrintable(line));
+    QVERIFY(r.out.contains(QStringLiteral("server/port")));
+    QVERIFY(r.out.contains(QStringLiteral("server/bogus")));
+    QVERIFY(r.out.contains(QStringLiteral("auth/jwtSecret")));
+    QVERIFY(r.out.contains(QStringLiteral("proxmox")));
+    QVERIFY(!r.out.contains(QStringLiteral("tinysecretvalue"))); // secrets are never echoed
+
+    // Without --check-config the service refuses to start with the same exit code.
+    const Run start = runJarvisd({QStringLiteral("--config"), path}, {}, cleanEnv());
+    QCOMPARE(start.exitCode, 2);
+}
+
+void TestCli::checkConfigMissingFile()
+{
+    const Run r = runJarvisd({QStringLiteral("--config"), m_dir.filePath(QStringLiteral("absent.conf")), QStringLiteral("--check-config")}, {}, cleanEnv());
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.out.contains(QStringLiteral("absent.conf")));
+}
+
+void TestCli::sigtermStopsCleanly_data()
+{
+    QTest::addColumn<int>("signal");
+    QTest::addRow("SIGTERM") << int(SIGTERM);
+    QTest::addRow("SIGINT") << int(SIGINT);
+}
+
+void TestCli::sigtermStopsCleanly()
+{
+    QFETCH(int, signal);
+    QProcess process;
+    process.setProcessEnvironment(cleanEnv());
+    process.start(Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
+    QVERIFY(process.waitForStarted(10000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).contains("listening on http://127.0.0.1:"), 10000);
+    QVERIFY(out.contains("password \"jarvis-demo\""));
+    ::kill(pid_t(process.processId()), signal);
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+}
+
+void TestCli::portInUse()
+{
+    QProcess first;
+    first.setProcessEnvironment(cleanEnv());
+    first.start(Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
+    QVERIFY(first.waitForStarted(10000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += first.readAllStandardOutput()).contains("\n"), 10000);
+    const QRegularExpressionMatch m = QRegularExpression(QStringLiteral(":(\\d+)\\n")).match(QString::fromUtf8(out));
+    QVERIFY(m.hasMatch());
+    const Run second = runJarvisd({QStringLiteral("--demo"), QStringLiteral("--port"), m.captured(1)}, {}, cleanEnv());
+    QCOMPARE(second.exitCode, 1);
+    QVERIFY2(second.err.contains(QStringLiteral("cannot listen")), qPrintable(second.err));
+    first.terminate();
+    QVERIFY(first.waitForFinished(10000));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
