@@ -1,0 +1,481 @@
+#include "proxmox/client.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSslConfiguration>
+#include <QSslError>
+
+Q_LOGGING_CATEGORY(lcProxmox, "jarvis.proxmox")
+
+namespace jarvis::proxmox {
+
+namespace {
+constexpr qsizetype MaxResponseBytes = 64 * 1024 * 1024;
+
+bool isConnectionLevel(QNetworkReply::NetworkError error)
+{
+    switch (error) {
+    case QNetworkReply::ConnectionRefusedError:
+    case QNetworkReply::HostNotFoundError:
+    case QNetworkReply::SslHandshakeFailedError:
+    case QNetworkReply::NetworkSessionFailedError:
+    case QNetworkReply::TemporaryNetworkFailureError:
+    case QNetworkReply::UnknownNetworkError:
+        return true;
+    default:
+        return false;
+    }
+}
+
+QString firstLine(const QString &text)
+{
+    return text.section(QLatin1Char('\n'), 0, 0).trimmed();
+}
+} // namespace
+
+QString Error::kindName(Kind kind)
+{
+    switch (kind) {
+    case Kind::None: return QStringLiteral("none");
+    case Kind::Network: return QStringLiteral("network");
+    case Kind::Timeout: return QStringLiteral("timeout");
+    case Kind::Tls: return QStringLiteral("tls");
+    case Kind::Unauthorized: return QStringLiteral("unauthorized");
+    case Kind::BadRequest: return QStringLiteral("bad request");
+    case Kind::Server: return QStringLiteral("server error");
+    case Kind::NodeUnreachable: return QStringLiteral("node unreachable");
+    case Kind::BadResponse: return QStringLiteral("bad response");
+    case Kind::NotConfigured: return QStringLiteral("not configured");
+    }
+    return {};
+}
+
+QByteArray parseFingerprint(const QString &text)
+{
+    QString hex = text.trimmed();
+    hex.remove(QLatin1Char(':'));
+    if (hex.size() != 64)
+        return {};
+    for (const QChar c : std::as_const(hex)) {
+        if (!c.isDigit() && !(c.toLower() >= QLatin1Char('a') && c.toLower() <= QLatin1Char('f')))
+            return {};
+    }
+    return QByteArray::fromHex(hex.toLatin1());
+}
+
+// One logical request: its method, path and body, the callback, and which nodes were tried.
+struct Client::Call
+{
+    QByteArray method;
+    QString path;
+    QByteArray body;
+    bool idempotent = true;
+    QPointer<const QObject> context;
+    bool hasContext = false;
+    JsonCallback done;
+    QList<int> order; // node indexes still to try
+    Error lastError;
+};
+
+Client::Client(ClientOptions options, QList<ApiNode> nodes, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_nam(new QNetworkAccessManager(this))
+{
+    m_nam->setAutoDeleteReplies(true);
+    m_nam->setTransferTimeout(m_options.transferTimeoutMs);
+    m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    for (ApiNode &node : nodes) {
+        NodeState state;
+        state.api = std::move(node);
+        m_nodes.append(std::move(state));
+    }
+    if (m_options.insecure)
+        qCWarning(lcProxmox) << "TLS verification of the Proxmox API is OFF (proxmox/insecure=true): "
+                                "anyone on the network path can impersonate the cluster";
+}
+
+Client::~Client() = default;
+
+QStringList Client::nodeNames() const
+{
+    QStringList names;
+    for (const NodeState &n : m_nodes)
+        names.append(n.api.name);
+    return names;
+}
+
+int Client::inFlight(const QString &node) const
+{
+    for (const NodeState &n : m_nodes) {
+        if (n.api.name == node)
+            return n.inFlight;
+    }
+    return 0;
+}
+
+bool Client::isReachable() const
+{
+    for (const NodeState &n : m_nodes) {
+        if (n.healthy)
+            return true;
+    }
+    return false;
+}
+
+QList<int> Client::candidates() const
+{
+    // Healthy nodes first, in configuration order; then nodes in backoff whose time has come;
+    // then the rest by when they may be retried (so a call is never refused outright).
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QList<int> ready;
+    QList<int> waiting;
+    for (int i = 0; i < m_nodes.size(); ++i) {
+        const NodeState &n = m_nodes.at(i);
+        if (n.healthy || n.retryAtMs <= now)
+            ready.append(i);
+        else
+            waiting.append(i);
+    }
+    std::sort(waiting.begin(), waiting.end(),
+              [this](int a, int b) { return m_nodes.at(a).retryAtMs < m_nodes.at(b).retryAtMs; });
+    return ready + waiting;
+}
+
+QNetworkRequest Client::request(const NodeState &node, const QString &path) const
+{
+    QUrl url = node.api.apiUrl;
+    QString base = url.path();
+    if (base.endsWith(QLatin1Char('/')))
+        base.chop(1);
+    const qsizetype q = path.indexOf(QLatin1Char('?'));
+    url.setPath(base + QStringLiteral("/api2/json") + (q < 0 ? path : path.left(q)), QUrl::TolerantMode);
+    if (q >= 0)
+        url.setQuery(path.mid(q + 1));
+    QNetworkRequest req(url);
+    req.setRawHeader("Authorization",
+                     "PVEAPIToken=" + m_options.tokenId.toUtf8() + '=' + m_options.tokenSecret.toUtf8());
+    req.setRawHeader("Accept", "application/json");
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    if (url.scheme() == QLatin1String("https")) {
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        if (!m_options.caCertificates.isEmpty())
+            ssl.setCaCertificates(m_options.caCertificates);
+        if (m_options.insecure)
+            ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        req.setSslConfiguration(ssl);
+    }
+    return req;
+}
+
+void Client::get(const QString &path, const QObject *context, JsonCallback done)
+{
+    auto call = std::make_shared<Call>();
+    call->method = "GET";
+    call->path = path;
+    call->context = context;
+    call->hasContext = context != nullptr;
+    call->done = std::move(done);
+    start(call);
+}
+
+void Client::post(const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done)
+{
+    auto call = std::make_shared<Call>();
+    call->method = "POST";
+    call->path = path;
+    call->body = form.query(QUrl::FullyEncoded).toUtf8();
+    call->idempotent = false;
+    call->context = context;
+    call->hasContext = context != nullptr;
+    call->done = std::move(done);
+    start(call);
+}
+
+void Client::start(const std::shared_ptr<Call> &call)
+{
+    if (m_nodes.isEmpty()) {
+        Error e{Error::Kind::NotConfigured, 0, QStringLiteral("no Proxmox node is configured"), {}, {}};
+        QMetaObject::invokeMethod(this, [call, e] {
+            if (!call->hasContext || call->context)
+                call->done(Result<QJsonValue>::failure(e));
+        }, Qt::QueuedConnection);
+        return;
+    }
+    call->order = candidates();
+    const int first = call->order.takeFirst();
+    send(call, first);
+}
+
+void Client::send(const std::shared_ptr<Call> &call, int nodeIndex)
+{
+    NodeState &node = m_nodes[nodeIndex];
+    if (node.inFlight >= m_options.maxInFlightPerNode) {
+        node.queue.push_back([this, call, nodeIndex] { send(call, nodeIndex); });
+        return;
+    }
+    ++node.inFlight;
+    QNetworkRequest req = request(node, call->path);
+    QNetworkReply *reply = nullptr;
+    if (call->method == "POST") {
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+        reply = m_nam->post(req, call->body);
+    } else {
+        reply = m_nam->get(req);
+    }
+    const QByteArray pin = node.api.fingerprint;
+    const bool insecure = m_options.insecure;
+    auto pinMismatch = std::make_shared<bool>(false);
+    auto checkPin = [reply, pin, pinMismatch]() -> bool {
+        if (pin.isEmpty())
+            return true;
+        const QSslCertificate peer = reply->sslConfiguration().peerCertificate();
+        if (!peer.isNull() && peer.digest(QCryptographicHash::Sha256) == pin)
+            return true;
+        *pinMismatch = true;
+        return false;
+    };
+    connect(reply, &QNetworkReply::sslErrors, reply, [reply, checkPin, pin, insecure](const QList<QSslError> &errors) {
+        if (insecure || (!pin.isEmpty() && checkPin()))
+            reply->ignoreSslErrors(errors);
+    });
+    connect(reply, &QNetworkReply::encrypted, reply, [reply, checkPin] {
+        if (!checkPin())
+            reply->abort();
+    });
+    connect(reply, &QNetworkReply::downloadProgress, reply, [reply](qint64 received, qint64) {
+        if (received > MaxResponseBytes)
+            reply->abort();
+    });
+    connect(reply, &QNetworkReply::finished, this, [this, call, nodeIndex, reply, pinMismatch] {
+        if (*pinMismatch)
+            reply->setProperty("_jarvis_pin_mismatch", true);
+        finished(call, nodeIndex, reply);
+    });
+}
+
+void Client::release(int nodeIndex)
+{
+    NodeState &node = m_nodes[nodeIndex];
+    --node.inFlight;
+    if (!node.queue.empty() && node.inFlight < m_options.maxInFlightPerNode) {
+        auto next = std::move(node.queue.front());
+        node.queue.pop_front();
+        next();
+    }
+}
+
+void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetworkReply *reply)
+{
+    const QString nodeName = m_nodes.at(nodeIndex).api.name;
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+    const QNetworkReply::NetworkError netError = reply->error();
+    const QByteArray body = reply->readAll();
+
+    Error error;
+    error.node = nodeName;
+    error.httpStatus = status;
+    QJsonValue data;
+    bool failover = false;
+
+    if (reply->property("_jarvis_pin_mismatch").toBool()) {
+        error.kind = Error::Kind::Tls;
+        error.message = QStringLiteral("TLS certificate of %1 does not match the pinned SHA-256 fingerprint").arg(nodeName);
+        failover = true;
+    } else if (status == 0) {
+        // No HTTP answer at all.
+        failover = call->idempotent || isConnectionLevel(netError);
+        if (netError == QNetworkReply::OperationCanceledError || netError == QNetworkReply::TimeoutError) {
+            error.kind = Error::Kind::Timeout;
+            error.message = QStringLiteral("no answer from %1 within %2 ms").arg(nodeName).arg(m_options.transferTimeoutMs);
+        } else if (netError == QNetworkReply::SslHandshakeFailedError) {
+            error.kind = Error::Kind::Tls;
+            error.message = QStringLiteral("TLS handshake with %1 failed: %2").arg(nodeName, reply->errorString());
+            failover = true;
+        } else {
+            error.kind = Error::Kind::Network;
+            error.message = QStringLiteral("cannot reach %1: %2").arg(nodeName, reply->errorString());
+        }
+    } else {
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
+        const QJsonObject object = doc.object();
+        const QString pveMessage = firstLine(object.value(QStringLiteral("message")).toString());
+        error.errors = object.value(QStringLiteral("errors")).toObject();
+        if (status >= 200 && status < 300) {
+            if (parseError.error != QJsonParseError::NoError || !doc.isObject() || !object.contains(QStringLiteral("data"))) {
+                error.kind = Error::Kind::BadResponse;
+                error.message = QStringLiteral("invalid answer from %1 for %2: %3")
+                                    .arg(nodeName, call->path,
+                                         parseError.error != QJsonParseError::NoError ? parseError.errorString()
+                                                                                     : QStringLiteral("no \"data\" member"));
+                failover = call->idempotent;
+            } else {
+                data = object.value(QStringLiteral("data"));
+            }
+        } else {
+            QString detail = pveMessage.isEmpty() ? reason : pveMessage;
+            if (detail.isEmpty())
+                detail = reply->errorString();
+            if (!error.errors.isEmpty()) {
+                QStringList parts;
+                for (auto it = error.errors.begin(); it != error.errors.end(); ++it)
+                    parts.append(it.key() + QStringLiteral(": ") + firstLine(it.value().toString()));
+                detail += QStringLiteral(" (") + parts.join(QStringLiteral("; ")) + QLatin1Char(')');
+            }
+            if (status == 401 || status == 403) {
+                error.kind = Error::Kind::Unauthorized;
+                error.message = QStringLiteral("Proxmox refused the API token (HTTP %1 from %2: %3)").arg(status).arg(nodeName, detail);
+            } else if (status == 595 || status == 596) {
+                error.kind = Error::Kind::NodeUnreachable;
+                error.message = QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
+            } else if (status >= 400 && status < 500) {
+                error.kind = Error::Kind::BadRequest;
+                error.message = QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
+            } else {
+                error.kind = Error::Kind::Server;
+                error.message = QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
+                failover = call->idempotent;
+            }
+        }
+    }
+
+    release(nodeIndex);
+    if (error.kind == Error::Kind::None) {
+        markSuccess(nodeIndex);
+    } else if (failover) {
+        markFailure(nodeIndex, error);
+        call->lastError = error;
+        if (!call->order.isEmpty()) {
+            const int next = call->order.takeFirst();
+            qCDebug(lcProxmox) << error.message << "- trying" << m_nodes.at(next).api.name;
+            send(call, next);
+            return;
+        }
+    }
+    if (call->hasContext && !call->context)
+        return;
+    if (error.kind == Error::Kind::None)
+        call->done(Result<QJsonValue>::success(data));
+    else
+        call->done(Result<QJsonValue>::failure(error));
+}
+
+void Client::markFailure(int nodeIndex, const Error &error)
+{
+    NodeState &node = m_nodes[nodeIndex];
+    ++node.failures;
+    const qint64 delay = qMin<qint64>(qint64(m_options.backoffInitialMs) << qMin(node.failures - 1, 16), m_options.backoffMaxMs);
+    node.retryAtMs = QDateTime::currentMSecsSinceEpoch() + delay;
+    if (node.healthy) {
+        node.healthy = false;
+        qCWarning(lcProxmox).noquote() << error.message << QStringLiteral("- skipping %1 for %2 s").arg(node.api.name).arg(delay / 1000.0);
+        Q_EMIT nodeHealthChanged(node.api.name, false, error.message);
+    }
+}
+
+void Client::markSuccess(int nodeIndex)
+{
+    NodeState &node = m_nodes[nodeIndex];
+    m_lastSuccess = QDateTime::currentDateTimeUtc();
+    node.failures = 0;
+    node.retryAtMs = 0;
+    if (!node.healthy) {
+        node.healthy = true;
+        qCInfo(lcProxmox) << "Proxmox API on" << node.api.name << "answers again";
+        Q_EMIT nodeHealthChanged(node.api.name, true, {});
+    }
+}
+
+// --- typed calls -------------------------------------------------------------------------------
+
+namespace {
+template<typename T>
+Result<T> fail(const Error &e)
+{
+    return Result<T>::failure(e);
+}
+
+Error shapeError(const QString &what)
+{
+    return Error{Error::Kind::BadResponse, 200, QStringLiteral("unexpected answer shape for %1").arg(what), {}, {}};
+}
+} // namespace
+
+void Client::clusterResources(const QObject *context,
+                              std::function<void(const Result<model::ClusterResources> &)> done)
+{
+    get(QStringLiteral("/cluster/resources"), context, [done = std::move(done)](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<model::ClusterResources>(r.error));
+        if (!r.value->isArray())
+            return done(fail<model::ClusterResources>(shapeError(QStringLiteral("/cluster/resources"))));
+        done(Result<model::ClusterResources>::success(model::resourcesFromPve(r.value->toArray())));
+    });
+}
+
+void Client::clusterStatus(const QObject *context, std::function<void(const Result<model::QuorumData> &)> done)
+{
+    get(QStringLiteral("/cluster/status"), context, [done = std::move(done)](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<model::QuorumData>(r.error));
+        if (!r.value->isArray())
+            return done(fail<model::QuorumData>(shapeError(QStringLiteral("/cluster/status"))));
+        done(Result<model::QuorumData>::success(model::quorumFromPve(r.value->toArray())));
+    });
+}
+
+void Client::nodeStatus(const QString &node, const QObject *context, std::function<void(const Result<QJsonObject> &)> done)
+{
+    const QString path = QStringLiteral("/nodes/%1/status").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
+    get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<QJsonObject>(r.error));
+        if (!r.value->isObject())
+            return done(fail<QJsonObject>(shapeError(path)));
+        done(Result<QJsonObject>::success(r.value->toObject()));
+    });
+}
+
+void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid, const QString &action,
+                         const QObject *context, std::function<void(const Result<QString> &)> done)
+{
+    const QString path = QStringLiteral("/nodes/%1/%2/%3/status/%4")
+                             .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
+                                  kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc") : QStringLiteral("qemu"))
+                             .arg(vmid)
+                             .arg(action);
+    post(path, {}, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<QString>(r.error));
+        const QString upid = r.value->toString();
+        if (!upid.startsWith(QLatin1String("UPID:")))
+            return done(fail<QString>(shapeError(path)));
+        done(Result<QString>::success(upid));
+    });
+}
+
+void Client::taskStatus(const QString &node, const QString &upid, const QObject *context,
+                        std::function<void(const Result<model::TaskStatus> &)> done)
+{
+    const QString path = QStringLiteral("/nodes/%1/tasks/%2/status")
+                             .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
+                                  QString::fromUtf8(QUrl::toPercentEncoding(upid)));
+    get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<model::TaskStatus>(r.error));
+        const auto status = model::taskStatusFromPve(r.value->toObject());
+        if (!status)
+            return done(fail<model::TaskStatus>(shapeError(path)));
+        done(Result<model::TaskStatus>::success(*status));
+    });
+}
+
+} // namespace jarvis::proxmox

@@ -1,0 +1,128 @@
+#include "tools/auditlog.h"
+
+#include "core/random.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+
+#include <unistd.h>
+
+Q_LOGGING_CATEGORY(lcAudit, "jarvis.audit")
+
+namespace jarvis::tools {
+
+AuditLog::AuditLog(QString path, int memoryEntries)
+    : m_path(std::move(path))
+    , m_memoryEntries(memoryEntries)
+{
+}
+
+bool AuditLog::open(QString *error)
+{
+    const QFileInfo info(m_path);
+    if (!QDir().mkpath(info.absolutePath())) {
+        *error = QStringLiteral("cannot create the directory of the audit log %1").arg(m_path);
+        return false;
+    }
+    m_file.setFileName(m_path);
+    if (!m_file.open(QIODevice::ReadWrite | QIODevice::Append)) {
+        *error = QStringLiteral("cannot open the audit log %1: %2").arg(m_path, m_file.errorString());
+        return false;
+    }
+    m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    // Load the tail: the last lines that fit the memory budget (a line per write, two per entry).
+    const qint64 size = m_file.size();
+    const qint64 tailBytes = qint64(m_memoryEntries) * 2 * 2048;
+    QFile reader(m_path);
+    if (reader.open(QIODevice::ReadOnly)) {
+        if (size > tailBytes) {
+            reader.seek(size - tailBytes);
+            reader.readLine(); // skip a partial line
+        }
+        while (!reader.atEnd()) {
+            const QByteArray line = reader.readLine().trimmed();
+            if (line.isEmpty())
+                continue;
+            const QJsonDocument doc = QJsonDocument::fromJson(line);
+            if (!doc.isObject())
+                continue; // torn line from a crash: ignored
+            remember(doc.object());
+        }
+    }
+    qCInfo(lcAudit) << "audit log" << m_path << "with" << m_entries.size() << "recent entries";
+    return true;
+}
+
+bool AuditLog::write(const QJsonObject &entry)
+{
+    if (!m_file.isOpen())
+        return false;
+    const QByteArray line = QJsonDocument(entry).toJson(QJsonDocument::Compact) + '\n';
+    if (m_file.write(line) != line.size() || !m_file.flush()) {
+        qCCritical(lcAudit) << "cannot write the audit log" << m_path << ":" << m_file.errorString();
+        return false;
+    }
+    if (::fsync(m_file.handle()) != 0) {
+        qCCritical(lcAudit) << "fsync of the audit log" << m_path << "failed";
+        return false;
+    }
+    return true;
+}
+
+void AuditLog::remember(const QJsonObject &entry)
+{
+    const QString id = entry.value(QStringLiteral("id")).toString();
+    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
+        if (it->value(QStringLiteral("id")).toString() == id) {
+            *it = entry;
+            return;
+        }
+        if (std::distance(m_entries.rbegin(), it) > 64)
+            break; // completions follow their start closely
+    }
+    m_entries.push_back(entry);
+    while (m_entries.size() > size_t(m_memoryEntries))
+        m_entries.pop_front();
+}
+
+QJsonObject AuditLog::begin(const QString &user, const QString &source, const QString &tool, const QString &tier,
+                            const QJsonObject &args, bool confirmed, const QString &status)
+{
+    const QJsonObject entry{
+        {QStringLiteral("id"), QStringLiteral("%1-%2").arg(QDateTime::currentMSecsSinceEpoch()).arg(randomToken(6))},
+        {QStringLiteral("at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("user"), user},
+        {QStringLiteral("source"), source},
+        {QStringLiteral("tool"), tool},
+        {QStringLiteral("tier"), tier},
+        {QStringLiteral("args"), args},
+        {QStringLiteral("confirmed"), confirmed},
+        {QStringLiteral("status"), status}};
+    write(entry);
+    remember(entry);
+    return entry;
+}
+
+QJsonObject AuditLog::complete(const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs)
+{
+    QJsonObject done = entry;
+    done.insert(QStringLiteral("status"), status);
+    if (!error.isEmpty())
+        done.insert(QStringLiteral("error"), error);
+    done.insert(QStringLiteral("durationMs"), double(durationMs));
+    write(done);
+    remember(done);
+    return done;
+}
+
+QJsonArray AuditLog::recent(int limit) const
+{
+    QJsonArray out;
+    for (auto it = m_entries.rbegin(); it != m_entries.rend() && out.size() < limit; ++it)
+        out.append(*it);
+    return out;
+}
+
+} // namespace jarvis::tools

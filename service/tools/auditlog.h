@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <deque>
+
+namespace jarvis::tools {
+
+// Append-only audit log of tool executions in a JSON-lines file. Every write is flushed and
+// fsync'd before it returns, so a crash or kill -9 loses no written entry. An execution is written
+// twice: a `started` line before the call and a completion line (same id) after it; readers keep
+// the last line per id. A torn last line (crash mid-write) is ignored on load. Keeps the newest
+// entries in memory for GET /api/audit. Main thread (the fsync is a short blocking call, taken
+// once or twice per tool execution).
+class AuditLog
+{
+public:
+    explicit AuditLog(QString path, int memoryEntries = 5000);
+
+    // Opens (creating directories) and loads the tail. False with `error` set.
+    bool open(QString *error);
+    QString path() const { return m_path; }
+
+    // Writes a new entry (fields of PROTOCOL.md AuditEntry; `id` and `at` are added) and returns it.
+    QJsonObject begin(const QString &user, const QString &source, const QString &tool, const QString &tier,
+                      const QJsonObject &args, bool confirmed, const QString &status);
+    // Completes entry `id`: status, error?, durationMs.
+    QJsonObject complete(const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs);
+
+    // Newest first.
+    QJsonArray recent(int limit) const;
+
+private:
+    bool write(const QJsonObject &entry);
+    void remember(const QJsonObject &entry);
+
+    QString m_path;
+    int m_memoryEntries;
+    QFile m_file;
+    std::deque<QJsonObject> m_entries; // oldest first, one per id
+};
+
+} // namespace jarvis::tools

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "tools/safetypolicy.h"
+#include "tools/tool.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QObject>
+
+#include <functional>
+#include <optional>
+
+namespace jarvis::realtime {
+class EventBus;
+}
+
+namespace jarvis::tools {
+
+class AuditLog;
+
+// The one entry point for running a tool, whoever asks (REST now, MCP later): lookup, `confirmed`
+// extraction, argument validation, the safety policy, the audit entry (before and after), the
+// `tool` events on /events, and the answer with the contract's status codes. Main thread.
+class ToolExecutor : public QObject
+{
+    Q_OBJECT
+public:
+    struct Response
+    {
+        int status = 200;
+        QJsonObject body;
+    };
+
+    ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events, QObject *parent = nullptr);
+
+    void add(Tool tool);
+    const Tool *find(const QString &name) const;
+    // GET /api/tools: [{name, description, tier, inputSchema}]
+    QJsonArray catalogue() const;
+    const SafetyPolicy &policy() const { return m_policy; }
+
+    // `confirmed` may come in the body (`bodyConfirmed`) or inside `args`.
+    void execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed, const QString &user,
+                 const QString &source, const QObject *context, std::function<void(const Response &)> done);
+
+private:
+    void publish(const QString &tool, Tier tier, const QString &source, const QString &user, const QJsonObject &args,
+                 const QString &status, const QString &error = {}, std::optional<qint64> durationMs = std::nullopt);
+
+    SafetyPolicy m_policy;
+    AuditLog *m_audit;
+    realtime::EventBus *m_events;
+    QList<Tool> m_tools;
+};
+
+} // namespace jarvis::tools

@@ -1,0 +1,174 @@
+#pragma once
+
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+// The typed cluster payloads of PROTOCOL.md section 5, shared by the service (which builds them
+// from Proxmox answers) and the clients (which read them off the wire). Parsing from Proxmox is
+// lenient (numbers as strings, 0/1 booleans, missing fields on offline nodes, unknown `type`
+// values skipped); toJson() is strict and emits exactly the wire field names.
+namespace jarvis::model {
+
+struct NodeData
+{
+    QString node; // name; id is "node/<name>", name == node
+    QString host; // configured host (from jarvisd's config), "" when unknown
+    QString status = QStringLiteral("unknown"); // "online" | "offline" | "unknown"
+    double cpu = 0; // fraction 0..1 of maxcpu
+    int maxcpu = 0;
+    qint64 mem = 0;
+    qint64 maxmem = 0;
+    qint64 disk = 0;
+    qint64 maxdisk = 0;
+    qint64 uptime = 0; // seconds
+    std::optional<QList<double>> loadavg; // 3 values when known
+    QMap<QString, double> temperatures; // sensor -> celsius; {} when unknown
+
+    friend bool operator==(const NodeData &, const NodeData &) = default;
+};
+
+struct VmData
+{
+    int vmid = 0;
+    QString name;
+    QString node;
+    enum class Kind { Qemu, Lxc } kind = Kind::Qemu; // wire "type": "qemu" | "lxc"
+    QString status; // "running" | "stopped" | "paused" | ... as PVE says
+    double cpu = 0;
+    int maxcpu = 0;
+    qint64 mem = 0;
+    qint64 maxmem = 0;
+    qint64 disk = 0;
+    qint64 maxdisk = 0;
+    qint64 uptime = 0;
+    qint64 netin = 0;
+    qint64 netout = 0;
+    qint64 diskread = 0;
+    qint64 diskwrite = 0;
+    bool isTemplate = false; // wire "template"
+    QStringList tags; // PVE sends "a;b" or "a+b" (older) or ","; split and trimmed
+    QString lock; // omitted on the wire when empty
+
+    friend bool operator==(const VmData &, const VmData &) = default;
+};
+
+struct StorageData
+{
+    QString id; // "storage/<node>/<storage>"
+    QString storage;
+    QString node;
+    QString type; // plugintype: "dir", "zfspool", "lvmthin", "nfs", ...
+    QString status; // "active" | "inactive" (PVE "available" -> "active")
+    bool shared = false;
+    QString content; // as PVE sends it, e.g. "images,rootdir"
+    qint64 used = 0;
+    qint64 total = 0;
+    qint64 avail = 0;
+
+    friend bool operator==(const StorageData &, const StorageData &) = default;
+};
+
+struct QuorumNode
+{
+    QString name;
+    int nodeid = 0;
+    QString ip;
+    bool online = false;
+    bool local = false;
+    int votes = 1;
+
+    friend bool operator==(const QuorumNode &, const QuorumNode &) = default;
+};
+
+struct QuorumData
+{
+    bool quorate = false;
+    QString clusterName; // omitted when empty (standalone node)
+    int nodes = 0; // nodes known to the cluster
+    int expected = 0; // expected votes
+    int totalVotes = 0; // votes present (online nodes)
+    int expectedVotes = 0;
+    QList<QuorumNode> nodelist;
+
+    friend bool operator==(const QuorumData &, const QuorumData &) = default;
+};
+
+struct TemperatureData
+{
+    QString node;
+    QMap<QString, double> zones;
+
+    friend bool operator==(const TemperatureData &, const TemperatureData &) = default;
+};
+
+// A Proxmox task status (GET /nodes/{node}/tasks/{upid}/status).
+struct TaskStatus
+{
+    QString upid;
+    QString node;
+    QString type; // "qmstart", ...
+    QString id; // guest id as string
+    QString status; // "running" | "stopped"
+    QString exitstatus; // "OK", "WARNINGS: 2", error text; empty while running
+    bool succeeded() const
+    {
+        return status == QLatin1String("stopped")
+            && (exitstatus == QLatin1String("OK")
+                || exitstatus.startsWith(QLatin1String("WARNINGS")));
+    }
+
+    friend bool operator==(const TaskStatus &, const TaskStatus &) = default;
+};
+
+// --- Proxmox -> typed (lenient). Each returns nullopt for an entry that cannot be used (no node
+// name, no vmid, a `type` that is not ours); list parsers skip such entries.
+std::optional<NodeData> nodeFromPve(const QJsonObject &o);
+std::optional<VmData> vmFromPve(const QJsonObject &o);
+std::optional<StorageData> storageFromPve(const QJsonObject &o);
+std::optional<TaskStatus> taskStatusFromPve(const QJsonObject &o);
+// /cluster/status rows -> quorum (a standalone node has no "cluster" row: quorate from its node
+// row).
+QuorumData quorumFromPve(const QJsonArray &rows);
+// /cluster/resources (any mix of types) -> the three lists; unknown types ignored.
+struct ClusterResources
+{
+    QList<NodeData> nodes;
+    QList<VmData> vms;
+    QList<StorageData> storage;
+};
+ClusterResources resourcesFromPve(const QJsonArray &rows);
+// /nodes/{node}/status `data` merged into a node (loadavg, uptime, memory, rootfs, cpu).
+void mergeNodeStatus(NodeData &node, const QJsonObject &status);
+
+// --- typed -> wire (strict, PROTOCOL.md section 5).
+QJsonObject toJson(const NodeData &node);
+QJsonObject toJson(const VmData &vm);
+QJsonObject toJson(const StorageData &storage);
+QJsonObject toJson(const QuorumData &quorum);
+QJsonObject toJson(const TemperatureData &temperature);
+QJsonArray toJson(const QList<NodeData> &nodes);
+QJsonArray toJson(const QList<VmData> &vms);
+QJsonArray toJson(const QList<StorageData> &storage);
+QJsonArray toJson(const QList<TemperatureData> &temperatures);
+
+// --- wire -> typed (for clients; strict about types, tolerant of extra fields).
+std::optional<NodeData> nodeFromJson(const QJsonObject &o);
+std::optional<VmData> vmFromJson(const QJsonObject &o);
+std::optional<StorageData> storageFromJson(const QJsonObject &o);
+std::optional<QuorumData> quorumFromJson(const QJsonObject &o);
+std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o);
+
+// Lenient scalar readers shared by the parsers: "106" or 106 or 106.0; "1"/1/true.
+std::optional<qint64> pveInteger(const QJsonValue &v);
+std::optional<double> pveNumber(const QJsonValue &v);
+std::optional<bool> pveBool(const QJsonValue &v);
+
+} // namespace jarvis::model
