@@ -1,0 +1,58 @@
+#pragma once
+
+#include "config/config.h"
+
+#include <QJsonObject>
+#include <QObject>
+
+namespace jarvis::http {
+class HttpApi;
+}
+namespace jarvis::proxmox {
+class Client;
+}
+namespace jarvis::realtime {
+class ClusterEmitter;
+class EventBus;
+class SioServer;
+} // namespace jarvis::realtime
+namespace jarvis::tools {
+class AuditLog;
+class ToolExecutor;
+} // namespace jarvis::tools
+
+namespace jarvis::app {
+
+// The cluster half of the service, built from the configuration: the Proxmox client, the /events
+// bus, the /cluster emitter, the audit log and the tool executor, plus their REST routes
+// (GET /api/tools, POST /api/tools/execute, GET /api/audit). Owned by Application; main thread.
+class ClusterServices : public QObject
+{
+    Q_OBJECT
+public:
+    ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio, QObject *parent = nullptr);
+    ~ClusterServices() override;
+
+    // Opens the audit log. False with `error` set.
+    bool start(QString *error);
+
+    // {reachable, lastPollAt} for GET /api/health.
+    QJsonObject proxmoxHealth() const;
+
+    proxmox::Client *client() const { return m_client; }
+    realtime::EventBus *events() const { return m_events; }
+    realtime::ClusterEmitter *emitter() const { return m_emitter; }
+    tools::ToolExecutor *executor() const { return m_executor; }
+    tools::AuditLog *audit() const { return m_audit.get(); }
+
+private:
+    void registerRoutes(http::HttpApi *http);
+
+    proxmox::Client *m_client = nullptr; // children
+    realtime::EventBus *m_events = nullptr;
+    realtime::ClusterEmitter *m_emitter = nullptr;
+    tools::ToolExecutor *m_executor = nullptr;
+    std::unique_ptr<tools::AuditLog> m_audit;
+};
+
+} // namespace jarvis::app

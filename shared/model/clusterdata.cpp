@@ -1,0 +1,991 @@
+#include "model/clusterdata.h"
+
+#include <QStringView>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+// Proxmox answers are read leniently: a field of the wrong type falls back to its default, an entry
+// without identity (node name, vmid, storage name) is dropped, and nothing here throws. The wire
+// readers (*FromJson) are strict about types instead: a field that is present must have the type
+// toJson() gives it, absent (or null) fields keep their defaults.
+//
+// Keys are Latin-1 literals: QJsonObject looks them up by binary search without allocating. The
+// hot paths (5000 guests per poll) avoid copies: rows are read in place and toJson() fills a copy
+// of a prototype object instead of inserting keys one by one (see makePrototype()).
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace jarvis::model {
+
+namespace {
+
+constexpr qint64 kNotWhole = std::numeric_limits<qint64>::min();
+
+std::optional<qint64> integerFromDouble(double d)
+{
+    if (!std::isfinite(d))
+        return std::nullopt;
+    const double rounded = std::round(d);
+    // 2^63 is exactly representable; anything at or beyond it does not fit.
+    if (rounded >= 9223372036854775808.0 || rounded < -9223372036854775808.0)
+        return std::nullopt;
+    return static_cast<qint64>(rounded);
+}
+
+std::optional<qint64> integerFromString(QStringView text)
+{
+    text = text.trimmed();
+    if (text.isEmpty())
+        return std::nullopt;
+    bool ok = false;
+    const qint64 i = text.toLongLong(&ok);
+    if (ok)
+        return i;
+    const double d = text.toDouble(&ok);
+    return ok ? integerFromDouble(d) : std::nullopt;
+}
+
+std::optional<double> numberFromString(QStringView text)
+{
+    text = text.trimmed();
+    if (text.isEmpty())
+        return std::nullopt;
+    bool ok = false;
+    const double d = text.toDouble(&ok);
+    if (!ok || !std::isfinite(d))
+        return std::nullopt;
+    return d;
+}
+
+int toInt(std::optional<qint64> v, int fallback = 0)
+{
+    const qint64 value = v.value_or(fallback);
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max())
+        return fallback;
+    return static_cast<int>(value);
+}
+
+// Lenient readers with defaults.
+qint64 integerOr(const QJsonObject &o, QLatin1StringView key, qint64 fallback = 0)
+{
+    return pveInteger(o.value(key)).value_or(fallback);
+}
+
+double numberOr(const QJsonObject &o, QLatin1StringView key, double fallback = 0)
+{
+    return pveNumber(o.value(key)).value_or(fallback);
+}
+
+bool boolOr(const QJsonObject &o, QLatin1StringView key, bool fallback = false)
+{
+    return pveBool(o.value(key)).value_or(fallback);
+}
+
+// A string, or a number written out ("name": 105 happens with hand-made configs); else "".
+QString pveString(const QJsonValue &v)
+{
+    if (v.isString())
+        return v.toString();
+    if (v.isDouble()) {
+        const qint64 i = v.toInteger(kNotWhole);
+        return i != kNotWhole ? QString::number(i) : QString::number(v.toDouble());
+    }
+    return {};
+}
+
+QString stringOr(const QJsonObject &o, QLatin1StringView key)
+{
+    return pveString(o.value(key));
+}
+
+// The part of a PVE resource id ("qemu/100", "node/pve1", "storage/pve1/local") after `prefix`.
+QStringView idTail(const QString &id, QLatin1StringView prefix)
+{
+    if (!id.startsWith(prefix))
+        return {};
+    return QStringView(id).mid(prefix.size());
+}
+
+bool isTagSeparator(QChar c)
+{
+    return c == u';' || c == u',' || c == u'+' || c.isSpace();
+}
+
+void appendTags(QStringList &tags, QStringView text)
+{
+    qsizetype start = -1;
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i <= size; ++i) {
+        if (i == size || isTagSeparator(text[i])) {
+            if (start >= 0) {
+                tags.append(text.mid(start, i - start).toString());
+                start = -1;
+            }
+        } else if (start < 0) {
+            start = i;
+        }
+    }
+}
+
+// "a;b" (PVE 7+), "a+b" / "a,b" / "a b" (older), or an array of strings; anything else is no tags.
+QStringList tagsFromPve(const QJsonValue &v)
+{
+    QStringList tags;
+    if (v.isString()) {
+        appendTags(tags, v.toString());
+    } else if (v.isArray()) {
+        const QJsonArray array = v.toArray();
+        for (const QJsonValue &tag : array) {
+            if (tag.isString())
+                appendTags(tags, tag.toString());
+        }
+    }
+    return tags;
+}
+
+// "0.05" strings (PVE) or numbers; the value is used only when all three entries parse.
+std::optional<QList<double>> loadavgFromPve(const QJsonValue &v)
+{
+    if (!v.isArray())
+        return std::nullopt;
+    const QJsonArray array = v.toArray();
+    if (array.size() < 3)
+        return std::nullopt;
+    QList<double> load;
+    load.reserve(3);
+    for (qsizetype i = 0; i < 3; ++i) {
+        const std::optional<double> d = pveNumber(array.at(i));
+        if (!d)
+            return std::nullopt;
+        load.append(*d);
+    }
+    return load;
+}
+
+QString nodeStatusFromPve(const QJsonObject &o)
+{
+    const QJsonValue status = o.value("status"_L1);
+    if (status.isString()) {
+        const QString s = status.toString();
+        if (s.compare("online"_L1, Qt::CaseInsensitive) == 0)
+            return QStringLiteral("online");
+        if (s.compare("offline"_L1, Qt::CaseInsensitive) == 0)
+            return QStringLiteral("offline");
+        return QStringLiteral("unknown");
+    }
+    // /cluster/status node rows say online: 0/1 instead.
+    if (const std::optional<bool> online = pveBool(o.value("online"_L1)))
+        return *online ? QStringLiteral("online") : QStringLiteral("offline");
+    return QStringLiteral("unknown");
+}
+
+std::optional<VmData> vmFromPveAs(const QJsonObject &o, VmData::Kind kind)
+{
+    VmData vm;
+    vm.kind = kind;
+
+    const QJsonValue vmid = o.value("vmid"_L1);
+    if (vmid.isUndefined()) {
+        // Some listings carry only "id": "qemu/100".
+        const QString id = stringOr(o, "id"_L1);
+        vm.vmid = toInt(
+            integerFromString(idTail(id, kind == VmData::Kind::Lxc ? "lxc/"_L1 : "qemu/"_L1)));
+    } else {
+        vm.vmid = toInt(pveInteger(vmid));
+    }
+    if (vm.vmid <= 0)
+        return std::nullopt;
+
+    vm.node = stringOr(o, "node"_L1);
+    if (vm.node.isEmpty())
+        return std::nullopt;
+
+    vm.name = stringOr(o, "name"_L1);
+    vm.status = stringOr(o, "status"_L1);
+    if (vm.status.isEmpty())
+        vm.status = QStringLiteral("unknown");
+    vm.cpu = numberOr(o, "cpu"_L1);
+    vm.maxcpu = toInt(pveInteger(o.value("maxcpu"_L1)));
+    vm.mem = integerOr(o, "mem"_L1);
+    vm.maxmem = integerOr(o, "maxmem"_L1);
+    vm.disk = integerOr(o, "disk"_L1);
+    vm.maxdisk = integerOr(o, "maxdisk"_L1);
+    vm.uptime = integerOr(o, "uptime"_L1);
+    vm.netin = integerOr(o, "netin"_L1);
+    vm.netout = integerOr(o, "netout"_L1);
+    vm.diskread = integerOr(o, "diskread"_L1);
+    vm.diskwrite = integerOr(o, "diskwrite"_L1);
+    vm.isTemplate = boolOr(o, "template"_L1);
+    const QJsonValue tags = o.value("tags"_L1);
+    if (!tags.isUndefined())
+        vm.tags = tagsFromPve(tags);
+    const QJsonValue lock = o.value("lock"_L1);
+    if (lock.isString())
+        vm.lock = lock.toString().trimmed();
+    return vm;
+}
+
+// Strict wire reader: a present field must have the right type; absent or null keeps the default.
+class WireReader
+{
+public:
+    explicit WireReader(const QJsonObject &o)
+        : m_o(o)
+    { }
+
+    bool ok() const { return m_ok; }
+
+    QJsonValue present(QLatin1StringView key)
+    {
+        QJsonValue v = m_o.value(key);
+        return v.isNull() ? QJsonValue(QJsonValue::Undefined) : v;
+    }
+
+    void read(QLatin1StringView key, QString &out)
+    {
+        const QJsonValue v = present(key);
+        if (v.isUndefined())
+            return;
+        if (v.isString())
+            out = v.toString();
+        else
+            m_ok = false;
+    }
+
+    void read(QLatin1StringView key, double &out)
+    {
+        const QJsonValue v = present(key);
+        if (v.isUndefined())
+            return;
+        if (v.isDouble())
+            out = v.toDouble();
+        else
+            m_ok = false;
+    }
+
+    void read(QLatin1StringView key, qint64 &out)
+    {
+        const QJsonValue v = present(key);
+        if (v.isUndefined())
+            return;
+        if (!v.isDouble()) {
+            m_ok = false;
+            return;
+        }
+        const qint64 i = v.toInteger(kNotWhole);
+        if (i != kNotWhole) {
+            out = i;
+        } else if (const std::optional<qint64> rounded = integerFromDouble(v.toDouble())) {
+            out = *rounded;
+        } else {
+            m_ok = false;
+        }
+    }
+
+    void read(QLatin1StringView key, int &out)
+    {
+        qint64 wide = out;
+        read(key, wide);
+        if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+            m_ok = false;
+        else
+            out = static_cast<int>(wide);
+    }
+
+    void read(QLatin1StringView key, bool &out)
+    {
+        const QJsonValue v = present(key);
+        if (v.isUndefined())
+            return;
+        if (v.isBool())
+            out = v.toBool();
+        else
+            m_ok = false;
+    }
+
+    void read(QLatin1StringView key, QStringList &out)
+    {
+        const QJsonValue v = present(key);
+        if (v.isUndefined())
+            return;
+        if (!v.isArray()) {
+            m_ok = false;
+            return;
+        }
+        const QJsonArray array = v.toArray();
+        out.clear();
+        out.reserve(array.size());
+        for (const QJsonValue &item : array) {
+            if (!item.isString()) {
+                m_ok = false;
+                return;
+            }
+            out.append(item.toString());
+        }
+    }
+
+    void read(QLatin1StringView key, QMap<QString, double> &out)
+    {
+        const QJsonValue v = present(key);
+        if (v.isUndefined())
+            return;
+        if (!v.isObject()) {
+            m_ok = false;
+            return;
+        }
+        const QJsonObject object = v.toObject();
+        out.clear();
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            if (!it.value().isDouble()) {
+                m_ok = false;
+                return;
+            }
+            out.insert(it.key(), it.value().toDouble());
+        }
+    }
+
+private:
+    const QJsonObject &m_o;
+    bool m_ok = true;
+};
+
+// Wire objects are built from a prototype that holds every key: a copy of it gets its values
+// overwritten in place, in the prototype's (sorted) key order, so no key is allocated per object;
+// QJsonObject::insert() would allocate each key again. The key list must be given in sorted
+// order; the tests compare complete objects, so a slip cannot go unnoticed.
+QJsonObject makePrototype(std::initializer_list<QLatin1StringView> sortedKeys)
+{
+    QJsonObject o;
+    for (QLatin1StringView key : sortedKeys)
+        o.insert(key, QJsonValue(QJsonValue::Null));
+    // Once per type and process: a key list out of order would fill values under wrong keys.
+    qsizetype i = 0;
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it, ++i) {
+        if (it.key() != sortedKeys.begin()[i])
+            qFatal("clusterdata: wire key list not sorted at %s", qPrintable(it.key()));
+    }
+    return o;
+}
+
+class ValueFiller
+{
+public:
+    explicit ValueFiller(QJsonObject &o)
+        : m_it(o.begin())
+        , m_end(o.end())
+    { }
+
+    template<typename T> ValueFiller &operator<<(const T &value)
+    {
+        Q_ASSERT(m_it != m_end);
+        m_it.value() = QJsonValue(value);
+        ++m_it;
+        return *this;
+    }
+
+private:
+    QJsonObject::iterator m_it;
+    QJsonObject::iterator m_end;
+};
+
+QJsonObject zonesToJson(const QMap<QString, double> &zones)
+{
+    QJsonObject object;
+    for (auto it = zones.constBegin(); it != zones.constEnd(); ++it)
+        object.insert(it.key(), it.value());
+    return object;
+}
+
+QJsonObject toJson(const QuorumNode &n)
+{
+    QJsonObject o;
+    o.insert("ip"_L1, n.ip);
+    o.insert("local"_L1, n.local);
+    o.insert("name"_L1, n.name);
+    o.insert("nodeid"_L1, n.nodeid);
+    o.insert("online"_L1, n.online);
+    o.insert("votes"_L1, n.votes);
+    return o;
+}
+
+} // namespace
+
+// --- lenient scalars -----------------------------------------------------------------------------
+
+std::optional<qint64> pveInteger(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Double: {
+        const qint64 i = v.toInteger(kNotWhole);
+        return i != kNotWhole ? std::optional<qint64>(i) : integerFromDouble(v.toDouble());
+    }
+    case QJsonValue::String:
+        return integerFromString(v.toString());
+    case QJsonValue::Bool:
+        return v.toBool() ? 1 : 0;
+    default:
+        return std::nullopt;
+    }
+}
+
+std::optional<double> pveNumber(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Double:
+        return v.toDouble();
+    case QJsonValue::String:
+        return numberFromString(v.toString());
+    case QJsonValue::Bool:
+        return v.toBool() ? 1.0 : 0.0;
+    default:
+        return std::nullopt;
+    }
+}
+
+std::optional<bool> pveBool(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Bool:
+        return v.toBool();
+    case QJsonValue::Double:
+        return v.toDouble() != 0;
+    case QJsonValue::String: {
+        const QString s = v.toString();
+        const QStringView text = QStringView(s).trimmed();
+        if (text.compare("true"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("yes"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("on"_L1, Qt::CaseInsensitive) == 0)
+            return true;
+        if (text.compare("false"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("no"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("off"_L1, Qt::CaseInsensitive) == 0)
+            return false;
+        if (const std::optional<double> d = numberFromString(text))
+            return *d != 0;
+        return std::nullopt;
+    }
+    default:
+        return std::nullopt;
+    }
+}
+
+// --- Proxmox -> typed ----------------------------------------------------------------------------
+
+std::optional<NodeData> nodeFromPve(const QJsonObject &o)
+{
+    const QJsonValue type = o.value("type"_L1);
+    if (!type.isUndefined() && type.toString() != "node"_L1)
+        return std::nullopt;
+
+    NodeData node;
+    node.node = stringOr(o, "node"_L1);
+    if (node.node.isEmpty())
+        node.node = stringOr(o, "name"_L1); // /cluster/status rows
+    if (node.node.isEmpty())
+        node.node = idTail(stringOr(o, "id"_L1), "node/"_L1).toString();
+    if (node.node.isEmpty())
+        return std::nullopt;
+
+    node.status = nodeStatusFromPve(o);
+    if (node.status == "offline"_L1)
+        return node; // PROTOCOL.md section 5: an offline node's numbers are 0 (PVE's are stale)
+
+    node.cpu = numberOr(o, "cpu"_L1);
+    node.maxcpu = toInt(pveInteger(o.value("maxcpu"_L1)));
+    node.mem = integerOr(o, "mem"_L1);
+    node.maxmem = integerOr(o, "maxmem"_L1);
+    node.disk = integerOr(o, "disk"_L1);
+    node.maxdisk = integerOr(o, "maxdisk"_L1);
+    node.uptime = integerOr(o, "uptime"_L1);
+    node.loadavg = loadavgFromPve(o.value("loadavg"_L1));
+    return node;
+}
+
+std::optional<VmData> vmFromPve(const QJsonObject &o)
+{
+    const QJsonValue type = o.value("type"_L1);
+    VmData::Kind kind = VmData::Kind::Qemu;
+    if (type.isUndefined()) {
+        // Per-node listings have no type; the id (if any) still tells.
+        if (stringOr(o, "id"_L1).startsWith("lxc/"_L1))
+            kind = VmData::Kind::Lxc;
+    } else {
+        const QString t = type.toString();
+        if (t == "lxc"_L1)
+            kind = VmData::Kind::Lxc;
+        else if (t != "qemu"_L1)
+            return std::nullopt;
+    }
+    return vmFromPveAs(o, kind);
+}
+
+std::optional<StorageData> storageFromPve(const QJsonObject &o)
+{
+    const QJsonValue type = o.value("type"_L1);
+    if (!type.isUndefined() && type.toString() != "storage"_L1)
+        return std::nullopt;
+
+    StorageData s;
+    s.storage = stringOr(o, "storage"_L1);
+    s.node = stringOr(o, "node"_L1);
+    if (s.storage.isEmpty() || s.node.isEmpty()) {
+        // "storage/<node>/<storage>"
+        const QString id = stringOr(o, "id"_L1);
+        const QStringView tail = idTail(id, "storage/"_L1);
+        const qsizetype slash = tail.indexOf(u'/');
+        if (slash > 0) {
+            if (s.node.isEmpty())
+                s.node = tail.left(slash).toString();
+            if (s.storage.isEmpty())
+                s.storage = tail.mid(slash + 1).toString();
+        }
+    }
+    if (s.storage.isEmpty() || s.node.isEmpty())
+        return std::nullopt;
+
+    s.id = u"storage/"_s + s.node + u'/' + s.storage;
+    s.type = stringOr(o, "plugintype"_L1);
+
+    bool active = false;
+    const QJsonValue status = o.value("status"_L1);
+    if (status.isString()) {
+        const QString st = status.toString();
+        active = st == "available"_L1 || st == "active"_L1;
+    } else {
+        active = boolOr(o, "active"_L1); // /nodes/{node}/storage style
+    }
+    s.status = active ? QStringLiteral("active") : QStringLiteral("inactive");
+
+    s.shared = boolOr(o, "shared"_L1);
+    const QJsonValue content = o.value("content"_L1);
+    if (content.isString()) {
+        s.content = content.toString();
+    } else if (content.isArray()) {
+        QStringList parts;
+        const QJsonArray array = content.toArray();
+        for (const QJsonValue &part : array) {
+            if (part.isString())
+                parts.append(part.toString());
+        }
+        s.content = parts.join(u',');
+    }
+    s.used = integerOr(o, "disk"_L1);
+    s.total = integerOr(o, "maxdisk"_L1);
+    s.avail = std::max<qint64>(0, s.total - s.used);
+    return s;
+}
+
+std::optional<TaskStatus> taskStatusFromPve(const QJsonObject &o)
+{
+    TaskStatus t;
+    t.status = stringOr(o, "status"_L1);
+    if (t.status.isEmpty())
+        return std::nullopt;
+    t.upid = stringOr(o, "upid"_L1);
+    t.node = stringOr(o, "node"_L1);
+    t.type = stringOr(o, "type"_L1);
+    t.id = stringOr(o, "id"_L1);
+    t.exitstatus = stringOr(o, "exitstatus"_L1);
+
+    // UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:
+    if (t.upid.startsWith("UPID:"_L1) && (t.node.isEmpty() || t.type.isEmpty() || t.id.isEmpty())) {
+        const QList<QStringView> parts = QStringView(t.upid).split(u':');
+        if (parts.size() >= 7) {
+            if (t.node.isEmpty())
+                t.node = parts.at(1).toString();
+            if (t.type.isEmpty())
+                t.type = parts.at(5).toString();
+            if (t.id.isEmpty())
+                t.id = parts.at(6).toString();
+        }
+    }
+    return t;
+}
+
+QuorumData quorumFromPve(const QJsonArray &rows)
+{
+    QuorumData q;
+    bool haveCluster = false;
+    int clusterNodes = -1;
+    qsizetype localIndex = -1;
+
+    for (const QJsonValue &row : rows) {
+        if (!row.isObject())
+            continue;
+        const QJsonObject o = row.toObject();
+        const QString type = stringOr(o, "type"_L1);
+        if (type == "cluster"_L1) {
+            haveCluster = true;
+            q.quorate = boolOr(o, "quorate"_L1);
+            q.clusterName = stringOr(o, "name"_L1);
+            clusterNodes = toInt(pveInteger(o.value("nodes"_L1)), -1);
+        } else if (type == "node"_L1) {
+            QuorumNode n;
+            n.name = stringOr(o, "name"_L1);
+            if (n.name.isEmpty())
+                n.name = stringOr(o, "node"_L1);
+            if (n.name.isEmpty())
+                continue;
+            n.nodeid = toInt(pveInteger(o.value("nodeid"_L1)));
+            n.ip = stringOr(o, "ip"_L1);
+            n.online = boolOr(o, "online"_L1);
+            n.local = boolOr(o, "local"_L1);
+            n.votes = std::max(0, toInt(pveInteger(o.value("votes"_L1)), 1));
+            if (n.local && localIndex < 0)
+                localIndex = q.nodelist.size();
+            q.nodelist.append(std::move(n));
+        }
+    }
+
+    int listedVotes = 0;
+    for (const QuorumNode &n : std::as_const(q.nodelist)) {
+        listedVotes += n.votes;
+        if (n.online)
+            q.totalVotes += n.votes;
+    }
+    const int listed = static_cast<int>(q.nodelist.size());
+
+    if (haveCluster) {
+        q.nodes = std::max(clusterNodes, listed);
+        // Nodes the cluster row counts but no row lists carry one vote each.
+        q.expected = listedVotes + std::max(0, q.nodes - listed);
+    } else {
+        // Standalone node: no corosync, quorate as long as the node itself is up.
+        q.clusterName.clear();
+        q.nodes = listed;
+        q.expected = listedVotes;
+        if (listed > 0)
+            q.quorate = q.nodelist.at(localIndex >= 0 ? localIndex : 0).online;
+    }
+    q.expectedVotes = q.expected;
+    return q;
+}
+
+ClusterResources resourcesFromPve(const QJsonArray &rows)
+{
+    ClusterResources r;
+    r.vms.reserve(rows.size());
+
+    for (const QJsonValue &row : rows) {
+        if (!row.isObject())
+            continue;
+        const QJsonObject o = row.toObject();
+        const QJsonValue typeValue = o.value("type"_L1);
+        if (!typeValue.isString())
+            continue;
+        const QString type = typeValue.toString();
+        if (type == "qemu"_L1) {
+            if (std::optional<VmData> vm = vmFromPveAs(o, VmData::Kind::Qemu))
+                r.vms.append(std::move(*vm));
+        } else if (type == "lxc"_L1) {
+            if (std::optional<VmData> vm = vmFromPveAs(o, VmData::Kind::Lxc))
+                r.vms.append(std::move(*vm));
+        } else if (type == "node"_L1) {
+            if (std::optional<NodeData> node = nodeFromPve(o))
+                r.nodes.append(std::move(*node));
+        } else if (type == "storage"_L1) {
+            if (std::optional<StorageData> storage = storageFromPve(o))
+                r.storage.append(std::move(*storage));
+        }
+        // sdn, pool, network, openvz, ...: not ours
+    }
+    return r;
+}
+
+void mergeNodeStatus(NodeData &node, const QJsonObject &status)
+{
+    if (std::optional<QList<double>> load = loadavgFromPve(status.value("loadavg"_L1)))
+        node.loadavg = std::move(load);
+    if (const std::optional<qint64> uptime = pveInteger(status.value("uptime"_L1)))
+        node.uptime = *uptime;
+    if (const std::optional<double> cpu = pveNumber(status.value("cpu"_L1)))
+        node.cpu = *cpu;
+
+    const QJsonValue memory = status.value("memory"_L1);
+    if (memory.isObject()) {
+        const QJsonObject m = memory.toObject();
+        if (const std::optional<qint64> used = pveInteger(m.value("used"_L1)))
+            node.mem = *used;
+        if (const std::optional<qint64> total = pveInteger(m.value("total"_L1)))
+            node.maxmem = *total;
+    }
+    const QJsonValue rootfs = status.value("rootfs"_L1);
+    if (rootfs.isObject()) {
+        const QJsonObject r = rootfs.toObject();
+        if (const std::optional<qint64> used = pveInteger(r.value("used"_L1)))
+            node.disk = *used;
+        if (const std::optional<qint64> total = pveInteger(r.value("total"_L1)))
+            node.maxdisk = *total;
+    }
+    const QJsonValue cpuinfo = status.value("cpuinfo"_L1);
+    if (cpuinfo.isObject()) {
+        const int cpus = toInt(pveInteger(cpuinfo.toObject().value("cpus"_L1)), -1);
+        if (cpus >= 0)
+            node.maxcpu = cpus;
+    }
+}
+
+// --- typed -> wire -------------------------------------------------------------------------------
+
+QJsonObject toJson(const NodeData &node)
+{
+    static const QJsonObject prototype = makePrototype(
+        {"cpu"_L1, "disk"_L1, "host"_L1, "id"_L1, "maxcpu"_L1, "maxdisk"_L1, "maxmem"_L1, "mem"_L1,
+            "name"_L1, "node"_L1, "status"_L1, "temperatures"_L1, "uptime"_L1});
+    QJsonObject o = prototype;
+    ValueFiller(o) << node.cpu << node.disk << node.host << QString(u"node/"_s + node.node)
+                   << node.maxcpu << node.maxdisk << node.maxmem << node.mem << node.node
+                   << node.node << node.status << zonesToJson(node.temperatures) << node.uptime;
+    if (node.loadavg) {
+        QJsonArray load;
+        for (double d : *node.loadavg)
+            load.append(d);
+        o.insert("loadavg"_L1, load);
+    }
+    return o;
+}
+
+QJsonObject toJson(const VmData &vm)
+{
+    static const QJsonObject prototype =
+        makePrototype({"cpu"_L1, "disk"_L1, "diskread"_L1, "diskwrite"_L1, "maxcpu"_L1,
+            "maxdisk"_L1, "maxmem"_L1, "mem"_L1, "name"_L1, "netin"_L1, "netout"_L1, "node"_L1,
+            "status"_L1, "tags"_L1, "template"_L1, "type"_L1, "uptime"_L1, "vmid"_L1});
+    static const QJsonValue qemu(u"qemu"_s);
+    static const QJsonValue lxc(u"lxc"_s);
+    QJsonObject o = prototype;
+    ValueFiller(o) << vm.cpu << vm.disk << vm.diskread << vm.diskwrite << vm.maxcpu << vm.maxdisk
+                   << vm.maxmem << vm.mem << vm.name << vm.netin << vm.netout << vm.node
+                   << vm.status
+                   << (vm.tags.isEmpty() ? QJsonArray() : QJsonArray::fromStringList(vm.tags))
+                   << vm.isTemplate << (vm.kind == VmData::Kind::Lxc ? lxc : qemu) << vm.uptime
+                   << vm.vmid;
+    if (!vm.lock.isEmpty())
+        o.insert("lock"_L1, vm.lock);
+    return o;
+}
+
+QJsonObject toJson(const StorageData &storage)
+{
+    static const QJsonObject prototype = makePrototype({"avail"_L1, "content"_L1, "id"_L1,
+        "node"_L1, "shared"_L1, "status"_L1, "storage"_L1, "total"_L1, "type"_L1, "used"_L1});
+    QJsonObject o = prototype;
+    ValueFiller(o) << storage.avail << storage.content << storage.id << storage.node
+                   << storage.shared << storage.status << storage.storage << storage.total
+                   << storage.type << storage.used;
+    return o;
+}
+
+QJsonObject toJson(const QuorumData &quorum)
+{
+    QJsonObject o;
+    if (!quorum.clusterName.isEmpty())
+        o.insert("clusterName"_L1, quorum.clusterName);
+    o.insert("expected"_L1, quorum.expected);
+    o.insert("expectedVotes"_L1, quorum.expectedVotes);
+    QJsonArray nodelist;
+    for (const QuorumNode &n : quorum.nodelist)
+        nodelist.append(toJson(n));
+    o.insert("nodelist"_L1, nodelist);
+    o.insert("nodes"_L1, quorum.nodes);
+    o.insert("quorate"_L1, quorum.quorate);
+    o.insert("totalVotes"_L1, quorum.totalVotes);
+    return o;
+}
+
+QJsonObject toJson(const TemperatureData &temperature)
+{
+    QJsonObject o;
+    o.insert("node"_L1, temperature.node);
+    o.insert("zones"_L1, zonesToJson(temperature.zones));
+    return o;
+}
+
+QJsonArray toJson(const QList<NodeData> &nodes)
+{
+    QJsonArray array;
+    for (const NodeData &node : nodes)
+        array.append(toJson(node));
+    return array;
+}
+
+QJsonArray toJson(const QList<VmData> &vms)
+{
+    QJsonArray array;
+    for (const VmData &vm : vms)
+        array.append(toJson(vm));
+    return array;
+}
+
+QJsonArray toJson(const QList<StorageData> &storage)
+{
+    QJsonArray array;
+    for (const StorageData &s : storage)
+        array.append(toJson(s));
+    return array;
+}
+
+QJsonArray toJson(const QList<TemperatureData> &temperatures)
+{
+    QJsonArray array;
+    for (const TemperatureData &t : temperatures)
+        array.append(toJson(t));
+    return array;
+}
+
+// --- wire -> typed -------------------------------------------------------------------------------
+
+std::optional<NodeData> nodeFromJson(const QJsonObject &o)
+{
+    WireReader r(o);
+    NodeData node;
+    r.read("node"_L1, node.node);
+    if (node.node.isEmpty())
+        r.read("name"_L1, node.node); // the original backend sent only `name`
+    if (!r.ok() || node.node.isEmpty())
+        return std::nullopt;
+    r.read("host"_L1, node.host);
+    r.read("status"_L1, node.status);
+    r.read("cpu"_L1, node.cpu);
+    r.read("maxcpu"_L1, node.maxcpu);
+    r.read("mem"_L1, node.mem);
+    r.read("maxmem"_L1, node.maxmem);
+    r.read("disk"_L1, node.disk);
+    r.read("maxdisk"_L1, node.maxdisk);
+    r.read("uptime"_L1, node.uptime);
+    r.read("temperatures"_L1, node.temperatures);
+
+    const QJsonValue load = r.present("loadavg"_L1);
+    if (load.isArray()) {
+        QList<double> values;
+        const QJsonArray array = load.toArray();
+        values.reserve(array.size());
+        for (const QJsonValue &v : array) {
+            if (!v.isDouble())
+                return std::nullopt;
+            values.append(v.toDouble());
+        }
+        node.loadavg = std::move(values);
+    } else if (!load.isUndefined()) {
+        return std::nullopt;
+    }
+    if (!r.ok())
+        return std::nullopt;
+    return node;
+}
+
+std::optional<VmData> vmFromJson(const QJsonObject &o)
+{
+    WireReader r(o);
+    VmData vm;
+    r.read("vmid"_L1, vm.vmid);
+    r.read("node"_L1, vm.node);
+    if (!r.ok() || vm.vmid <= 0 || vm.node.isEmpty())
+        return std::nullopt;
+
+    QString type;
+    r.read("type"_L1, type);
+    if (type == "lxc"_L1)
+        vm.kind = VmData::Kind::Lxc;
+    else if (!type.isEmpty() && type != "qemu"_L1)
+        return std::nullopt;
+
+    r.read("name"_L1, vm.name);
+    r.read("status"_L1, vm.status);
+    r.read("cpu"_L1, vm.cpu);
+    r.read("maxcpu"_L1, vm.maxcpu);
+    r.read("mem"_L1, vm.mem);
+    r.read("maxmem"_L1, vm.maxmem);
+    r.read("disk"_L1, vm.disk);
+    r.read("maxdisk"_L1, vm.maxdisk);
+    r.read("uptime"_L1, vm.uptime);
+    r.read("netin"_L1, vm.netin);
+    r.read("netout"_L1, vm.netout);
+    r.read("diskread"_L1, vm.diskread);
+    r.read("diskwrite"_L1, vm.diskwrite);
+    r.read("template"_L1, vm.isTemplate);
+    r.read("tags"_L1, vm.tags);
+    r.read("lock"_L1, vm.lock);
+    if (!r.ok())
+        return std::nullopt;
+    return vm;
+}
+
+std::optional<StorageData> storageFromJson(const QJsonObject &o)
+{
+    WireReader r(o);
+    StorageData s;
+    r.read("storage"_L1, s.storage);
+    r.read("node"_L1, s.node);
+    if (!r.ok() || s.storage.isEmpty() || s.node.isEmpty())
+        return std::nullopt;
+    r.read("id"_L1, s.id);
+    if (s.id.isEmpty())
+        s.id = u"storage/"_s + s.node + u'/' + s.storage;
+    r.read("type"_L1, s.type);
+    r.read("status"_L1, s.status);
+    r.read("shared"_L1, s.shared);
+    r.read("content"_L1, s.content);
+    r.read("used"_L1, s.used);
+    r.read("total"_L1, s.total);
+    r.read("avail"_L1, s.avail);
+    if (!r.ok())
+        return std::nullopt;
+    return s;
+}
+
+std::optional<QuorumData> quorumFromJson(const QJsonObject &o)
+{
+    WireReader r(o);
+    QuorumData q;
+    if (r.present("quorate"_L1).isUndefined())
+        return std::nullopt;
+    r.read("quorate"_L1, q.quorate);
+    r.read("clusterName"_L1, q.clusterName);
+    r.read("nodes"_L1, q.nodes);
+    r.read("expected"_L1, q.expected);
+    r.read("totalVotes"_L1, q.totalVotes);
+    r.read("expectedVotes"_L1, q.expectedVotes);
+
+    const QJsonValue nodelist = r.present("nodelist"_L1);
+    if (nodelist.isArray()) {
+        const QJsonArray array = nodelist.toArray();
+        q.nodelist.reserve(array.size());
+        for (const QJsonValue &item : array) {
+            if (!item.isObject())
+                return std::nullopt;
+            const QJsonObject entry = item.toObject();
+            WireReader e(entry);
+            QuorumNode n;
+            e.read("name"_L1, n.name);
+            e.read("nodeid"_L1, n.nodeid);
+            e.read("ip"_L1, n.ip);
+            e.read("online"_L1, n.online);
+            e.read("local"_L1, n.local);
+            e.read("votes"_L1, n.votes);
+            if (!e.ok() || n.name.isEmpty())
+                return std::nullopt;
+            q.nodelist.append(std::move(n));
+        }
+    } else if (!nodelist.isUndefined()) {
+        return std::nullopt;
+    }
+    if (!r.ok())
+        return std::nullopt;
+    return q;
+}
+
+std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o)
+{
+    WireReader r(o);
+    TemperatureData t;
+    r.read("node"_L1, t.node);
+    r.read("zones"_L1, t.zones);
+    if (!r.ok() || t.node.isEmpty())
+        return std::nullopt;
+    return t;
+}
+
+} // namespace jarvis::model
