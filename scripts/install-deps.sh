@@ -10,7 +10,7 @@ APT_PACKAGES=(
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
     libssh-dev qtkeychain-qt6-dev zlib1g-dev
     openssh-server openssh-client
-    clang-format
+    clang-format openssl
 )
 
 missing=()
