@@ -26,6 +26,12 @@ test: build
 demo: build
 	@$(BUILD_DIR)/service/jarvisd --demo
 
+# make bench: the fan-out benchmark, jarvisd against npm socket.io (docs/PERFORMANCE.md); not in
+# `make test`. Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--clients 500".
+.PHONY: bench
+bench: build
+	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-fanout.sh $(BENCH_ARGS)
+
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 

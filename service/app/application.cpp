@@ -72,23 +72,13 @@ Application::Application(config::Config config, QObject *parent)
     , m_jwt(m_config.jwtSecret)
     , m_startedAt(QDateTime::currentDateTimeUtc())
 {
-    const http::OriginPolicy origins = originPolicy(m_config);
-    m_engine = new realtime::EngineServer(engineOptions(m_config), origins, this);
-    m_sio = new realtime::SioServer(m_engine, m_config.connectTimeout, this);
-    m_http = new http::HttpApi(origins, &m_jwt, m_config.maxBodySize, this);
-
+    m_http = new http::HttpApi(originPolicy(m_config), &m_jwt, m_config.maxBodySize, this);
     http::FrontDoor::Limits limits;
     limits.maxBodyBytes = m_config.maxBodySize;
-    limits.maxSocketIoBodyBytes = m_config.maxPayload;
     m_frontDoor = new http::FrontDoor(limits, this);
     m_frontDoor->setHttpServer(m_http);
-    m_frontDoor->setUpgradeHandler(
-        [this](QTcpSocket *socket, const http::RequestHead &head) { m_engine->handleUpgrade(socket, head); });
-    m_http->setPollingHandler(m_engine->options().path,
-                              [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
-                                     QTcpSocket *socket) {
-                                  m_engine->handlePolling(request, std::move(responder), socket);
-                              });
+
+    m_sio = new realtime::SioServer(addEngineServer(engineOptions(m_config)), m_config.connectTimeout, this);
 
     m_login = new auth::LoginController({m_config.username, m_config.passwordHash, m_config.adminPassword},
                                         &m_jwt, m_config.tokenLifetime, this);
@@ -128,7 +118,23 @@ void Application::shutdown()
     m_shutDown = true;
     m_frontDoor->close();
     // Sessions first: their sockets refer to namespaces owned by the Socket.IO server.
-    m_engine->closeAll(QStringLiteral("server shutting down"));
+    for (realtime::EngineServer *engine : std::as_const(m_engines))
+        engine->closeAll(QStringLiteral("server shutting down"));
+}
+
+realtime::EngineServer *Application::addEngineServer(const realtime::EngineOptions &options)
+{
+    auto *engine = new realtime::EngineServer(options, originPolicy(m_config), this);
+    m_engines.append(engine);
+    m_frontDoor->addUpgradeRoute(options.path, options.maxPayload,
+                                 [engine](QTcpSocket *socket, const http::RequestHead &head) {
+                                     engine->handleUpgrade(socket, head);
+                                 });
+    m_http->addPollingHandler(options.path, [engine](const QHttpServerRequest &request,
+                                                     QHttpServerResponder &&responder, QTcpSocket *socket) {
+        engine->handlePolling(request, std::move(responder), socket);
+    });
+    return engine;
 }
 
 quint16 Application::port() const

@@ -4,6 +4,7 @@
 #include "config/config.h"
 
 #include <QDateTime>
+#include <QList>
 #include <QObject>
 
 #include <memory>
@@ -16,6 +17,7 @@ class FrontDoor;
 class HttpApi;
 } // namespace jarvis::http
 namespace jarvis::realtime {
+struct EngineOptions;
 class EngineServer;
 class Namespace;
 class SioServer;
@@ -47,6 +49,10 @@ public:
 
     // A namespace whose CONNECT must carry a valid JWT ({token}) in its auth payload.
     realtime::Namespace *addProtectedNamespace(const QString &name);
+    // Another Engine.IO server on the same port, at options.path (which must differ from every
+    // other server's; the Socket.IO one is at /socket.io/), with the configured origin policy.
+    // Its polling requests and WebSocket upgrades are routed to it by path. Call before start().
+    realtime::EngineServer *addEngineServer(const realtime::EngineOptions &options);
 
 private:
     void registerRoutes();
@@ -55,7 +61,7 @@ private:
     config::Config m_config;
     auth::JwtSigner m_jwt;
     QDateTime m_startedAt;
-    realtime::EngineServer *m_engine = nullptr; // children
+    QList<realtime::EngineServer *> m_engines; // children; the first is the Socket.IO one
     realtime::SioServer *m_sio = nullptr;
     http::HttpApi *m_http = nullptr;
     http::FrontDoor *m_frontDoor = nullptr;

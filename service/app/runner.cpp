@@ -5,8 +5,10 @@
 #include "auth/password.h"
 #include "config/config.h"
 #include "core/random.h"
+#include "demo/pvesimulator.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QLoggingCategory>
 #include <QProcessEnvironment>
 #include <QSocketNotifier>
@@ -84,6 +86,35 @@ bool applyTuning(config::Config &config, const QProcessEnvironment &env, QString
     config.maxPayload = maxPayload;
     return problems->isEmpty();
 }
+// The demo's Proxmox: the PVE simulator on a loopback port, reached through the real client.
+std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config, const QProcessEnvironment &env, QString *error)
+{
+    demo::PveSimulator::Options options;
+    options.tokenSecret = randomToken(24);
+    options.cluster.nodes = qBound(1, env.value(QStringLiteral("JARVIS_DEMO_NODES"), QStringLiteral("3")).toInt(), 200);
+    options.cluster.guests = qBound(0, env.value(QStringLiteral("JARVIS_DEMO_GUESTS"), QStringLiteral("12")).toInt(), 20000);
+    auto simulator = std::make_unique<demo::PveSimulator>(options);
+    if (simulator->listen(QHostAddress::LocalHost, 0) == 0) {
+        *error = simulator->errorString();
+        return nullptr;
+    }
+    config.tokenId = options.tokenId;
+    config.tokenSecret = options.tokenSecret;
+    config.nodes.clear();
+    for (int i = 1; i <= options.cluster.nodes; ++i) {
+        config::NodeConfig node;
+        node.name = options.cluster.nodePrefix + QString::number(i);
+        node.host = QStringLiteral("127.0.0.1");
+        node.apiUrl = simulator->baseUrl();
+        config.nodes.append(node);
+    }
+    // One protected node, so the demo shows what a refusal looks like.
+    if (config.protectedNodes.isEmpty() && options.cluster.nodes >= 3)
+        config.protectedNodes = {options.cluster.nodePrefix + QString::number(options.cluster.nodes)};
+    if (config.auditFile.isEmpty())
+        config.auditFile = QDir::temp().filePath(QStringLiteral("jarvis-demo-%1/audit.jsonl").arg(::getuid()));
+    return simulator;
+}
 } // namespace
 
 int run(int argc, char **argv, Customizer customize)
@@ -148,11 +179,17 @@ int run(int argc, char **argv, Customizer customize)
     }
 
     config::Config config = loaded.config;
+    std::unique_ptr<demo::PveSimulator> simulator;
     if (config.demo) {
         if (config.jwtSecret.isEmpty())
             config.jwtSecret = randomSecret();
         if (config.adminPassword.isEmpty() && config.passwordHash.isEmpty())
             config.adminPassword = DemoPassword;
+        simulator = startSimulator(config, env, &error);
+        if (!simulator) {
+            err(QStringLiteral("jarvisd: cannot start the simulated cluster: %1\n").arg(error));
+            return 1;
+        }
     }
 
     Application application(config);

@@ -86,6 +86,12 @@ void FrontDoor::setHttpServer(QAbstractHttpServer *server)
     server->bind(m_handoff); // reparents it to the HTTP server
 }
 
+void FrontDoor::addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler)
+{
+    m_upgradeRoutes.insert(path, {maxBodyBytes, std::move(handler)});
+    m_maxRouteBodyBytes = qMax(m_maxRouteBodyBytes, maxBodyBytes);
+}
+
 void FrontDoor::onPendingConnection()
 {
     while (QTcpSocket *socket = m_listener->nextPendingConnection()) {
@@ -140,18 +146,19 @@ void FrontDoor::inspect(QTcpSocket *socket)
         break;
     }
 
+    const auto route = m_upgradeRoutes.constFind(head.path());
+    const bool routed = route != m_upgradeRoutes.constEnd();
     if (head.isWebSocketUpgrade()) {
-        release(socket);
-        if (m_upgradeHandler) {
-            m_upgradeHandler(socket, head);
-        } else {
+        if (!routed) {
             refuse(socket, 404, QStringLiteral("not found"));
+            return;
         }
+        release(socket);
+        route->handler(socket, head);
         return;
     }
 
-    const bool socketIo = head.path().startsWith("/socket.io/");
-    const qint64 limit = socketIo ? m_limits.maxSocketIoBodyBytes : m_limits.maxBodyBytes;
+    const qint64 limit = routed ? route->maxBodyBytes : m_limits.maxBodyBytes;
     const QByteArray lengthHeader = head.header("content-length");
     if (!lengthHeader.isEmpty()) {
         bool ok = false;
@@ -176,8 +183,7 @@ void FrontDoor::inspect(QTcpSocket *socket)
         return;
     }
     // Bounds what QtHttpServer buffers for later requests on this keep-alive connection.
-    socket->setReadBufferSize(qMax(m_limits.maxBodyBytes, m_limits.maxSocketIoBodyBytes)
-                              + m_limits.maxHeadBytes);
+    socket->setReadBufferSize(qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes);
     m_handoff->hand(socket);
 }
 

@@ -2,6 +2,7 @@
 
 #include "http/httputil.h"
 
+#include <QHash>
 #include <QHostAddress>
 #include <QObject>
 #include <QPointer>
@@ -21,9 +22,9 @@ class HandoffServer;
 // The one listening port. Reads each new connection's request head with peek() (bounded in size
 // and time), answers what must be refused before any handler runs (malformed head 400, head too
 // large 431, body over the limit 413, with "100 Continue" for acceptable Expect requests), hands
-// WebSocket upgrades to `upgradeHandler`, and every other connection to QtHttpServer through a
-// bound QTcpServer. Lives on the main thread; owns the listening server and, until handed off,
-// the accepted sockets.
+// WebSocket upgrades to the upgrade handler registered for their path (several Engine.IO servers
+// can share the port), and every other connection to QtHttpServer through a bound QTcpServer.
+// Lives on the main thread; owns the listening server and, until handed off, the accepted sockets.
 class FrontDoor : public QObject
 {
     Q_OBJECT
@@ -31,8 +32,7 @@ public:
     struct Limits
     {
         qsizetype maxHeadBytes = 16 * 1024;
-        qint64 maxBodyBytes = 1048576;      // REST bodies
-        qint64 maxSocketIoBodyBytes = 1000000; // Engine.IO polling POSTs (maxPayload)
+        qint64 maxBodyBytes = 1048576; // request bodies outside the upgrade routes (REST)
         int headTimeoutMs = 10000;
     };
     // Takes ownership of the socket; must answer or close it. `head` is still unread on the socket.
@@ -48,7 +48,10 @@ public:
     void close();
 
     void setHttpServer(QAbstractHttpServer *server);
-    void setUpgradeHandler(UpgradeHandler handler) { m_upgradeHandler = std::move(handler); }
+    // Hands WebSocket upgrade requests for exactly `path` to `handler`, and lets the other requests
+    // for `path` carry bodies of up to `maxBodyBytes` instead of Limits::maxBodyBytes (for an
+    // Engine.IO server: its path and maxPayload). Upgrades for unregistered paths get 404.
+    void addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler);
 
 private:
     void onPendingConnection();
@@ -60,7 +63,13 @@ private:
     QString m_error;
     QTcpServer *m_listener = nullptr; // child
     HandoffServer *m_handoff = nullptr; // child of the HTTP server once bound
-    UpgradeHandler m_upgradeHandler;
+    struct UpgradeRoute
+    {
+        qint64 maxBodyBytes;
+        UpgradeHandler handler;
+    };
+    QHash<QByteArray, UpgradeRoute> m_upgradeRoutes; // by path
+    qint64 m_maxRouteBodyBytes = 0;
 };
 
 } // namespace jarvis::http

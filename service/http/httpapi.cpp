@@ -25,6 +25,17 @@ QByteArray methodName(HttpApi::Method method)
     default: return "?";
     }
 }
+
+bool asksToClose(const QHttpServerRequest &request)
+{
+    const QList<QByteArray> options = request.value("connection").split(',');
+    for (const QByteArray &option : options) {
+        if (option.trimmed().toLower() == "close")
+            return true;
+    }
+    return false;
+}
+
 } // namespace
 
 HttpApi::HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize, QObject *parent)
@@ -40,10 +51,9 @@ void HttpApi::route(Method method, const QString &path, Access access, Handler h
     m_routes.append({method, path, access, std::move(handler)});
 }
 
-void HttpApi::setPollingHandler(const QByteArray &pathPrefix, PollingHandler handler)
+void HttpApi::addPollingHandler(const QByteArray &path, PollingHandler handler)
 {
-    m_pollingPrefix = pathPrefix;
-    m_pollingHandler = std::move(handler);
+    m_pollingHandlers.insert(path, std::move(handler));
 }
 
 bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -52,6 +62,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     const QByteArray origin = request.value("origin");
     const QByteArray host = request.value("host");
     const QString path = request.url().path();
+    if (asksToClose(request))
+        closeAfterResponse(socket); // RFC 9112 section 9.6 (node-fetch sends it on every request)
 
     if (request.method() == Method::Options) {
         if (!origin.isEmpty() && !m_origins.isAllowed(origin, host)) {
@@ -64,8 +76,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         return true;
     }
 
-    if (m_pollingHandler && path.toUtf8() == m_pollingPrefix) {
-        m_pollingHandler(request, std::move(responder), socket);
+    if (const auto polling = m_pollingHandlers.constFind(path.toUtf8()); polling != m_pollingHandlers.constEnd()) {
+        polling.value()(request, std::move(responder), socket);
         return true;
     }
 
@@ -81,9 +93,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         return true;
     }
     if (request.body().size() > m_maxBodySize) {
-        fail(413, errorBody(QStringLiteral("request body exceeds the limit of %1 bytes").arg(m_maxBodySize)),
-             {{"Connection", "close"}});
-        socket->disconnectFromHost();
+        closeAfterResponse(socket);
+        fail(413, errorBody(QStringLiteral("request body exceeds the limit of %1 bytes").arg(m_maxBodySize)));
         return true;
     }
 

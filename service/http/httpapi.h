@@ -4,6 +4,7 @@
 
 #include <QAbstractHttpServer>
 #include <QHttpServerRequest>
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QPointer>
@@ -29,7 +30,8 @@ struct RequestContext
 
 // The REST surface on QtHttpServer 6.4: a route table read top to bottom, one place for CORS,
 // Origin checks, body limits, bearer-token checks and the JSON error bodies. Engine.IO polling
-// requests are handed to `pollingHandler`. Main thread; constructed by the composition root.
+// requests are handed to the polling handler registered for their path. Main thread; constructed
+// by the composition root.
 class HttpApi : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -42,7 +44,9 @@ public:
 
     enum class Access { Public, Authenticated };
     void route(Method method, const QString &path, Access access, Handler handler);
-    void setPollingHandler(const QByteArray &pathPrefix, PollingHandler handler);
+    // Every request for exactly `path` but OPTIONS goes to `handler` (an Engine.IO server's polling
+    // transport; one handler per path, several paths may be registered).
+    void addPollingHandler(const QByteArray &path, PollingHandler handler);
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -61,8 +65,7 @@ private:
     const auth::JwtSigner *m_jwt;
     qint64 m_maxBodySize;
     QList<Route> m_routes;
-    QByteArray m_pollingPrefix;
-    PollingHandler m_pollingHandler;
+    QHash<QByteArray, PollingHandler> m_pollingHandlers; // by path
 };
 
 // Parses a JSON object request body; on failure writes 400 and returns nullopt.

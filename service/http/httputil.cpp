@@ -2,12 +2,14 @@
 
 #include <QHttpServerResponder>
 #include <QJsonArray>
+#include <QTcpSocket>
 #include <QUrl>
 
 namespace jarvis::http {
 
 namespace {
 constexpr qsizetype MaxHeaders = 100;
+const char *const CloseAfterResponseProperty = "_jarvis_close_after_response";
 
 QByteArray lower(QByteArray value)
 {
@@ -149,9 +151,17 @@ QJsonObject errorBody(const QString &error)
     return QJsonObject{{QStringLiteral("error"), error}};
 }
 
+void closeAfterResponse(QTcpSocket *socket)
+{
+    if (socket)
+        socket->setProperty(CloseAfterResponseProperty, true);
+}
+
 void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
                    const QByteArray &body, const HeaderList &extraHeaders)
 {
+    QTcpSocket *socket = responder.socket();
+    const bool close = socket && socket->property(CloseAfterResponseProperty).toBool();
     responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(status));
     if (!contentType.isEmpty())
         responder.writeHeader("Content-Type", contentType);
@@ -159,7 +169,11 @@ void writeResponse(QHttpServerResponder &responder, int status, const QByteArray
     responder.writeHeader("Cache-Control", "no-store");
     for (const auto &header : extraHeaders)
         responder.writeHeader(header.first, header.second);
+    if (close)
+        responder.writeHeader("Connection", "close");
     responder.writeBody(body);
+    if (close)
+        socket->disconnectFromHost(); // after what is still buffered has been written
 }
 
 void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,

@@ -51,6 +51,11 @@ QByteArray compactJson(const QJsonObject &object);
 QByteArray compactJson(const QJsonArray &array);
 QJsonObject errorBody(const QString &error);
 
+// Makes the next response that writeResponse() writes on `socket` carry "Connection: close" and
+// end the connection once it has been sent (for a request with the "close" connection option,
+// whose response may come later, e.g. a held long-poll).
+void closeAfterResponse(QTcpSocket *socket);
+
 // Writes one response through a QtHttpServer responder (Content-Length is set).
 void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
                    const QByteArray &body, const HeaderList &extraHeaders = {});

@@ -363,7 +363,7 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
     if (call->hasContext && !call->context)
         return;
     if (error.kind == Error::Kind::None)
-        call->done(Result<QJsonValue>::success(data));
+        call->done(Result<QJsonValue>{data, error}); // error.node tells which node answered
     else
         call->done(Result<QJsonValue>::failure(error));
 }
@@ -403,9 +403,10 @@ Result<T> fail(const Error &e)
     return Result<T>::failure(e);
 }
 
-Error shapeError(const QString &what)
+Error shapeError(const QString &what, const Error &answered)
 {
-    return Error{Error::Kind::BadResponse, 200, QStringLiteral("unexpected answer shape for %1").arg(what), {}, {}};
+    return Error{Error::Kind::BadResponse, 200,
+                 QStringLiteral("unexpected answer shape from %1 for %2").arg(answered.node, what), answered.node, {}};
 }
 } // namespace
 
@@ -416,7 +417,7 @@ void Client::clusterResources(const QObject *context,
         if (!r.ok())
             return done(fail<model::ClusterResources>(r.error));
         if (!r.value->isArray())
-            return done(fail<model::ClusterResources>(shapeError(QStringLiteral("/cluster/resources"))));
+            return done(fail<model::ClusterResources>(shapeError(QStringLiteral("/cluster/resources"), r.error)));
         done(Result<model::ClusterResources>::success(model::resourcesFromPve(r.value->toArray())));
     });
 }
@@ -427,7 +428,7 @@ void Client::clusterStatus(const QObject *context, std::function<void(const Resu
         if (!r.ok())
             return done(fail<model::QuorumData>(r.error));
         if (!r.value->isArray())
-            return done(fail<model::QuorumData>(shapeError(QStringLiteral("/cluster/status"))));
+            return done(fail<model::QuorumData>(shapeError(QStringLiteral("/cluster/status"), r.error)));
         done(Result<model::QuorumData>::success(model::quorumFromPve(r.value->toArray())));
     });
 }
@@ -439,7 +440,7 @@ void Client::nodeStatus(const QString &node, const QObject *context, std::functi
         if (!r.ok())
             return done(fail<QJsonObject>(r.error));
         if (!r.value->isObject())
-            return done(fail<QJsonObject>(shapeError(path)));
+            return done(fail<QJsonObject>(shapeError(path, r.error)));
         done(Result<QJsonObject>::success(r.value->toObject()));
     });
 }
@@ -457,7 +458,7 @@ void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid
             return done(fail<QString>(r.error));
         const QString upid = r.value->toString();
         if (!upid.startsWith(QLatin1String("UPID:")))
-            return done(fail<QString>(shapeError(path)));
+            return done(fail<QString>(shapeError(path, r.error)));
         done(Result<QString>::success(upid));
     });
 }
@@ -473,7 +474,7 @@ void Client::taskStatus(const QString &node, const QString &upid, const QObject 
             return done(fail<model::TaskStatus>(r.error));
         const auto status = model::taskStatusFromPve(r.value->toObject());
         if (!status)
-            return done(fail<model::TaskStatus>(shapeError(path)));
+            return done(fail<model::TaskStatus>(shapeError(path, r.error)));
         done(Result<model::TaskStatus>::success(*status));
     });
 }

@@ -53,7 +53,7 @@ template<typename T>
 struct Result
 {
     std::optional<T> value;
-    Error error;
+    Error error; // kind None on success; `node` then says which API node answered
 
     bool ok() const { return value.has_value(); }
     static Result success(T v) { return Result{std::move(v), {}}; }

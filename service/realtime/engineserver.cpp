@@ -113,7 +113,7 @@ void EngineServer::handlePolling(const QHttpServerRequest &request, QHttpServerR
         return;
     }
     EngineSocket *session = m_sessions.value(sid);
-    if (!session || !session->isOpen())
+    if (!session || !session->isAlive())
         return fail(UnknownSid);
     if (method == QHttpServerRequest::Method::Get)
         session->handleGet(std::move(responder), socket, cors);
@@ -146,10 +146,11 @@ void EngineServer::handleUpgrade(QTcpSocket *socket, const http::RequestHead &he
         return refuse(400, errorJson(UnsupportedProtocolVersion));
     if (!sid.isEmpty()) {
         EngineSocket *session = m_sessions.value(sid);
-        if (!session || !session->isOpen())
+        if (!session || !session->isAlive())
             return refuse(400, errorJson(UnknownSid));
-        if (session->transport() != EngineSocket::Transport::Polling || session->isUpgrading())
-            return refuse(400, errorJson(BadRequest));
+        // A second WebSocket for a session that already has one (or is upgrading) is accepted and
+        // then closed by EngineSocket::beginUpgrade: the protocol says the server MUST close the
+        // WebSocket connection, and so does the reference server.
     }
     m_wsServer.handleConnection(socket);
     Q_EMIT socket->readyRead();

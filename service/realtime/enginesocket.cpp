@@ -29,6 +29,7 @@ EngineSocket::EngineSocket(const QString &id, const EngineOptions &options, cons
     , m_options(options)
     , m_remote(remote)
 {
+    m_exp.start();
     m_pingTimer.setTimerType(Qt::PreciseTimer);
     m_pingTimer.setSingleShot(true);
     m_pongTimer.setTimerType(Qt::PreciseTimer);
@@ -87,8 +88,18 @@ void EngineSocket::sendPing()
 {
     if (!m_open)
         return;
+    qCDebug(lcEngine) << "EXP ping" << m_id << m_exp.elapsed();
     enqueue({QByteArray(1, '2'), false});
     m_pongTimer.start(m_options.pingTimeout);
+    m_pongDeadline.setRemainingTime(m_options.pingTimeout, Qt::PreciseTimer);
+}
+
+bool EngineSocket::isAlive()
+{
+    qCDebug(lcEngine) << "EXP isAlive" << m_id << m_exp.elapsed() << m_pongDeadline.remainingTimeNSecs();
+    if (m_open && m_pongTimer.isActive() && m_pongDeadline.hasExpired())
+        finish(QStringLiteral("ping timeout"));
+    return m_open;
 }
 
 void EngineSocket::sendText(const QByteArray &packet)
@@ -220,7 +231,7 @@ void EngineSocket::onWsText(const QByteArray &frame)
 
 void EngineSocket::onPacket(char type, const QByteArray &data, bool binary)
 {
-    if (!m_open)
+    if (!isAlive())
         return;
     switch (eio::PacketType(type)) {
     case eio::PacketType::Message:
@@ -239,6 +250,10 @@ void EngineSocket::onPacket(char type, const QByteArray &data, bool binary)
         enqueue({'3' + data, false});
         return;
     case eio::PacketType::Close:
+        // A held poll is released with a noop, not a close: the client is the one closing (as
+        // the reference server does).
+        if (m_transport == Transport::Polling && m_pendingGet)
+            answerGet(QByteArray(1, '6'));
         finish(QStringLiteral("transport close"));
         return;
     case eio::PacketType::Noop:
@@ -330,6 +345,7 @@ void EngineSocket::close(const QString &reason)
 
 void EngineSocket::finish(const QString &reason)
 {
+    qCDebug(lcEngine) << "EXP finish" << m_id << m_exp.elapsed() << reason;
     if (!m_open)
         return;
     m_open = false;

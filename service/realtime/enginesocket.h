@@ -3,6 +3,8 @@
 #include "http/httputil.h"
 
 #include <QByteArray>
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QList>
 #include <QObject>
@@ -46,6 +48,10 @@ public:
     QString id() const { return m_id; }
     Transport transport() const { return m_transport; }
     bool isOpen() const { return m_open; }
+    // isOpen(), after ending the session ("ping timeout") if the client's pong is overdue but the
+    // timer has not run yet: the event loop serves ready sockets before due timers, so a request
+    // arriving after the deadline could otherwise still find the session open.
+    bool isAlive();
     bool isUpgrading() const { return m_probe != nullptr; }
     QHostAddress remoteAddress() const { return m_remote; }
 
@@ -106,6 +112,8 @@ private:
 
     QTimer m_pingTimer;
     QTimer m_pongTimer;
+    QDeadlineTimer m_pongDeadline;
+    QElapsedTimer m_exp;
     QTimer m_upgradeTimer;
 };
 

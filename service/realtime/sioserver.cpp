@@ -146,6 +146,7 @@ private:
         if (m_sockets.contains(packet.nsp))
             return; // already connected: the reference server ignores a second CONNECT
         auto *socket = new SioSocket(randomToken(15), nsp, this);
+        socket->m_auth = packet.data.toObject();
         QPointer<SioClient> self(this);
         if (const auto refused = nsp->authorize(socket, packet.data)) {
             delete socket;

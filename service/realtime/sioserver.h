@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QHash>
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
 #include <QObject>
@@ -49,6 +50,8 @@ public:
     EngineSocket *engine() const;
     bool isConnected() const { return m_connected; }
 
+    // The auth payload of the client's CONNECT ({} when it sent none).
+    QJsonObject auth() const { return m_auth; }
     // Identity set by the namespace middleware (the JWT subject).
     QString user() const { return m_user; }
     void setUser(const QString &user) { m_user = user; }
@@ -69,6 +72,7 @@ private:
     QString m_id;
     Namespace *m_nsp;
     SioClient *m_client;
+    QJsonObject m_auth;
     QString m_user;
     bool m_connected = true;
     qint64 m_nextAckId = 0;

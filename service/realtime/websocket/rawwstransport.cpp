@@ -1,0 +1,271 @@
+#include "realtime/websocket/rawwstransport.h"
+
+#include "realtime/websocket/wsdeflate.h"
+
+#include <QPointer>
+#include <QTcpSocket>
+#include <QTimer>
+
+namespace jarvis::realtime {
+
+namespace {
+constexpr qint64 MaxHeadLength = 64 * 1024;
+constexpr qint64 ReadChunk = 16 * 1024;
+
+ws::DecoderOptions decoderOptions(
+    const RawWsTransportOptions &options, const ws::DeflateParams &deflate)
+{
+    ws::DecoderOptions decoder;
+    decoder.maxPayload = options.maxPayload;
+    decoder.deflate = deflate.enabled;
+    decoder.inflateWindowBits = deflate.clientMaxWindowBits;
+    decoder.clientNoContextTakeover = deflate.clientNoContextTakeover;
+    return decoder;
+}
+
+// Writes a refusal, then lets the socket close and delete itself (aborted if the peer does not
+// take the response within `timeoutMs`).
+void refuse(QTcpSocket *socket, const QByteArray &response, int timeoutMs)
+{
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    if (socket->state() != QAbstractSocket::ConnectedState) {
+        socket->deleteLater();
+        return;
+    }
+    socket->write(response);
+    QTimer::singleShot(timeoutMs, socket, [socket] { socket->abort(); });
+    socket->disconnectFromHost();
+}
+} // namespace
+
+RawWsTransport *RawWsTransport::accept(
+    QTcpSocket *socket, const Options &options, QString *error, QObject *parent)
+{
+    auto setError = [error](const QString &text) {
+        if (error)
+            *error = text;
+    };
+    if (!socket) {
+        setError(QStringLiteral("no socket"));
+        return nullptr;
+    }
+
+    ws::UpgradeRequest request;
+    QString why;
+    const QByteArray head = socket->peek(MaxHeadLength + 1);
+    const ws::HeadParse parsed = ws::parseUpgradeRequest(head, &request, &why, MaxHeadLength);
+    if (parsed != ws::HeadParse::Complete) {
+        if (parsed == ws::HeadParse::Incomplete)
+            why = QStringLiteral("incomplete request head");
+        setError(why);
+        refuse(socket, ws::errorResponse(400, why), options.closeTimeoutMs);
+        return nullptr;
+    }
+    socket->skip(request.length);
+
+    ws::DeflatePolicy policy;
+    policy.enabled = options.permessageDeflate;
+    policy.clientMaxWindowBits = options.clientMaxWindowBits;
+    policy.clientNoContextTakeover = options.clientNoContextTakeover;
+    const ws::HandshakeResult result =
+        ws::processHandshake(request.method, request.version, request.headers, policy);
+    if (!result.ok()) {
+        setError(result.error);
+        refuse(socket, result.response, options.closeTimeoutMs);
+        return nullptr;
+    }
+    socket->write(result.response);
+    if (options.flushOnSend)
+        socket->flush();
+    return new RawWsTransport(socket, options, std::move(request), result.deflate, parent);
+}
+
+RawWsTransport::RawWsTransport(QTcpSocket *socket, const Options &options,
+    ws::UpgradeRequest request, const ws::DeflateParams &deflate, QObject *parent)
+    : WsTransport(parent)
+    , m_socket(socket)
+    , m_closeTimer(new QTimer(this))
+    , m_options(options)
+    , m_request(std::move(request))
+    , m_deflate(deflate)
+    , m_url(QUrl::fromEncoded(m_request.target))
+    , m_decoder(decoderOptions(options, deflate))
+{
+    m_socket->setParent(this);
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_closeTimer->setSingleShot(true);
+    connect(m_closeTimer, &QTimer::timeout, this, [this] {
+        m_socket->abort();
+        finish();
+    });
+    connect(m_socket, &QTcpSocket::readyRead, this, &RawWsTransport::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &RawWsTransport::finish);
+    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this] {
+        if (m_socket->state() == QAbstractSocket::UnconnectedState)
+            finish();
+    });
+    // Frames that arrived with the head produce no new readyRead; the socket may also have
+    // gone already. Look from the event loop, after the caller has connected its slots.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            QPointer<RawWsTransport> self(this);
+            if (m_socket->bytesAvailable() > 0)
+                onReadyRead();
+            if (self && m_socket->state() == QAbstractSocket::UnconnectedState)
+                finish();
+        },
+        Qt::QueuedConnection);
+}
+
+RawWsTransport::~RawWsTransport() = default;
+
+void RawWsTransport::sendText(const QByteArray &utf8)
+{
+    sendData(ws::Opcode::Text, utf8);
+}
+
+void RawWsTransport::sendBinary(const QByteArray &bytes)
+{
+    sendData(ws::Opcode::Binary, bytes);
+}
+
+void RawWsTransport::sendData(ws::Opcode opcode, const QByteArray &payload)
+{
+    if (m_state != State::Open)
+        return;
+    if (m_deflate.enabled && payload.size() >= m_options.compressThreshold) {
+        const QByteArray compressed =
+            ws::Deflater::shared(m_options.compressionLevel).compressMessage(payload);
+        if (!compressed.isNull() && compressed.size() < payload.size()) {
+            write(ws::encodeFrame(opcode, compressed, true, true));
+            return;
+        }
+    }
+    write(ws::encodeFrame(opcode, payload));
+}
+
+void RawWsTransport::write(const QByteArray &frame)
+{
+    m_socket->write(frame);
+    if (m_options.flushOnSend)
+        m_socket->flush();
+}
+
+void RawWsTransport::sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message)
+{
+    if (m_state != State::Open || !message)
+        return;
+    const bool deflate =
+        m_deflate.enabled && message->payload().size() >= m_options.compressThreshold;
+    // The const QByteArray & overload: QIODevice keeps a shallow copy of the shared frame.
+    write(message->frame(deflate));
+}
+
+void RawWsTransport::close(int code, const QString &reason)
+{
+    if (m_state != State::Open)
+        return;
+    const int wireCode = code == ws::CloseCode::NoStatus || ws::isValidCloseCode(code)
+        ? code
+        : ws::CloseCode::Normal;
+    write(ws::encodeCloseFrame(wireCode, reason.toUtf8()));
+    m_state = State::Closing;
+    m_closeTimer->start(m_options.closeTimeoutMs);
+}
+
+qint64 RawWsTransport::pendingBytes() const
+{
+    return m_socket->bytesToWrite();
+}
+
+void RawWsTransport::onReadyRead()
+{
+    QPointer<RawWsTransport> self(this);
+    char buffer[ReadChunk];
+    while (m_state != State::Closed) {
+        const qint64 read = m_socket->read(buffer, ReadChunk);
+        if (read <= 0)
+            return;
+        if (m_state == State::Draining)
+            continue; // the conversation is over; discard what still comes
+        qsizetype offset = 0;
+        while (offset < read && (m_state == State::Open || m_state == State::Closing)) {
+            qsizetype used = 0;
+            const ws::FrameDecoder::Result result =
+                m_decoder.decode(buffer + offset, qsizetype(read) - offset, &used);
+            offset += used;
+            if (result == ws::FrameDecoder::Result::NeedMore)
+                break;
+            if (result == ws::FrameDecoder::Result::Error) {
+                failConnection(m_decoder.errorCode(), m_decoder.errorReason());
+                if (!self)
+                    return;
+                break;
+            }
+            handleMessage(m_decoder.takeMessage());
+            if (!self)
+                return;
+        }
+    }
+}
+
+void RawWsTransport::handleMessage(ws::DecodedMessage message)
+{
+    switch (message.opcode) {
+    case ws::Opcode::Text:
+        if (m_state == State::Open)
+            Q_EMIT textReceived(message.payload);
+        break;
+    case ws::Opcode::Binary:
+        if (m_state == State::Open)
+            Q_EMIT binaryReceived(message.payload);
+        break;
+    case ws::Opcode::Ping:
+        if (m_state == State::Open)
+            write(ws::encodeFrame(ws::Opcode::Pong, message.payload));
+        break;
+    case ws::Opcode::Pong:
+        break;
+    case ws::Opcode::Close:
+        if (m_state == State::Open) {
+            const int code = message.closeCode == ws::CloseCode::NoStatus ? ws::CloseCode::Normal
+                                                                          : message.closeCode;
+            write(ws::encodeCloseFrame(code));
+        }
+        shutdownTcp();
+        break;
+    case ws::Opcode::Continuation:
+        break;
+    }
+}
+
+void RawWsTransport::failConnection(int code, const QString &reason)
+{
+    if (m_state == State::Open)
+        write(ws::encodeCloseFrame(code, reason.toUtf8()));
+    shutdownTcp();
+}
+
+void RawWsTransport::shutdownTcp()
+{
+    if (m_state == State::Draining || m_state == State::Closed)
+        return;
+    m_state = State::Draining;
+    m_closeTimer->start(m_options.closeTimeoutMs);
+    // Flushes what is queued (our close frame), then closes; may emit disconnected right away.
+    m_socket->disconnectFromHost();
+}
+
+void RawWsTransport::finish()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_closeTimer->stop();
+    // Always from the event loop: a send (flush) can find the peer gone, and the caller may be
+    // iterating over its transports at that moment.
+    QMetaObject::invokeMethod(this, &WsTransport::closed, Qt::QueuedConnection);
+}
+
+} // namespace jarvis::realtime

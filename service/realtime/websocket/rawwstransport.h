@@ -1,0 +1,111 @@
+#pragma once
+
+#include "realtime/websocket/preparedmessage.h"
+#include "realtime/websocket/wsframe.h"
+#include "realtime/websocket/wshandshake.h"
+#include "realtime/wstransport.h"
+
+#include <QUrl>
+
+#include <memory>
+
+class QTcpSocket;
+class QTimer;
+
+namespace jarvis::realtime {
+
+struct RawWsTransportOptions
+{
+    qint64 maxPayload = 1000000; // per incoming message (after inflation); larger -> close 1009
+    bool permessageDeflate = true; // negotiate permessage-deflate when the client offers it
+    int compressionLevel = 1; // zlib level for sendText/sendBinary (PreparedMessage has its own)
+    qint64 compressThreshold = 1024; // messages smaller than this are sent uncompressed
+    int closeTimeoutMs = 5000; // wait for the peer's close frame / for the TCP close, then abort
+    int clientMaxWindowBits = 15; // ask clients for a smaller compression window (8..15)
+    bool clientNoContextTakeover = false; // ask clients to compress each message on its own
+    // Hand each frame to the kernel right away (QAbstractSocket::flush(), non-blocking) instead
+    // of on the next write notification: lower latency, and a fully written broadcast frame is
+    // not referenced by the socket afterwards.
+    bool flushOnSend = true;
+};
+
+// WsTransport on a raw QTcpSocket / QSslSocket: RFC 6455 framing, permessage-deflate
+// (RFC 7692) and the closing handshake done here, so a broadcast can be framed and compressed
+// once (PreparedMessage) and the same bytes written to every socket.
+// Ownership: owns the socket (reparented to the transport; deleted with it). The owner deletes
+// the transport, with deleteLater() (never `delete` from inside one of its signals), typically
+// after closed().
+// Thread: lives and is used on the thread of its socket (the main thread). Never blocks.
+// Closing: closed() is emitted exactly once, when the TCP connection is gone: after the close
+// handshake (ours or the peer's), after a protocol error (we send the close frame with 1002,
+// 1007 or 1009 first), when the peer vanishes, or when closeTimeoutMs runs out (abort). It is
+// always emitted from the event loop (queued), never from inside a call such as sendText(), so
+// a broadcast loop over many transports is never re-entered.
+class RawWsTransport final : public WsTransport
+{
+    Q_OBJECT
+public:
+    using Options = RawWsTransportOptions;
+
+    // Upgrades `socket`, a connected socket whose request head is still unread in its buffer
+    // (the front door only peek()ed it): reads the head, validates it, writes the 101 response
+    // and returns the transport, which owns the socket. On failure writes the error response
+    // (400/405/426), closes the socket (it deletes itself once closed), sets `*error` and
+    // returns nullptr. Bytes after the head (early frames) are processed from the event loop.
+    static RawWsTransport *accept(
+        QTcpSocket *socket, const Options &options, QString *error, QObject *parent = nullptr);
+    ~RawWsTransport() override;
+
+    bool deflateNegotiated() const { return m_deflate.enabled; }
+    const ws::DeflateParams &deflateParams() const { return m_deflate; }
+    // Path and query of the request.
+    QUrl requestUrl() const { return m_url; }
+    // First value of a request header (names lower-case); empty if absent.
+    QByteArray header(const QByteArray &lowerName) const { return m_request.header(lowerName); }
+    const ws::HeaderList &headers() const { return m_request.headers; }
+    QTcpSocket *socket() const { return m_socket; }
+    bool isOpen() const { return m_state == State::Open; }
+
+    // WsTransport
+    void sendText(const QByteArray &utf8) override;
+    void sendBinary(const QByteArray &bytes) override;
+    // Sends a close frame (an invalid `code` becomes 1000; 1005 sends an empty close frame),
+    // then waits up to closeTimeoutMs for the peer's close before aborting.
+    void close(int code, const QString &reason) override;
+    qint64 pendingBytes() const override;
+
+    // The broadcast path: writes the message's cached frame (deflated when negotiated and the
+    // payload is at least compressThreshold bytes). No copy: the socket keeps a reference to
+    // the shared frame bytes. Main thread only (see PreparedMessage).
+    void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message);
+
+private:
+    enum class State {
+        Open, // messages flow both ways
+        Closing, // our close frame sent, waiting for the peer's
+        Draining, // handshake over or failed: TCP close in progress, input discarded
+        Closed, // closed() emitted
+    };
+
+    RawWsTransport(QTcpSocket *socket, const Options &options, ws::UpgradeRequest request,
+        const ws::DeflateParams &deflate, QObject *parent);
+
+    void onReadyRead();
+    void handleMessage(ws::DecodedMessage message);
+    void sendData(ws::Opcode opcode, const QByteArray &payload);
+    void write(const QByteArray &frame);
+    void failConnection(int code, const QString &reason);
+    void shutdownTcp();
+    void finish();
+
+    QTcpSocket *m_socket; // owned (child)
+    QTimer *m_closeTimer; // owned (child)
+    Options m_options;
+    ws::UpgradeRequest m_request;
+    ws::DeflateParams m_deflate;
+    QUrl m_url;
+    ws::FrameDecoder m_decoder;
+    State m_state = State::Open;
+};
+
+} // namespace jarvis::realtime
