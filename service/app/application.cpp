@@ -1,5 +1,6 @@
 #include "app/application.h"
 
+#include "app/clusterservices.h"
 #include "auth/logincontroller.h"
 #include "http/frontdoor.h"
 #include "http/httpapi.h"
@@ -84,6 +85,7 @@ Application::Application(config::Config config, QObject *parent)
                                         &m_jwt, m_config.tokenLifetime, this);
     registerRoutes();
     registerNamespaces();
+    m_cluster = new ClusterServices(m_config, m_http, m_sio, this);
 }
 
 Application::~Application()
@@ -93,6 +95,8 @@ Application::~Application()
 
 bool Application::start(QString *error)
 {
+    if (!m_cluster->start(error))
+        return false;
     std::optional<QSslConfiguration> ssl;
     if (m_config.tlsEnabled()) {
         ssl = loadTls(m_config, error);
@@ -160,11 +164,11 @@ void Application::registerRoutes()
     m_http->route(Method::Get, QStringLiteral("/api/health"), Access::Public,
                   [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
                          const http::RequestContext &context) {
-                      const QJsonObject proxmox{{QStringLiteral("reachable"), false},
-                                                {QStringLiteral("lastPollAt"), QJsonValue::Null}};
+                      const QJsonObject proxmox = m_cluster->proxmoxHealth();
                       const QJsonObject ssh{{QStringLiteral("connected"), QJsonArray()}};
+                      const bool healthy = proxmox.value(QStringLiteral("reachable")).toBool();
                       const QJsonObject body{
-                          {QStringLiteral("status"), QStringLiteral("ok")},
+                          {QStringLiteral("status"), healthy ? QStringLiteral("ok") : QStringLiteral("degraded")},
                           {QStringLiteral("version"), QStringLiteral(JARVIS_VERSION)},
                           {QStringLiteral("uptimeSeconds"), double(m_startedAt.secsTo(QDateTime::currentDateTimeUtc()))},
                           {QStringLiteral("proxmox"), proxmox},
@@ -203,8 +207,8 @@ realtime::Namespace *Application::addProtectedNamespace(const QString &name)
         std::optional<auth::Claims> claims;
         if (token.isString() && !token.toString().isEmpty())
             claims = m_jwt.verify(token.toString(), &error);
-        else if (!token.isUndefined() && !token.isNull())
-            error = auth::TokenError::Invalid;
+        else if (!token.isUndefined() && !token.isNull() && !token.isString())
+            error = auth::TokenError::Invalid; // a number, an object...; an empty string is missing
         if (!claims) {
             return realtime::ConnectError{QStringLiteral("unauthorized"),
                                           QJsonObject{{QStringLiteral("reason"), auth::reasonString(error)}}};

@@ -25,6 +25,8 @@ class SioServer;
 
 namespace jarvis::app {
 
+class ClusterServices;
+
 // The composition root: builds every service object from the configuration, wires them, and owns
 // them. Nothing below it reaches for globals. Main thread.
 class Application : public QObject
@@ -44,6 +46,7 @@ public:
     const config::Config &config() const { return m_config; }
 
     realtime::SioServer *sio() const { return m_sio; }
+    ClusterServices *cluster() const { return m_cluster; }
     http::HttpApi *http() const { return m_http; }
     const auth::JwtSigner &jwt() const { return m_jwt; }
 
@@ -66,6 +69,7 @@ private:
     http::HttpApi *m_http = nullptr;
     http::FrontDoor *m_frontDoor = nullptr;
     auth::LoginController *m_login = nullptr;
+    ClusterServices *m_cluster = nullptr;
     bool m_shutDown = false;
 };
 

@@ -66,6 +66,14 @@ ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, Even
     });
 }
 
+void ClusterEmitter::setIntervals(Intervals intervals)
+{
+    m_intervals = intervals;
+    m_nodesTimer.setInterval(intervals.nodesMs);
+    m_vmsTimer.setInterval(intervals.vmsMs);
+    m_storageTimer.setInterval(intervals.storageMs);
+}
+
 bool ClusterEmitter::lastPollOk() const
 {
     for (const PollState &state : m_polls) {

@@ -51,6 +51,9 @@ public:
     // snapshots were emitted (ok = every source succeeded; error = the first failure).
     void refreshNow(QList<Source> sources, const QObject *context, std::function<void(bool ok, const QString &error)> done);
 
+    // Changes the poll intervals (tests use short ones); running timers restart.
+    void setIntervals(Intervals intervals);
+
     // Temperatures come from elsewhere (SSH); they are merged into `nodes` and sent as `temperature`.
     void setTemperatures(const QList<model::TemperatureData> &temperatures);
 

@@ -29,7 +29,6 @@ EngineSocket::EngineSocket(const QString &id, const EngineOptions &options, cons
     , m_options(options)
     , m_remote(remote)
 {
-    m_exp.start();
     m_pingTimer.setTimerType(Qt::PreciseTimer);
     m_pingTimer.setSingleShot(true);
     m_pongTimer.setTimerType(Qt::PreciseTimer);
@@ -82,21 +81,21 @@ void EngineSocket::startHeartbeat()
 {
     m_pongTimer.stop();
     m_pingTimer.start(m_options.pingInterval);
+    // The pong deadline follows the schedule, not the moment the ping timer happens to run (it
+    // can run late on a busy machine, and the client's own timeout does not wait for it either).
+    m_pongDeadline.setRemainingTime(qint64(m_options.pingInterval) + m_options.pingTimeout, Qt::PreciseTimer);
 }
 
 void EngineSocket::sendPing()
 {
     if (!m_open)
         return;
-    qCDebug(lcEngine) << "EXP ping" << m_id << m_exp.elapsed();
     enqueue({QByteArray(1, '2'), false});
-    m_pongTimer.start(m_options.pingTimeout);
-    m_pongDeadline.setRemainingTime(m_options.pingTimeout, Qt::PreciseTimer);
+    m_pongTimer.start(std::chrono::milliseconds(m_pongDeadline.remainingTime()));
 }
 
 bool EngineSocket::isAlive()
 {
-    qCDebug(lcEngine) << "EXP isAlive" << m_id << m_exp.elapsed() << m_pongDeadline.remainingTimeNSecs();
     if (m_open && m_pongTimer.isActive() && m_pongDeadline.hasExpired())
         finish(QStringLiteral("ping timeout"));
     return m_open;
@@ -241,10 +240,8 @@ void EngineSocket::onPacket(char type, const QByteArray &data, bool binary)
             Q_EMIT textMessage(data);
         return;
     case eio::PacketType::Pong:
-        if (m_pongTimer.isActive()) {
-            m_pongTimer.stop();
-            m_pingTimer.start(m_options.pingInterval);
-        }
+        if (m_pongTimer.isActive())
+            startHeartbeat();
         return;
     case eio::PacketType::Ping:
         enqueue({'3' + data, false});
@@ -345,7 +342,6 @@ void EngineSocket::close(const QString &reason)
 
 void EngineSocket::finish(const QString &reason)
 {
-    qCDebug(lcEngine) << "EXP finish" << m_id << m_exp.elapsed() << reason;
     if (!m_open)
         return;
     m_open = false;

@@ -4,7 +4,6 @@
 
 #include <QByteArray>
 #include <QDeadlineTimer>
-#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QList>
 #include <QObject>
@@ -112,8 +111,7 @@ private:
 
     QTimer m_pingTimer;
     QTimer m_pongTimer;
-    QDeadlineTimer m_pongDeadline;
-    QElapsedTimer m_exp;
+    QDeadlineTimer m_pongDeadline; // pingInterval + pingTimeout after the last open or pong
     QTimer m_upgradeTimer;
 };
 

@@ -67,7 +67,10 @@ void EventBus::raiseAlert(const QString &key, const QString &alertKind, Severity
     QJsonObject data = extra;
     data.insert(QStringLiteral("kind"), QStringLiteral("alert"));
     data.insert(QStringLiteral("alertKind"), alertKind);
-    const QJsonObject event = makeEvent(QStringLiteral("alert"), severity, title, message, data, node);
+    QJsonObject event = makeEvent(QStringLiteral("alert"), severity, title, message, data, node);
+    // The resolution is a message of its own (ids are unique per message); alertId ties the two.
+    data.insert(QStringLiteral("alertId"), event.value(QStringLiteral("id")));
+    event.insert(QStringLiteral("data"), data);
     m_openAlerts.insert(key, event);
     send(QStringLiteral("alert"), event);
 }
@@ -79,6 +82,8 @@ void EventBus::resolveAlert(const QString &key, const QString &message)
         return;
     QJsonObject event = it.value();
     m_openAlerts.erase(it);
+    event.insert(QStringLiteral("id"), QStringLiteral("%1-%2").arg(++m_counter).arg(randomToken(6)));
+    event.insert(QStringLiteral("timestamp"), isoNow());
     event.insert(QStringLiteral("resolvedAt"), isoNow());
     event.insert(QStringLiteral("severity"), severityName(Severity::Info));
     if (!message.isEmpty())

@@ -21,6 +21,10 @@ AuditLog::AuditLog(QString path, int memoryEntries)
 
 bool AuditLog::open(QString *error)
 {
+    if (m_path.isEmpty()) {
+        qCWarning(lcAudit) << "no audit file configured: tool executions are audited in memory only";
+        return true;
+    }
     const QFileInfo info(m_path);
     if (!QDir().mkpath(info.absolutePath())) {
         *error = QStringLiteral("cannot create the directory of the audit log %1").arg(m_path);

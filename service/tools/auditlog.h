@@ -22,7 +22,8 @@ class AuditLog
 public:
     explicit AuditLog(QString path, int memoryEntries = 5000);
 
-    // Opens (creating directories) and loads the tail. False with `error` set.
+    // Opens (creating directories) and loads the tail. False with `error` set. An empty path keeps
+    // the log in memory only (embedded uses; jarvisd's configuration always names a file).
     bool open(QString *error);
     QString path() const { return m_path; }
 

@@ -17,6 +17,7 @@
 #include "realtime/sioserver.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,6 +29,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <unistd.h>
 
 using jarvis::realtime::AckCallback;
 using jarvis::realtime::Message;
@@ -139,6 +141,8 @@ int main(int argc, char **argv)
     config.jwtSecret = qEnvironmentVariableIsSet("JARVIS_JWT_SECRET") ? qgetenv("JARVIS_JWT_SECRET")
                                                                       : DefaultSecret;
     config.adminPassword = QStringLiteral("jarvis-bench");
+    config.auditFile =
+        QDir::temp().filePath(QStringLiteral("jarvis-bench-%1/audit.jsonl").arg(::getuid()));
     jarvis::app::Application application(config);
 
     Namespace *cluster = application.sio()->findNamespace(QStringLiteral("/cluster"));

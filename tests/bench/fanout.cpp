@@ -15,7 +15,8 @@
 // --min-frame bytes on a client connection is the next `vms` (uncompressed ones must also start
 // with `42/cluster,["vms"`); compressed ones are never inflated. Only their first bytes are
 // copied: the rest is discarded in the kernel with recv(MSG_TRUNC), which TCP supports, so the
-// generator stays far cheaper than any server it measures.
+// generator stays far cheaper than any server it measures. Smaller compressed messages (pings,
+// CONNECT acks) are inflated one by one, which needs server_no_context_takeover.
 //
 // With --server-pid it samples the server's /proc/PID/stat (utime + stime) and /proc/PID/status
 // (VmRSS, VmHWM): idle before any client, with N clients, and around the run; a server whose RSS

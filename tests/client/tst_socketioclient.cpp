@@ -491,10 +491,6 @@ void TestSocketIoClient::connectErrors()
     QVERIFY(connectError.wait(Wait));
     QCOMPARE(connectError.count(), 1);
     QCOMPARE(connectError.at(0).at(0).toString(), message);
-    QEXPECT_FAIL("jarvisd: empty token",
-        "jarvisd answers {\"token\":\"\"} with reason \"invalid\"; socket.io reference and "
-        "auth::TokenError say \"missing\"",
-        Continue);
     QCOMPARE(connectError.at(0).at(1).value<QJsonValue>(), data);
     QTRY_VERIFY(ack->has_value());
     QCOMPARE((*ack)->error, AckResult::Error::Disconnected);
