@@ -79,7 +79,8 @@ Application::Application(config::Config config, QObject *parent)
     m_frontDoor = new http::FrontDoor(limits, this);
     m_frontDoor->setHttpServer(m_http);
 
-    m_sio = new realtime::SioServer(addEngineServer(engineOptions(m_config)), m_config.connectTimeout, this);
+    m_sio = new realtime::SioServer(
+        addEngineServer(engineOptions(m_config)), m_config.connectTimeout, this);
 
     m_login = new auth::LoginController({m_config.username, m_config.passwordHash, m_config.adminPassword},
                                         &m_jwt, m_config.tokenLifetime, this);
@@ -131,13 +132,12 @@ realtime::EngineServer *Application::addEngineServer(const realtime::EngineOptio
     auto *engine = new realtime::EngineServer(options, originPolicy(m_config), this);
     m_engines.append(engine);
     m_frontDoor->addUpgradeRoute(options.path, options.maxPayload,
-                                 [engine](QTcpSocket *socket, const http::RequestHead &head) {
-                                     engine->handleUpgrade(socket, head);
-                                 });
-    m_http->addPollingHandler(options.path, [engine](const QHttpServerRequest &request,
-                                                     QHttpServerResponder &&responder, QTcpSocket *socket) {
-        engine->handlePolling(request, std::move(responder), socket);
-    });
+        [engine](QTcpSocket *socket, const http::RequestHead &head) {
+            engine->handleUpgrade(socket, head);
+        });
+    m_http->addPollingHandler(options.path,
+        [engine](const QHttpServerRequest &request, QHttpServerResponder &&responder,
+            QTcpSocket *socket) { engine->handlePolling(request, std::move(responder), socket); });
     return engine;
 }
 

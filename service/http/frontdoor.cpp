@@ -183,7 +183,8 @@ void FrontDoor::inspect(QTcpSocket *socket)
         return;
     }
     // Bounds what QtHttpServer buffers for later requests on this keep-alive connection.
-    socket->setReadBufferSize(qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes);
+    socket->setReadBufferSize(
+        qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes);
     m_handoff->hand(socket);
 }
 

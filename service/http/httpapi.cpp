@@ -76,7 +76,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         return true;
     }
 
-    if (const auto polling = m_pollingHandlers.constFind(path.toUtf8()); polling != m_pollingHandlers.constEnd()) {
+    if (const auto polling = m_pollingHandlers.constFind(path.toUtf8());
+        polling != m_pollingHandlers.constEnd()) {
         polling.value()(request, std::move(responder), socket);
         return true;
     }
@@ -94,7 +95,9 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     }
     if (request.body().size() > m_maxBodySize) {
         closeAfterResponse(socket);
-        fail(413, errorBody(QStringLiteral("request body exceeds the limit of %1 bytes").arg(m_maxBodySize)));
+        fail(413,
+            errorBody(
+                QStringLiteral("request body exceeds the limit of %1 bytes").arg(m_maxBodySize)));
         return true;
     }
 

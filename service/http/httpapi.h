@@ -3,8 +3,8 @@
 #include "http/httputil.h"
 
 #include <QAbstractHttpServer>
-#include <QHttpServerRequest>
 #include <QHash>
+#include <QHttpServerRequest>
 #include <QJsonObject>
 #include <QList>
 #include <QPointer>

@@ -83,7 +83,8 @@ void EngineSocket::startHeartbeat()
     m_pingTimer.start(m_options.pingInterval);
     // The pong deadline follows the schedule, not the moment the ping timer happens to run (it
     // can run late on a busy machine, and the client's own timeout does not wait for it either).
-    m_pongDeadline.setRemainingTime(qint64(m_options.pingInterval) + m_options.pingTimeout, Qt::PreciseTimer);
+    m_pongDeadline.setRemainingTime(
+        qint64(m_options.pingInterval) + m_options.pingTimeout, Qt::PreciseTimer);
 }
 
 void EngineSocket::sendPing()

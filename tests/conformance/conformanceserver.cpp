@@ -48,7 +48,7 @@ jarvis::config::Config conformanceConfig(const QString &listen, int port)
 void emitAuthOnConnect(Namespace *nsp)
 {
     QObject::connect(nsp, &Namespace::connected, nsp, [](SioSocket *socket) {
-        socket->emitEvent(QStringLiteral("auth"), Message{QJsonArray{socket->auth()}, {}});
+        socket->emitEvent(QStringLiteral("auth"), Message {QJsonArray {socket->auth()}, {}});
     });
 }
 
@@ -56,13 +56,15 @@ void addSocketIoNamespaces(jarvis::app::Application &application)
 {
     Namespace *main = application.sio()->addNamespace(QStringLiteral("/"));
     emitAuthOnConnect(main);
-    main->on(QStringLiteral("message"), [](SioSocket *socket, const Message &message, const AckCallback &) {
-        socket->emitEvent(QStringLiteral("message-back"), message);
-    });
-    main->on(QStringLiteral("message-with-ack"), [](SioSocket *, const Message &message, const AckCallback &ack) {
-        if (ack)
-            ack(message);
-    });
+    main->on(QStringLiteral("message"),
+        [](SioSocket *socket, const Message &message, const AckCallback &) {
+            socket->emitEvent(QStringLiteral("message-back"), message);
+        });
+    main->on(QStringLiteral("message-with-ack"),
+        [](SioSocket *, const Message &message, const AckCallback &ack) {
+            if (ack)
+                ack(message);
+        });
     emitAuthOnConnect(application.sio()->addNamespace(QStringLiteral("/custom")));
 }
 
@@ -75,12 +77,13 @@ void addEngineIoEcho(jarvis::app::Application &application)
     options.pingTimeout = config.pingTimeout;
     options.maxPayload = config.maxPayload;
     jarvis::realtime::EngineServer *engine = application.addEngineServer(options);
-    QObject::connect(engine, &jarvis::realtime::EngineServer::connection, engine, [](EngineSocket *socket) {
-        QObject::connect(socket, &EngineSocket::textMessage, socket,
-                         [socket](const QByteArray &data) { socket->sendText('4' + data); });
-        QObject::connect(socket, &EngineSocket::binaryMessage, socket,
-                         [socket](const QByteArray &data) { socket->sendBinary(data); });
-    });
+    QObject::connect(
+        engine, &jarvis::realtime::EngineServer::connection, engine, [](EngineSocket *socket) {
+            QObject::connect(socket, &EngineSocket::textMessage, socket,
+                [socket](const QByteArray &data) { socket->sendText('4' + data); });
+            QObject::connect(socket, &EngineSocket::binaryMessage, socket,
+                [socket](const QByteArray &data) { socket->sendBinary(data); });
+        });
 }
 
 } // namespace
@@ -94,13 +97,14 @@ int main(int argc, char **argv)
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        QStringLiteral("jarvisd's Engine.IO/Socket.IO stack with the profile of the official protocol test suites."));
+        QStringLiteral("jarvisd's Engine.IO/Socket.IO stack with the profile of the official "
+                       "protocol test suites."));
     parser.addHelpOption();
-    const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("TCP port (default 3000)."),
-                                        QStringLiteral("N"), QStringLiteral("3000"));
+    const QCommandLineOption portOption(QStringLiteral("port"),
+        QStringLiteral("TCP port (default 3000)."), QStringLiteral("N"), QStringLiteral("3000"));
     const QCommandLineOption listenOption(QStringLiteral("listen"),
-                                          QStringLiteral("Address to listen on (default 127.0.0.1)."),
-                                          QStringLiteral("ADDR"), QStringLiteral("127.0.0.1"));
+        QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("ADDR"),
+        QStringLiteral("127.0.0.1"));
     parser.addOption(portOption);
     parser.addOption(listenOption);
     parser.process(qapp);
@@ -120,8 +124,9 @@ int main(int argc, char **argv)
         return 1;
     }
     std::signal(SIGPIPE, SIG_IGN);
-    std::printf("jarvis-conformance-server: listening on %s (Engine.IO echo at /engine.io/, Socket.IO at /socket.io/)\n",
-                qPrintable(application.url()));
+    std::printf("jarvis-conformance-server: listening on %s (Engine.IO echo at /engine.io/, "
+                "Socket.IO at /socket.io/)\n",
+        qPrintable(application.url()));
     std::fflush(stdout);
     return QCoreApplication::exec();
 }
