@@ -17,7 +17,8 @@ namespace jarvis::http {
 class HandoffServer : public QTcpServer
 {
 public:
-    explicit HandoffServer(QObject *parent = nullptr) : QTcpServer(parent)
+    explicit HandoffServer(QObject *parent = nullptr)
+        : QTcpServer(parent)
     {
         // QtHttpServer warns about a bound server that is not listening; listen on an ephemeral
         // loopback port and never accept from it.
@@ -39,8 +40,7 @@ const char *const InspectTimerProperty = "_jarvis_head_timer";
 FrontDoor::FrontDoor(Limits limits, QObject *parent)
     : QObject(parent)
     , m_limits(limits)
-{
-}
+{ }
 
 FrontDoor::~FrontDoor() = default;
 
@@ -50,16 +50,18 @@ bool FrontDoor::listen(const QHostAddress &address, quint16 port, const QSslConf
     if (ssl) {
         auto *server = new QSslServer(this);
         server->setSslConfiguration(*ssl);
-        connect(server, &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
-            qCInfo(lcFrontDoor) << "TLS connection from" << socket->peerAddress().toString()
-                                << "failed:" << socket->errorString();
-        });
+        connect(server, &QSslServer::errorOccurred, this,
+            [](QSslSocket *socket, QAbstractSocket::SocketError) {
+                qCInfo(lcFrontDoor) << "TLS connection from" << socket->peerAddress().toString()
+                                    << "failed:" << socket->errorString();
+            });
         m_listener = server;
     } else {
         m_listener = new QTcpServer(this);
     }
     m_listener->setMaxPendingConnections(1024);
-    connect(m_listener, &QTcpServer::pendingConnectionAvailable, this, &FrontDoor::onPendingConnection);
+    connect(
+        m_listener, &QTcpServer::pendingConnectionAvailable, this, &FrontDoor::onPendingConnection);
     if (!m_listener->listen(address, port)) {
         m_error = m_listener->errorString();
         delete m_listener;
@@ -137,7 +139,8 @@ void FrontDoor::inspect(QTcpSocket *socket)
     switch (parseHead(peeked, &head, &error)) {
     case HeadStatus::Incomplete:
         if (peeked.size() > m_limits.maxHeadBytes)
-            refuse(socket, 431, QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes));
+            refuse(socket, 431,
+                QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes));
         return;
     case HeadStatus::Invalid:
         refuse(socket, 400, QStringLiteral("bad request: %1").arg(error));
@@ -168,9 +171,10 @@ void FrontDoor::inspect(QTcpSocket *socket)
             return;
         }
         if (length > limit) {
-            refuse(socket, 413, QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
-                                    .arg(length)
-                                    .arg(limit));
+            refuse(socket, 413,
+                QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
+                    .arg(length)
+                    .arg(limit));
             return;
         }
     }

@@ -15,14 +15,22 @@ namespace {
 QByteArray methodName(HttpApi::Method method)
 {
     switch (method) {
-    case HttpApi::Method::Get: return "GET";
-    case HttpApi::Method::Post: return "POST";
-    case HttpApi::Method::Put: return "PUT";
-    case HttpApi::Method::Delete: return "DELETE";
-    case HttpApi::Method::Patch: return "PATCH";
-    case HttpApi::Method::Head: return "HEAD";
-    case HttpApi::Method::Options: return "OPTIONS";
-    default: return "?";
+    case HttpApi::Method::Get:
+        return "GET";
+    case HttpApi::Method::Post:
+        return "POST";
+    case HttpApi::Method::Put:
+        return "PUT";
+    case HttpApi::Method::Delete:
+        return "DELETE";
+    case HttpApi::Method::Patch:
+        return "PATCH";
+    case HttpApi::Method::Head:
+        return "HEAD";
+    case HttpApi::Method::Options:
+        return "OPTIONS";
+    default:
+        return "?";
     }
 }
 
@@ -38,13 +46,13 @@ bool asksToClose(const QHttpServerRequest &request)
 
 } // namespace
 
-HttpApi::HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize, QObject *parent)
+HttpApi::HttpApi(
+    OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_origins(std::move(origins))
     , m_jwt(jwt)
     , m_maxBodySize(maxBodySize)
-{
-}
+{ }
 
 void HttpApi::route(Method method, const QString &path, Access access, Handler handler)
 {
@@ -67,7 +75,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
 
     if (request.method() == Method::Options) {
         if (!origin.isEmpty() && !m_origins.isAllowed(origin, host)) {
-            writeJson(responder, 403, QJsonDocument(errorBody(QStringLiteral("origin not allowed"))));
+            writeJson(
+                responder, 403, QJsonDocument(errorBody(QStringLiteral("origin not allowed"))));
             return true;
         }
         HeaderList headers = m_origins.preflightHeaders(origin, host);
@@ -107,7 +116,8 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
         if (route.path != path)
             continue;
         allowed.append(methodName(route.method));
-        if (route.method == request.method() || (request.method() == Method::Head && route.method == Method::Get))
+        if (route.method == request.method()
+            || (request.method() == Method::Head && route.method == Method::Get))
             match = &route;
     }
     if (!match) {
@@ -115,8 +125,10 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
             fail(404, errorBody(QStringLiteral("not found: %1").arg(path)));
         } else {
             allowed.append("OPTIONS");
-            fail(405, errorBody(QStringLiteral("method %1 not allowed on %2").arg(QString::fromLatin1(methodName(request.method())), path)),
-                 {{"Allow", allowed.join(", ")}});
+            fail(405,
+                errorBody(QStringLiteral("method %1 not allowed on %2")
+                              .arg(QString::fromLatin1(methodName(request.method())), path)),
+                {{"Allow", allowed.join(", ")}});
         }
         return true;
     }
@@ -132,9 +144,9 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
             claims = m_jwt->verify(token, &error);
         if (!claims) {
             fail(401,
-                 QJsonObject{{QStringLiteral("error"), QStringLiteral("unauthorized")},
-                             {QStringLiteral("reason"), auth::reasonString(error)}},
-                 {{"WWW-Authenticate", "Bearer"}});
+                QJsonObject {{QStringLiteral("error"), QStringLiteral("unauthorized")},
+                    {QStringLiteral("reason"), auth::reasonString(error)}},
+                {{"WWW-Authenticate", "Bearer"}});
             return true;
         }
         context.user = claims->subject;
@@ -150,8 +162,8 @@ void HttpApi::missingHandler(const QHttpServerRequest &request, QTcpSocket *sock
     writeJson(responder, 404, QJsonDocument(errorBody(QStringLiteral("not found"))));
 }
 
-std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request, QHttpServerResponder &responder,
-                                    const RequestContext &context)
+std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request,
+    QHttpServerResponder &responder, const RequestContext &context)
 {
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(request.body(), &error);
@@ -159,7 +171,9 @@ std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request, QHttpServ
     if (request.body().trimmed().isEmpty())
         problem = QStringLiteral("request body must be a JSON object");
     else if (error.error != QJsonParseError::NoError)
-        problem = QStringLiteral("invalid JSON at offset %1: %2").arg(error.offset).arg(error.errorString());
+        problem = QStringLiteral("invalid JSON at offset %1: %2")
+                      .arg(error.offset)
+                      .arg(error.errorString());
     else if (!document.isObject())
         problem = QStringLiteral("request body must be a JSON object");
     if (!problem.isEmpty()) {

@@ -23,9 +23,9 @@ namespace jarvis::http {
 struct RequestContext
 {
     QPointer<QTcpSocket> socket; // null once the client has gone: check before a deferred answer
-    HeaderList cors;             // add to every response
-    QString user;                // JWT subject on authenticated routes
-    qint64 tokenExpiresAt = 0;   // its `exp` (seconds since the epoch)
+    HeaderList cors; // add to every response
+    QString user; // JWT subject on authenticated routes
+    qint64 tokenExpiresAt = 0; // its `exp` (seconds since the epoch)
 };
 
 // The REST surface on QtHttpServer 6.4: a route table read top to bottom, one place for CORS,
@@ -37,10 +37,13 @@ class HttpApi : public QAbstractHttpServer
     Q_OBJECT
 public:
     using Method = QHttpServerRequest::Method;
-    using Handler = std::function<void(const QHttpServerRequest &, QHttpServerResponder &&, const RequestContext &)>;
-    using PollingHandler = std::function<void(const QHttpServerRequest &, QHttpServerResponder &&, QTcpSocket *)>;
+    using Handler = std::function<void(
+        const QHttpServerRequest &, QHttpServerResponder &&, const RequestContext &)>;
+    using PollingHandler =
+        std::function<void(const QHttpServerRequest &, QHttpServerResponder &&, QTcpSocket *)>;
 
-    HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize, QObject *parent = nullptr);
+    HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize,
+        QObject *parent = nullptr);
 
     enum class Access { Public, Authenticated };
     void route(Method method, const QString &path, Access access, Handler handler);
@@ -69,7 +72,7 @@ private:
 };
 
 // Parses a JSON object request body; on failure writes 400 and returns nullopt.
-std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request, QHttpServerResponder &responder,
-                                    const RequestContext &context);
+std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request,
+    QHttpServerResponder &responder, const RequestContext &context);
 
 } // namespace jarvis::http

@@ -84,7 +84,8 @@ HeadStatus parseHead(const QByteArray &data, RequestHead *head, QString *error)
             return fail(QStringLiteral("malformed header line"));
         if (result.headers.size() >= MaxHeaders)
             return fail(QStringLiteral("too many headers"));
-        result.headers.emplaceBack(lower(line.left(colon).trimmed()), line.mid(colon + 1).trimmed());
+        result.headers.emplaceBack(
+            lower(line.left(colon).trimmed()), line.mid(colon + 1).trimmed());
     }
     result.length = end + 4;
     *head = std::move(result);
@@ -94,29 +95,47 @@ HeadStatus parseHead(const QByteArray &data, RequestHead *head, QString *error)
 QByteArray reasonPhrase(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
 QByteArray rawResponse(int status, const QByteArray &contentType, const QByteArray &body,
-                       const HeaderList &extraHeaders, bool close)
+    const HeaderList &extraHeaders, bool close)
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     if (!contentType.isEmpty())
@@ -148,7 +167,7 @@ QByteArray compactJson(const QJsonArray &array)
 
 QJsonObject errorBody(const QString &error)
 {
-    return QJsonObject{{QStringLiteral("error"), error}};
+    return QJsonObject {{QStringLiteral("error"), error}};
 }
 
 void closeAfterResponse(QTcpSocket *socket)
@@ -158,7 +177,7 @@ void closeAfterResponse(QTcpSocket *socket)
 }
 
 void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
-                   const QByteArray &body, const HeaderList &extraHeaders)
+    const QByteArray &body, const HeaderList &extraHeaders)
 {
     QTcpSocket *socket = responder.socket();
     const bool close = socket && socket->property(CloseAfterResponseProperty).toBool();
@@ -177,10 +196,10 @@ void writeResponse(QHttpServerResponder &responder, int status, const QByteArray
 }
 
 void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,
-               const HeaderList &extraHeaders)
+    const HeaderList &extraHeaders)
 {
-    writeResponse(responder, status, "application/json", body.toJson(QJsonDocument::Compact),
-                  extraHeaders);
+    writeResponse(
+        responder, status, "application/json", body.toJson(QJsonDocument::Compact), extraHeaders);
 }
 
 QString normaliseOrigin(const QString &origin)
@@ -193,7 +212,8 @@ QString normaliseOrigin(const QString &origin)
         return s.toLower();
     QString out = url.scheme().toLower() + QStringLiteral("://") + url.host().toLower();
     const int port = url.port();
-    const bool defaultPort = (port == 80 && url.scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0)
+    const bool defaultPort =
+        (port == 80 && url.scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0)
         || (port == 443 && url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0);
     if (port != -1 && !defaultPort)
         out += QLatin1Char(':') + QString::number(port);
@@ -213,8 +233,9 @@ bool OriginPolicy::isAllowed(const QByteArray &origin, const QByteArray &host) c
         return true;
     const QString o = normaliseOrigin(QString::fromUtf8(origin));
     if (!host.isEmpty()) {
-        const QString self = normaliseOrigin((m_tls ? QStringLiteral("https://") : QStringLiteral("http://"))
-                                             + QString::fromUtf8(host));
+        const QString self =
+            normaliseOrigin((m_tls ? QStringLiteral("https://") : QStringLiteral("http://"))
+                + QString::fromUtf8(host));
         if (o == self)
             return true;
     }
@@ -225,9 +246,8 @@ HeaderList OriginPolicy::corsHeaders(const QByteArray &origin, const QByteArray 
 {
     if (origin.isEmpty() || !isAllowed(origin, host))
         return {};
-    return {{"Access-Control-Allow-Origin", origin},
-            {"Access-Control-Allow-Credentials", "true"},
-            {"Vary", "Origin"}};
+    return {{"Access-Control-Allow-Origin", origin}, {"Access-Control-Allow-Credentials", "true"},
+        {"Vary", "Origin"}};
 }
 
 HeaderList OriginPolicy::preflightHeaders(const QByteArray &origin, const QByteArray &host) const

@@ -24,7 +24,7 @@ using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 struct RequestHead
 {
     QByteArray method;
-    QByteArray target;  // path and query as sent
+    QByteArray target; // path and query as sent
     QByteArray version; // "HTTP/1.1"
     HeaderList headers; // names lower-cased
     qsizetype length = 0; // bytes up to and including the blank line
@@ -44,8 +44,9 @@ QByteArray reasonPhrase(int status);
 // A complete HTTP/1.1 response, for the front door, which answers before QtHttpServer sees the
 // connection. `close` adds "Connection: close".
 QByteArray rawResponse(int status, const QByteArray &contentType, const QByteArray &body,
-                       const HeaderList &extraHeaders = {}, bool close = true);
-QByteArray rawJsonResponse(int status, const QJsonObject &body, const HeaderList &extraHeaders = {});
+    const HeaderList &extraHeaders = {}, bool close = true);
+QByteArray rawJsonResponse(
+    int status, const QJsonObject &body, const HeaderList &extraHeaders = {});
 
 QByteArray compactJson(const QJsonObject &object);
 QByteArray compactJson(const QJsonArray &array);
@@ -58,9 +59,9 @@ void closeAfterResponse(QTcpSocket *socket);
 
 // Writes one response through a QtHttpServer responder (Content-Length is set).
 void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
-                   const QByteArray &body, const HeaderList &extraHeaders = {});
+    const QByteArray &body, const HeaderList &extraHeaders = {});
 void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,
-               const HeaderList &extraHeaders = {});
+    const HeaderList &extraHeaders = {});
 
 // Which browser origins may talk to us: the configured allow-list, plus same-origin (the Origin
 // equals the scheme and Host the request was sent to). Requests without Origin (non-browser
@@ -82,7 +83,8 @@ private:
     bool m_tls = false;
 };
 
-// Lower-cases scheme and host and drops a trailing slash: "HTTPS://Jarvis.LAN/" -> "https://jarvis.lan".
+// Lower-cases scheme and host and drops a trailing slash: "HTTPS://Jarvis.LAN/" ->
+// "https://jarvis.lan".
 QString normaliseOrigin(const QString &origin);
 
 } // namespace jarvis::http

@@ -27,20 +27,26 @@ enum ErrorCode {
 const char *errorMessage(ErrorCode code)
 {
     switch (code) {
-    case TransportUnknown: return "Transport unknown";
-    case UnknownSid: return "Session ID unknown";
-    case BadHandshakeMethod: return "Bad handshake method";
-    case BadRequest: return "Bad request";
-    case Forbidden: return "Forbidden";
-    case UnsupportedProtocolVersion: return "Unsupported protocol version";
+    case TransportUnknown:
+        return "Transport unknown";
+    case UnknownSid:
+        return "Session ID unknown";
+    case BadHandshakeMethod:
+        return "Bad handshake method";
+    case BadRequest:
+        return "Bad request";
+    case Forbidden:
+        return "Forbidden";
+    case UnsupportedProtocolVersion:
+        return "Unsupported protocol version";
     }
     return "Bad request";
 }
 
 QJsonObject errorJson(ErrorCode code)
 {
-    return QJsonObject{{QStringLiteral("code"), int(code)},
-                       {QStringLiteral("message"), QLatin1String(errorMessage(code))}};
+    return QJsonObject {{QStringLiteral("code"), int(code)},
+        {QStringLiteral("message"), QLatin1String(errorMessage(code))}};
 }
 
 int errorStatus(ErrorCode code)
@@ -49,7 +55,8 @@ int errorStatus(ErrorCode code)
 }
 } // namespace
 
-EngineServer::EngineServer(const EngineOptions &options, const http::OriginPolicy &origins, QObject *parent)
+EngineServer::EngineServer(
+    const EngineOptions &options, const http::OriginPolicy &origins, QObject *parent)
     : QObject(parent)
     , m_options(options)
     , m_origins(origins)
@@ -84,8 +91,8 @@ EngineSocket *EngineServer::createSession(const QHostAddress &remote)
     return session;
 }
 
-void EngineServer::handlePolling(const QHttpServerRequest &request, QHttpServerResponder &&responder,
-                                 QTcpSocket *socket)
+void EngineServer::handlePolling(
+    const QHttpServerRequest &request, QHttpServerResponder &&responder, QTcpSocket *socket)
 {
     const QByteArray origin = request.value("origin");
     const QByteArray host = request.value("host");
@@ -98,13 +105,18 @@ void EngineServer::handlePolling(const QHttpServerRequest &request, QHttpServerR
 
     const QUrlQuery query = request.query();
     const QString transport = query.queryItemValue(QStringLiteral("transport"));
-    if (transport != QLatin1String("polling") || !m_options.allowPolling)
+    // A known transport, but "websocket" on a request that is not an upgrade is a bad request
+    // (code 3, as the reference server answers), not an unknown transport.
+    const bool websocket = transport == QLatin1String("websocket") && m_options.allowWebSocket;
+    if (!websocket && (transport != QLatin1String("polling") || !m_options.allowPolling))
         return fail(TransportUnknown);
     const auto method = request.method();
     const QString sid = query.queryItemValue(QStringLiteral("sid"));
     if (sid.isEmpty()) {
         if (method != QHttpServerRequest::Method::Get)
             return fail(BadHandshakeMethod);
+        if (websocket)
+            return fail(BadRequest);
         if (query.queryItemValue(QStringLiteral("EIO")) != QLatin1String("4"))
             return fail(UnsupportedProtocolVersion);
         EngineSocket *session = createSession(request.remoteAddress());
@@ -115,6 +127,8 @@ void EngineServer::handlePolling(const QHttpServerRequest &request, QHttpServerR
     EngineSocket *session = m_sessions.value(sid);
     if (!session || !session->isAlive())
         return fail(UnknownSid);
+    if (websocket)
+        return fail(BadRequest);
     if (method == QHttpServerRequest::Method::Get)
         session->handleGet(std::move(responder), socket, cors);
     else if (method == QHttpServerRequest::Method::Post)

@@ -18,12 +18,13 @@ const QByteArray PollContentType = "text/plain; charset=UTF-8";
 
 QJsonObject engineError(int code, const char *message)
 {
-    return QJsonObject{{QStringLiteral("code"), code}, {QStringLiteral("message"), QLatin1String(message)}};
+    return QJsonObject {
+        {QStringLiteral("code"), code}, {QStringLiteral("message"), QLatin1String(message)}};
 }
 } // namespace
 
-EngineSocket::EngineSocket(const QString &id, const EngineOptions &options, const QHostAddress &remote,
-                           QObject *parent)
+EngineSocket::EngineSocket(
+    const QString &id, const EngineOptions &options, const QHostAddress &remote, QObject *parent)
     : QObject(parent)
     , m_id(id)
     , m_options(options)
@@ -35,7 +36,8 @@ EngineSocket::EngineSocket(const QString &id, const EngineOptions &options, cons
     m_pongTimer.setSingleShot(true);
     m_upgradeTimer.setSingleShot(true);
     connect(&m_pingTimer, &QTimer::timeout, this, &EngineSocket::sendPing);
-    connect(&m_pongTimer, &QTimer::timeout, this, [this] { finish(QStringLiteral("ping timeout")); });
+    connect(
+        &m_pongTimer, &QTimer::timeout, this, [this] { finish(QStringLiteral("ping timeout")); });
     connect(&m_upgradeTimer, &QTimer::timeout, this, [this] {
         qCDebug(lcEngine) << "session" << m_id << "upgrade timed out";
         dropProbe();
@@ -49,11 +51,10 @@ QByteArray EngineSocket::openPacket(bool withUpgrades) const
     QJsonArray upgrades;
     if (withUpgrades && m_options.allowWebSocket)
         upgrades.append(QStringLiteral("websocket"));
-    const QJsonObject open{{QStringLiteral("sid"), m_id},
-                           {QStringLiteral("upgrades"), upgrades},
-                           {QStringLiteral("pingInterval"), m_options.pingInterval},
-                           {QStringLiteral("pingTimeout"), m_options.pingTimeout},
-                           {QStringLiteral("maxPayload"), double(m_options.maxPayload)}};
+    const QJsonObject open {{QStringLiteral("sid"), m_id}, {QStringLiteral("upgrades"), upgrades},
+        {QStringLiteral("pingInterval"), m_options.pingInterval},
+        {QStringLiteral("pingTimeout"), m_options.pingTimeout},
+        {QStringLiteral("maxPayload"), double(m_options.maxPayload)}};
     return '0' + http::compactJson(open);
 }
 
@@ -71,8 +72,9 @@ void EngineSocket::openWebSocket(WsTransport *transport)
     m_ws->setParent(this);
     connect(m_ws, &WsTransport::textReceived, this, &EngineSocket::onWsText);
     connect(m_ws, &WsTransport::binaryReceived, this,
-            [this](const QByteArray &bytes) { onPacket('4', bytes, true); });
-    connect(m_ws, &WsTransport::closed, this, [this] { finish(QStringLiteral("transport close")); });
+        [this](const QByteArray &bytes) { onPacket('4', bytes, true); });
+    connect(
+        m_ws, &WsTransport::closed, this, [this] { finish(QStringLiteral("transport close")); });
     m_ws->sendText(openPacket(false));
     startHeartbeat();
 }
@@ -146,7 +148,9 @@ void EngineSocket::flush()
         if (i > 0)
             payload += eio::RecordSeparator;
         const Outgoing &out = m_queue.at(i);
-        payload += out.binary ? eio::encodePayloadRecord({eio::PacketType::Message, out.bytes, true}) : out.bytes;
+        payload += out.binary
+            ? eio::encodePayloadRecord({eio::PacketType::Message, out.bytes, true})
+            : out.bytes;
     }
     m_queue.clear();
     answerGet(payload);
@@ -161,8 +165,8 @@ void EngineSocket::answerGet(const QByteArray &payload)
         http::writeResponse(*responder, 200, PollContentType, payload, m_pendingGetHeaders);
 }
 
-void EngineSocket::handleGet(QHttpServerResponder &&responder, QTcpSocket *socket,
-                             const http::HeaderList &headers)
+void EngineSocket::handleGet(
+    QHttpServerResponder &&responder, QTcpSocket *socket, const http::HeaderList &headers)
 {
     if (m_transport != Transport::Polling) {
         http::writeJson(responder, 400, QJsonDocument(engineError(3, "Bad request")), headers);
@@ -186,15 +190,16 @@ void EngineSocket::handleGet(QHttpServerResponder &&responder, QTcpSocket *socke
         scheduleFlush();
 }
 
-void EngineSocket::handlePost(const QByteArray &body, QHttpServerResponder &&responder,
-                              const http::HeaderList &headers)
+void EngineSocket::handlePost(
+    const QByteArray &body, QHttpServerResponder &&responder, const http::HeaderList &headers)
 {
     if (m_transport != Transport::Polling) {
         http::writeJson(responder, 400, QJsonDocument(engineError(3, "Bad request")), headers);
         return;
     }
     if (body.size() > m_options.maxPayload) {
-        http::writeJson(responder, 413, QJsonDocument(engineError(3, "Payload too large")), headers);
+        http::writeJson(
+            responder, 413, QJsonDocument(engineError(3, "Payload too large")), headers);
         finish(QStringLiteral("transport error"));
         return;
     }
@@ -303,8 +308,9 @@ void EngineSocket::onProbeText(const QByteArray &frame)
         m_ws = ws;
         connect(m_ws, &WsTransport::textReceived, this, &EngineSocket::onWsText);
         connect(m_ws, &WsTransport::binaryReceived, this,
-                [this](const QByteArray &bytes) { onPacket('4', bytes, true); });
-        connect(m_ws, &WsTransport::closed, this, [this] { finish(QStringLiteral("transport close")); });
+            [this](const QByteArray &bytes) { onPacket('4', bytes, true); });
+        connect(m_ws, &WsTransport::closed, this,
+            [this] { finish(QStringLiteral("transport close")); });
         const QList<Outgoing> queued = std::exchange(m_queue, {});
         for (const Outgoing &out : queued)
             enqueue(out);

@@ -22,8 +22,8 @@ class WsTransport;
 
 struct EngineOptions
 {
-    int pingInterval = 25000;  // ms
-    int pingTimeout = 20000;   // ms
+    int pingInterval = 25000; // ms
+    int pingTimeout = 20000; // ms
     qint64 maxPayload = 1000000;
     int upgradeTimeout = 10000; // ms to finish a started upgrade
     QByteArray path = "/socket.io/";
@@ -41,7 +41,7 @@ public:
     enum class Transport { Polling, WebSocket };
 
     EngineSocket(const QString &id, const EngineOptions &options, const QHostAddress &remote,
-                 QObject *parent = nullptr);
+        QObject *parent = nullptr);
     ~EngineSocket() override;
 
     QString id() const { return m_id; }
@@ -64,12 +64,14 @@ public:
     // Used by EngineServer.
     void openPolling(QHttpServerResponder &&responder, const http::HeaderList &headers);
     void openWebSocket(WsTransport *transport);
-    void handleGet(QHttpServerResponder &&responder, QTcpSocket *socket, const http::HeaderList &headers);
-    void handlePost(const QByteArray &body, QHttpServerResponder &&responder, const http::HeaderList &headers);
+    void handleGet(
+        QHttpServerResponder &&responder, QTcpSocket *socket, const http::HeaderList &headers);
+    void handlePost(
+        const QByteArray &body, QHttpServerResponder &&responder, const http::HeaderList &headers);
     void beginUpgrade(WsTransport *probe);
 
 Q_SIGNALS:
-    void textMessage(const QByteArray &data);   // message payload, without the "4"
+    void textMessage(const QByteArray &data); // message payload, without the "4"
     void binaryMessage(const QByteArray &data);
     void closed(const QString &reason);
 
@@ -105,7 +107,7 @@ private:
     QPointer<QTcpSocket> m_pendingGetSocket;
     http::HeaderList m_pendingGetHeaders;
 
-    WsTransport *m_ws = nullptr;    // child once attached
+    WsTransport *m_ws = nullptr; // child once attached
     WsTransport *m_probe = nullptr; // child while upgrading
     bool m_probeAnswered = false;
 

@@ -16,7 +16,6 @@ namespace jarvis::realtime {
 namespace {
 constexpr int MaxPendingAcks = 1000;
 
-
 EncodedPacket encodePacket(const sio::Packet &packet)
 {
     return {'4' + sio::encode(packet), packet.attachments};
@@ -30,8 +29,8 @@ void send(EngineSocket *engine, const EncodedPacket &encoded)
 }
 } // namespace
 
-EncodedPacket encodeEvent(const QString &nsp, const QString &event, const Message &message,
-                          std::optional<qint64> ackId)
+EncodedPacket encodeEvent(
+    const QString &nsp, const QString &event, const Message &message, std::optional<qint64> ackId)
 {
     QJsonArray data = message.args;
     data.prepend(event);
@@ -87,23 +86,17 @@ public:
     }
 
 private:
-    void onText(const QByteArray &data)
-    {
-        handle(m_reassembler.addText(data));
-    }
+    void onText(const QByteArray &data) { handle(m_reassembler.addText(data)); }
 
-    void onBinary(const QByteArray &data)
-    {
-        handle(m_reassembler.addBinary(data));
-    }
+    void onBinary(const QByteArray &data) { handle(m_reassembler.addBinary(data)); }
 
     void handle(sio::Reassembler::Status status)
     {
         if (status == sio::Reassembler::Status::NeedMore)
             return;
         if (status == sio::Reassembler::Status::Error) {
-            qCDebug(lcEngine) << "session" << m_engine->id() << "bad Socket.IO packet:"
-                              << m_reassembler.errorString();
+            qCDebug(lcEngine) << "session" << m_engine->id()
+                              << "bad Socket.IO packet:" << m_reassembler.errorString();
             m_engine->close(QStringLiteral("parse error"));
             return;
         }
@@ -123,7 +116,7 @@ private:
         case sio::PacketType::Ack:
         case sio::PacketType::BinaryAck:
             if (SioSocket *socket = m_sockets.value(packet.nsp))
-                socket->onAck(*packet.id, Message{packet.data.toArray(), packet.attachments});
+                socket->onAck(*packet.id, Message {packet.data.toArray(), packet.attachments});
             return;
         case sio::PacketType::ConnectError:
             break;
@@ -139,7 +132,8 @@ private:
             sio::Packet error;
             error.type = sio::PacketType::ConnectError;
             error.nsp = packet.nsp;
-            error.data = QJsonObject{{QStringLiteral("message"), QStringLiteral("Invalid namespace")}};
+            error.data =
+                QJsonObject {{QStringLiteral("message"), QStringLiteral("Invalid namespace")}};
             sendPacket(error);
             return;
         }
@@ -152,7 +146,7 @@ private:
             delete socket;
             if (!self)
                 return;
-            QJsonObject body{{QStringLiteral("message"), refused->message}};
+            QJsonObject body {{QStringLiteral("message"), refused->message}};
             if (!refused->data.isUndefined())
                 body.insert(QStringLiteral("data"), refused->data);
             sio::Packet error;
@@ -171,7 +165,7 @@ private:
         sio::Packet ok;
         ok.type = sio::PacketType::Connect;
         ok.nsp = packet.nsp;
-        ok.data = QJsonObject{{QStringLiteral("sid"), socket->id()}};
+        ok.data = QJsonObject {{QStringLiteral("sid"), socket->id()}};
         sendPacket(ok);
         nsp->add(socket);
         Q_EMIT nsp->connected(socket);
@@ -204,7 +198,7 @@ private:
                 self->sendPacket(packet);
             };
         }
-        socket->nsp()->dispatch(socket, event, Message{args, packet.attachments}, ack);
+        socket->nsp()->dispatch(socket, event, Message {args, packet.attachments}, ack);
     }
 
     void onClosed(const QString &reason)
@@ -229,8 +223,7 @@ SioSocket::SioSocket(const QString &id, Namespace *nsp, SioClient *client)
     , m_id(id)
     , m_nsp(nsp)
     , m_client(client)
-{
-}
+{ }
 
 EngineSocket *SioSocket::engine() const
 {
@@ -244,7 +237,8 @@ void SioSocket::emitEvent(const QString &event, const Message &message, AckCallb
     std::optional<qint64> ackId;
     if (ack) {
         if (m_pendingAcks.size() >= MaxPendingAcks) {
-            qCWarning(lcEngine) << "socket" << m_id << "has too many unanswered acks; dropping the oldest";
+            qCWarning(lcEngine) << "socket" << m_id
+                                << "has too many unanswered acks; dropping the oldest";
             m_pendingAcks.remove(m_pendingAcks.keys().first());
         }
         ackId = m_nextAckId++;
@@ -280,8 +274,7 @@ void SioSocket::markDisconnected(const QString &reason)
 Namespace::Namespace(const QString &name, QObject *parent)
     : QObject(parent)
     , m_name(name)
-{
-}
+{ }
 
 std::optional<ConnectError> Namespace::authorize(SioSocket *socket, const QJsonValue &auth) const
 {
@@ -290,8 +283,8 @@ std::optional<ConnectError> Namespace::authorize(SioSocket *socket, const QJsonV
     return m_middleware(socket, auth);
 }
 
-void Namespace::dispatch(SioSocket *socket, const QString &event, const Message &message,
-                         const AckCallback &ack)
+void Namespace::dispatch(
+    SioSocket *socket, const QString &event, const Message &message, const AckCallback &ack)
 {
     const auto it = m_handlers.constFind(event);
     if (it == m_handlers.constEnd())
@@ -325,7 +318,7 @@ SioServer::SioServer(EngineServer *engine, int connectTimeoutMs, QObject *parent
     , m_connectTimeoutMs(connectTimeoutMs)
 {
     connect(engine, &EngineServer::connection, this,
-            [this](EngineSocket *socket) { new SioClient(this, socket); });
+        [this](EngineSocket *socket) { new SioClient(this, socket); });
 }
 
 Namespace *SioServer::addNamespace(const QString &name)

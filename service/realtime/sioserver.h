@@ -86,15 +86,20 @@ class Namespace : public QObject
     Q_OBJECT
 public:
     // Returns an error to refuse the connection.
-    using Middleware = std::function<std::optional<ConnectError>(SioSocket *socket, const QJsonValue &auth)>;
+    using Middleware =
+        std::function<std::optional<ConnectError>(SioSocket *socket, const QJsonValue &auth)>;
     // `ack` is empty when the client asked for none.
-    using EventHandler = std::function<void(SioSocket *socket, const Message &message, const AckCallback &ack)>;
+    using EventHandler =
+        std::function<void(SioSocket *socket, const Message &message, const AckCallback &ack)>;
 
     Namespace(const QString &name, QObject *parent);
 
     QString name() const { return m_name; }
     void setMiddleware(Middleware middleware) { m_middleware = std::move(middleware); }
-    void on(const QString &event, EventHandler handler) { m_handlers.insert(event, std::move(handler)); }
+    void on(const QString &event, EventHandler handler)
+    {
+        m_handlers.insert(event, std::move(handler));
+    }
 
     void broadcast(const QString &event, const Message &message = {});
     QList<SioSocket *> sockets() const { return m_sockets; }
@@ -106,7 +111,8 @@ private:
     friend class SioClient;
     friend class SioSocket;
     std::optional<ConnectError> authorize(SioSocket *socket, const QJsonValue &auth) const;
-    void dispatch(SioSocket *socket, const QString &event, const Message &message, const AckCallback &ack);
+    void dispatch(
+        SioSocket *socket, const QString &event, const Message &message, const AckCallback &ack);
     void add(SioSocket *socket);
     void remove(SioSocket *socket);
 
@@ -137,10 +143,10 @@ private:
 // the bytes every receiver gets.
 struct EncodedPacket
 {
-    QByteArray text;          // "4" + Socket.IO packet
+    QByteArray text; // "4" + Socket.IO packet
     QList<QByteArray> binary; // attachments
 };
 EncodedPacket encodeEvent(const QString &nsp, const QString &event, const Message &message,
-                          std::optional<qint64> ackId = std::nullopt);
+    std::optional<qint64> ackId = std::nullopt);
 
 } // namespace jarvis::realtime
