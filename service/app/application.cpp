@@ -32,6 +32,8 @@ realtime::EngineOptions engineOptions(const config::Config &config)
     options.pingInterval = config.pingInterval;
     options.pingTimeout = config.pingTimeout;
     options.maxPayload = config.maxPayload;
+    // A/B switch for benchmarks: QtWebSockets instead of our own transport.
+    options.rawWebSocket = qEnvironmentVariable("JARVIS_WS_TRANSPORT") != QLatin1String("qt");
     return options;
 }
 
@@ -134,7 +136,8 @@ realtime::EngineServer *Application::addEngineServer(const realtime::EngineOptio
     m_frontDoor->addUpgradeRoute(options.path, options.maxPayload,
         [engine](QTcpSocket *socket, const http::RequestHead &head) {
             engine->handleUpgrade(socket, head);
-        });
+        },
+        [engine](const http::RequestHead &head) { engine->bodyRefused(head); });
     m_http->addPollingHandler(options.path,
         [engine](const QHttpServerRequest &request, QHttpServerResponder &&responder,
             QTcpSocket *socket) { engine->handlePolling(request, std::move(responder), socket); });

@@ -8,6 +8,9 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 Q_LOGGING_CATEGORY(lcFrontDoor, "jarvis.http")
 
 namespace jarvis::http {
@@ -88,9 +91,10 @@ void FrontDoor::setHttpServer(QAbstractHttpServer *server)
     server->bind(m_handoff); // reparents it to the HTTP server
 }
 
-void FrontDoor::addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler)
+void FrontDoor::addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler,
+                                RefusedHandler refused)
 {
-    m_upgradeRoutes.insert(path, {maxBodyBytes, std::move(handler)});
+    m_upgradeRoutes.insert(path, {maxBodyBytes, std::move(handler), std::move(refused)});
     m_maxRouteBodyBytes = qMax(m_maxRouteBodyBytes, maxBodyBytes);
 }
 
@@ -120,15 +124,80 @@ void FrontDoor::release(QTcpSocket *socket)
     socket->setProperty(InspectTimerProperty, QVariant());
 }
 
+void FrontDoor::answerAndClose(QTcpSocket *socket, const QByteArray &response)
+{
+    constexpr qint64 MaxDiscardBytes = 64 * 1024 * 1024;
+    constexpr int LingerMs = 5000;
+    QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
+    if (socket->isTransactionStarted())
+        socket->commitTransaction(); // QtHttpServer's partial request: drop it
+    socket->setReadBufferSize(0);
+    auto discarded = std::make_shared<qint64>(0);
+    auto drain = [socket, discarded] {
+        *discarded += socket->skip(socket->bytesAvailable());
+        if (*discarded > MaxDiscardBytes)
+            socket->abort();
+    };
+    QObject::connect(socket, &QTcpSocket::readyRead, socket, drain);
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater, Qt::UniqueConnection);
+    QTimer::singleShot(LingerMs, socket, [socket] { socket->abort(); });
+    auto shutWrite = [socket] {
+        if (socket->bytesToWrite() == 0 && socket->socketDescriptor() != -1)
+            ::shutdown(int(socket->socketDescriptor()), SHUT_WR); // the client sees the end of the answer
+    };
+    QObject::connect(socket, &QTcpSocket::bytesWritten, socket, shutWrite);
+    socket->write(response);
+    socket->flush();
+    shutWrite();
+    drain();
+}
+
 void FrontDoor::refuse(QTcpSocket *socket, int status, const QString &error)
 {
     release(socket);
-    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    socket->write(rawJsonResponse(status, errorBody(error)));
-    socket->disconnectFromHost();
-    // Discard anything else the client sends until it goes.
-    connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
-    socket->readAll();
+    answerAndClose(socket, rawJsonResponse(status, errorBody(error)));
+}
+
+void FrontDoor::refuseBody(QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error)
+{
+    Q_UNUSED(limit);
+    const auto route = m_upgradeRoutes.constFind(head.path());
+    if (route != m_upgradeRoutes.constEnd() && route->refused)
+        route->refused(head);
+    refuse(socket, 413, error);
+}
+
+void FrontDoor::watchBody(QTcpSocket *socket, const RequestHead &head, qint64 limit)
+{
+    // QtHttpServer buffers a whole request before its handler sees it, and the socket's read
+    // buffer is capped: a body larger than the cap (chunked, or a later request on a keep-alive
+    // connection) stops the reading with data still waiting in the kernel. Seen twice in a row
+    // without progress, that is a body over the limit: answer 413 instead of stalling forever.
+    auto *timer = new QTimer(socket);
+    timer->setInterval(250);
+    auto progress = std::make_shared<quint64>(0);
+    auto seen = std::make_shared<quint64>(0);
+    auto stalls = std::make_shared<int>(0);
+    connect(socket, &QTcpSocket::readyRead, timer, [progress] { ++*progress; });
+    connect(timer, &QTimer::timeout, this, [this, socket, head, limit, progress, seen, stalls, timer] {
+        int waiting = 0;
+        if (socket->socketDescriptor() == -1 || ::ioctl(int(socket->socketDescriptor()), FIONREAD, &waiting) != 0)
+            return;
+        if (waiting > 0 && *progress == *seen && socket->readBufferSize() > 0
+            && socket->bytesAvailable() + waiting > 0) {
+            if (++*stalls >= 2) {
+                timer->stop();
+                const auto route = m_upgradeRoutes.constFind(head.path());
+                if (route != m_upgradeRoutes.constEnd() && route->refused)
+                    route->refused(head);
+                answerAndClose(socket, rawJsonResponse(413, errorBody(QStringLiteral("request body exceeds the limit of %1 bytes").arg(limit))));
+            }
+        } else {
+            *stalls = 0;
+        }
+        *seen = *progress;
+    });
+    timer->start();
 }
 
 void FrontDoor::inspect(QTcpSocket *socket)
@@ -171,7 +240,7 @@ void FrontDoor::inspect(QTcpSocket *socket)
             return;
         }
         if (length > limit) {
-            refuse(socket, 413,
+            refuseBody(socket, head, limit,
                 QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
                     .arg(length)
                     .arg(limit));
@@ -189,6 +258,7 @@ void FrontDoor::inspect(QTcpSocket *socket)
     // Bounds what QtHttpServer buffers for later requests on this keep-alive connection.
     socket->setReadBufferSize(
         qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes);
+    watchBody(socket, head, limit);
     m_handoff->hand(socket);
 }
 

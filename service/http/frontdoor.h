@@ -37,6 +37,9 @@ public:
     };
     // Takes ownership of the socket; must answer or close it. `head` is still unread on the socket.
     using UpgradeHandler = std::function<void(QTcpSocket *socket, const RequestHead &head)>;
+    // Told when a request for the route was refused for its body size (413), e.g. so an
+    // Engine.IO server can close the session the request belonged to.
+    using RefusedHandler = std::function<void(const RequestHead &head)>;
 
     explicit FrontDoor(Limits limits, QObject *parent = nullptr);
     ~FrontDoor() override;
@@ -51,12 +54,20 @@ public:
     // Hands WebSocket upgrade requests for exactly `path` to `handler`, and lets the other requests
     // for `path` carry bodies of up to `maxBodyBytes` instead of Limits::maxBodyBytes (for an
     // Engine.IO server: its path and maxPayload). Upgrades for unregistered paths get 404.
-    void addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler);
+    void addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler,
+                         RefusedHandler refused = {});
+
+    // Answers `response` and closes without losing it: the write side is shut once the response
+    // is out, and what the client still sends is read and discarded (bounded in bytes and time)
+    // until it closes, so the kernel never resets the connection under an unread request body.
+    static void answerAndClose(QTcpSocket *socket, const QByteArray &response);
 
 private:
     void onPendingConnection();
     void inspect(QTcpSocket *socket);
     void refuse(QTcpSocket *socket, int status, const QString &error);
+    void refuseBody(QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error);
+    void watchBody(QTcpSocket *socket, const RequestHead &head, qint64 limit);
     void release(QTcpSocket *socket);
 
     Limits m_limits;
@@ -67,6 +78,7 @@ private:
     {
         qint64 maxBodyBytes;
         UpgradeHandler handler;
+        RefusedHandler refused;
     };
     QHash<QByteArray, UpgradeRoute> m_upgradeRoutes; // by path
     qint64 m_maxRouteBodyBytes = 0;

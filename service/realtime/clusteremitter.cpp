@@ -372,29 +372,29 @@ QJsonArray ClusterEmitter::nodesJson() const
 
 void ClusterEmitter::emitNodes()
 {
-    m_cluster->broadcast(QStringLiteral("nodes"), single(nodesJson()));
+    m_cluster->broadcast(QStringLiteral("nodes"), single(nodesJson()), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitQuorum()
 {
-    m_cluster->broadcast(QStringLiteral("quorum"), single(model::toJson(*m_quorum)));
+    m_cluster->broadcast(QStringLiteral("quorum"), single(model::toJson(*m_quorum)), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitVms()
 {
-    m_cluster->broadcast(QStringLiteral("vms"), single(model::toJson(m_vms)));
+    m_cluster->broadcast(QStringLiteral("vms"), single(model::toJson(m_vms)), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitStorage()
 {
-    m_cluster->broadcast(QStringLiteral("storage"), single(model::toJson(m_storage)));
+    m_cluster->broadcast(QStringLiteral("storage"), single(model::toJson(m_storage)), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::setTemperatures(const QList<model::TemperatureData> &temperatures)
 {
     m_temperatures = temperatures;
     m_haveTemperatures = true;
-    m_cluster->broadcast(QStringLiteral("temperature"), single(model::toJson(m_temperatures)));
+    m_cluster->broadcast(QStringLiteral("temperature"), single(model::toJson(m_temperatures)), Namespace::Delivery::Latest);
 }
 
 } // namespace jarvis::realtime

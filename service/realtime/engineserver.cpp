@@ -1,6 +1,7 @@
 #include "realtime/engineserver.h"
 
 #include "core/random.h"
+#include "realtime/websocket/rawwstransport.h"
 #include "realtime/wstransport.h"
 
 #include <QHttpServerRequest>
@@ -166,8 +167,40 @@ void EngineServer::handleUpgrade(QTcpSocket *socket, const http::RequestHead &he
         // then closed by EngineSocket::beginUpgrade: the protocol says the server MUST close the
         // WebSocket connection, and so does the reference server.
     }
-    m_wsServer.handleConnection(socket);
-    Q_EMIT socket->readyRead();
+    if (!m_options.rawWebSocket) {
+        m_wsServer.handleConnection(socket);
+        Q_EMIT socket->readyRead();
+        return;
+    }
+    RawWsTransport::Options options;
+    options.maxPayload = m_options.maxPayload;
+    options.permessageDeflate = m_options.permessageDeflate;
+    options.compressionLevel = m_options.compressionLevel;
+    const QHostAddress remote = socket->peerAddress();
+    QString error;
+    RawWsTransport *transport = RawWsTransport::accept(socket, options, &error);
+    if (!transport) {
+        qCDebug(lcEngine) << "WebSocket handshake from" << remote.toString() << "refused:" << error;
+        return; // accept() answered and closed the socket
+    }
+    attach(transport, remote, sid);
+}
+
+void EngineServer::attach(WsTransport *transport, const QHostAddress &remote, const QString &sid)
+{
+    if (sid.isEmpty()) {
+        EngineSocket *session = createSession(remote);
+        session->openWebSocket(transport);
+        Q_EMIT connection(session);
+        return;
+    }
+    EngineSocket *session = m_sessions.value(sid);
+    if (!session) {
+        transport->close(1008, QStringLiteral("Session ID unknown"));
+        transport->deleteLater();
+        return;
+    }
+    session->beginUpgrade(transport);
 }
 
 void EngineServer::onWebSocket()
@@ -176,21 +209,15 @@ void EngineServer::onWebSocket()
         std::unique_ptr<QWebSocket> ws(m_wsServer.nextPendingConnection());
         const QHostAddress remote = ws->peerAddress();
         const QString sid = QUrlQuery(ws->requestUrl()).queryItemValue(QStringLiteral("sid"));
-        auto *transport = new QtWsTransport(std::move(ws), m_options.maxPayload);
-        if (sid.isEmpty()) {
-            EngineSocket *session = createSession(remote);
-            session->openWebSocket(transport);
-            Q_EMIT connection(session);
-            continue;
-        }
-        EngineSocket *session = m_sessions.value(sid);
-        if (!session) {
-            transport->close(1008, QStringLiteral("Session ID unknown"));
-            transport->deleteLater();
-            continue;
-        }
-        session->beginUpgrade(transport);
+        attach(new QtWsTransport(std::move(ws), m_options.maxPayload), remote, sid);
     }
+}
+
+void EngineServer::bodyRefused(const http::RequestHead &head)
+{
+    const QString sid = QUrlQuery(QString::fromUtf8(head.query())).queryItemValue(QStringLiteral("sid"));
+    if (EngineSocket *session = m_sessions.value(sid))
+        session->close(QStringLiteral("transport error"));
 }
 
 void EngineServer::closeAll(const QString &reason)

@@ -13,6 +13,8 @@ class QTcpSocket;
 
 namespace jarvis::realtime {
 
+class WsTransport;
+
 // Engine.IO v4 server: the handshake, HTTP long-polling requests (handed in by the REST layer)
 // and WebSocket upgrades (handed in by the front door), session lookup by sid, and the Engine.IO
 // error responses ({code, message}). Owns every EngineSocket; main thread.
@@ -32,6 +34,9 @@ public:
     // A WebSocket upgrade request; `head` is still unread on `socket`. Takes ownership of socket.
     void handleUpgrade(QTcpSocket *socket, const http::RequestHead &head);
 
+    // A polling request whose body was refused before reaching us (413): its session ends.
+    void bodyRefused(const http::RequestHead &head);
+
     // Closes every session (shutdown).
     void closeAll(const QString &reason);
 
@@ -40,6 +45,8 @@ Q_SIGNALS:
 
 private:
     EngineSocket *createSession(const QHostAddress &remote);
+    // A WebSocket whose handshake is done: a new session (no sid) or an upgrade probe.
+    void attach(WsTransport *transport, const QHostAddress &remote, const QString &sid);
     void onWebSocket();
     QString newId() const;
 

@@ -114,6 +114,27 @@ void EngineSocket::sendBinary(const QByteArray &bytes)
     enqueue({bytes, true});
 }
 
+void EngineSocket::sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message)
+{
+    if (!m_open)
+        return;
+    if (m_transport == Transport::WebSocket && m_ws) {
+        m_ws->sendPrepared(message);
+        return;
+    }
+    enqueue({message->payload(), message->opcode() == ws::Opcode::Binary});
+}
+
+qint64 EngineSocket::pendingBytes() const
+{
+    if (m_transport == Transport::WebSocket && m_ws)
+        return m_ws->pendingBytes();
+    qint64 bytes = 0;
+    for (const Outgoing &out : m_queue)
+        bytes += out.bytes.size();
+    return bytes;
+}
+
 void EngineSocket::enqueue(Outgoing out)
 {
     if (!m_open)

@@ -18,6 +18,10 @@ class QTcpSocket;
 
 namespace jarvis::realtime {
 
+namespace ws {
+class PreparedMessage;
+}
+
 class WsTransport;
 
 struct EngineOptions
@@ -29,6 +33,11 @@ struct EngineOptions
     QByteArray path = "/socket.io/";
     bool allowPolling = true;
     bool allowWebSocket = true;
+    // WebSocket transport: our RFC 6455 implementation (frames a broadcast once, permessage-deflate)
+    // or QtWebSockets (kept for comparison: JARVIS_WS_TRANSPORT=qt).
+    bool rawWebSocket = true;
+    bool permessageDeflate = true; // negotiated only when the client offers it
+    int compressionLevel = 1;
 };
 
 // One Engine.IO v4 session: polling, WebSocket, or polling being upgraded to WebSocket. Queues
@@ -58,6 +67,10 @@ public:
     // the same bytes to many sockets), or a binary message.
     void sendText(const QByteArray &packet);
     void sendBinary(const QByteArray &bytes);
+    // A message framed (and compressed) once for many sockets; polling sends its payload.
+    void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message);
+    // Bytes queued for this client and not yet handed to the kernel.
+    qint64 pendingBytes() const;
     // Ends the session from the server side.
     void close(const QString &reason);
 

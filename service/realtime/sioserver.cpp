@@ -4,6 +4,7 @@
 #include "protocol/socketio.h"
 #include "realtime/engineserver.h"
 #include "realtime/enginesocket.h"
+#include "realtime/websocket/preparedmessage.h"
 
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -15,6 +16,8 @@ namespace jarvis::realtime {
 
 namespace {
 constexpr int MaxPendingAcks = 1000;
+constexpr qint64 MaxSnapshotBacklog = 4 * 1024 * 1024; // skip a snapshot for a client this far behind
+constexpr qint64 MaxBacklog = 64 * 1024 * 1024;        // close a client this far behind
 
 EncodedPacket encodePacket(const sio::Packet &packet)
 {
@@ -302,13 +305,33 @@ void Namespace::remove(SioSocket *socket)
     m_sockets.removeOne(socket);
 }
 
-void Namespace::broadcast(const QString &event, const Message &message)
+void Namespace::broadcast(const QString &event, const Message &message, Delivery delivery)
 {
     if (m_sockets.isEmpty())
         return;
+    // Encoded, framed and compressed once; every socket gets the same bytes.
     const EncodedPacket encoded = encodeEvent(m_name, event, message);
-    for (SioSocket *socket : std::as_const(m_sockets))
-        send(socket->engine(), encoded);
+    const auto text = ws::PreparedMessage::text(encoded.text, m_compressionLevel);
+    QList<std::shared_ptr<const ws::PreparedMessage>> attachments;
+    for (const QByteArray &blob : encoded.binary)
+        attachments.append(ws::PreparedMessage::binary(blob, m_compressionLevel));
+    for (SioSocket *socket : std::as_const(m_sockets)) {
+        EngineSocket *engine = socket->engine();
+        const qint64 backlog = engine->pendingBytes();
+        if (delivery == Delivery::Latest && backlog > MaxSnapshotBacklog) {
+            // This client cannot keep up: it gets the next snapshot instead of a growing queue.
+            ++m_skipped;
+            continue;
+        }
+        if (backlog > MaxBacklog) {
+            qCWarning(lcEngine) << "session" << engine->id() << "has" << backlog << "bytes unsent; closing it";
+            engine->close(QStringLiteral("transport error"));
+            continue;
+        }
+        engine->sendPrepared(text);
+        for (const auto &blob : attachments)
+            engine->sendPrepared(blob);
+    }
 }
 
 // --- SioServer -------------------------------------------------------------------------------

@@ -101,7 +101,12 @@ public:
         m_handlers.insert(event, std::move(handler));
     }
 
-    void broadcast(const QString &event, const Message &message = {});
+    // Latest: a snapshot that the next one replaces; a client too far behind skips it.
+    // Reliable: every client gets it (one hopelessly behind is disconnected).
+    enum class Delivery { Reliable, Latest };
+    void broadcast(const QString &event, const Message &message = {}, Delivery delivery = Delivery::Reliable);
+    quint64 skippedSnapshots() const { return m_skipped; }
+    void setCompressionLevel(int level) { m_compressionLevel = level; }
     QList<SioSocket *> sockets() const { return m_sockets; }
 
 Q_SIGNALS:
@@ -119,6 +124,8 @@ private:
     QString m_name;
     Middleware m_middleware;
     QHash<QString, EventHandler> m_handlers;
+    quint64 m_skipped = 0;
+    int m_compressionLevel = 1;
     QList<SioSocket *> m_sockets;
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "realtime/websocket/preparedmessage.h"
+
 #include <QByteArray>
 #include <QObject>
 #include <QUrl>
@@ -22,6 +24,15 @@ public:
     // `utf8` must be valid UTF-8.
     virtual void sendText(const QByteArray &utf8) = 0;
     virtual void sendBinary(const QByteArray &bytes) = 0;
+    // A message prepared once for many sockets (a broadcast). The default sends its payload; a
+    // transport that frames by itself writes the shared, already framed (and compressed) bytes.
+    virtual void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message)
+    {
+        if (message->opcode() == ws::Opcode::Binary)
+            sendBinary(message->payload());
+        else
+            sendText(message->payload());
+    }
     // Starts the closing handshake; closed() follows.
     virtual void close(int code, const QString &reason) = 0;
     // Bytes written but not yet handed to the kernel (for slow-consumer policies).

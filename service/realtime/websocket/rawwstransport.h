@@ -77,7 +77,7 @@ public:
     // The broadcast path: writes the message's cached frame (deflated when negotiated and the
     // payload is at least compressThreshold bytes). No copy: the socket keeps a reference to
     // the shared frame bytes. Main thread only (see PreparedMessage).
-    void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message);
+    void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message) override;
 
 private:
     enum class State {
