@@ -32,6 +32,7 @@ realtime::EngineOptions engineOptions(const config::Config &config)
     options.pingInterval = config.pingInterval;
     options.pingTimeout = config.pingTimeout;
     options.maxPayload = config.maxPayload;
+    options.permessageDeflate = config.perMessageDeflate;
     // A/B switch for benchmarks: QtWebSockets instead of our own transport.
     options.rawWebSocket = qEnvironmentVariable("JARVIS_WS_TRANSPORT") != QLatin1String("qt");
     return options;

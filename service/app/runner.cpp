@@ -117,8 +117,16 @@ std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config, const
 }
 } // namespace
 
+void prepareProcess()
+{
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
 int run(int argc, char **argv, Customizer customize)
 {
+    prepareProcess();
     QCoreApplication qapp(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("jarvisd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(JARVIS_VERSION));
@@ -215,7 +223,6 @@ int run(int argc, char **argv, Customizer customize)
         sigaction(SIGTERM, &action, nullptr);
         sigaction(SIGINT, &action, nullptr);
     }
-    std::signal(SIGPIPE, SIG_IGN);
 
     out(QStringLiteral("jarvisd: listening on %1\n").arg(application.url()));
     if (config.demo) {

@@ -46,7 +46,7 @@ const QList<GroupKeys> &knownKeys()
                 QStringLiteral("tlsKey"), QStringLiteral("allowedOrigins"),
                 QStringLiteral("maxPayload"), QStringLiteral("maxBodySize"),
                 QStringLiteral("pingInterval"), QStringLiteral("pingTimeout"),
-                QStringLiteral("connectTimeout")}},
+                QStringLiteral("connectTimeout"), QStringLiteral("perMessageDeflate")}},
         {QStringLiteral("auth"),
             {QStringLiteral("username"), QStringLiteral("passwordHash"),
                 QStringLiteral("jwtSecret"), QStringLiteral("tokenLifetime")}},
@@ -612,6 +612,7 @@ void Loader::readServer(const GroupReader &g)
     g.integer(QStringLiteral("pingInterval"), 100, 600000, &c.pingInterval);
     g.integer(QStringLiteral("pingTimeout"), 100, 600000, &c.pingTimeout);
     g.integer(QStringLiteral("connectTimeout"), 100, 600000, &c.connectTimeout);
+    g.boolean(QStringLiteral("perMessageDeflate"), &c.perMessageDeflate);
 }
 
 void Loader::readAuth(const GroupReader &g)

@@ -35,7 +35,8 @@ struct Config
     qint64 maxBodySize = 1048576; // REST request bodies (bytes)
     int pingInterval = 25000; // ms
     int pingTimeout = 20000; // ms
-    int connectTimeout = 45000; // ms: Socket.IO CONNECT must arrive within this
+    int connectTimeout = 45000;
+    bool perMessageDeflate = true;    // WebSocket compression when the client offers it // ms: Socket.IO CONNECT must arrive within this
 
     // [auth]
     QString username = QStringLiteral("admin");

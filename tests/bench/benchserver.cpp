@@ -13,6 +13,7 @@
 // same clock (system-wide on Linux), so send-to-receipt needs no stamp in the payload.
 // tests/bench/reference-server.mjs is the same server on npm socket.io.
 #include "app/application.h"
+#include "app/runner.h"
 #include "config/config.h"
 #include "realtime/sioserver.h"
 
@@ -112,6 +113,7 @@ private:
 
 int main(int argc, char **argv)
 {
+    jarvis::app::prepareProcess();
     QCoreApplication qapp(argc, argv);
     QString payloadPath;
     int port = 0;

@@ -9,6 +9,7 @@
 //     server: on connect, emit "auth" with the CONNECT payload; on "/", "message" is emitted back
 //     as "message-back" and "message-with-ack" is acknowledged with its own arguments.
 #include "app/application.h"
+#include "app/runner.h"
 #include "config/config.h"
 #include "core/random.h"
 #include "realtime/engineserver.h"
@@ -39,6 +40,10 @@ jarvis::config::Config conformanceConfig(const QString &listen, int port)
     config.pingTimeout = 200;
     config.maxPayload = 1000000;
     config.connectTimeout = 1000;
+    // As the reference engine.io server (perMessageDeflate is off by default there): the suites'
+    // ws client compresses asynchronously when it is negotiated, which reorders its WebSocket
+    // frames against its HTTP requests in the upgrade tests.
+    config.perMessageDeflate = false;
     // The REST layer needs credentials; nothing here uses them.
     config.jwtSecret = jarvis::randomToken(32).toLatin1();
     config.adminPassword = jarvis::randomToken(16);
@@ -76,6 +81,7 @@ void addEngineIoEcho(jarvis::app::Application &application)
     options.pingInterval = config.pingInterval;
     options.pingTimeout = config.pingTimeout;
     options.maxPayload = config.maxPayload;
+    options.permessageDeflate = config.perMessageDeflate;
     jarvis::realtime::EngineServer *engine = application.addEngineServer(options);
     QObject::connect(
         engine, &jarvis::realtime::EngineServer::connection, engine, [](EngineSocket *socket) {
@@ -90,6 +96,7 @@ void addEngineIoEcho(jarvis::app::Application &application)
 
 int main(int argc, char **argv)
 {
+    jarvis::app::prepareProcess();
     QCoreApplication qapp(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("jarvis-conformance-server"));
     if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
