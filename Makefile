@@ -31,6 +31,12 @@ demo: build
 .PHONY: bench
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-fanout.sh $(BENCH_ARGS)
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-poll
+
+# make bench-poll: only the poll-cycle benchmark (docs/PERFORMANCE.md).
+.PHONY: bench-poll
+bench-poll: build
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-poll
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

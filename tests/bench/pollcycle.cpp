@@ -1,0 +1,202 @@
+// jarvis-bench-poll: the cost of one poll-and-emit cycle of the cluster emitter, and how many
+// requests the emitter sends to Proxmox. Run on demand (make bench-poll), never by ctest.
+//
+//   jarvis-bench-poll [--nodes 50] [--guests 5000] [--cycles 50]
+//
+// 1. Cycle cost: a PVE simulator with the given size runs in a child process (so its CPU is not
+//    counted); this process fetches /cluster/resources over HTTP, parses it into typed values,
+//    diffs it against the previous snapshot and encodes the Socket.IO `vms` broadcast, `cycles`
+//    times. Reported: CPU time (user+system, getrusage) per cycle and per step.
+// 2. Requests per minute: a 3-node simulated cluster and the real ClusterEmitter with the default
+//    intervals divided by 20, one client connected; the simulator's request count over the run,
+//    scaled back to one real minute.
+#include "app/application.h"
+#include "app/clusterservices.h"
+#include "app/runner.h"
+#include "client/socketioclient.h"
+#include "demo/pvesimulator.h"
+#include "model/clusterdata.h"
+#include "proxmox/client.h"
+#include "realtime/clusteremitter.h"
+#include "realtime/sioserver.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+
+using namespace jarvis;
+
+namespace {
+double cpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+int argument(const QStringList &args, const QString &name, int fallback)
+{
+    const qsizetype i = args.indexOf(name);
+    return i >= 0 && i + 1 < args.size() ? args.at(i + 1).toInt() : fallback;
+}
+
+// Child mode: serve a simulated cluster and print its port.
+int serve(int nodes, int guests)
+{
+    demo::PveSimulator::Options o;
+    o.cluster.nodes = nodes;
+    o.cluster.guests = guests;
+    demo::PveSimulator sim(o);
+    if (!sim.listen()) {
+        std::fprintf(stderr, "simulator: %s\n", qPrintable(sim.errorString()));
+        return 1;
+    }
+    std::printf("%d\n", sim.port());
+    std::fflush(stdout);
+    return QCoreApplication::exec();
+}
+
+// Runs the event loop until `done` is true (a benchmark driver; the service never does this).
+// A nested QEventLoop that sleeps in poll(): no busy waiting to inflate the CPU figures.
+void runUntil(const bool &done, int timeoutMs = 60000)
+{
+    QEventLoop loop;
+    QTimer check;
+    QObject::connect(&check, &QTimer::timeout, &loop, [&] {
+        if (done)
+            loop.quit();
+    });
+    check.start(2);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!done)
+        loop.exec();
+}
+
+void cycleCost(int nodes, int guests, int cycles)
+{
+    QProcess child;
+    child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--serve"), QString::number(nodes), QString::number(guests)});
+    child.waitForReadyRead(30000);
+    const int port = child.readLine().trimmed().toInt();
+    demo::PveSimulator::Options defaults;
+    proxmox::ClientOptions options;
+    options.tokenId = defaults.tokenId;
+    options.tokenSecret = defaults.tokenSecret;
+    options.transferTimeoutMs = 30000;
+    proxmox::Client client(options, {{QStringLiteral("pve1"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), {}}});
+
+    QList<double> total, fetchParse, diffEncode;
+    QList<model::VmData> previous;
+    qsizetype bytes = 0;
+    for (int i = 0; i < cycles + 2; ++i) { // two warm-up cycles
+        bool done = false;
+        std::optional<model::ClusterResources> resources;
+        const double start = cpuSeconds();
+        client.get(QStringLiteral("/cluster/resources?type=vm"), &client, [&](const proxmox::Result<QJsonValue> &r) {
+            if (r.ok())
+                resources = model::resourcesFromPve(r.value->toArray());
+            done = true;
+        });
+        runUntil(done);
+        const double fetched = cpuSeconds();
+        if (!resources || int(resources->vms.size()) != guests) {
+            std::fprintf(stderr, "bad answer in cycle %d\n", i);
+            break;
+        }
+        QList<model::VmData> vms = resources->vms;
+        std::sort(vms.begin(), vms.end(), [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
+        int changed = 0;
+        for (qsizetype k = 0; k < vms.size(); ++k)
+            changed += (k >= previous.size() || !(previous.at(k) == vms.at(k))) ? 1 : 0;
+        const realtime::EncodedPacket packet = realtime::encodeEvent(QStringLiteral("/cluster"), QStringLiteral("vms"),
+                                                                     realtime::Message{QJsonArray{model::toJson(vms)}, {}});
+        bytes = packet.text.size();
+        previous = std::move(vms);
+        const double end = cpuSeconds();
+        if (i >= 2) {
+            total.append((end - start) * 1000);
+            fetchParse.append((fetched - start) * 1000);
+            diffEncode.append((end - fetched) * 1000);
+        }
+        Q_UNUSED(changed);
+    }
+    child.terminate();
+    child.waitForFinished(5000);
+    auto median = [](QList<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.isEmpty() ? 0.0 : v.at(v.size() / 2);
+    };
+    auto mean = [](const QList<double> &v) {
+        double s = 0;
+        for (double x : v)
+            s += x;
+        return v.isEmpty() ? 0.0 : s / double(v.size());
+    };
+    std::printf("poll cycle, %d nodes / %d guests, %lld cycles: `vms` broadcast %lld bytes\n", nodes, guests, qlonglong(total.size()), qlonglong(bytes));
+    std::printf("  CPU per cycle ms: median %.1f, mean %.1f (fetch over HTTP + parse: median %.1f; diff + encode: median %.1f)\n",
+                median(total), mean(total), median(fetchParse), median(diffEncode));
+    std::printf("  target: < 20 ms per full cycle for 5000 guests: %s\n", median(total) < 20.0 ? "met" : "MISSED");
+}
+
+void requestsPerMinute()
+{
+    constexpr int Speedup = 20;
+    demo::PveSimulator::Options o;
+    demo::PveSimulator sim(o);
+    sim.listen();
+    QTemporaryDir dir;
+    config::Config c;
+    c.listen = QStringLiteral("127.0.0.1");
+    c.port = 0;
+    c.jwtSecret = "bench-secret-bench-secret-bench-secret-bench-secret";
+    c.adminPassword = QStringLiteral("x");
+    c.tokenId = o.tokenId;
+    c.tokenSecret = o.tokenSecret;
+    c.auditFile = dir.filePath(QStringLiteral("audit.jsonl"));
+    for (int i = 1; i <= 3; ++i)
+        c.nodes.append({QStringLiteral("pve%1").arg(i), QStringLiteral("127.0.0.1"), sim.baseUrl(), 22, {}});
+    app::Application application(c);
+    QString error;
+    application.start(&error);
+    application.cluster()->emitter()->setIntervals({c.intervalNodes * 1000 / Speedup, c.intervalVms * 1000 / Speedup, c.intervalStorage * 1000 / Speedup});
+    client::SocketIoClient listener;
+    listener.connectToServer(QUrl(application.url()), QStringLiteral("/cluster"),
+                             QJsonObject{{QStringLiteral("token"), application.jwt().issue(QStringLiteral("bench"), 600)}});
+    bool connected = false;
+    QObject::connect(&listener, &client::SocketIoClient::connected, [&] { connected = true; });
+    runUntil(connected, 10000);
+    sim.resetRequestCounts();
+    const int seconds = 6; // = 2 minutes at real intervals
+    bool over = false;
+    QTimer::singleShot(seconds * 1000, [&] { over = true; });
+    runUntil(over, seconds * 1000 + 5000);
+    const double minutes = double(seconds) * Speedup / 60.0;
+    std::printf("Proxmox requests per minute, 3 nodes, default intervals (%d/%d/%d s), one client: %.0f\n", c.intervalNodes,
+                c.intervalVms, c.intervalStorage, sim.totalRequests() / minutes);
+    const QHash<QString, int> counts = sim.requestCounts();
+    for (auto it = counts.begin(); it != counts.end(); ++it)
+        std::printf("  %-22s %.0f/min\n", qPrintable(it.key()), it.value() / minutes);
+}
+} // namespace
+
+int main(int argc, char **argv)
+{
+    app::prepareProcess();
+    QCoreApplication qapp(argc, argv);
+    const QStringList args = QCoreApplication::arguments();
+    if (args.contains(QStringLiteral("--serve")))
+        return serve(args.at(args.indexOf(QStringLiteral("--serve")) + 1).toInt(), args.at(args.indexOf(QStringLiteral("--serve")) + 2).toInt());
+    cycleCost(argument(args, QStringLiteral("--nodes"), 50), argument(args, QStringLiteral("--guests"), 5000),
+              argument(args, QStringLiteral("--cycles"), 50));
+    requestsPerMinute();
+    return 0;
+}
