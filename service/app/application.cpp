@@ -43,11 +43,13 @@ std::optional<QSslConfiguration> loadTls(const config::Config &config, QString *
     QFile certFile(config.tlsCert);
     QFile keyFile(config.tlsKey);
     if (!certFile.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read TLS certificate %1: %2").arg(config.tlsCert, certFile.errorString());
+        *error = QStringLiteral("cannot read TLS certificate %1: %2")
+                     .arg(config.tlsCert, certFile.errorString());
         return std::nullopt;
     }
     if (!keyFile.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read TLS key %1: %2").arg(config.tlsKey, keyFile.errorString());
+        *error =
+            QStringLiteral("cannot read TLS key %1: %2").arg(config.tlsKey, keyFile.errorString());
         return std::nullopt;
     }
     const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
@@ -56,7 +58,8 @@ std::optional<QSslConfiguration> loadTls(const config::Config &config, QString *
     if (key.isNull())
         key = QSslKey(keyPem, QSsl::Rsa, QSsl::Pem);
     if (chain.isEmpty() || key.isNull()) {
-        *error = QStringLiteral("TLS certificate or key is not valid PEM (%1, %2)").arg(config.tlsCert, config.tlsKey);
+        *error = QStringLiteral("TLS certificate or key is not valid PEM (%1, %2)")
+                     .arg(config.tlsCert, config.tlsKey);
         return std::nullopt;
     }
     QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
@@ -85,8 +88,9 @@ Application::Application(config::Config config, QObject *parent)
     m_sio = new realtime::SioServer(
         addEngineServer(engineOptions(m_config)), m_config.connectTimeout, this);
 
-    m_login = new auth::LoginController({m_config.username, m_config.passwordHash, m_config.adminPassword},
-                                        &m_jwt, m_config.tokenLifetime, this);
+    m_login = new auth::LoginController(
+        {m_config.username, m_config.passwordHash, m_config.adminPassword}, &m_jwt,
+        m_config.tokenLifetime, this);
     registerRoutes();
     registerNamespaces();
     m_cluster = new ClusterServices(m_config, m_http, m_sio, this);
@@ -107,8 +111,9 @@ bool Application::start(QString *error)
         if (!ssl)
             return false;
     }
-    const QHostAddress address = m_config.listen == QLatin1String("localhost") ? QHostAddress(QHostAddress::LocalHost)
-                                                                               : QHostAddress(m_config.listen);
+    const QHostAddress address = m_config.listen == QLatin1String("localhost")
+        ? QHostAddress(QHostAddress::LocalHost)
+        : QHostAddress(m_config.listen);
     if (!m_frontDoor->listen(address, quint16(m_config.port), ssl ? &*ssl : nullptr)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                      .arg(m_config.listen)
@@ -134,7 +139,8 @@ realtime::EngineServer *Application::addEngineServer(const realtime::EngineOptio
 {
     auto *engine = new realtime::EngineServer(options, originPolicy(m_config), this);
     m_engines.append(engine);
-    m_frontDoor->addUpgradeRoute(options.path, options.maxPayload,
+    m_frontDoor->addUpgradeRoute(
+        options.path, options.maxPayload,
         [engine](QTcpSocket *socket, const http::RequestHead &head) {
             engine->handleUpgrade(socket, head);
         },
@@ -157,7 +163,9 @@ QString Application::url() const
         host = QStringLiteral("127.0.0.1");
     if (host.contains(QLatin1Char(':')))
         host = QLatin1Char('[') + host + QLatin1Char(']');
-    return QStringLiteral("%1://%2:%3").arg(m_config.tlsEnabled() ? QStringLiteral("https") : QStringLiteral("http"), host).arg(port());
+    return QStringLiteral("%1://%2:%3")
+        .arg(m_config.tlsEnabled() ? QStringLiteral("https") : QStringLiteral("http"), host)
+        .arg(port());
 }
 
 void Application::registerRoutes()
@@ -166,46 +174,50 @@ void Application::registerRoutes()
     using Access = http::HttpApi::Access;
 
     m_http->route(Method::Get, QStringLiteral("/api/health"), Access::Public,
-                  [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
-                         const http::RequestContext &context) {
-                      const QJsonObject proxmox = m_cluster->proxmoxHealth();
-                      const QJsonObject ssh{{QStringLiteral("connected"), QJsonArray()}};
-                      const bool healthy = proxmox.value(QStringLiteral("reachable")).toBool();
-                      const QJsonObject body{
-                          {QStringLiteral("status"), healthy ? QStringLiteral("ok") : QStringLiteral("degraded")},
-                          {QStringLiteral("version"), QStringLiteral(JARVIS_VERSION)},
-                          {QStringLiteral("uptimeSeconds"), double(m_startedAt.secsTo(QDateTime::currentDateTimeUtc()))},
-                          {QStringLiteral("proxmox"), proxmox},
-                          {QStringLiteral("ssh"), ssh}};
-                      http::writeJson(responder, 200, QJsonDocument(body), context.cors);
-                  });
+        [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
+            const http::RequestContext &context) {
+            const QJsonObject proxmox = m_cluster->proxmoxHealth();
+            const QJsonObject ssh {{QStringLiteral("connected"), QJsonArray()}};
+            const bool healthy = proxmox.value(QStringLiteral("reachable")).toBool();
+            const QJsonObject body {
+                {QStringLiteral("status"),
+                    healthy ? QStringLiteral("ok") : QStringLiteral("degraded")},
+                {QStringLiteral("version"), QStringLiteral(JARVIS_VERSION)},
+                {QStringLiteral("uptimeSeconds"),
+                    double(m_startedAt.secsTo(QDateTime::currentDateTimeUtc()))},
+                {QStringLiteral("proxmox"), proxmox}, {QStringLiteral("ssh"), ssh}};
+            http::writeJson(responder, 200, QJsonDocument(body), context.cors);
+        });
     m_http->route(Method::Post, QStringLiteral("/api/auth/login"), Access::Public,
-                  [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
-                         const http::RequestContext &context) {
-                      m_login->handle(request, std::move(responder), context);
-                  });
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
+            const http::RequestContext &context) {
+            m_login->handle(request, std::move(responder), context);
+        });
     m_http->route(Method::Get, QStringLiteral("/api/auth/session"), Access::Authenticated,
-                  [](const QHttpServerRequest &, QHttpServerResponder &&responder, const http::RequestContext &context) {
-                      const QJsonObject body{
-                          {QStringLiteral("user"), context.user},
-                          {QStringLiteral("expiresAt"),
-                           QDateTime::fromSecsSinceEpoch(context.tokenExpiresAt, Qt::UTC).toString(Qt::ISODate)}};
-                      http::writeJson(responder, 200, QJsonDocument(body), context.cors);
-                  });
+        [](const QHttpServerRequest &, QHttpServerResponder &&responder,
+            const http::RequestContext &context) {
+            const QJsonObject body {{QStringLiteral("user"), context.user},
+                {QStringLiteral("expiresAt"),
+                    QDateTime::fromSecsSinceEpoch(context.tokenExpiresAt, Qt::UTC)
+                        .toString(Qt::ISODate)}};
+            http::writeJson(responder, 200, QJsonDocument(body), context.cors);
+        });
     m_http->route(Method::Get, QStringLiteral("/"), Access::Public,
-                  [](const QHttpServerRequest &, QHttpServerResponder &&responder, const http::RequestContext &) {
-                      http::writeResponse(responder, 200, "text/html; charset=utf-8",
-                                          "<!doctype html><title>Jarvis</title>"
-                                          "<p>jarvisd is running. The dashboard is not built yet; "
-                                          "the API is under <code>/api/</code> and Socket.IO under "
-                                          "<code>/socket.io/</code>.</p>");
-                  });
+        [](const QHttpServerRequest &, QHttpServerResponder &&responder,
+            const http::RequestContext &) {
+            http::writeResponse(responder, 200, "text/html; charset=utf-8",
+                "<!doctype html><title>Jarvis</title>"
+                "<p>jarvisd is running. The dashboard is not built yet; "
+                "the API is under <code>/api/</code> and Socket.IO under "
+                "<code>/socket.io/</code>.</p>");
+        });
 }
 
 realtime::Namespace *Application::addProtectedNamespace(const QString &name)
 {
     realtime::Namespace *nsp = m_sio->addNamespace(name);
-    nsp->setMiddleware([this](realtime::SioSocket *socket, const QJsonValue &auth) -> std::optional<realtime::ConnectError> {
+    nsp->setMiddleware([this](realtime::SioSocket *socket,
+                           const QJsonValue &auth) -> std::optional<realtime::ConnectError> {
         const QJsonValue token = auth.toObject().value(QStringLiteral("token"));
         auth::TokenError error = auth::TokenError::Missing;
         std::optional<auth::Claims> claims;
@@ -214,8 +226,8 @@ realtime::Namespace *Application::addProtectedNamespace(const QString &name)
         else if (!token.isUndefined() && !token.isNull() && !token.isString())
             error = auth::TokenError::Invalid; // a number, an object...; an empty string is missing
         if (!claims) {
-            return realtime::ConnectError{QStringLiteral("unauthorized"),
-                                          QJsonObject{{QStringLiteral("reason"), auth::reasonString(error)}}};
+            return realtime::ConnectError {QStringLiteral("unauthorized"),
+                QJsonObject {{QStringLiteral("reason"), auth::reasonString(error)}}};
         }
         socket->setUser(claims->subject);
         return std::nullopt;

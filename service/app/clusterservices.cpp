@@ -29,14 +29,16 @@ proxmox::Client *makeClient(const config::Config &config, QObject *parent)
         options.caCertificates = QSslCertificate::fromPath(config.caFile, QSsl::Pem);
     QList<proxmox::ApiNode> nodes;
     for (const config::NodeConfig &node : config.nodes) {
-        const QString pin = node.tlsFingerprint.isEmpty() ? config.tlsFingerprint : node.tlsFingerprint;
+        const QString pin =
+            node.tlsFingerprint.isEmpty() ? config.tlsFingerprint : node.tlsFingerprint;
         nodes.append({node.name, node.apiUrl, proxmox::parseFingerprint(pin)});
     }
     return new proxmox::Client(options, nodes, parent);
 }
 } // namespace
 
-ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio, QObject *parent)
+ClusterServices::ClusterServices(
+    const config::Config &config, http::HttpApi *http, realtime::SioServer *sio, QObject *parent)
     : QObject(parent)
 {
     m_client = makeClient(config, this);
@@ -49,12 +51,13 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     QHash<QString, QString> hosts;
     for (const config::NodeConfig &node : config.nodes)
         hosts.insert(node.name, node.host);
-    m_emitter = new realtime::ClusterEmitter(m_client, sio->findNamespace(QStringLiteral("/cluster")), m_events,
-                                             intervals, hosts, this);
+    m_emitter = new realtime::ClusterEmitter(
+        m_client, sio->findNamespace(QStringLiteral("/cluster")), m_events, intervals, hosts, this);
 
     m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
-    m_executor = new tools::ToolExecutor(tools::SafetyPolicy(config.protectedNodes, config.protectedVmids),
-                                         m_audit.get(), m_events, this);
+    m_executor =
+        new tools::ToolExecutor(tools::SafetyPolicy(config.protectedNodes, config.protectedVmids),
+            m_audit.get(), m_events, this);
     tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events);
     registerRoutes(http);
 }
@@ -68,9 +71,12 @@ bool ClusterServices::start(QString *error)
 
 QJsonObject ClusterServices::proxmoxHealth() const
 {
-    const QDateTime last = m_emitter->lastPollAt().isValid() ? m_emitter->lastPollAt() : m_client->lastSuccessAt();
-    return QJsonObject{{QStringLiteral("reachable"), m_client->isReachable() && m_client->lastSuccessAt().isValid()},
-                       {QStringLiteral("lastPollAt"), last.isValid() ? QJsonValue(last.toString(Qt::ISODateWithMs)) : QJsonValue::Null}};
+    const QDateTime last =
+        m_emitter->lastPollAt().isValid() ? m_emitter->lastPollAt() : m_client->lastSuccessAt();
+    return QJsonObject {{QStringLiteral("reachable"),
+                            m_client->isReachable() && m_client->lastSuccessAt().isValid()},
+        {QStringLiteral("lastPollAt"),
+            last.isValid() ? QJsonValue(last.toString(Qt::ISODateWithMs)) : QJsonValue::Null}};
 }
 
 void ClusterServices::registerRoutes(http::HttpApi *http)
@@ -79,57 +85,64 @@ void ClusterServices::registerRoutes(http::HttpApi *http)
     using Access = http::HttpApi::Access;
 
     http->route(Method::Get, QStringLiteral("/api/tools"), Access::Authenticated,
-                [this](const QHttpServerRequest &, QHttpServerResponder &&responder, const http::RequestContext &context) {
-                    http::writeJson(responder, 200, QJsonDocument(m_executor->catalogue()), context.cors);
-                });
+        [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
+            const http::RequestContext &context) {
+            http::writeJson(responder, 200, QJsonDocument(m_executor->catalogue()), context.cors);
+        });
 
     http->route(Method::Post, QStringLiteral("/api/tools/execute"), Access::Authenticated,
-                [this](const QHttpServerRequest &request, QHttpServerResponder &&responder, const http::RequestContext &context) {
-                    auto fail = [&](const QString &error) {
-                        http::writeJson(responder, 400,
-                                        QJsonDocument(QJsonObject{{QStringLiteral("success"), false}, {QStringLiteral("error"), error}}),
-                                        context.cors);
-                    };
-                    QJsonParseError parseError;
-                    const QJsonDocument document = QJsonDocument::fromJson(request.body(), &parseError);
-                    if (parseError.error != QJsonParseError::NoError)
-                        return fail(QStringLiteral("invalid JSON at offset %1: %2").arg(parseError.offset).arg(parseError.errorString()));
-                    if (!document.isObject())
-                        return fail(QStringLiteral("request body must be a JSON object"));
-                    const std::optional<QJsonObject> body = document.object();
-                    const QJsonValue tool = body->value(QStringLiteral("tool"));
-                    const QJsonValue args = body->value(QStringLiteral("args"));
-                    if (!tool.isString() || tool.toString().isEmpty())
-                        return fail(QStringLiteral("'tool' must be a non-empty string"));
-                    if (!args.isUndefined() && !args.isNull() && !args.isObject())
-                        return fail(QStringLiteral("'args' must be an object"));
-                    auto shared = std::make_shared<QHttpServerResponder>(std::move(responder));
-                    const QPointer<QTcpSocket> socket = context.socket;
-                    const http::HeaderList cors = context.cors;
-                    m_executor->execute(tool.toString(), args.toObject(), body->value(QStringLiteral("confirmed")), context.user,
-                                        QStringLiteral("api"), this,
-                                        [shared, socket, cors](const tools::ToolExecutor::Response &r) {
-                                            if (socket && socket->state() == QAbstractSocket::ConnectedState)
-                                                http::writeJson(*shared, r.status, QJsonDocument(r.body), cors);
-                                        });
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
+            const http::RequestContext &context) {
+            auto fail = [&](const QString &error) {
+                http::writeJson(responder, 400,
+                    QJsonDocument(QJsonObject {
+                        {QStringLiteral("success"), false}, {QStringLiteral("error"), error}}),
+                    context.cors);
+            };
+            QJsonParseError parseError;
+            const QJsonDocument document = QJsonDocument::fromJson(request.body(), &parseError);
+            if (parseError.error != QJsonParseError::NoError)
+                return fail(QStringLiteral("invalid JSON at offset %1: %2")
+                                .arg(parseError.offset)
+                                .arg(parseError.errorString()));
+            if (!document.isObject())
+                return fail(QStringLiteral("request body must be a JSON object"));
+            const std::optional<QJsonObject> body = document.object();
+            const QJsonValue tool = body->value(QStringLiteral("tool"));
+            const QJsonValue args = body->value(QStringLiteral("args"));
+            if (!tool.isString() || tool.toString().isEmpty())
+                return fail(QStringLiteral("'tool' must be a non-empty string"));
+            if (!args.isUndefined() && !args.isNull() && !args.isObject())
+                return fail(QStringLiteral("'args' must be an object"));
+            auto shared = std::make_shared<QHttpServerResponder>(std::move(responder));
+            const QPointer<QTcpSocket> socket = context.socket;
+            const http::HeaderList cors = context.cors;
+            m_executor->execute(tool.toString(), args.toObject(),
+                body->value(QStringLiteral("confirmed")), context.user, QStringLiteral("api"), this,
+                [shared, socket, cors](const tools::ToolExecutor::Response &r) {
+                    if (socket && socket->state() == QAbstractSocket::ConnectedState)
+                        http::writeJson(*shared, r.status, QJsonDocument(r.body), cors);
                 });
+        });
 
     http->route(Method::Get, QStringLiteral("/api/audit"), Access::Authenticated,
-                [this](const QHttpServerRequest &request, QHttpServerResponder &&responder, const http::RequestContext &context) {
-                    int limit = 100;
-                    const QString given = request.query().queryItemValue(QStringLiteral("limit"));
-                    if (!given.isEmpty()) {
-                        bool ok = false;
-                        limit = given.toInt(&ok);
-                        if (!ok || limit < 1 || limit > 5000) {
-                            http::writeJson(responder, 400,
-                                            QJsonDocument(http::errorBody(QStringLiteral("limit must be an integer from 1 to 5000"))),
-                                            context.cors);
-                            return;
-                        }
-                    }
-                    http::writeJson(responder, 200, QJsonDocument(m_audit->recent(limit)), context.cors);
-                });
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
+            const http::RequestContext &context) {
+            int limit = 100;
+            const QString given = request.query().queryItemValue(QStringLiteral("limit"));
+            if (!given.isEmpty()) {
+                bool ok = false;
+                limit = given.toInt(&ok);
+                if (!ok || limit < 1 || limit > 5000) {
+                    http::writeJson(responder, 400,
+                        QJsonDocument(http::errorBody(
+                            QStringLiteral("limit must be an integer from 1 to 5000"))),
+                        context.cors);
+                    return;
+                }
+            }
+            http::writeJson(responder, 200, QJsonDocument(m_audit->recent(limit)), context.cors);
+        });
 }
 
 } // namespace jarvis::app

@@ -30,7 +30,8 @@ class ClusterServices : public QObject
 {
     Q_OBJECT
 public:
-    ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio, QObject *parent = nullptr);
+    ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio,
+        QObject *parent = nullptr);
     ~ClusterServices() override;
 
     // Opens the audit log. False with `error` set.

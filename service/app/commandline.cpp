@@ -8,8 +8,10 @@ QString usage()
         "Usage: jarvisd [--config FILE] [--demo] [--listen ADDR] [--port N] [--check-config]\n"
         "               [--hash-password] [--version] [--help]\n"
         "\n"
-        "  --config FILE     configuration file (default /etc/jarvis/jarvisd.conf, or $JARVIS_CONFIG)\n"
-        "  --demo            run against the built-in simulated cluster on 127.0.0.1:8080; no config needed\n"
+        "  --config FILE     configuration file (default /etc/jarvis/jarvisd.conf, or "
+        "$JARVIS_CONFIG)\n"
+        "  --demo            run against the built-in simulated cluster on 127.0.0.1:8080; no "
+        "config needed\n"
         "  --listen ADDR     address to listen on (overrides server/listen)\n"
         "  --port N          port to listen on (overrides server/port; 0 = any free port)\n"
         "  --check-config    validate the configuration and exit (0 ok, 2 problems, one per line)\n"
@@ -17,7 +19,8 @@ QString usage()
         "  --version         print the version and exit\n"
         "  --help            print this help and exit\n"
         "\n"
-        "Environment: JARVIS_CONFIG, JARVIS_PORT, JARVIS_LISTEN, JARVIS_ADMIN_PASSWORD, JARVIS_JWT_SECRET,\n"
+        "Environment: JARVIS_CONFIG, JARVIS_PORT, JARVIS_LISTEN, JARVIS_ADMIN_PASSWORD, "
+        "JARVIS_JWT_SECRET,\n"
         "JARVIS_PVE_TOKEN_SECRET.\n");
 }
 

@@ -87,12 +87,15 @@ bool applyTuning(config::Config &config, const QProcessEnvironment &env, QString
     return problems->isEmpty();
 }
 // The demo's Proxmox: the PVE simulator on a loopback port, reached through the real client.
-std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config, const QProcessEnvironment &env, QString *error)
+std::unique_ptr<demo::PveSimulator> startSimulator(
+    config::Config &config, const QProcessEnvironment &env, QString *error)
 {
     demo::PveSimulator::Options options;
     options.tokenSecret = randomToken(24);
-    options.cluster.nodes = qBound(1, env.value(QStringLiteral("JARVIS_DEMO_NODES"), QStringLiteral("3")).toInt(), 200);
-    options.cluster.guests = qBound(0, env.value(QStringLiteral("JARVIS_DEMO_GUESTS"), QStringLiteral("12")).toInt(), 20000);
+    options.cluster.nodes =
+        qBound(1, env.value(QStringLiteral("JARVIS_DEMO_NODES"), QStringLiteral("3")).toInt(), 200);
+    options.cluster.guests = qBound(
+        0, env.value(QStringLiteral("JARVIS_DEMO_GUESTS"), QStringLiteral("12")).toInt(), 20000);
     auto simulator = std::make_unique<demo::PveSimulator>(options);
     if (simulator->listen(QHostAddress::LocalHost, 0) == 0) {
         *error = simulator->errorString();
@@ -110,9 +113,11 @@ std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config, const
     }
     // One protected node, so the demo shows what a refusal looks like.
     if (config.protectedNodes.isEmpty() && options.cluster.nodes >= 3)
-        config.protectedNodes = {options.cluster.nodePrefix + QString::number(options.cluster.nodes)};
+        config.protectedNodes = {
+            options.cluster.nodePrefix + QString::number(options.cluster.nodes)};
     if (config.auditFile.isEmpty())
-        config.auditFile = QDir::temp().filePath(QStringLiteral("jarvis-demo-%1/audit.jsonl").arg(::getuid()));
+        config.auditFile =
+            QDir::temp().filePath(QStringLiteral("jarvis-demo-%1/audit.jsonl").arg(::getuid()));
     return simulator;
 }
 } // namespace
@@ -176,13 +181,15 @@ int run(int argc, char **argv, Customizer customize)
         for (const QString &p : std::as_const(problems))
             out(p + QLatin1Char('\n'));
         if (problems.isEmpty())
-            out(QStringLiteral("%1: configuration is valid\n").arg(cl->demo ? QStringLiteral("demo") : configPath));
+            out(QStringLiteral("%1: configuration is valid\n")
+                    .arg(cl->demo ? QStringLiteral("demo") : configPath));
         return problems.isEmpty() ? 0 : 2;
     }
     if (!problems.isEmpty()) {
         for (const QString &p : std::as_const(problems))
             err(QStringLiteral("jarvisd: %1\n").arg(p));
-        err(QStringLiteral("jarvisd: configuration has %1 problem(s); see --check-config\n").arg(problems.size()));
+        err(QStringLiteral("jarvisd: configuration has %1 problem(s); see --check-config\n")
+                .arg(problems.size()));
         return 2;
     }
 
@@ -226,10 +233,12 @@ int run(int argc, char **argv, Customizer customize)
 
     out(QStringLiteral("jarvisd: listening on %1\n").arg(application.url()));
     if (config.demo) {
-        out(QStringLiteral("jarvisd: demo mode: open %1 and log in as \"%2\" with password \"%3\"\n")
+        out(QStringLiteral(
+            "jarvisd: demo mode: open %1 and log in as \"%2\" with password \"%3\"\n")
                 .arg(application.url(), config.username,
-                     config.adminPassword == DemoPassword ? DemoPassword
-                                                          : QStringLiteral("(from JARVIS_ADMIN_PASSWORD)")));
+                    config.adminPassword == DemoPassword
+                        ? DemoPassword
+                        : QStringLiteral("(from JARVIS_ADMIN_PASSWORD)")));
     }
     const int code = QCoreApplication::exec();
     application.shutdown();

@@ -36,7 +36,8 @@ struct Config
     int pingInterval = 25000; // ms
     int pingTimeout = 20000; // ms
     int connectTimeout = 45000;
-    bool perMessageDeflate = true;    // WebSocket compression when the client offers it // ms: Socket.IO CONNECT must arrive within this
+    bool perMessageDeflate = true; // WebSocket compression when the client offers it // ms:
+                                   // Socket.IO CONNECT must arrive within this
 
     // [auth]
     QString username = QStringLiteral("admin");

@@ -91,8 +91,8 @@ void FrontDoor::setHttpServer(QAbstractHttpServer *server)
     server->bind(m_handoff); // reparents it to the HTTP server
 }
 
-void FrontDoor::addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler,
-                                RefusedHandler refused)
+void FrontDoor::addUpgradeRoute(
+    const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler, RefusedHandler refused)
 {
     m_upgradeRoutes.insert(path, {maxBodyBytes, std::move(handler), std::move(refused)});
     m_maxRouteBodyBytes = qMax(m_maxRouteBodyBytes, maxBodyBytes);
@@ -139,11 +139,13 @@ void FrontDoor::answerAndClose(QTcpSocket *socket, const QByteArray &response)
             socket->abort();
     };
     QObject::connect(socket, &QTcpSocket::readyRead, socket, drain);
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater, Qt::UniqueConnection);
+    QObject::connect(
+        socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater, Qt::UniqueConnection);
     QTimer::singleShot(LingerMs, socket, [socket] { socket->abort(); });
     auto shutWrite = [socket] {
         if (socket->bytesToWrite() == 0 && socket->socketDescriptor() != -1)
-            ::shutdown(int(socket->socketDescriptor()), SHUT_WR); // the client sees the end of the answer
+            ::shutdown(
+                int(socket->socketDescriptor()), SHUT_WR); // the client sees the end of the answer
     };
     QObject::connect(socket, &QTcpSocket::bytesWritten, socket, shutWrite);
     socket->write(response);
@@ -158,7 +160,8 @@ void FrontDoor::refuse(QTcpSocket *socket, int status, const QString &error)
     answerAndClose(socket, rawJsonResponse(status, errorBody(error)));
 }
 
-void FrontDoor::refuseBody(QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error)
+void FrontDoor::refuseBody(
+    QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error)
 {
     Q_UNUSED(limit);
     const auto route = m_upgradeRoutes.constFind(head.path());
@@ -179,24 +182,29 @@ void FrontDoor::watchBody(QTcpSocket *socket, const RequestHead &head, qint64 li
     auto seen = std::make_shared<quint64>(0);
     auto stalls = std::make_shared<int>(0);
     connect(socket, &QTcpSocket::readyRead, timer, [progress] { ++*progress; });
-    connect(timer, &QTimer::timeout, this, [this, socket, head, limit, progress, seen, stalls, timer] {
-        int waiting = 0;
-        if (socket->socketDescriptor() == -1 || ::ioctl(int(socket->socketDescriptor()), FIONREAD, &waiting) != 0)
-            return;
-        if (waiting > 0 && *progress == *seen && socket->readBufferSize() > 0
-            && socket->bytesAvailable() + waiting > 0) {
-            if (++*stalls >= 2) {
-                timer->stop();
-                const auto route = m_upgradeRoutes.constFind(head.path());
-                if (route != m_upgradeRoutes.constEnd() && route->refused)
-                    route->refused(head);
-                answerAndClose(socket, rawJsonResponse(413, errorBody(QStringLiteral("request body exceeds the limit of %1 bytes").arg(limit))));
+    connect(
+        timer, &QTimer::timeout, this, [this, socket, head, limit, progress, seen, stalls, timer] {
+            int waiting = 0;
+            if (socket->socketDescriptor() == -1
+                || ::ioctl(int(socket->socketDescriptor()), FIONREAD, &waiting) != 0)
+                return;
+            if (waiting > 0 && *progress == *seen && socket->readBufferSize() > 0
+                && socket->bytesAvailable() + waiting > 0) {
+                if (++*stalls >= 2) {
+                    timer->stop();
+                    const auto route = m_upgradeRoutes.constFind(head.path());
+                    if (route != m_upgradeRoutes.constEnd() && route->refused)
+                        route->refused(head);
+                    answerAndClose(socket,
+                        rawJsonResponse(413,
+                            errorBody(QStringLiteral("request body exceeds the limit of %1 bytes")
+                                          .arg(limit))));
+                }
+            } else {
+                *stalls = 0;
             }
-        } else {
-            *stalls = 0;
-        }
-        *seen = *progress;
-    });
+            *seen = *progress;
+        });
     timer->start();
 }
 

@@ -55,7 +55,7 @@ public:
     // for `path` carry bodies of up to `maxBodyBytes` instead of Limits::maxBodyBytes (for an
     // Engine.IO server: its path and maxPayload). Upgrades for unregistered paths get 404.
     void addUpgradeRoute(const QByteArray &path, qint64 maxBodyBytes, UpgradeHandler handler,
-                         RefusedHandler refused = {});
+        RefusedHandler refused = {});
 
     // Answers `response` and closes without losing it: the write side is shut once the response
     // is out, and what the client still sends is read and discarded (bounded in bytes and time)
@@ -66,7 +66,8 @@ private:
     void onPendingConnection();
     void inspect(QTcpSocket *socket);
     void refuse(QTcpSocket *socket, int status, const QString &error);
-    void refuseBody(QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error);
+    void refuseBody(
+        QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error);
     void watchBody(QTcpSocket *socket, const RequestHead &head, qint64 limit);
     void release(QTcpSocket *socket);
 

@@ -42,16 +42,26 @@ QString firstLine(const QString &text)
 QString Error::kindName(Kind kind)
 {
     switch (kind) {
-    case Kind::None: return QStringLiteral("none");
-    case Kind::Network: return QStringLiteral("network");
-    case Kind::Timeout: return QStringLiteral("timeout");
-    case Kind::Tls: return QStringLiteral("tls");
-    case Kind::Unauthorized: return QStringLiteral("unauthorized");
-    case Kind::BadRequest: return QStringLiteral("bad request");
-    case Kind::Server: return QStringLiteral("server error");
-    case Kind::NodeUnreachable: return QStringLiteral("node unreachable");
-    case Kind::BadResponse: return QStringLiteral("bad response");
-    case Kind::NotConfigured: return QStringLiteral("not configured");
+    case Kind::None:
+        return QStringLiteral("none");
+    case Kind::Network:
+        return QStringLiteral("network");
+    case Kind::Timeout:
+        return QStringLiteral("timeout");
+    case Kind::Tls:
+        return QStringLiteral("tls");
+    case Kind::Unauthorized:
+        return QStringLiteral("unauthorized");
+    case Kind::BadRequest:
+        return QStringLiteral("bad request");
+    case Kind::Server:
+        return QStringLiteral("server error");
+    case Kind::NodeUnreachable:
+        return QStringLiteral("node unreachable");
+    case Kind::BadResponse:
+        return QStringLiteral("bad response");
+    case Kind::NotConfigured:
+        return QStringLiteral("not configured");
     }
     return {};
 }
@@ -97,8 +107,9 @@ Client::Client(ClientOptions options, QList<ApiNode> nodes, QObject *parent)
         m_nodes.append(std::move(state));
     }
     if (m_options.insecure)
-        qCWarning(lcProxmox) << "TLS verification of the Proxmox API is OFF (proxmox/insecure=true): "
-                                "anyone on the network path can impersonate the cluster";
+        qCWarning(lcProxmox)
+            << "TLS verification of the Proxmox API is OFF (proxmox/insecure=true): "
+               "anyone on the network path can impersonate the cluster";
 }
 
 Client::~Client() = default;
@@ -144,7 +155,7 @@ QList<int> Client::candidates() const
             waiting.append(i);
     }
     std::sort(waiting.begin(), waiting.end(),
-              [this](int a, int b) { return m_nodes.at(a).retryAtMs < m_nodes.at(b).retryAtMs; });
+        [this](int a, int b) { return m_nodes.at(a).retryAtMs < m_nodes.at(b).retryAtMs; });
     return ready + waiting;
 }
 
@@ -155,12 +166,13 @@ QNetworkRequest Client::request(const NodeState &node, const QString &path) cons
     if (base.endsWith(QLatin1Char('/')))
         base.chop(1);
     const qsizetype q = path.indexOf(QLatin1Char('?'));
-    url.setPath(base + QStringLiteral("/api2/json") + (q < 0 ? path : path.left(q)), QUrl::TolerantMode);
+    url.setPath(
+        base + QStringLiteral("/api2/json") + (q < 0 ? path : path.left(q)), QUrl::TolerantMode);
     if (q >= 0)
         url.setQuery(path.mid(q + 1));
     QNetworkRequest req(url);
     req.setRawHeader("Authorization",
-                     "PVEAPIToken=" + m_options.tokenId.toUtf8() + '=' + m_options.tokenSecret.toUtf8());
+        "PVEAPIToken=" + m_options.tokenId.toUtf8() + '=' + m_options.tokenSecret.toUtf8());
     req.setRawHeader("Accept", "application/json");
     req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     if (url.scheme() == QLatin1String("https")) {
@@ -185,7 +197,8 @@ void Client::get(const QString &path, const QObject *context, JsonCallback done)
     start(call);
 }
 
-void Client::post(const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done)
+void Client::post(
+    const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done)
 {
     auto call = std::make_shared<Call>();
     call->method = "POST";
@@ -201,11 +214,15 @@ void Client::post(const QString &path, const QUrlQuery &form, const QObject *con
 void Client::start(const std::shared_ptr<Call> &call)
 {
     if (m_nodes.isEmpty()) {
-        Error e{Error::Kind::NotConfigured, 0, QStringLiteral("no Proxmox node is configured"), {}, {}};
-        QMetaObject::invokeMethod(this, [call, e] {
-            if (!call->hasContext || call->context)
-                call->done(Result<QJsonValue>::failure(e));
-        }, Qt::QueuedConnection);
+        Error e {
+            Error::Kind::NotConfigured, 0, QStringLiteral("no Proxmox node is configured"), {}, {}};
+        QMetaObject::invokeMethod(
+            this,
+            [call, e] {
+                if (!call->hasContext || call->context)
+                    call->done(Result<QJsonValue>::failure(e));
+            },
+            Qt::QueuedConnection);
         return;
     }
     call->order = candidates();
@@ -224,7 +241,8 @@ void Client::send(const std::shared_ptr<Call> &call, int nodeIndex)
     QNetworkRequest req = request(node, call->path);
     QNetworkReply *reply = nullptr;
     if (call->method == "POST") {
-        req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+        req.setHeader(QNetworkRequest::ContentTypeHeader,
+            QByteArrayLiteral("application/x-www-form-urlencoded"));
         reply = m_nam->post(req, call->body);
     } else {
         reply = m_nam->get(req);
@@ -241,10 +259,11 @@ void Client::send(const std::shared_ptr<Call> &call, int nodeIndex)
         *pinMismatch = true;
         return false;
     };
-    connect(reply, &QNetworkReply::sslErrors, reply, [reply, checkPin, pin, insecure](const QList<QSslError> &errors) {
-        if (insecure || (!pin.isEmpty() && checkPin()))
-            reply->ignoreSslErrors(errors);
-    });
+    connect(reply, &QNetworkReply::sslErrors, reply,
+        [reply, checkPin, pin, insecure](const QList<QSslError> &errors) {
+            if (insecure || (!pin.isEmpty() && checkPin()))
+                reply->ignoreSslErrors(errors);
+        });
     connect(reply, &QNetworkReply::encrypted, reply, [reply, checkPin] {
         if (!checkPin())
             reply->abort();
@@ -287,21 +306,28 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
 
     if (reply->property("_jarvis_pin_mismatch").toBool()) {
         error.kind = Error::Kind::Tls;
-        error.message = QStringLiteral("TLS certificate of %1 does not match the pinned SHA-256 fingerprint").arg(nodeName);
+        error.message =
+            QStringLiteral("TLS certificate of %1 does not match the pinned SHA-256 fingerprint")
+                .arg(nodeName);
         failover = true;
     } else if (status == 0) {
         // No HTTP answer at all.
         failover = call->idempotent || isConnectionLevel(netError);
-        if (netError == QNetworkReply::OperationCanceledError || netError == QNetworkReply::TimeoutError) {
+        if (netError == QNetworkReply::OperationCanceledError
+            || netError == QNetworkReply::TimeoutError) {
             error.kind = Error::Kind::Timeout;
-            error.message = QStringLiteral("no answer from %1 within %2 ms").arg(nodeName).arg(m_options.transferTimeoutMs);
+            error.message = QStringLiteral("no answer from %1 within %2 ms")
+                                .arg(nodeName)
+                                .arg(m_options.transferTimeoutMs);
         } else if (netError == QNetworkReply::SslHandshakeFailedError) {
             error.kind = Error::Kind::Tls;
-            error.message = QStringLiteral("TLS handshake with %1 failed: %2").arg(nodeName, reply->errorString());
+            error.message = QStringLiteral("TLS handshake with %1 failed: %2")
+                                .arg(nodeName, reply->errorString());
             failover = true;
         } else {
             error.kind = Error::Kind::Network;
-            error.message = QStringLiteral("cannot reach %1: %2").arg(nodeName, reply->errorString());
+            error.message =
+                QStringLiteral("cannot reach %1: %2").arg(nodeName, reply->errorString());
         }
     } else {
         QJsonParseError parseError;
@@ -310,12 +336,14 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
         const QString pveMessage = firstLine(object.value(QStringLiteral("message")).toString());
         error.errors = object.value(QStringLiteral("errors")).toObject();
         if (status >= 200 && status < 300) {
-            if (parseError.error != QJsonParseError::NoError || !doc.isObject() || !object.contains(QStringLiteral("data"))) {
+            if (parseError.error != QJsonParseError::NoError || !doc.isObject()
+                || !object.contains(QStringLiteral("data"))) {
                 error.kind = Error::Kind::BadResponse;
                 error.message = QStringLiteral("invalid answer from %1 for %2: %3")
                                     .arg(nodeName, call->path,
-                                         parseError.error != QJsonParseError::NoError ? parseError.errorString()
-                                                                                     : QStringLiteral("no \"data\" member"));
+                                        parseError.error != QJsonParseError::NoError
+                                            ? parseError.errorString()
+                                            : QStringLiteral("no \"data\" member"));
                 failover = call->idempotent;
             } else {
                 data = object.value(QStringLiteral("data"));
@@ -327,21 +355,29 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
             if (!error.errors.isEmpty()) {
                 QStringList parts;
                 for (auto it = error.errors.begin(); it != error.errors.end(); ++it)
-                    parts.append(it.key() + QStringLiteral(": ") + firstLine(it.value().toString()));
-                detail += QStringLiteral(" (") + parts.join(QStringLiteral("; ")) + QLatin1Char(')');
+                    parts.append(
+                        it.key() + QStringLiteral(": ") + firstLine(it.value().toString()));
+                detail +=
+                    QStringLiteral(" (") + parts.join(QStringLiteral("; ")) + QLatin1Char(')');
             }
             if (status == 401 || status == 403) {
                 error.kind = Error::Kind::Unauthorized;
-                error.message = QStringLiteral("Proxmox refused the API token (HTTP %1 from %2: %3)").arg(status).arg(nodeName, detail);
+                error.message =
+                    QStringLiteral("Proxmox refused the API token (HTTP %1 from %2: %3)")
+                        .arg(status)
+                        .arg(nodeName, detail);
             } else if (status == 595 || status == 596) {
                 error.kind = Error::Kind::NodeUnreachable;
-                error.message = QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
+                error.message =
+                    QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
             } else if (status >= 400 && status < 500) {
                 error.kind = Error::Kind::BadRequest;
-                error.message = QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
+                error.message =
+                    QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
             } else {
                 error.kind = Error::Kind::Server;
-                error.message = QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
+                error.message =
+                    QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
                 failover = call->idempotent;
             }
         }
@@ -363,7 +399,7 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
     if (call->hasContext && !call->context)
         return;
     if (error.kind == Error::Kind::None)
-        call->done(Result<QJsonValue>{data, error}); // error.node tells which node answered
+        call->done(Result<QJsonValue> {data, error}); // error.node tells which node answered
     else
         call->done(Result<QJsonValue>::failure(error));
 }
@@ -372,11 +408,14 @@ void Client::markFailure(int nodeIndex, const Error &error)
 {
     NodeState &node = m_nodes[nodeIndex];
     ++node.failures;
-    const qint64 delay = qMin<qint64>(qint64(m_options.backoffInitialMs) << qMin(node.failures - 1, 16), m_options.backoffMaxMs);
+    const qint64 delay = qMin<qint64>(
+        qint64(m_options.backoffInitialMs) << qMin(node.failures - 1, 16), m_options.backoffMaxMs);
     node.retryAtMs = QDateTime::currentMSecsSinceEpoch() + delay;
     if (node.healthy) {
         node.healthy = false;
-        qCWarning(lcProxmox).noquote() << error.message << QStringLiteral("- skipping %1 for %2 s").arg(node.api.name).arg(delay / 1000.0);
+        qCWarning(lcProxmox).noquote()
+            << error.message
+            << QStringLiteral("- skipping %1 for %2 s").arg(node.api.name).arg(delay / 1000.0);
         Q_EMIT nodeHealthChanged(node.api.name, false, error.message);
     }
 }
@@ -397,45 +436,53 @@ void Client::markSuccess(int nodeIndex)
 // --- typed calls -------------------------------------------------------------------------------
 
 namespace {
-template<typename T>
-Result<T> fail(const Error &e)
+template<typename T> Result<T> fail(const Error &e)
 {
     return Result<T>::failure(e);
 }
 
 Error shapeError(const QString &what, const Error &answered)
 {
-    return Error{Error::Kind::BadResponse, 200,
-                 QStringLiteral("unexpected answer shape from %1 for %2").arg(answered.node, what), answered.node, {}};
+    return Error {Error::Kind::BadResponse, 200,
+        QStringLiteral("unexpected answer shape from %1 for %2").arg(answered.node, what),
+        answered.node, {}};
 }
 } // namespace
 
-void Client::clusterResources(const QObject *context,
-                              std::function<void(const Result<model::ClusterResources> &)> done)
+void Client::clusterResources(
+    const QObject *context, std::function<void(const Result<model::ClusterResources> &)> done)
 {
-    get(QStringLiteral("/cluster/resources"), context, [done = std::move(done)](const Result<QJsonValue> &r) {
-        if (!r.ok())
-            return done(fail<model::ClusterResources>(r.error));
-        if (!r.value->isArray())
-            return done(fail<model::ClusterResources>(shapeError(QStringLiteral("/cluster/resources"), r.error)));
-        done(Result<model::ClusterResources>::success(model::resourcesFromPve(r.value->toArray())));
-    });
+    get(QStringLiteral("/cluster/resources"), context,
+        [done = std::move(done)](const Result<QJsonValue> &r) {
+            if (!r.ok())
+                return done(fail<model::ClusterResources>(r.error));
+            if (!r.value->isArray())
+                return done(fail<model::ClusterResources>(
+                    shapeError(QStringLiteral("/cluster/resources"), r.error)));
+            done(Result<model::ClusterResources>::success(
+                model::resourcesFromPve(r.value->toArray())));
+        });
 }
 
-void Client::clusterStatus(const QObject *context, std::function<void(const Result<model::QuorumData> &)> done)
+void Client::clusterStatus(
+    const QObject *context, std::function<void(const Result<model::QuorumData> &)> done)
 {
-    get(QStringLiteral("/cluster/status"), context, [done = std::move(done)](const Result<QJsonValue> &r) {
-        if (!r.ok())
-            return done(fail<model::QuorumData>(r.error));
-        if (!r.value->isArray())
-            return done(fail<model::QuorumData>(shapeError(QStringLiteral("/cluster/status"), r.error)));
-        done(Result<model::QuorumData>::success(model::quorumFromPve(r.value->toArray())));
-    });
+    get(QStringLiteral("/cluster/status"), context,
+        [done = std::move(done)](const Result<QJsonValue> &r) {
+            if (!r.ok())
+                return done(fail<model::QuorumData>(r.error));
+            if (!r.value->isArray())
+                return done(fail<model::QuorumData>(
+                    shapeError(QStringLiteral("/cluster/status"), r.error)));
+            done(Result<model::QuorumData>::success(model::quorumFromPve(r.value->toArray())));
+        });
 }
 
-void Client::nodeStatus(const QString &node, const QObject *context, std::function<void(const Result<QJsonObject> &)> done)
+void Client::nodeStatus(const QString &node, const QObject *context,
+    std::function<void(const Result<QJsonObject> &)> done)
 {
-    const QString path = QStringLiteral("/nodes/%1/status").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
+    const QString path =
+        QStringLiteral("/nodes/%1/status").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
     get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
         if (!r.ok())
             return done(fail<QJsonObject>(r.error));
@@ -445,14 +492,16 @@ void Client::nodeStatus(const QString &node, const QObject *context, std::functi
     });
 }
 
-void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid, const QString &action,
-                         const QObject *context, std::function<void(const Result<QString> &)> done)
+void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid,
+    const QString &action, const QObject *context,
+    std::function<void(const Result<QString> &)> done)
 {
-    const QString path = QStringLiteral("/nodes/%1/%2/%3/status/%4")
-                             .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
-                                  kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc") : QStringLiteral("qemu"))
-                             .arg(vmid)
-                             .arg(action);
+    const QString path =
+        QStringLiteral("/nodes/%1/%2/%3/status/%4")
+            .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
+                kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc") : QStringLiteral("qemu"))
+            .arg(vmid)
+            .arg(action);
     post(path, {}, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
         if (!r.ok())
             return done(fail<QString>(r.error));
@@ -464,11 +513,11 @@ void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid
 }
 
 void Client::taskStatus(const QString &node, const QString &upid, const QObject *context,
-                        std::function<void(const Result<model::TaskStatus> &)> done)
+    std::function<void(const Result<model::TaskStatus> &)> done)
 {
     const QString path = QStringLiteral("/nodes/%1/tasks/%2/status")
                              .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
-                                  QString::fromUtf8(QUrl::toPercentEncoding(upid)));
+                                 QString::fromUtf8(QUrl::toPercentEncoding(upid)));
     get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
         if (!r.ok())
             return done(fail<model::TaskStatus>(r.error));

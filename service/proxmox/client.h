@@ -29,50 +29,49 @@ struct Error
 {
     enum class Kind {
         None,
-        Network,         // refused, reset, DNS, ...
-        Timeout,         // transfer timeout (includes a server that never answers)
-        Tls,             // certificate not trusted / fingerprint mismatch
-        Unauthorized,    // HTTP 401 / 403
-        BadRequest,      // other 4xx (PVE parameter errors)
-        Server,          // HTTP 500 and other 5xx
+        Network, // refused, reset, DNS, ...
+        Timeout, // transfer timeout (includes a server that never answers)
+        Tls, // certificate not trusted / fingerprint mismatch
+        Unauthorized, // HTTP 401 / 403
+        BadRequest, // other 4xx (PVE parameter errors)
+        Server, // HTTP 500 and other 5xx
         NodeUnreachable, // HTTP 595 / 596: the node that should do the work cannot be reached
-        BadResponse,     // not JSON, or JSON of the wrong shape
-        NotConfigured,   // no such node in the configuration
+        BadResponse, // not JSON, or JSON of the wrong shape
+        NotConfigured, // no such node in the configuration
     };
     Kind kind = Kind::None;
     int httpStatus = 0;
-    QString message;     // one line: what failed, where
-    QString node;        // the API node that answered (or failed)
-    QJsonObject errors;  // PVE per-parameter errors, if any
+    QString message; // one line: what failed, where
+    QString node; // the API node that answered (or failed)
+    QJsonObject errors; // PVE per-parameter errors, if any
 
     bool isError() const { return kind != Kind::None; }
     static QString kindName(Kind kind);
 };
 
-template<typename T>
-struct Result
+template<typename T> struct Result
 {
     std::optional<T> value;
     Error error; // kind None on success; `node` then says which API node answered
 
     bool ok() const { return value.has_value(); }
-    static Result success(T v) { return Result{std::move(v), {}}; }
-    static Result failure(Error e) { return Result{std::nullopt, std::move(e)}; }
+    static Result success(T v) { return Result {std::move(v), {}}; }
+    static Result failure(Error e) { return Result {std::nullopt, std::move(e)}; }
 };
 
 struct ApiNode
 {
     QString name;
-    QUrl apiUrl;             // e.g. https://192.168.1.10:8006 (path /api2/json is added)
-    QByteArray fingerprint;  // SHA-256 of the certificate (raw 32 bytes), empty = none pinned
+    QUrl apiUrl; // e.g. https://192.168.1.10:8006 (path /api2/json is added)
+    QByteArray fingerprint; // SHA-256 of the certificate (raw 32 bytes), empty = none pinned
 };
 
 struct ClientOptions
 {
-    QString tokenId;      // USER@REALM!TOKENID
+    QString tokenId; // USER@REALM!TOKENID
     QString tokenSecret;
     QList<QSslCertificate> caCertificates; // trust these (pve-root-ca.pem); empty = system store
-    bool insecure = false;                 // accept any certificate (labs only)
+    bool insecure = false; // accept any certificate (labs only)
     int transferTimeoutMs = 10000;
     int maxInFlightPerNode = 4;
     int backoffInitialMs = 2000;
@@ -96,20 +95,24 @@ public:
 
     // Low level: `path` below /api2/json (e.g. "/cluster/resources"); the callback gets `data`.
     void get(const QString &path, const QObject *context, JsonCallback done);
-    void post(const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done);
+    void post(
+        const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done);
 
     // Typed calls.
-    void clusterResources(const QObject *context, std::function<void(const Result<model::ClusterResources> &)> done);
-    void clusterStatus(const QObject *context, std::function<void(const Result<model::QuorumData> &)> done);
-    void nodeStatus(const QString &node, const QObject *context, std::function<void(const Result<QJsonObject> &)> done);
+    void clusterResources(
+        const QObject *context, std::function<void(const Result<model::ClusterResources> &)> done);
+    void clusterStatus(
+        const QObject *context, std::function<void(const Result<model::QuorumData> &)> done);
+    void nodeStatus(const QString &node, const QObject *context,
+        std::function<void(const Result<QJsonObject> &)> done);
     // action: start|stop|shutdown|reboot|suspend|resume. The callback gets the UPID.
     void guestAction(const QString &node, model::VmData::Kind kind, int vmid, const QString &action,
-                     const QObject *context, std::function<void(const Result<QString> &)> done);
+        const QObject *context, std::function<void(const Result<QString> &)> done);
     void taskStatus(const QString &node, const QString &upid, const QObject *context,
-                    std::function<void(const Result<model::TaskStatus> &)> done);
+        std::function<void(const Result<model::TaskStatus> &)> done);
 
     // Health as last seen.
-    bool isReachable() const;          // at least one node answered its last request
+    bool isReachable() const; // at least one node answered its last request
     QDateTime lastSuccessAt() const { return m_lastSuccess; }
     QStringList nodeNames() const;
     int inFlight(const QString &node) const;

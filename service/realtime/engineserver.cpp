@@ -215,7 +215,8 @@ void EngineServer::onWebSocket()
 
 void EngineServer::bodyRefused(const http::RequestHead &head)
 {
-    const QString sid = QUrlQuery(QString::fromUtf8(head.query())).queryItemValue(QStringLiteral("sid"));
+    const QString sid =
+        QUrlQuery(QString::fromUtf8(head.query())).queryItemValue(QStringLiteral("sid"));
     if (EngineSocket *session = m_sessions.value(sid))
         session->close(QStringLiteral("transport error"));
 }

@@ -22,15 +22,16 @@ class EngineServer : public QObject
 {
     Q_OBJECT
 public:
-    EngineServer(const EngineOptions &options, const http::OriginPolicy &origins, QObject *parent = nullptr);
+    EngineServer(
+        const EngineOptions &options, const http::OriginPolicy &origins, QObject *parent = nullptr);
     ~EngineServer() override;
 
     const EngineOptions &options() const { return m_options; }
     qsizetype sessionCount() const { return m_sessions.size(); }
 
     // A request under options().path that is not a WebSocket upgrade.
-    void handlePolling(const QHttpServerRequest &request, QHttpServerResponder &&responder,
-                       QTcpSocket *socket);
+    void handlePolling(
+        const QHttpServerRequest &request, QHttpServerResponder &&responder, QTcpSocket *socket);
     // A WebSocket upgrade request; `head` is still unread on `socket`. Takes ownership of socket.
     void handleUpgrade(QTcpSocket *socket, const http::RequestHead &head);
 

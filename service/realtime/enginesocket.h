@@ -33,8 +33,8 @@ struct EngineOptions
     QByteArray path = "/socket.io/";
     bool allowPolling = true;
     bool allowWebSocket = true;
-    // WebSocket transport: our RFC 6455 implementation (frames a broadcast once, permessage-deflate)
-    // or QtWebSockets (kept for comparison: JARVIS_WS_TRANSPORT=qt).
+    // WebSocket transport: our RFC 6455 implementation (frames a broadcast once,
+    // permessage-deflate) or QtWebSockets (kept for comparison: JARVIS_WS_TRANSPORT=qt).
     bool rawWebSocket = true;
     bool permessageDeflate = true; // negotiated only when the client offers it
     int compressionLevel = 1;

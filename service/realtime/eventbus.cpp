@@ -15,30 +15,31 @@ QString isoNow()
 EventBus::EventBus(Namespace *events, QObject *parent)
     : QObject(parent)
     , m_events(events)
-{
-}
+{ }
 
 QString EventBus::severityName(Severity severity)
 {
     switch (severity) {
-    case Severity::Info: return QStringLiteral("info");
-    case Severity::Warning: return QStringLiteral("warning");
-    case Severity::Error: return QStringLiteral("error");
-    case Severity::Critical: return QStringLiteral("critical");
+    case Severity::Info:
+        return QStringLiteral("info");
+    case Severity::Warning:
+        return QStringLiteral("warning");
+    case Severity::Error:
+        return QStringLiteral("error");
+    case Severity::Critical:
+        return QStringLiteral("critical");
     }
     return QStringLiteral("info");
 }
 
 QJsonObject EventBus::makeEvent(const QString &type, Severity severity, const QString &title,
-                                const QString &message, const QJsonObject &data, const QString &node)
+    const QString &message, const QJsonObject &data, const QString &node)
 {
-    QJsonObject event{{QStringLiteral("id"), QStringLiteral("%1-%2").arg(++m_counter).arg(randomToken(6))},
-                      {QStringLiteral("type"), type},
-                      {QStringLiteral("severity"), severityName(severity)},
-                      {QStringLiteral("title"), title},
-                      {QStringLiteral("message"), message},
-                      {QStringLiteral("timestamp"), isoNow()},
-                      {QStringLiteral("data"), data}};
+    QJsonObject event {
+        {QStringLiteral("id"), QStringLiteral("%1-%2").arg(++m_counter).arg(randomToken(6))},
+        {QStringLiteral("type"), type}, {QStringLiteral("severity"), severityName(severity)},
+        {QStringLiteral("title"), title}, {QStringLiteral("message"), message},
+        {QStringLiteral("timestamp"), isoNow()}, {QStringLiteral("data"), data}};
     if (!node.isEmpty())
         event.insert(QStringLiteral("node"), node);
     return event;
@@ -47,20 +48,20 @@ QJsonObject EventBus::makeEvent(const QString &type, Severity severity, const QS
 void EventBus::send(const QString &eventName, const QJsonObject &event)
 {
     if (m_events)
-        m_events->broadcast(eventName, Message{QJsonArray{event}, {}});
+        m_events->broadcast(eventName, Message {QJsonArray {event}, {}});
     Q_EMIT published(eventName, event);
 }
 
-QJsonObject EventBus::publish(const QString &type, Severity severity, const QString &title, const QString &message,
-                              const QJsonObject &data, const QString &node)
+QJsonObject EventBus::publish(const QString &type, Severity severity, const QString &title,
+    const QString &message, const QJsonObject &data, const QString &node)
 {
     const QJsonObject event = makeEvent(type, severity, title, message, data, node);
     send(QStringLiteral("event"), event);
     return event;
 }
 
-void EventBus::raiseAlert(const QString &key, const QString &alertKind, Severity severity, const QString &title,
-                          const QString &message, const QString &node, const QJsonObject &extra)
+void EventBus::raiseAlert(const QString &key, const QString &alertKind, Severity severity,
+    const QString &title, const QString &message, const QString &node, const QJsonObject &extra)
 {
     if (m_openAlerts.contains(key))
         return;
@@ -82,7 +83,8 @@ void EventBus::resolveAlert(const QString &key, const QString &message)
         return;
     QJsonObject event = it.value();
     m_openAlerts.erase(it);
-    event.insert(QStringLiteral("id"), QStringLiteral("%1-%2").arg(++m_counter).arg(randomToken(6)));
+    event.insert(
+        QStringLiteral("id"), QStringLiteral("%1-%2").arg(++m_counter).arg(randomToken(6)));
     event.insert(QStringLiteral("timestamp"), isoNow());
     event.insert(QStringLiteral("resolvedAt"), isoNow());
     event.insert(QStringLiteral("severity"), severityName(Severity::Info));

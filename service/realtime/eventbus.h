@@ -22,12 +22,13 @@ public:
     explicit EventBus(Namespace *events, QObject *parent = nullptr);
 
     // type: "action" | "status" | "metric"; data must contain "kind".
-    QJsonObject publish(const QString &type, Severity severity, const QString &title, const QString &message,
-                        const QJsonObject &data, const QString &node = {});
+    QJsonObject publish(const QString &type, Severity severity, const QString &title,
+        const QString &message, const QJsonObject &data, const QString &node = {});
 
     // Raises the alert `key` (e.g. "node_offline:pve2") unless it is already open.
-    void raiseAlert(const QString &key, const QString &alertKind, Severity severity, const QString &title,
-                    const QString &message, const QString &node = {}, const QJsonObject &extra = {});
+    void raiseAlert(const QString &key, const QString &alertKind, Severity severity,
+        const QString &title, const QString &message, const QString &node = {},
+        const QJsonObject &extra = {});
     // Sends the open alert `key` again with resolvedAt and forgets it.
     void resolveAlert(const QString &key, const QString &message = {});
     bool isAlertOpen(const QString &key) const { return m_openAlerts.contains(key); }
@@ -39,8 +40,8 @@ Q_SIGNALS:
     void published(const QString &eventName, const QJsonObject &event);
 
 private:
-    QJsonObject makeEvent(const QString &type, Severity severity, const QString &title, const QString &message,
-                          const QJsonObject &data, const QString &node);
+    QJsonObject makeEvent(const QString &type, Severity severity, const QString &title,
+        const QString &message, const QJsonObject &data, const QString &node);
     void send(const QString &eventName, const QJsonObject &event);
 
     Namespace *m_events;

@@ -4,7 +4,8 @@
 
 namespace jarvis::realtime {
 
-QtWsTransport::QtWsTransport(std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent)
+QtWsTransport::QtWsTransport(
+    std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent)
     : WsTransport(parent)
     , m_socket(socket.release())
 {
@@ -12,7 +13,7 @@ QtWsTransport::QtWsTransport(std::unique_ptr<QWebSocket> socket, qint64 maxMessa
     m_socket->setMaxAllowedIncomingMessageSize(quint64(maxMessageSize));
     m_socket->setMaxAllowedIncomingFrameSize(quint64(maxMessageSize));
     connect(m_socket, &QWebSocket::textMessageReceived, this,
-            [this](const QString &message) { Q_EMIT textReceived(message.toUtf8()); });
+        [this](const QString &message) { Q_EMIT textReceived(message.toUtf8()); });
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, &WsTransport::binaryReceived);
     connect(m_socket, &QWebSocket::disconnected, this, [this] {
         if (m_closed)

@@ -50,7 +50,8 @@ class QtWsTransport final : public WsTransport
 {
     Q_OBJECT
 public:
-    QtWsTransport(std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent = nullptr);
+    QtWsTransport(
+        std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent = nullptr);
     ~QtWsTransport() override;
 
     void sendText(const QByteArray &utf8) override;

@@ -16,13 +16,13 @@ namespace jarvis::tools {
 AuditLog::AuditLog(QString path, int memoryEntries)
     : m_path(std::move(path))
     , m_memoryEntries(memoryEntries)
-{
-}
+{ }
 
 bool AuditLog::open(QString *error)
 {
     if (m_path.isEmpty()) {
-        qCWarning(lcAudit) << "no audit file configured: tool executions are audited in memory only";
+        qCWarning(lcAudit)
+            << "no audit file configured: tool executions are audited in memory only";
         return true;
     }
     const QFileInfo info(m_path);
@@ -32,7 +32,8 @@ bool AuditLog::open(QString *error)
     }
     m_file.setFileName(m_path);
     if (!m_file.open(QIODevice::ReadWrite | QIODevice::Append)) {
-        *error = QStringLiteral("cannot open the audit log %1: %2").arg(m_path, m_file.errorString());
+        *error =
+            QStringLiteral("cannot open the audit log %1: %2").arg(m_path, m_file.errorString());
         return false;
     }
     m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
@@ -65,7 +66,8 @@ bool AuditLog::write(const QJsonObject &entry)
         return false;
     const QByteArray line = QJsonDocument(entry).toJson(QJsonDocument::Compact) + '\n';
     if (m_file.write(line) != line.size() || !m_file.flush()) {
-        qCCritical(lcAudit) << "cannot write the audit log" << m_path << ":" << m_file.errorString();
+        qCCritical(lcAudit) << "cannot write the audit log" << m_path << ":"
+                            << m_file.errorString();
         return false;
     }
     if (::fsync(m_file.handle()) != 0) {
@@ -91,25 +93,24 @@ void AuditLog::remember(const QJsonObject &entry)
         m_entries.pop_front();
 }
 
-QJsonObject AuditLog::begin(const QString &user, const QString &source, const QString &tool, const QString &tier,
-                            const QJsonObject &args, bool confirmed, const QString &status)
+QJsonObject AuditLog::begin(const QString &user, const QString &source, const QString &tool,
+    const QString &tier, const QJsonObject &args, bool confirmed, const QString &status)
 {
-    const QJsonObject entry{
-        {QStringLiteral("id"), QStringLiteral("%1-%2").arg(QDateTime::currentMSecsSinceEpoch()).arg(randomToken(6))},
+    const QJsonObject entry {
+        {QStringLiteral("id"),
+            QStringLiteral("%1-%2").arg(QDateTime::currentMSecsSinceEpoch()).arg(randomToken(6))},
         {QStringLiteral("at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
-        {QStringLiteral("user"), user},
-        {QStringLiteral("source"), source},
-        {QStringLiteral("tool"), tool},
-        {QStringLiteral("tier"), tier},
-        {QStringLiteral("args"), args},
-        {QStringLiteral("confirmed"), confirmed},
+        {QStringLiteral("user"), user}, {QStringLiteral("source"), source},
+        {QStringLiteral("tool"), tool}, {QStringLiteral("tier"), tier},
+        {QStringLiteral("args"), args}, {QStringLiteral("confirmed"), confirmed},
         {QStringLiteral("status"), status}};
     write(entry);
     remember(entry);
     return entry;
 }
 
-QJsonObject AuditLog::complete(const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs)
+QJsonObject AuditLog::complete(
+    const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs)
 {
     QJsonObject done = entry;
     done.insert(QStringLiteral("status"), status);

@@ -27,11 +27,13 @@ public:
     bool open(QString *error);
     QString path() const { return m_path; }
 
-    // Writes a new entry (fields of PROTOCOL.md AuditEntry; `id` and `at` are added) and returns it.
-    QJsonObject begin(const QString &user, const QString &source, const QString &tool, const QString &tier,
-                      const QJsonObject &args, bool confirmed, const QString &status);
+    // Writes a new entry (fields of PROTOCOL.md AuditEntry; `id` and `at` are added) and returns
+    // it.
+    QJsonObject begin(const QString &user, const QString &source, const QString &tool,
+        const QString &tier, const QJsonObject &args, bool confirmed, const QString &status);
     // Completes entry `id`: status, error?, durationMs.
-    QJsonObject complete(const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs);
+    QJsonObject complete(
+        const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs);
 
     // Newest first.
     QJsonArray recent(int limit) const;

@@ -17,28 +17,34 @@ using model::VmData;
 
 QJsonObject stringProp(const QString &description, int maxLength = 128)
 {
-    return {{QStringLiteral("type"), QStringLiteral("string")}, {QStringLiteral("description"), description},
-            {QStringLiteral("minLength"), 1}, {QStringLiteral("maxLength"), maxLength}};
+    return {{QStringLiteral("type"), QStringLiteral("string")},
+        {QStringLiteral("description"), description}, {QStringLiteral("minLength"), 1},
+        {QStringLiteral("maxLength"), maxLength}};
 }
 
 QJsonObject vmidProp()
 {
-    return {{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("description"), QStringLiteral("guest id")},
-            {QStringLiteral("minimum"), 1}, {QStringLiteral("maximum"), 999999999}};
+    return {{QStringLiteral("type"), QStringLiteral("integer")},
+        {QStringLiteral("description"), QStringLiteral("guest id")}, {QStringLiteral("minimum"), 1},
+        {QStringLiteral("maximum"), 999999999}};
 }
 
 QJsonObject schema(const QJsonObject &properties, const QStringList &required)
 {
     return {{QStringLiteral("type"), QStringLiteral("object")},
-            {QStringLiteral("properties"), properties},
-            {QStringLiteral("required"), QJsonArray::fromStringList(required)},
-            {QStringLiteral("additionalProperties"), false}};
+        {QStringLiteral("properties"), properties},
+        {QStringLiteral("required"), QJsonArray::fromStringList(required)},
+        {QStringLiteral("additionalProperties"), false}};
 }
 
-const QJsonObject NodeSchema = schema({{QStringLiteral("node"), stringProp(QStringLiteral("node name"))}}, {QStringLiteral("node")});
-const QJsonObject OptionalNodeSchema = schema({{QStringLiteral("node"), stringProp(QStringLiteral("only this node"))}}, {});
-const QJsonObject GuestSchema = schema({{QStringLiteral("node"), stringProp(QStringLiteral("node hosting the guest"))}, {QStringLiteral("vmid"), vmidProp()}},
-                                       {QStringLiteral("node"), QStringLiteral("vmid")});
+const QJsonObject NodeSchema = schema(
+    {{QStringLiteral("node"), stringProp(QStringLiteral("node name"))}}, {QStringLiteral("node")});
+const QJsonObject OptionalNodeSchema =
+    schema({{QStringLiteral("node"), stringProp(QStringLiteral("only this node"))}}, {});
+const QJsonObject GuestSchema =
+    schema({{QStringLiteral("node"), stringProp(QStringLiteral("node hosting the guest"))},
+               {QStringLiteral("vmid"), vmidProp()}},
+        {QStringLiteral("node"), QStringLiteral("vmid")});
 const QJsonObject NoArgsSchema = schema({}, {});
 
 Outcome upstream(const proxmox::Error &e)
@@ -55,9 +61,9 @@ bool sameNode(const QString &a, const QString &b)
 class TaskFollower : public QObject
 {
 public:
-    TaskFollower(proxmox::Client *client, realtime::ClusterEmitter *emitter, realtime::EventBus *events,
-                 ClusterToolOptions options, QString node, QString upid, QList<realtime::ClusterEmitter::Source> refresh,
-                 QJsonObject result, Done done)
+    TaskFollower(proxmox::Client *client, realtime::ClusterEmitter *emitter,
+        realtime::EventBus *events, ClusterToolOptions options, QString node, QString upid,
+        QList<realtime::ClusterEmitter::Source> refresh, QJsonObject result, Done done)
         : m_client(client)
         , m_emitter(emitter)
         , m_events(events)
@@ -77,55 +83,60 @@ public:
 private:
     void pollOnce()
     {
-        m_client->taskStatus(m_node, m_upid, this, [this](const proxmox::Result<model::TaskStatus> &r) {
-            if (!r.ok()) {
-                if (++m_errors >= 5 || m_clock.elapsed() > m_options.taskTimeoutMs)
-                    return finish(upstream(r.error));
-                return m_timer.start(m_options.taskPollMs);
-            }
-            m_errors = 0;
-            const model::TaskStatus &task = *r.value;
-            if (task.status != m_lastStatus) {
-                m_lastStatus = task.status;
-                publish(task);
-            }
-            if (task.status == QLatin1String("stopped")) {
-                m_result.insert(QStringLiteral("exitstatus"), task.exitstatus);
-                if (!task.succeeded())
-                    return refreshThen(Outcome::failure(502, QStringLiteral("Proxmox task %1 failed: %2").arg(m_upid, task.exitstatus)));
-                return refreshThen(Outcome::success(m_result));
-            }
-            if (m_clock.elapsed() > m_options.taskTimeoutMs)
-                return refreshThen(Outcome::failure(502, QStringLiteral("Proxmox task %1 did not finish within %2 s")
-                                                             .arg(m_upid)
-                                                             .arg(m_options.taskTimeoutMs / 1000)));
-            m_timer.start(m_options.taskPollMs);
-        });
+        m_client->taskStatus(
+            m_node, m_upid, this, [this](const proxmox::Result<model::TaskStatus> &r) {
+                if (!r.ok()) {
+                    if (++m_errors >= 5 || m_clock.elapsed() > m_options.taskTimeoutMs)
+                        return finish(upstream(r.error));
+                    return m_timer.start(m_options.taskPollMs);
+                }
+                m_errors = 0;
+                const model::TaskStatus &task = *r.value;
+                if (task.status != m_lastStatus) {
+                    m_lastStatus = task.status;
+                    publish(task);
+                }
+                if (task.status == QLatin1String("stopped")) {
+                    m_result.insert(QStringLiteral("exitstatus"), task.exitstatus);
+                    if (!task.succeeded())
+                        return refreshThen(Outcome::failure(502,
+                            QStringLiteral("Proxmox task %1 failed: %2")
+                                .arg(m_upid, task.exitstatus)));
+                    return refreshThen(Outcome::success(m_result));
+                }
+                if (m_clock.elapsed() > m_options.taskTimeoutMs)
+                    return refreshThen(Outcome::failure(502,
+                        QStringLiteral("Proxmox task %1 did not finish within %2 s")
+                            .arg(m_upid)
+                            .arg(m_options.taskTimeoutMs / 1000)));
+                m_timer.start(m_options.taskPollMs);
+            });
     }
 
     void publish(const model::TaskStatus &task)
     {
-        QJsonObject data{{QStringLiteral("kind"), QStringLiteral("task")},
-                         {QStringLiteral("upid"), m_upid},
-                         {QStringLiteral("node"), m_node},
-                         {QStringLiteral("taskType"), task.type},
-                         {QStringLiteral("id"), task.id},
-                         {QStringLiteral("status"), task.status}};
+        QJsonObject data {{QStringLiteral("kind"), QStringLiteral("task")},
+            {QStringLiteral("upid"), m_upid}, {QStringLiteral("node"), m_node},
+            {QStringLiteral("taskType"), task.type}, {QStringLiteral("id"), task.id},
+            {QStringLiteral("status"), task.status}};
         if (task.status == QLatin1String("stopped"))
             data.insert(QStringLiteral("exitstatus"), task.exitstatus);
         const bool failed = task.status == QLatin1String("stopped") && !task.succeeded();
         m_events->publish(QStringLiteral("action"),
-                          failed ? realtime::EventBus::Severity::Error : realtime::EventBus::Severity::Info,
-                          QStringLiteral("Task %1").arg(task.type),
-                          QStringLiteral("%1 %2 on %3: %4%5").arg(task.type, task.id, m_node, task.status,
-                                                                  task.exitstatus.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(task.exitstatus)),
-                          data, m_node);
+            failed ? realtime::EventBus::Severity::Error : realtime::EventBus::Severity::Info,
+            QStringLiteral("Task %1").arg(task.type),
+            QStringLiteral("%1 %2 on %3: %4%5")
+                .arg(task.type, task.id, m_node, task.status,
+                    task.exitstatus.isEmpty() ? QString()
+                                              : QStringLiteral(" (%1)").arg(task.exitstatus)),
+            data, m_node);
     }
 
     // Fresh `nodes`/`vms` (and `storage`) go out on /cluster before the caller answers.
     void refreshThen(const Outcome &outcome)
     {
-        m_emitter->refreshNow(m_refresh, this, [this, outcome](bool, const QString &) { finish(outcome); });
+        m_emitter->refreshNow(
+            m_refresh, this, [this, outcome](bool, const QString &) { finish(outcome); });
     }
 
     void finish(const Outcome &outcome)
@@ -164,60 +175,81 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
     return [ctx, kind, action, storage](const ToolCall &call, Done done) {
         const QString node = call.args.value(QStringLiteral("node")).toString();
         const int vmid = call.args.value(QStringLiteral("vmid")).toInt();
-        ctx.client->clusterResources(ctx.emitter, [ctx, kind, action, storage, node, vmid, done](const proxmox::Result<model::ClusterResources> &r) {
-            if (!r.ok())
-                return done(upstream(r.error));
-            const VmData *guest = nullptr;
-            for (const VmData &vm : r.value->vms) {
-                if (vm.vmid == vmid)
-                    guest = &vm;
-            }
-            const QString noun = kind == VmData::Kind::Lxc ? QStringLiteral("container") : QStringLiteral("VM");
-            if (!guest)
-                return done(Outcome::failure(400, QStringLiteral("guest %1 does not exist").arg(vmid)));
-            if (guest->kind != kind)
-                return done(Outcome::failure(400, QStringLiteral("guest %1 is a %2, not a %3")
-                                                      .arg(vmid)
-                                                      .arg(guest->kind == VmData::Kind::Lxc ? QStringLiteral("container") : QStringLiteral("VM"), noun)));
-            if (!sameNode(guest->node, node))
-                return done(Outcome::failure(400, QStringLiteral("node %1 does not host guest %2 (it is on %3)").arg(node).arg(vmid).arg(guest->node)));
-            const QString actualNode = guest->node;
-            ctx.client->guestAction(actualNode, kind, vmid, action, ctx.emitter, [ctx, actualNode, vmid, action, storage, done](const proxmox::Result<QString> &upid) {
-                if (!upid.ok())
-                    return done(upstream(upid.error));
-                QList<realtime::ClusterEmitter::Source> refresh{realtime::ClusterEmitter::Source::Nodes, realtime::ClusterEmitter::Source::Vms};
-                if (storage)
-                    refresh.append(realtime::ClusterEmitter::Source::Storage);
-                const QJsonObject result{{QStringLiteral("upid"), *upid.value}, {QStringLiteral("node"), actualNode},
-                                         {QStringLiteral("vmid"), vmid}, {QStringLiteral("action"), action}};
-                new TaskFollower(ctx.client, ctx.emitter, ctx.events, ctx.options, actualNode, *upid.value, refresh, result, done);
+        ctx.client->clusterResources(ctx.emitter,
+            [ctx, kind, action, storage, node, vmid, done](
+                const proxmox::Result<model::ClusterResources> &r) {
+                if (!r.ok())
+                    return done(upstream(r.error));
+                const VmData *guest = nullptr;
+                for (const VmData &vm : r.value->vms) {
+                    if (vm.vmid == vmid)
+                        guest = &vm;
+                }
+                const QString noun =
+                    kind == VmData::Kind::Lxc ? QStringLiteral("container") : QStringLiteral("VM");
+                if (!guest)
+                    return done(
+                        Outcome::failure(400, QStringLiteral("guest %1 does not exist").arg(vmid)));
+                if (guest->kind != kind)
+                    return done(Outcome::failure(400,
+                        QStringLiteral("guest %1 is a %2, not a %3")
+                            .arg(vmid)
+                            .arg(guest->kind == VmData::Kind::Lxc ? QStringLiteral("container")
+                                                                  : QStringLiteral("VM"),
+                                noun)));
+                if (!sameNode(guest->node, node))
+                    return done(Outcome::failure(400,
+                        QStringLiteral("node %1 does not host guest %2 (it is on %3)")
+                            .arg(node)
+                            .arg(vmid)
+                            .arg(guest->node)));
+                const QString actualNode = guest->node;
+                ctx.client->guestAction(actualNode, kind, vmid, action, ctx.emitter,
+                    [ctx, actualNode, vmid, action, storage, done](
+                        const proxmox::Result<QString> &upid) {
+                        if (!upid.ok())
+                            return done(upstream(upid.error));
+                        QList<realtime::ClusterEmitter::Source> refresh {
+                            realtime::ClusterEmitter::Source::Nodes,
+                            realtime::ClusterEmitter::Source::Vms};
+                        if (storage)
+                            refresh.append(realtime::ClusterEmitter::Source::Storage);
+                        const QJsonObject result {{QStringLiteral("upid"), *upid.value},
+                            {QStringLiteral("node"), actualNode}, {QStringLiteral("vmid"), vmid},
+                            {QStringLiteral("action"), action}};
+                        new TaskFollower(ctx.client, ctx.emitter, ctx.events, ctx.options,
+                            actualNode, *upid.value, refresh, result, done);
+                    });
             });
-        });
     };
 }
 
 // Lists from /cluster/resources, optionally for one node.
-Handler listResources(const Context &ctx, std::function<QJsonValue(const model::ClusterResources &, const QString &node)> pick)
+Handler listResources(const Context &ctx,
+    std::function<QJsonValue(const model::ClusterResources &, const QString &node)> pick)
 {
     return [ctx, pick](const ToolCall &call, Done done) {
         const QString node = call.args.value(QStringLiteral("node")).toString();
-        ctx.client->clusterResources(ctx.emitter, [pick, node, done](const proxmox::Result<model::ClusterResources> &r) {
-            if (!r.ok())
-                return done(upstream(r.error));
-            if (!node.isEmpty()) {
-                bool known = false;
-                for (const model::NodeData &n : r.value->nodes)
-                    known = known || sameNode(n.node, node);
-                if (!known)
-                    return done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
-            }
-            done(Outcome::success(pick(*r.value, node)));
-        });
+        ctx.client->clusterResources(
+            ctx.emitter, [pick, node, done](const proxmox::Result<model::ClusterResources> &r) {
+                if (!r.ok())
+                    return done(upstream(r.error));
+                if (!node.isEmpty()) {
+                    bool known = false;
+                    for (const model::NodeData &n : r.value->nodes)
+                        known = known || sameNode(n.node, node);
+                    if (!known)
+                        return done(
+                            Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+                }
+                done(Outcome::success(pick(*r.value, node)));
+            });
     };
 }
 
 template<typename T>
-QJsonArray filtered(const QList<T> &items, const QString &node, std::function<bool(const T &)> keep = {})
+QJsonArray filtered(
+    const QList<T> &items, const QString &node, std::function<bool(const T &)> keep = {})
 {
     QJsonArray out;
     for (const T &item : items) {
@@ -228,11 +260,12 @@ QJsonArray filtered(const QList<T> &items, const QString &node, std::function<bo
 }
 } // namespace
 
-void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, realtime::ClusterEmitter *emitter,
-                          realtime::EventBus *events, ClusterToolOptions options)
+void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
+    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ClusterToolOptions options)
 {
-    const Context ctx{client, emitter, events, options};
-    auto add = [&executor](QString name, QString description, Tier tier, QJsonObject schema, Handler handler, bool storage = false) {
+    const Context ctx {client, emitter, events, options};
+    auto add = [&executor](QString name, QString description, Tier tier, QJsonObject schema,
+                   Handler handler, bool storage = false) {
         Tool tool;
         tool.name = std::move(name);
         tool.description = std::move(description);
@@ -244,60 +277,76 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, realt
     };
 
     // GREEN: read-only.
-    add(QStringLiteral("get_cluster_status"), QStringLiteral("Cluster quorum and node states"), Tier::Green, NoArgsSchema,
-        [ctx](const ToolCall &, Done done) {
-            ctx.client->clusterStatus(ctx.emitter, [ctx, done](const proxmox::Result<model::QuorumData> &q) {
-                if (!q.ok())
-                    return done(upstream(q.error));
-                const model::QuorumData quorum = *q.value;
-                ctx.client->clusterResources(ctx.emitter, [quorum, done](const proxmox::Result<model::ClusterResources> &r) {
+    add(QStringLiteral("get_cluster_status"), QStringLiteral("Cluster quorum and node states"),
+        Tier::Green, NoArgsSchema, [ctx](const ToolCall &, Done done) {
+            ctx.client->clusterStatus(
+                ctx.emitter, [ctx, done](const proxmox::Result<model::QuorumData> &q) {
+                    if (!q.ok())
+                        return done(upstream(q.error));
+                    const model::QuorumData quorum = *q.value;
+                    ctx.client->clusterResources(ctx.emitter,
+                        [quorum, done](const proxmox::Result<model::ClusterResources> &r) {
+                            if (!r.ok())
+                                return done(upstream(r.error));
+                            done(Outcome::success(
+                                QJsonObject {{QStringLiteral("quorum"), model::toJson(quorum)},
+                                    {QStringLiteral("nodes"), model::toJson(r.value->nodes)}}));
+                        });
+                });
+        });
+    add(QStringLiteral("get_node_status"),
+        QStringLiteral("One node's status: CPU, memory, disk, load, uptime"), Tier::Green,
+        NodeSchema, [ctx](const ToolCall &call, Done done) {
+            const QString node = call.args.value(QStringLiteral("node")).toString();
+            ctx.client->clusterResources(
+                ctx.emitter, [ctx, node, done](const proxmox::Result<model::ClusterResources> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
-                    done(Outcome::success(QJsonObject{{QStringLiteral("quorum"), model::toJson(quorum)},
-                                                      {QStringLiteral("nodes"), model::toJson(r.value->nodes)}}));
+                    std::optional<model::NodeData> found;
+                    for (const model::NodeData &n : r.value->nodes) {
+                        if (sameNode(n.node, node))
+                            found = n;
+                    }
+                    if (!found)
+                        return done(
+                            Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+                    if (found->status != QLatin1String("online"))
+                        return done(Outcome::success(model::toJson(*found)));
+                    ctx.client->nodeStatus(found->node, ctx.emitter,
+                        [found, done](const proxmox::Result<QJsonObject> &s) mutable {
+                            if (!s.ok())
+                                return done(upstream(s.error));
+                            model::mergeNodeStatus(*found, *s.value);
+                            done(Outcome::success(model::toJson(*found)));
+                        });
                 });
-            });
         });
-    add(QStringLiteral("get_node_status"), QStringLiteral("One node's status: CPU, memory, disk, load, uptime"), Tier::Green, NodeSchema,
-        [ctx](const ToolCall &call, Done done) {
-            const QString node = call.args.value(QStringLiteral("node")).toString();
-            ctx.client->clusterResources(ctx.emitter, [ctx, node, done](const proxmox::Result<model::ClusterResources> &r) {
-                if (!r.ok())
-                    return done(upstream(r.error));
-                std::optional<model::NodeData> found;
-                for (const model::NodeData &n : r.value->nodes) {
-                    if (sameNode(n.node, node))
-                        found = n;
-                }
-                if (!found)
-                    return done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
-                if (found->status != QLatin1String("online"))
-                    return done(Outcome::success(model::toJson(*found)));
-                ctx.client->nodeStatus(found->node, ctx.emitter, [found, done](const proxmox::Result<QJsonObject> &s) mutable {
-                    if (!s.ok())
-                        return done(upstream(s.error));
-                    model::mergeNodeStatus(*found, *s.value);
-                    done(Outcome::success(model::toJson(*found)));
-                });
-            });
-        });
-    add(QStringLiteral("get_vms"), QStringLiteral("QEMU virtual machines (optionally of one node)"), Tier::Green, OptionalNodeSchema,
+    add(QStringLiteral("get_vms"), QStringLiteral("QEMU virtual machines (optionally of one node)"),
+        Tier::Green, OptionalNodeSchema,
         listResources(ctx, [](const model::ClusterResources &r, const QString &node) {
-            return filtered<VmData>(r.vms, node, [](const VmData &v) { return v.kind == VmData::Kind::Qemu; });
+            return filtered<VmData>(
+                r.vms, node, [](const VmData &v) { return v.kind == VmData::Kind::Qemu; });
         }));
-    add(QStringLiteral("get_containers"), QStringLiteral("LXC containers (optionally of one node)"), Tier::Green, OptionalNodeSchema,
+    add(QStringLiteral("get_containers"), QStringLiteral("LXC containers (optionally of one node)"),
+        Tier::Green, OptionalNodeSchema,
         listResources(ctx, [](const model::ClusterResources &r, const QString &node) {
-            return filtered<VmData>(r.vms, node, [](const VmData &v) { return v.kind == VmData::Kind::Lxc; });
+            return filtered<VmData>(
+                r.vms, node, [](const VmData &v) { return v.kind == VmData::Kind::Lxc; });
         }));
-    add(QStringLiteral("get_storage"), QStringLiteral("Storage pools and their usage"), Tier::Green, OptionalNodeSchema,
-        listResources(ctx, [](const model::ClusterResources &r, const QString &node) { return filtered<model::StorageData>(r.storage, node); }));
-    add(QStringLiteral("get_cluster_resources"), QStringLiteral("Every node, guest and storage in one answer"), Tier::Green, NoArgsSchema,
+    add(QStringLiteral("get_storage"), QStringLiteral("Storage pools and their usage"), Tier::Green,
+        OptionalNodeSchema,
+        listResources(ctx, [](const model::ClusterResources &r, const QString &node) {
+            return filtered<model::StorageData>(r.storage, node);
+        }));
+    add(QStringLiteral("get_cluster_resources"),
+        QStringLiteral("Every node, guest and storage in one answer"), Tier::Green, NoArgsSchema,
         listResources(ctx, [](const model::ClusterResources &r, const QString &) {
-            return QJsonObject{{QStringLiteral("nodes"), model::toJson(r.nodes)},
-                               {QStringLiteral("vms"), model::toJson(r.vms)},
-                               {QStringLiteral("storage"), model::toJson(r.storage)}};
+            return QJsonObject {{QStringLiteral("nodes"), model::toJson(r.nodes)},
+                {QStringLiteral("vms"), model::toJson(r.vms)},
+                {QStringLiteral("storage"), model::toJson(r.storage)}};
         }));
-    add(QStringLiteral("get_node_temperature"), QStringLiteral("Latest temperatures of a node (read over SSH)"), Tier::Green, NodeSchema,
+    add(QStringLiteral("get_node_temperature"),
+        QStringLiteral("Latest temperatures of a node (read over SSH)"), Tier::Green, NodeSchema,
         [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
             for (const model::NodeData &n : ctx.emitter->nodes()) {
@@ -305,34 +354,41 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, realt
                     QJsonObject zones;
                     for (auto it = n.temperatures.begin(); it != n.temperatures.end(); ++it)
                         zones.insert(it.key(), it.value());
-                    return done(Outcome::success(QJsonObject{{QStringLiteral("node"), n.node}, {QStringLiteral("zones"), zones}}));
+                    return done(Outcome::success(QJsonObject {
+                        {QStringLiteral("node"), n.node}, {QStringLiteral("zones"), zones}}));
                 }
             }
             done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
         });
-    add(QStringLiteral("get_recent_tasks"), QStringLiteral("Recent Proxmox tasks"), Tier::Green, OptionalNodeSchema,
-        [ctx](const ToolCall &call, Done done) {
+    add(QStringLiteral("get_recent_tasks"), QStringLiteral("Recent Proxmox tasks"), Tier::Green,
+        OptionalNodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
-            const QString path = node.isEmpty() ? QStringLiteral("/cluster/tasks")
-                                                : QStringLiteral("/nodes/%1/tasks").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
+            const QString path = node.isEmpty()
+                ? QStringLiteral("/cluster/tasks")
+                : QStringLiteral("/nodes/%1/tasks")
+                      .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
             ctx.client->get(path, ctx.emitter, [done](const proxmox::Result<QJsonValue> &r) {
                 if (!r.ok())
                     return done(upstream(r.error));
                 done(Outcome::success(r.value->toArray()));
             });
         });
-    add(QStringLiteral("get_task_status"), QStringLiteral("Status of one Proxmox task by UPID"), Tier::Green,
-        schema({{QStringLiteral("node"), stringProp(QStringLiteral("node name"))}, {QStringLiteral("upid"), stringProp(QStringLiteral("task UPID"), 512)}},
-               {QStringLiteral("node"), QStringLiteral("upid")}),
+    add(QStringLiteral("get_task_status"), QStringLiteral("Status of one Proxmox task by UPID"),
+        Tier::Green,
+        schema({{QStringLiteral("node"), stringProp(QStringLiteral("node name"))},
+                   {QStringLiteral("upid"), stringProp(QStringLiteral("task UPID"), 512)}},
+            {QStringLiteral("node"), QStringLiteral("upid")}),
         [ctx](const ToolCall &call, Done done) {
             ctx.client->get(QStringLiteral("/nodes/%1/tasks/%2/status")
-                                .arg(QString::fromUtf8(QUrl::toPercentEncoding(call.args.value(QStringLiteral("node")).toString())),
-                                     QString::fromUtf8(QUrl::toPercentEncoding(call.args.value(QStringLiteral("upid")).toString()))),
-                            ctx.emitter, [done](const proxmox::Result<QJsonValue> &r) {
-                                if (!r.ok())
-                                    return done(upstream(r.error));
-                                done(Outcome::success(*r.value));
-                            });
+                                .arg(QString::fromUtf8(QUrl::toPercentEncoding(
+                                         call.args.value(QStringLiteral("node")).toString())),
+                                    QString::fromUtf8(QUrl::toPercentEncoding(
+                                        call.args.value(QStringLiteral("upid")).toString()))),
+                ctx.emitter, [done](const proxmox::Result<QJsonValue> &r) {
+                    if (!r.ok())
+                        return done(upstream(r.error));
+                    done(Outcome::success(*r.value));
+                });
         });
 
     // YELLOW and RED: guest power actions.
@@ -347,11 +403,13 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, realt
     const Power powers[] = {
         {"start_vm", "Start a VM", VmData::Kind::Qemu, "start", Tier::Yellow},
         {"start_container", "Start a container", VmData::Kind::Lxc, "start", Tier::Yellow},
-        {"stop_vm", "Stop a VM at once (like pulling the plug)", VmData::Kind::Qemu, "stop", Tier::Red},
+        {"stop_vm", "Stop a VM at once (like pulling the plug)", VmData::Kind::Qemu, "stop",
+            Tier::Red},
         {"shutdown_vm", "Shut a VM down cleanly (ACPI)", VmData::Kind::Qemu, "shutdown", Tier::Red},
         {"restart_vm", "Reboot a VM", VmData::Kind::Qemu, "reboot", Tier::Red},
         {"stop_container", "Stop a container at once", VmData::Kind::Lxc, "stop", Tier::Red},
-        {"shutdown_container", "Shut a container down cleanly", VmData::Kind::Lxc, "shutdown", Tier::Red},
+        {"shutdown_container", "Shut a container down cleanly", VmData::Kind::Lxc, "shutdown",
+            Tier::Red},
         {"restart_container", "Reboot a container", VmData::Kind::Lxc, "reboot", Tier::Red},
     };
     for (const Power &p : powers) {
@@ -363,24 +421,34 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, realt
     {
         Tool tool;
         tool.name = QStringLiteral("execute_ssh");
-        tool.description = QStringLiteral("Run a shell command on a node over SSH (read-only commands YELLOW, others RED, destructive ones BLACK)");
+        tool.description = QStringLiteral("Run a shell command on a node over SSH (read-only "
+                                          "commands YELLOW, others RED, destructive ones BLACK)");
         tool.tier = Tier::Red;
-        tool.inputSchema = schema({{QStringLiteral("node"), stringProp(QStringLiteral("node name"))},
-                                   {QStringLiteral("command"), stringProp(QStringLiteral("shell command"), 4096)}},
-                                  {QStringLiteral("node"), QStringLiteral("command")});
+        tool.inputSchema = schema(
+            {{QStringLiteral("node"), stringProp(QStringLiteral("node name"))},
+                {QStringLiteral("command"), stringProp(QStringLiteral("shell command"), 4096)}},
+            {QStringLiteral("node"), QStringLiteral("command")});
         const SafetyPolicy *policy = &executor.policy();
-        tool.tierFor = [policy](const QJsonObject &args) { return policy->classifyCommand(args.value(QStringLiteral("command")).toString()); };
+        tool.tierFor = [policy](const QJsonObject &args) {
+            return policy->classifyCommand(args.value(QStringLiteral("command")).toString());
+        };
         tool.handler = [](const ToolCall &call, Done done) {
-            done(Outcome::failure(502, QStringLiteral("SSH is not configured for node %1").arg(call.args.value(QStringLiteral("node")).toString())));
+            done(Outcome::failure(502,
+                QStringLiteral("SSH is not configured for node %1")
+                    .arg(call.args.value(QStringLiteral("node")).toString())));
         };
         executor.add(std::move(tool));
     }
 
     // BLACK: listed so callers learn they exist and are forbidden; never run.
-    add(QStringLiteral("delete_vm"), QStringLiteral("Delete a VM (forbidden)"), Tier::Black, GuestSchema, {});
-    add(QStringLiteral("delete_container"), QStringLiteral("Delete a container (forbidden)"), Tier::Black, GuestSchema, {});
-    add(QStringLiteral("reboot_node"), QStringLiteral("Reboot a node (forbidden)"), Tier::Black, NodeSchema, {});
-    add(QStringLiteral("shutdown_node"), QStringLiteral("Shut a node down (forbidden)"), Tier::Black, NodeSchema, {});
+    add(QStringLiteral("delete_vm"), QStringLiteral("Delete a VM (forbidden)"), Tier::Black,
+        GuestSchema, {});
+    add(QStringLiteral("delete_container"), QStringLiteral("Delete a container (forbidden)"),
+        Tier::Black, GuestSchema, {});
+    add(QStringLiteral("reboot_node"), QStringLiteral("Reboot a node (forbidden)"), Tier::Black,
+        NodeSchema, {});
+    add(QStringLiteral("shutdown_node"), QStringLiteral("Shut a node down (forbidden)"),
+        Tier::Black, NodeSchema, {});
 }
 
 } // namespace jarvis::tools

@@ -16,14 +16,14 @@ class ToolExecutor;
 
 struct ClusterToolOptions
 {
-    int taskPollMs = 500;      // how often a Proxmox task is polled
+    int taskPollMs = 500; // how often a Proxmox task is polled
     int taskTimeoutMs = 120000; // give up following a task after this long
 };
 
 // Registers the catalogue of PROTOCOL.md section 4 (read tools, guest power actions that follow
 // their task and refresh /cluster before answering, execute_ssh, and the BLACK tools that exist
 // only to be refused).
-void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, realtime::ClusterEmitter *emitter,
-                          realtime::EventBus *events, ClusterToolOptions options = {});
+void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
+    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ClusterToolOptions options = {});
 
 } // namespace jarvis::tools

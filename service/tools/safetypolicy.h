@@ -23,7 +23,8 @@ public:
     SafetyPolicy(QStringList protectedNodes, QList<int> protectedVmids);
 
     // nullopt = allowed; otherwise the reason it is blocked.
-    std::optional<QString> check(const Tool &tool, Tier tier, const QJsonObject &args, bool confirmed) const;
+    std::optional<QString> check(
+        const Tool &tool, Tier tier, const QJsonObject &args, bool confirmed) const;
 
     // execute_ssh: the tier of one shell command.
     Tier classifyCommand(const QString &command) const;

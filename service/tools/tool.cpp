@@ -9,10 +9,14 @@ namespace jarvis::tools {
 QString tierName(Tier tier)
 {
     switch (tier) {
-    case Tier::Green: return QStringLiteral("GREEN");
-    case Tier::Yellow: return QStringLiteral("YELLOW");
-    case Tier::Red: return QStringLiteral("RED");
-    case Tier::Black: return QStringLiteral("BLACK");
+    case Tier::Green:
+        return QStringLiteral("GREEN");
+    case Tier::Yellow:
+        return QStringLiteral("YELLOW");
+    case Tier::Red:
+        return QStringLiteral("RED");
+    case Tier::Black:
+        return QStringLiteral("BLACK");
     }
     return {};
 }
@@ -21,13 +25,20 @@ namespace {
 QString typeOf(const QJsonValue &v)
 {
     switch (v.type()) {
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Bool: return QStringLiteral("boolean");
-    case QJsonValue::Double: return QStringLiteral("number");
-    case QJsonValue::String: return QStringLiteral("string");
-    case QJsonValue::Array: return QStringLiteral("array");
-    case QJsonValue::Object: return QStringLiteral("object");
-    case QJsonValue::Undefined: break;
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("number");
+    case QJsonValue::String:
+        return QStringLiteral("string");
+    case QJsonValue::Array:
+        return QStringLiteral("array");
+    case QJsonValue::Object:
+        return QStringLiteral("object");
+    case QJsonValue::Undefined:
+        break;
     }
     return QStringLiteral("undefined");
 }
@@ -64,21 +75,35 @@ std::optional<QString> validateArgs(const QJsonObject &schema, const QJsonObject
             if (!v.isString())
                 return QStringLiteral("argument '%1' must be a string, got %2").arg(key, typeOf(v));
             const qsizetype len = v.toString().size();
-            if (rule.contains(QStringLiteral("minLength")) && len < rule.value(QStringLiteral("minLength")).toInt())
-                return QStringLiteral("argument '%1' must not be shorter than %2 characters").arg(key).arg(rule.value(QStringLiteral("minLength")).toInt());
-            if (rule.contains(QStringLiteral("maxLength")) && len > rule.value(QStringLiteral("maxLength")).toInt())
-                return QStringLiteral("argument '%1' must not be longer than %2 characters").arg(key).arg(rule.value(QStringLiteral("maxLength")).toInt());
+            if (rule.contains(QStringLiteral("minLength"))
+                && len < rule.value(QStringLiteral("minLength")).toInt())
+                return QStringLiteral("argument '%1' must not be shorter than %2 characters")
+                    .arg(key)
+                    .arg(rule.value(QStringLiteral("minLength")).toInt());
+            if (rule.contains(QStringLiteral("maxLength"))
+                && len > rule.value(QStringLiteral("maxLength")).toInt())
+                return QStringLiteral("argument '%1' must not be longer than %2 characters")
+                    .arg(key)
+                    .arg(rule.value(QStringLiteral("maxLength")).toInt());
         } else if (type == QLatin1String("integer")) {
             if (!isInteger(v))
-                return QStringLiteral("argument '%1' must be an integer, got %2").arg(key, v.isDouble() ? QString::number(v.toDouble()) : typeOf(v));
+                return QStringLiteral("argument '%1' must be an integer, got %2")
+                    .arg(key, v.isDouble() ? QString::number(v.toDouble()) : typeOf(v));
             const double d = v.toDouble();
-            if (rule.contains(QStringLiteral("minimum")) && d < rule.value(QStringLiteral("minimum")).toDouble())
-                return QStringLiteral("argument '%1' must be at least %2").arg(key).arg(rule.value(QStringLiteral("minimum")).toDouble());
-            if (rule.contains(QStringLiteral("maximum")) && d > rule.value(QStringLiteral("maximum")).toDouble())
-                return QStringLiteral("argument '%1' must be at most %2").arg(key).arg(rule.value(QStringLiteral("maximum")).toDouble());
+            if (rule.contains(QStringLiteral("minimum"))
+                && d < rule.value(QStringLiteral("minimum")).toDouble())
+                return QStringLiteral("argument '%1' must be at least %2")
+                    .arg(key)
+                    .arg(rule.value(QStringLiteral("minimum")).toDouble());
+            if (rule.contains(QStringLiteral("maximum"))
+                && d > rule.value(QStringLiteral("maximum")).toDouble())
+                return QStringLiteral("argument '%1' must be at most %2")
+                    .arg(key)
+                    .arg(rule.value(QStringLiteral("maximum")).toDouble());
         } else if (type == QLatin1String("boolean")) {
             if (!v.isBool())
-                return QStringLiteral("argument '%1' must be a boolean, got %2").arg(key, typeOf(v));
+                return QStringLiteral("argument '%1' must be a boolean, got %2")
+                    .arg(key, typeOf(v));
         }
     }
     return std::nullopt;

@@ -18,9 +18,9 @@ QString tierName(Tier tier); // "GREEN" ...
 // How a tool run ended; `status` is the HTTP status the REST layer answers with.
 struct Outcome
 {
-    int status = 200;     // 200 ok, 400 bad args, 403 blocked, 404 unknown, 502 Proxmox/SSH failure
-    QJsonValue result;    // on success
-    QString error;        // otherwise
+    int status = 200; // 200 ok, 400 bad args, 403 blocked, 404 unknown, 502 Proxmox/SSH failure
+    QJsonValue result; // on success
+    QString error; // otherwise
 
     bool ok() const { return status == 200; }
     static Outcome success(QJsonValue result) { return {200, std::move(result), {}}; }
@@ -31,7 +31,7 @@ struct ToolCall
 {
     QJsonObject args; // validated against the schema, `confirmed` removed
     QString user;
-    QString source;   // "api", "mcp", "console", ...
+    QString source; // "api", "mcp", "console", ...
 };
 
 using Done = std::function<void(const Outcome &)>;
@@ -43,9 +43,9 @@ struct Tool
     QString description;
     Tier tier = Tier::Green;
     QJsonObject inputSchema;
-    Handler handler;                                                // not set for BLACK tools
-    std::function<Tier(const QJsonObject &args)> tierFor;          // optional: tier depends on args
-    bool touchesStorage = false;                                   // refresh `storage` afterwards
+    Handler handler; // not set for BLACK tools
+    std::function<Tier(const QJsonObject &args)> tierFor; // optional: tier depends on args
+    bool touchesStorage = false; // refresh `storage` afterwards
 
     Tier effectiveTier(const QJsonObject &args) const { return tierFor ? tierFor(args) : tier; }
 };

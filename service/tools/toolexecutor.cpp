@@ -14,17 +14,17 @@ namespace jarvis::tools {
 namespace {
 QJsonObject failureBody(const QString &error)
 {
-    return QJsonObject{{QStringLiteral("success"), false}, {QStringLiteral("error"), error}};
+    return QJsonObject {{QStringLiteral("success"), false}, {QStringLiteral("error"), error}};
 }
 } // namespace
 
-ToolExecutor::ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events, QObject *parent)
+ToolExecutor::ToolExecutor(
+    SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events, QObject *parent)
     : QObject(parent)
     , m_policy(std::move(policy))
     , m_audit(audit)
     , m_events(events)
-{
-}
+{ }
 
 void ToolExecutor::add(Tool tool)
 {
@@ -44,27 +44,24 @@ QJsonArray ToolExecutor::catalogue() const
 {
     QJsonArray list;
     for (const Tool &tool : m_tools) {
-        list.append(QJsonObject{{QStringLiteral("name"), tool.name},
-                                {QStringLiteral("description"), tool.description},
-                                {QStringLiteral("tier"), tierName(tool.tier)},
-                                {QStringLiteral("inputSchema"), tool.inputSchema}});
+        list.append(QJsonObject {{QStringLiteral("name"), tool.name},
+            {QStringLiteral("description"), tool.description},
+            {QStringLiteral("tier"), tierName(tool.tier)},
+            {QStringLiteral("inputSchema"), tool.inputSchema}});
     }
     return list;
 }
 
-void ToolExecutor::publish(const QString &tool, Tier tier, const QString &source, const QString &user,
-                           const QJsonObject &args, const QString &status, const QString &error,
-                           std::optional<qint64> durationMs)
+void ToolExecutor::publish(const QString &tool, Tier tier, const QString &source,
+    const QString &user, const QJsonObject &args, const QString &status, const QString &error,
+    std::optional<qint64> durationMs)
 {
     if (!m_events)
         return;
-    QJsonObject data{{QStringLiteral("kind"), QStringLiteral("tool")},
-                     {QStringLiteral("tool"), tool},
-                     {QStringLiteral("tier"), tierName(tier)},
-                     {QStringLiteral("source"), source},
-                     {QStringLiteral("user"), user},
-                     {QStringLiteral("args"), args},
-                     {QStringLiteral("status"), status}};
+    QJsonObject data {{QStringLiteral("kind"), QStringLiteral("tool")},
+        {QStringLiteral("tool"), tool}, {QStringLiteral("tier"), tierName(tier)},
+        {QStringLiteral("source"), source}, {QStringLiteral("user"), user},
+        {QStringLiteral("args"), args}, {QStringLiteral("status"), status}};
     if (!error.isEmpty())
         data.insert(QStringLiteral("error"), error);
     if (durationMs)
@@ -76,12 +73,13 @@ void ToolExecutor::publish(const QString &tool, Tier tier, const QString &source
     QString message = QStringLiteral("%1 %2").arg(tool, status);
     if (!error.isEmpty())
         message += QStringLiteral(": ") + error;
-    m_events->publish(QStringLiteral("action"), severity, QStringLiteral("Tool %1").arg(tool), message, data,
-                      args.value(QStringLiteral("node")).toString());
+    m_events->publish(QStringLiteral("action"), severity, QStringLiteral("Tool %1").arg(tool),
+        message, data, args.value(QStringLiteral("node")).toString());
 }
 
-void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed, const QString &user,
-                           const QString &source, const QObject *context, std::function<void(const Response &)> done)
+void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed,
+    const QString &user, const QString &source, const QObject *context,
+    std::function<void(const Response &)> done)
 {
     const Tool *tool = find(name);
     if (!tool) {
@@ -98,14 +96,16 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
     }
     const bool confirmed = bodyConfirmed.toBool(false) || argsConfirmed.toBool(false);
     if (const auto problem = validateArgs(tool->inputSchema, args)) {
-        done({400, failureBody(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem))});
+        done(
+            {400, failureBody(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem))});
         return;
     }
 
     const Tier tier = tool->effectiveTier(args);
     if (const auto blocked = m_policy.check(*tool, tier, args, confirmed)) {
         qCInfo(lcTools).noquote() << "blocked" << name << "for" << user << "-" << *blocked;
-        m_audit->begin(user, source, name, tierName(tier), args, confirmed, QStringLiteral("blocked"));
+        m_audit->begin(
+            user, source, name, tierName(tier), args, confirmed, QStringLiteral("blocked"));
         publish(name, tier, source, user, args, QStringLiteral("blocked"), *blocked);
         QJsonObject body = failureBody(*blocked);
         body.insert(QStringLiteral("tier"), tierName(tier));
@@ -114,30 +114,35 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
         return;
     }
 
-    const QJsonObject entry = m_audit->begin(user, source, name, tierName(tier), args, confirmed, QStringLiteral("started"));
+    const QJsonObject entry = m_audit->begin(
+        user, source, name, tierName(tier), args, confirmed, QStringLiteral("started"));
     publish(name, tier, source, user, args, QStringLiteral("started"));
     auto timer = std::make_shared<QElapsedTimer>();
     timer->start();
     QPointer<ToolExecutor> self(this);
     QPointer<const QObject> guard(context);
     const bool hasContext = context != nullptr;
-    ToolCall call{args, user, source};
-    tool->handler(call, [self, guard, hasContext, entry, name, tier, source, user, args, timer, done](const Outcome &outcome) {
-        if (!self)
-            return;
-        const qint64 ms = timer->elapsed();
-        const QString status = outcome.ok() ? QStringLiteral("succeeded") : QStringLiteral("failed");
-        self->m_audit->complete(entry, status, outcome.error, ms);
-        self->publish(name, tier, source, user, args, status, outcome.error, ms);
-        if (hasContext && !guard)
-            return;
-        QJsonObject body{{QStringLiteral("success"), outcome.ok()}, {QStringLiteral("tier"), tierName(tier)}};
-        if (outcome.ok())
-            body.insert(QStringLiteral("result"), outcome.result);
-        else
-            body.insert(QStringLiteral("error"), outcome.error);
-        done({outcome.status, body});
-    });
+    ToolCall call {args, user, source};
+    tool->handler(call,
+        [self, guard, hasContext, entry, name, tier, source, user, args, timer, done](
+            const Outcome &outcome) {
+            if (!self)
+                return;
+            const qint64 ms = timer->elapsed();
+            const QString status =
+                outcome.ok() ? QStringLiteral("succeeded") : QStringLiteral("failed");
+            self->m_audit->complete(entry, status, outcome.error, ms);
+            self->publish(name, tier, source, user, args, status, outcome.error, ms);
+            if (hasContext && !guard)
+                return;
+            QJsonObject body {{QStringLiteral("success"), outcome.ok()},
+                {QStringLiteral("tier"), tierName(tier)}};
+            if (outcome.ok())
+                body.insert(QStringLiteral("result"), outcome.result);
+            else
+                body.insert(QStringLiteral("error"), outcome.error);
+            done({outcome.status, body});
+        });
 }
 
 } // namespace jarvis::tools

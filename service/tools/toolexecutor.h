@@ -31,7 +31,8 @@ public:
         QJsonObject body;
     };
 
-    ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events, QObject *parent = nullptr);
+    ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events,
+        QObject *parent = nullptr);
 
     void add(Tool tool);
     const Tool *find(const QString &name) const;
@@ -40,12 +41,14 @@ public:
     const SafetyPolicy &policy() const { return m_policy; }
 
     // `confirmed` may come in the body (`bodyConfirmed`) or inside `args`.
-    void execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed, const QString &user,
-                 const QString &source, const QObject *context, std::function<void(const Response &)> done);
+    void execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed,
+        const QString &user, const QString &source, const QObject *context,
+        std::function<void(const Response &)> done);
 
 private:
-    void publish(const QString &tool, Tier tier, const QString &source, const QString &user, const QJsonObject &args,
-                 const QString &status, const QString &error = {}, std::optional<qint64> durationMs = std::nullopt);
+    void publish(const QString &tool, Tier tier, const QString &source, const QString &user,
+        const QJsonObject &args, const QString &status, const QString &error = {},
+        std::optional<qint64> durationMs = std::nullopt);
 
     SafetyPolicy m_policy;
     AuditLog *m_audit;

@@ -18,8 +18,8 @@ QByteArray randomBytes(qsizetype count)
 
 QString randomToken(qsizetype count)
 {
-    return QString::fromLatin1(
-        randomBytes(count).toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    return QString::fromLatin1(randomBytes(count).toBase64(
+        QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
 }
 
 } // namespace jarvis

@@ -23,7 +23,7 @@ enum class PacketType : char {
 struct Packet
 {
     PacketType type = PacketType::Message;
-    QByteArray data;     // text payload (UTF-8) or raw bytes when binary
+    QByteArray data; // text payload (UTF-8) or raw bytes when binary
     bool binary = false; // only Message packets can be binary
 
     friend bool operator==(const Packet &, const Packet &) = default;
@@ -52,8 +52,8 @@ Packet binaryMessage(const QByteArray &bytes);
 QByteArray encodePayload(const QList<Packet> &packets);
 // Splits and decodes a polling request body. Rejects empty bodies, empty records, bad base64,
 // unknown types, invalid UTF-8. maxPackets bounds the work on hostile input.
-std::optional<QList<Packet>> decodePayload(const QByteArray &body, DecodeError *error = nullptr,
-                                           int maxPackets = 10000);
+std::optional<QList<Packet>> decodePayload(
+    const QByteArray &body, DecodeError *error = nullptr, int maxPackets = 10000);
 
 // Encoded piece of a payload for one packet (text or "b"+base64): used to build a payload from
 // pre-encoded packets without re-encoding them.

@@ -19,7 +19,8 @@ struct Run
     QString err;
 };
 
-Run runJarvisd(const QStringList &args, const QByteArray &input = {}, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
+Run runJarvisd(const QStringList &args, const QByteArray &input = {},
+    const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
 {
     QProcess process;
     process.setProcessEnvironment(env);
@@ -32,14 +33,14 @@ Run runJarvisd(const QStringList &args, const QByteArray &input = {}, const QPro
     }
     process.waitForFinished(60000);
     return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
+        QString::fromUtf8(process.readAllStandardError())};
 }
 
 QProcessEnvironment cleanEnv()
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const char *name : {"JARVIS_CONFIG", "JARVIS_PORT", "JARVIS_LISTEN", "JARVIS_ADMIN_PASSWORD",
-                             "JARVIS_JWT_SECRET", "JARVIS_PVE_TOKEN_SECRET"})
+    for (const char *name : {"JARVIS_CONFIG", "JARVIS_PORT", "JARVIS_LISTEN",
+             "JARVIS_ADMIN_PASSWORD", "JARVIS_JWT_SECRET", "JARVIS_PVE_TOKEN_SECRET"})
         env.remove(QLatin1String(name));
     return env;
 }
@@ -106,17 +107,18 @@ void TestCli::help()
 {
     const Run r = runJarvisd({QStringLiteral("--help")});
     QCOMPARE(r.exitCode, 0);
-    for (const char *option : {"--config", "--demo", "--listen", "--port", "--check-config", "--hash-password", "--version", "--help"})
+    for (const char *option : {"--config", "--demo", "--listen", "--port", "--check-config",
+             "--hash-password", "--version", "--help"})
         QVERIFY2(r.out.contains(QLatin1String(option)), option);
 }
 
 void TestCli::badOption_data()
 {
     QTest::addColumn<QStringList>("args");
-    QTest::addRow("unknown") << QStringList{QStringLiteral("--frobnicate")};
-    QTest::addRow("port text") << QStringList{QStringLiteral("--port"), QStringLiteral("eighty")};
-    QTest::addRow("port range") << QStringList{QStringLiteral("--port=70000")};
-    QTest::addRow("config missing value") << QStringList{QStringLiteral("--config")};
+    QTest::addRow("unknown") << QStringList {QStringLiteral("--frobnicate")};
+    QTest::addRow("port text") << QStringList {QStringLiteral("--port"), QStringLiteral("eighty")};
+    QTest::addRow("port range") << QStringList {QStringLiteral("--port=70000")};
+    QTest::addRow("config missing value") << QStringList {QStringLiteral("--config")};
 }
 
 void TestCli::badOption()
@@ -140,15 +142,20 @@ void TestCli::hashPassword()
 
 void TestCli::checkConfigOk()
 {
-    const QString path = writeConfig(QString::fromLatin1(GoodConfig).arg(jarvis::auth::hashPassword(QStringLiteral("pw"), 1000)));
-    const Run r = runJarvisd({QStringLiteral("--config"), path, QStringLiteral("--check-config")}, {}, cleanEnv());
+    const QString path =
+        writeConfig(QString::fromLatin1(GoodConfig)
+                        .arg(jarvis::auth::hashPassword(QStringLiteral("pw"), 1000)));
+    const Run r = runJarvisd(
+        {QStringLiteral("--config"), path, QStringLiteral("--check-config")}, {}, cleanEnv());
     QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
 }
 
 void TestCli::checkConfigProblems()
 {
-    const QString path = writeConfig(QStringLiteral("[server]\nport=eighty\nbogus=1\n\n[auth]\njwtSecret=tinysecretvalue\n"));
-    const Run r = runJarvisd({QStringLiteral("--config"), path, QStringLiteral("--check-config")}, {}, cleanEnv());
+    const QString path = writeConfig(
+        QStringLiteral("[server]\nport=eighty\nbogus=1\n\n[auth]\njwtSecret=tinysecretvalue\n"));
+    const Run r = runJarvisd(
+        {QStringLiteral("--config"), path, QStringLiteral("--check-config")}, {}, cleanEnv());
     QCOMPARE(r.exitCode, 2);
     const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QVERIFY2(lines.size() >= 4, qPrintable(r.out));
@@ -167,7 +174,10 @@ void TestCli::checkConfigProblems()
 
 void TestCli::checkConfigMissingFile()
 {
-    const Run r = runJarvisd({QStringLiteral("--config"), m_dir.filePath(QStringLiteral("absent.conf")), QStringLiteral("--check-config")}, {}, cleanEnv());
+    const Run r =
+        runJarvisd({QStringLiteral("--config"), m_dir.filePath(QStringLiteral("absent.conf")),
+                       QStringLiteral("--check-config")},
+            {}, cleanEnv());
     QCOMPARE(r.exitCode, 2);
     QVERIFY(r.out.contains(QStringLiteral("absent.conf")));
 }
@@ -184,10 +194,12 @@ void TestCli::sigtermStopsCleanly()
     QFETCH(int, signal);
     QProcess process;
     process.setProcessEnvironment(cleanEnv());
-    process.start(Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
+    process.start(
+        Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
     QVERIFY(process.waitForStarted(10000));
     QByteArray out;
-    QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).contains("listening on http://127.0.0.1:"), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (out += process.readAllStandardOutput()).contains("listening on http://127.0.0.1:"), 10000);
     QVERIFY(out.contains("password \"jarvis-demo\""));
     ::kill(pid_t(process.processId()), signal);
     QVERIFY(process.waitForFinished(10000));
@@ -203,9 +215,11 @@ void TestCli::portInUse()
     QVERIFY(first.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += first.readAllStandardOutput()).contains("\n"), 10000);
-    const QRegularExpressionMatch m = QRegularExpression(QStringLiteral(":(\\d+)\\n")).match(QString::fromUtf8(out));
+    const QRegularExpressionMatch m =
+        QRegularExpression(QStringLiteral(":(\\d+)\\n")).match(QString::fromUtf8(out));
     QVERIFY(m.hasMatch());
-    const Run second = runJarvisd({QStringLiteral("--demo"), QStringLiteral("--port"), m.captured(1)}, {}, cleanEnv());
+    const Run second = runJarvisd(
+        {QStringLiteral("--demo"), QStringLiteral("--port"), m.captured(1)}, {}, cleanEnv());
     QCOMPARE(second.exitCode, 1);
     QVERIFY2(second.err.contains(QStringLiteral("cannot listen")), qPrintable(second.err));
     first.terminate();

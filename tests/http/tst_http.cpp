@@ -59,9 +59,12 @@ private slots:
 
 private:
     Reply request(const QByteArray &method, const QString &path, const QByteArray &body = {},
-                  const QList<QPair<QByteArray, QByteArray>> &headers = {});
+        const QList<QPair<QByteArray, QByteArray>> &headers = {});
     QByteArray raw(const QByteArray &bytes);
-    QString url(const QString &path) const { return QStringLiteral("http://127.0.0.1:%1%2").arg(m_app->port()).arg(path); }
+    QString url(const QString &path) const
+    {
+        return QStringLiteral("http://127.0.0.1:%1%2").arg(m_app->port()).arg(path);
+    }
 
     std::unique_ptr<app::Application> m_app;
     QNetworkAccessManager m_nam;
@@ -88,9 +91,9 @@ void TestHttp::cleanupTestCase()
 }
 
 Reply TestHttp::request(const QByteArray &method, const QString &path, const QByteArray &body,
-                        const QList<QPair<QByteArray, QByteArray>> &headers)
+    const QList<QPair<QByteArray, QByteArray>> &headers)
 {
-    QNetworkRequest req{QUrl(url(path))};
+    QNetworkRequest req {QUrl(url(path))};
     req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     if (!body.isEmpty())
         req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -135,14 +138,18 @@ void TestHttp::health()
     QVERIFY(r.json.value(QStringLiteral("status")).isString());
     QCOMPARE(r.json.value(QStringLiteral("version")).toString(), QStringLiteral(JARVIS_VERSION));
     QVERIFY(r.json.value(QStringLiteral("uptimeSeconds")).isDouble());
-    QVERIFY(r.json.value(QStringLiteral("proxmox")).toObject().contains(QStringLiteral("reachable")));
-    QVERIFY(r.json.value(QStringLiteral("ssh")).toObject().value(QStringLiteral("connected")).isArray());
+    QVERIFY(
+        r.json.value(QStringLiteral("proxmox")).toObject().contains(QStringLiteral("reachable")));
+    QVERIFY(r.json.value(QStringLiteral("ssh"))
+                .toObject()
+                .value(QStringLiteral("connected"))
+                .isArray());
 }
 
 void TestHttp::loginOk()
 {
     const Reply r = request("POST", QStringLiteral("/api/auth/login"),
-                            QJsonDocument(QJsonObject{{QStringLiteral("password"), Password}}).toJson());
+        QJsonDocument(QJsonObject {{QStringLiteral("password"), Password}}).toJson());
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json.value(QStringLiteral("expiresIn")).toInt(), 86400);
     const QString token = r.json.value(QStringLiteral("token")).toString();
@@ -152,7 +159,7 @@ void TestHttp::loginOk()
     QCOMPARE(claims->subject, QStringLiteral("admin"));
 
     const Reply session = request("GET", QStringLiteral("/api/auth/session"), {},
-                                  {{"Authorization", "Bearer " + token.toLatin1()}});
+        {{"Authorization", "Bearer " + token.toLatin1()}});
     QCOMPARE(session.status, 200);
     QCOMPARE(session.json.value(QStringLiteral("user")).toString(), QStringLiteral("admin"));
 }
@@ -160,14 +167,14 @@ void TestHttp::loginOk()
 void TestHttp::loginWrongPassword()
 {
     const Reply r = request("POST", QStringLiteral("/api/auth/login"),
-                            R"({"username":"admin","password":"wrong"})",
-                            {{"X-Test", "wrong"}});
+        R"({"username":"admin","password":"wrong"})", {{"X-Test", "wrong"}});
     QCOMPARE(r.status, 401);
-    QCOMPARE(r.json, QJsonObject({{QStringLiteral("error"), QStringLiteral("invalid credentials")}}));
+    QCOMPARE(
+        r.json, QJsonObject({{QStringLiteral("error"), QStringLiteral("invalid credentials")}}));
     const Reply wrongUser = request("POST", QStringLiteral("/api/auth/login"),
-                                    QJsonDocument(QJsonObject{{QStringLiteral("username"), QStringLiteral("root")},
-                                                              {QStringLiteral("password"), Password}})
-                                        .toJson());
+        QJsonDocument(QJsonObject {{QStringLiteral("username"), QStringLiteral("root")},
+                          {QStringLiteral("password"), Password}})
+            .toJson());
     QCOMPARE(wrongUser.status, 401);
 }
 
@@ -178,18 +185,23 @@ void TestHttp::loginBadBodies_data()
     QTest::addRow("empty") << QByteArray() << QStringLiteral("JSON object");
     QTest::addRow("not json") << QByteArray("password=x") << QStringLiteral("invalid JSON");
     QTest::addRow("array") << QByteArray("[1]") << QStringLiteral("JSON object");
-    QTest::addRow("password number") << QByteArray(R"({"password":12})") << QStringLiteral("password");
-    QTest::addRow("password empty") << QByteArray(R"({"password":""})") << QStringLiteral("password");
-    QTest::addRow("username object") << QByteArray(R"({"password":"x","username":{}})") << QStringLiteral("username");
+    QTest::addRow("password number")
+        << QByteArray(R"({"password":12})") << QStringLiteral("password");
+    QTest::addRow("password empty")
+        << QByteArray(R"({"password":""})") << QStringLiteral("password");
+    QTest::addRow("username object")
+        << QByteArray(R"({"password":"x","username":{}})") << QStringLiteral("username");
 }
 
 void TestHttp::loginBadBodies()
 {
     QFETCH(QByteArray, body);
     QFETCH(QString, message);
-    const Reply r = request("POST", QStringLiteral("/api/auth/login"), body.isEmpty() ? QByteArray(" ") : body);
+    const Reply r =
+        request("POST", QStringLiteral("/api/auth/login"), body.isEmpty() ? QByteArray(" ") : body);
     QCOMPARE(r.status, 400);
-    QVERIFY2(r.json.value(QStringLiteral("error")).toString().contains(message), r.body.constData());
+    QVERIFY2(
+        r.json.value(QStringLiteral("error")).toString().contains(message), r.body.constData());
 }
 
 void TestHttp::loginThrottled()
@@ -205,7 +217,7 @@ void TestHttp::loginThrottled()
     QCOMPARE(r.headers.value("retry-after").toInt(), retryAfter);
     // Even the right password is refused while throttled.
     const Reply right = request("POST", QStringLiteral("/api/auth/login"),
-                                QJsonDocument(QJsonObject{{QStringLiteral("password"), Password}}).toJson());
+        QJsonDocument(QJsonObject {{QStringLiteral("password"), Password}}).toJson());
     QCOMPARE(right.status, 429);
 }
 
@@ -215,11 +227,14 @@ void TestHttp::unauthorizedReasons_data()
     QTest::addColumn<QString>("reason");
     const auth::JwtSigner signer(Secret);
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    const QJsonObject header{{QStringLiteral("alg"), QStringLiteral("HS256")}, {QStringLiteral("typ"), QStringLiteral("JWT")}};
-    const QString expired = signer.sign(header, QJsonObject{{QStringLiteral("sub"), QStringLiteral("admin")},
-                                                            {QStringLiteral("iat"), double(now - 7200)},
-                                                            {QStringLiteral("exp"), double(now - 3600)}});
-    const QString otherKey = auth::JwtSigner("another-secret-another-secret-another-secret!").issue(QStringLiteral("admin"), 600);
+    const QJsonObject header {{QStringLiteral("alg"), QStringLiteral("HS256")},
+        {QStringLiteral("typ"), QStringLiteral("JWT")}};
+    const QString expired = signer.sign(header,
+        QJsonObject {{QStringLiteral("sub"), QStringLiteral("admin")},
+            {QStringLiteral("iat"), double(now - 7200)},
+            {QStringLiteral("exp"), double(now - 3600)}});
+    const QString otherKey = auth::JwtSigner("another-secret-another-secret-another-secret!")
+                                 .issue(QStringLiteral("admin"), 600);
     QTest::addRow("no header") << QByteArray() << QStringLiteral("missing");
     QTest::addRow("empty bearer") << QByteArray("Bearer ") << QStringLiteral("missing");
     QTest::addRow("basic auth") << QByteArray("Basic YWRtaW46eA==") << QStringLiteral("missing");
@@ -260,7 +275,8 @@ void TestHttp::notFoundAndMethodNotAllowed()
     QFETCH(int, status);
     const Reply r = request(method, path);
     QCOMPARE(r.status, status);
-    QVERIFY2(r.headers.value("content-type").startsWith("application/json"), r.headers.value("content-type"));
+    QVERIFY2(r.headers.value("content-type").startsWith("application/json"),
+        r.headers.value("content-type"));
     QVERIFY(!r.json.value(QStringLiteral("error")).toString().isEmpty());
     if (status == 405)
         QVERIFY(!r.headers.value("allow").isEmpty());
@@ -269,8 +285,9 @@ void TestHttp::notFoundAndMethodNotAllowed()
 void TestHttp::bodyTooLarge()
 {
     // Declared length over the limit: refused from the head, before the body is read.
-    const QByteArray reply = raw("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: 10000000\r\n\r\n{");
+    const QByteArray reply =
+        raw("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 10000000\r\n\r\n{");
     QVERIFY2(reply.startsWith("HTTP/1.1 413"), reply.constData());
     QVERIFY(reply.contains("\"error\""));
 
@@ -283,7 +300,7 @@ void TestHttp::bodyTooLarge()
 void TestHttp::corsPreflight()
 {
     const Reply r = request("OPTIONS", QStringLiteral("/api/auth/login"), {},
-                            {{"Origin", AllowedOrigin}, {"Access-Control-Request-Method", "POST"}});
+        {{"Origin", AllowedOrigin}, {"Access-Control-Request-Method", "POST"}});
     QCOMPARE(r.status, 204);
     QCOMPARE(r.headers.value("access-control-allow-origin"), AllowedOrigin);
     QVERIFY(r.headers.value("access-control-allow-methods").contains("POST"));
@@ -295,16 +312,19 @@ void TestHttp::corsPreflight()
 
 void TestHttp::corsOnResponses()
 {
-    for (const QString &path : {QStringLiteral("/api/health"), QStringLiteral("/api/auth/session"), QStringLiteral("/api/nothing")}) {
+    for (const QString &path : {QStringLiteral("/api/health"), QStringLiteral("/api/auth/session"),
+             QStringLiteral("/api/nothing")}) {
         const Reply r = request("GET", path, {}, {{"Origin", AllowedOrigin}});
         QCOMPARE(r.headers.value("access-control-allow-origin"), AllowedOrigin);
         QCOMPARE(r.headers.value("vary"), QByteArray("Origin"));
     }
     // Engine.IO polling, success and error alike.
-    const Reply handshake = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"), {}, {{"Origin", AllowedOrigin}});
+    const Reply handshake = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"),
+        {}, {{"Origin", AllowedOrigin}});
     QCOMPARE(handshake.status, 200);
     QCOMPARE(handshake.headers.value("access-control-allow-origin"), AllowedOrigin);
-    const Reply bad = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling&sid=nope"), {}, {{"Origin", AllowedOrigin}});
+    const Reply bad = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling&sid=nope"),
+        {}, {{"Origin", AllowedOrigin}});
     QCOMPARE(bad.status, 400);
     QCOMPARE(bad.headers.value("access-control-allow-origin"), AllowedOrigin);
     // Same origin needs no allow-list entry.
@@ -315,17 +335,19 @@ void TestHttp::corsOnResponses()
 
 void TestHttp::disallowedOrigin()
 {
-    const QList<QPair<QByteArray, QByteArray>> evil{{"Origin", "http://evil.example"}};
+    const QList<QPair<QByteArray, QByteArray>> evil {{"Origin", "http://evil.example"}};
     QCOMPARE(request("GET", QStringLiteral("/api/health"), {}, evil).status, 403);
     QCOMPARE(request("OPTIONS", QStringLiteral("/api/health"), {}, evil).status, 403);
-    const Reply polling = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"), {}, evil);
+    const Reply polling =
+        request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"), {}, evil);
     QCOMPARE(polling.status, 403);
     QCOMPARE(polling.json.value(QStringLiteral("code")).toInt(), 4);
     QVERIFY(polling.headers.value("access-control-allow-origin").isEmpty());
     // The WebSocket upgrade is refused before the handshake.
-    const QByteArray reply = raw("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://evil.example\r\n\r\n");
+    const QByteArray reply =
+        raw("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://evil.example\r\n\r\n");
     QVERIFY2(reply.startsWith("HTTP/1.1 403"), reply.constData());
 }
 
@@ -336,12 +358,18 @@ void TestHttp::engineIoErrors_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<int>("code");
     QTest::addRow("no transport") << QByteArray("GET") << QStringLiteral("EIO=4") << 400 << 0;
-    QTest::addRow("unknown transport") << QByteArray("GET") << QStringLiteral("EIO=4&transport=carrier-pigeon") << 400 << 0;
-    QTest::addRow("unknown sid get") << QByteArray("GET") << QStringLiteral("EIO=4&transport=polling&sid=abc") << 400 << 1;
-    QTest::addRow("unknown sid post") << QByteArray("POST") << QStringLiteral("EIO=4&transport=polling&sid=abc") << 400 << 1;
-    QTest::addRow("post handshake") << QByteArray("POST") << QStringLiteral("EIO=4&transport=polling") << 400 << 2;
-    QTest::addRow("EIO 3") << QByteArray("GET") << QStringLiteral("EIO=3&transport=polling") << 400 << 5;
-    QTest::addRow("EIO missing") << QByteArray("GET") << QStringLiteral("transport=polling") << 400 << 5;
+    QTest::addRow("unknown transport")
+        << QByteArray("GET") << QStringLiteral("EIO=4&transport=carrier-pigeon") << 400 << 0;
+    QTest::addRow("unknown sid get")
+        << QByteArray("GET") << QStringLiteral("EIO=4&transport=polling&sid=abc") << 400 << 1;
+    QTest::addRow("unknown sid post")
+        << QByteArray("POST") << QStringLiteral("EIO=4&transport=polling&sid=abc") << 400 << 1;
+    QTest::addRow("post handshake")
+        << QByteArray("POST") << QStringLiteral("EIO=4&transport=polling") << 400 << 2;
+    QTest::addRow("EIO 3") << QByteArray("GET") << QStringLiteral("EIO=3&transport=polling") << 400
+                           << 5;
+    QTest::addRow("EIO missing") << QByteArray("GET") << QStringLiteral("transport=polling") << 400
+                                 << 5;
 }
 
 void TestHttp::engineIoErrors()
@@ -350,7 +378,8 @@ void TestHttp::engineIoErrors()
     QFETCH(QString, query);
     QFETCH(int, status);
     QFETCH(int, code);
-    const Reply r = request(method, QStringLiteral("/socket.io/?") + query, method == "POST" ? QByteArray("4hello") : QByteArray());
+    const Reply r = request(method, QStringLiteral("/socket.io/?") + query,
+        method == "POST" ? QByteArray("4hello") : QByteArray());
     QCOMPARE(r.status, status);
     QCOMPARE(r.json.value(QStringLiteral("code")).toInt(-1), code);
     QVERIFY(!r.json.value(QStringLiteral("message")).toString().isEmpty());
@@ -361,11 +390,19 @@ void TestHttp::malformedHeads_data()
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<QByteArray>("statusLine");
     QTest::addRow("garbage line") << QByteArray("HELLO\r\n\r\n") << QByteArray("HTTP/1.1 400");
-    QTest::addRow("no colon header") << QByteArray("GET / HTTP/1.1\r\nnocolon\r\n\r\n") << QByteArray("HTTP/1.1 400");
-    QTest::addRow("bad content-length") << QByteArray("POST /api/auth/login HTTP/1.1\r\nContent-Length: x\r\n\r\n") << QByteArray("HTTP/1.1 400");
-    QTest::addRow("negative content-length") << QByteArray("POST /api/auth/login HTTP/1.1\r\nContent-Length: -5\r\n\r\n") << QByteArray("HTTP/1.1 400");
-    QTest::addRow("head too large") << ("GET / HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << QByteArray("HTTP/1.1 431");
-    QTest::addRow("upgrade elsewhere") << QByteArray("GET /elsewhere HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n") << QByteArray("HTTP/1.1 404");
+    QTest::addRow("no colon header")
+        << QByteArray("GET / HTTP/1.1\r\nnocolon\r\n\r\n") << QByteArray("HTTP/1.1 400");
+    QTest::addRow("bad content-length")
+        << QByteArray("POST /api/auth/login HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+        << QByteArray("HTTP/1.1 400");
+    QTest::addRow("negative content-length")
+        << QByteArray("POST /api/auth/login HTTP/1.1\r\nContent-Length: -5\r\n\r\n")
+        << QByteArray("HTTP/1.1 400");
+    QTest::addRow("head too large")
+        << ("GET / HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << QByteArray("HTTP/1.1 431");
+    QTest::addRow("upgrade elsewhere") << QByteArray(
+        "GET /elsewhere HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                                       << QByteArray("HTTP/1.1 404");
 }
 
 void TestHttp::malformedHeads()

@@ -17,7 +17,9 @@ Q_DECLARE_METATYPE(proxmox::Error::Kind)
 
 namespace {
 template<typename T>
-std::optional<proxmox::Result<T>> waitFor(std::function<void(std::function<void(const proxmox::Result<T> &)>)> call, int timeoutMs = 10000)
+std::optional<proxmox::Result<T>> waitFor(
+    std::function<void(std::function<void(const proxmox::Result<T> &)>)> call,
+    int timeoutMs = 10000)
 {
     std::optional<proxmox::Result<T>> result;
     call([&result](const proxmox::Result<T> &r) { result = r; });
@@ -54,7 +56,8 @@ private slots:
 
 private:
     proxmox::ClientOptions options(int timeoutMs = 2000) const;
-    proxmox::ApiNode apiNode(const QString &name, const demo::PveSimulator &sim, QByteArray pin = {}) const
+    proxmox::ApiNode apiNode(
+        const QString &name, const demo::PveSimulator &sim, QByteArray pin = {}) const
     {
         return {name, sim.baseUrl(), std::move(pin)};
     }
@@ -85,16 +88,19 @@ void TestProxmoxClient::initTestCase()
 void TestProxmoxClient::typedCalls()
 {
     proxmox::Client client(options(), {apiNode(QStringLiteral("pve1"), *m_sim)});
-    const auto resources = waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+    const auto resources =
+        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(resources && resources->ok());
     QCOMPARE(resources->value->nodes.size(), 3);
     QCOMPARE(resources->value->vms.size(), 12);
     QVERIFY(resources->value->storage.size() >= 4);
-    const auto quorum = waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
+    const auto quorum =
+        waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
     QVERIFY(quorum && quorum->ok());
     QVERIFY(quorum->value->quorate);
     QCOMPARE(quorum->value->nodelist.size(), 3);
-    const auto status = waitFor<QJsonObject>([&](auto done) { client.nodeStatus(QStringLiteral("pve1"), this, done); });
+    const auto status = waitFor<QJsonObject>(
+        [&](auto done) { client.nodeStatus(QStringLiteral("pve1"), this, done); });
     QVERIFY(status && status->ok());
     QVERIFY(status->value->contains(QStringLiteral("loadavg")));
     QVERIFY(client.isReachable());
@@ -104,37 +110,49 @@ void TestProxmoxClient::typedCalls()
 void TestProxmoxClient::guestActionAndTask()
 {
     proxmox::Client client(options(), {apiNode(QStringLiteral("pve1"), *m_sim)});
-    const auto resources = waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+    const auto resources =
+        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(resources && resources->ok());
     const model::VmData vm = resources->value->vms.first();
-    const QString action = vm.status == QLatin1String("running") ? QStringLiteral("stop") : QStringLiteral("start");
-    const auto upid = waitFor<QString>([&](auto done) { client.guestAction(vm.node, vm.kind, vm.vmid, action, this, done); });
+    const QString action =
+        vm.status == QLatin1String("running") ? QStringLiteral("stop") : QStringLiteral("start");
+    const auto upid = waitFor<QString>(
+        [&](auto done) { client.guestAction(vm.node, vm.kind, vm.vmid, action, this, done); });
     QVERIFY(upid && upid->ok());
     QVERIFY(upid->value->startsWith(QStringLiteral("UPID:")));
     std::optional<model::TaskStatus> task;
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
-        const auto t = waitFor<model::TaskStatus>([&](auto done) { client.taskStatus(vm.node, *upid->value, this, done); });
+        const auto t = waitFor<model::TaskStatus>(
+            [&](auto done) { client.taskStatus(vm.node, *upid->value, this, done); });
         task = t && t->ok() ? t->value : std::nullopt;
         return task && task->status == QLatin1String("stopped");
-    }()), 5000);
+    }()),
+        5000);
     QVERIFY(task->succeeded());
 
     // A guest on the wrong node: Proxmox refuses, either at once (500) or in the task it starts.
-    const QString wrongNode = vm.node == QLatin1String("pve1") ? QStringLiteral("pve2") : QStringLiteral("pve1");
-    const auto wrong = waitFor<QString>([&](auto done) { client.guestAction(wrongNode, vm.kind, vm.vmid, QStringLiteral("start"), this, done); });
+    const QString wrongNode =
+        vm.node == QLatin1String("pve1") ? QStringLiteral("pve2") : QStringLiteral("pve1");
+    const auto wrong = waitFor<QString>([&](auto done) {
+        client.guestAction(wrongNode, vm.kind, vm.vmid, QStringLiteral("start"), this, done);
+    });
     QVERIFY(wrong);
     if (!wrong->ok()) {
         QCOMPARE(wrong->error.kind, Error::Kind::Server);
-        QVERIFY2(wrong->error.message.contains(QStringLiteral("does not exist")), qPrintable(wrong->error.message));
+        QVERIFY2(wrong->error.message.contains(QStringLiteral("does not exist")),
+            qPrintable(wrong->error.message));
     } else {
         std::optional<model::TaskStatus> failed;
         QTRY_VERIFY_WITH_TIMEOUT(([&] {
-            const auto t = waitFor<model::TaskStatus>([&](auto done) { client.taskStatus(wrongNode, *wrong->value, this, done); });
+            const auto t = waitFor<model::TaskStatus>(
+                [&](auto done) { client.taskStatus(wrongNode, *wrong->value, this, done); });
             failed = t && t->ok() ? t->value : std::nullopt;
             return failed && failed->status == QLatin1String("stopped");
-        }()), 5000);
+        }()),
+            5000);
         QVERIFY(!failed->succeeded());
-        QVERIFY2(failed->exitstatus.contains(QStringLiteral("does not exist")), qPrintable(failed->exitstatus));
+        QVERIFY2(failed->exitstatus.contains(QStringLiteral("does not exist")),
+            qPrintable(failed->exitstatus));
     }
 }
 
@@ -144,8 +162,10 @@ void TestProxmoxClient::faultMatrix_data()
     QTest::addColumn<proxmox::Error::Kind>("expected");
     QTest::addColumn<int>("httpStatus");
     QTest::addRow("500") << Kind::ServerError << Error::Kind::Server << 500;
-    QTest::addRow("595 node offline") << Kind::NodeUnreachable << Error::Kind::NodeUnreachable << 595;
-    QTest::addRow("596 connection timed out") << Kind::ConnectionTimeout << Error::Kind::NodeUnreachable << 596;
+    QTest::addRow("595 node offline")
+        << Kind::NodeUnreachable << Error::Kind::NodeUnreachable << 595;
+    QTest::addRow("596 connection timed out")
+        << Kind::ConnectionTimeout << Error::Kind::NodeUnreachable << 596;
     QTest::addRow("timeout") << Kind::Hang << Error::Kind::Timeout << 0;
     QTest::addRow("garbage body") << Kind::Garbage << Error::Kind::BadResponse << 200;
     QTest::addRow("wrong shape") << Kind::WrongShape << Error::Kind::BadResponse << 200;
@@ -159,10 +179,12 @@ void TestProxmoxClient::faultMatrix()
     QFETCH(proxmox::Error::Kind, expected);
     QFETCH(int, httpStatus);
     m_sim->clearFaults();
-    const int id = m_sim->injectFault(demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterResources), fault));
+    const int id = m_sim->injectFault(
+        demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterResources), fault));
     proxmox::Client client(options(400), {apiNode(QStringLiteral("pve1"), *m_sim)});
     QSignalSpy health(&client, &proxmox::Client::nodeHealthChanged);
-    const auto r = waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+    const auto r =
+        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(r);
     QVERIFY(!r->ok());
     QCOMPARE(r->error.kind, expected);
@@ -172,23 +194,29 @@ void TestProxmoxClient::faultMatrix()
     QVERIFY2(r->error.message.contains(QStringLiteral("pve1")), qPrintable(r->error.message));
 
     // Other endpoints of the same node keep working while one is broken.
-    const auto quorum = waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
+    const auto quorum =
+        waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
     QVERIFY(quorum && quorum->ok());
 
     // Recovery once the fault ends (after the backoff).
     m_sim->removeFault(id);
     std::optional<proxmox::Result<model::ClusterResources>> again;
-    QTRY_VERIFY_WITH_TIMEOUT((again = waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); }), again && again->ok()), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT((again = waitFor<model::ClusterResources>(
+                                  [&](auto done) { client.clusterResources(this, done); }),
+                                 again && again->ok()),
+        5000);
 }
 
 void TestProxmoxClient::failoverAndRecovery()
 {
     m_sim->clearFaults();
     // pve1's API is down (nothing listens); pve2's answers.
-    const proxmox::ApiNode dead{QStringLiteral("pve1"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())), {}};
+    const proxmox::ApiNode dead {
+        QStringLiteral("pve1"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())), {}};
     proxmox::Client client(options(), {dead, apiNode(QStringLiteral("pve2"), *m_sim)});
     QSignalSpy health(&client, &proxmox::Client::nodeHealthChanged);
-    const auto r = waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+    const auto r =
+        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(r && r->ok());
     QCOMPARE(r->value->vms.size(), 12);
     QCOMPARE(health.count(), 1);
@@ -197,30 +225,40 @@ void TestProxmoxClient::failoverAndRecovery()
 
     // While pve1 is in backoff, calls go straight to pve2.
     const int before = m_sim->totalRequests();
-    const auto second = waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
+    const auto second =
+        waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
     QVERIFY(second && second->ok());
     QCOMPARE(m_sim->totalRequests(), before + 1);
 
     // A 500 on one node fails over too (idempotent GET).
-    m_sim->injectFault(demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterStatus), Kind::ServerError));
-    proxmox::Client twoSims(options(), {apiNode(QStringLiteral("a"), *m_sim), apiNode(QStringLiteral("b"), *m_sim)});
-    const auto failed = waitFor<model::QuorumData>([&](auto done) { twoSims.clusterStatus(this, done); });
+    m_sim->injectFault(
+        demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterStatus), Kind::ServerError));
+    proxmox::Client twoSims(
+        options(), {apiNode(QStringLiteral("a"), *m_sim), apiNode(QStringLiteral("b"), *m_sim)});
+    const auto failed =
+        waitFor<model::QuorumData>([&](auto done) { twoSims.clusterStatus(this, done); });
     QVERIFY(failed && !failed->ok()); // both are the same faulty server: the last error is reported
     QCOMPARE(failed->error.node, QStringLiteral("b"));
     m_sim->clearFaults();
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
-        const auto ok = waitFor<model::QuorumData>([&](auto done) { twoSims.clusterStatus(this, done); });
+        const auto ok =
+            waitFor<model::QuorumData>([&](auto done) { twoSims.clusterStatus(this, done); });
         return ok && ok->ok();
-    }()), 5000);
+    }()),
+        5000);
 }
 
 void TestProxmoxClient::postIsNotRetriedAfterTimeout()
 {
     m_sim->clearFaults();
     m_sim->injectFault(demo::FaultRule::on(QStringLiteral("status/start"), Kind::Hang));
-    proxmox::Client client(options(300), {apiNode(QStringLiteral("a"), *m_sim), apiNode(QStringLiteral("b"), *m_sim)});
+    proxmox::Client client(
+        options(300), {apiNode(QStringLiteral("a"), *m_sim), apiNode(QStringLiteral("b"), *m_sim)});
     const int before = m_sim->requestCount(QString::fromLatin1(demo::endpoint::Power));
-    const auto r = waitFor<QString>([&](auto done) { client.guestAction(QStringLiteral("pve1"), model::VmData::Kind::Qemu, 100, QStringLiteral("start"), this, done); });
+    const auto r = waitFor<QString>([&](auto done) {
+        client.guestAction(QStringLiteral("pve1"), model::VmData::Kind::Qemu, 100,
+            QStringLiteral("start"), this, done);
+    });
     QVERIFY(r && !r->ok());
     QCOMPARE(r->error.kind, Error::Kind::Timeout);
     // The action may have happened: it must not be sent a second time.
@@ -230,7 +268,8 @@ void TestProxmoxClient::postIsNotRetriedAfterTimeout()
 
 void TestProxmoxClient::tlsPinning_data()
 {
-    QTest::addColumn<int>("mode"); // 0 right pin, 1 wrong pin, 2 no pin no CA, 3 insecure, 4 CA file
+    QTest::addColumn<int>(
+        "mode"); // 0 right pin, 1 wrong pin, 2 no pin no CA, 3 insecure, 4 CA file
     QTest::addColumn<bool>("ok");
     QTest::addRow("pinned fingerprint") << 0 << true;
     QTest::addRow("fingerprint mismatch") << 1 << false;
@@ -260,21 +299,23 @@ void TestProxmoxClient::tlsPinning()
         o.insecure = true;
     if (mode == 4)
         o.caCertificates = {tls->certificate};
-    proxmox::Client client(o, {proxmox::ApiNode{QStringLiteral("pve1"), sim.baseUrl(), pin}});
+    proxmox::Client client(o, {proxmox::ApiNode {QStringLiteral("pve1"), sim.baseUrl(), pin}});
     const auto r = waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
     QVERIFY(r);
     QCOMPARE(r->ok(), ok);
     if (!ok) {
         QCOMPARE(r->error.kind, Error::Kind::Tls);
         if (mode == 1)
-            QVERIFY2(r->error.message.contains(QStringLiteral("fingerprint")), qPrintable(r->error.message));
+            QVERIFY2(r->error.message.contains(QStringLiteral("fingerprint")),
+                qPrintable(r->error.message));
     }
 }
 
 void TestProxmoxClient::inFlightLimit()
 {
     m_sim->clearFaults();
-    m_sim->injectFault(demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterStatus), Kind::Slow, 300));
+    m_sim->injectFault(
+        demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterStatus), Kind::Slow, 300));
     proxmox::ClientOptions o = options();
     o.maxInFlightPerNode = 4;
     proxmox::Client client(o, {apiNode(QStringLiteral("pve1"), *m_sim)});
@@ -282,7 +323,8 @@ void TestProxmoxClient::inFlightLimit()
     int maxSeen = 0;
     for (int i = 0; i < 10; ++i)
         client.clusterStatus(this, [&done](const proxmox::Result<model::QuorumData> &) { ++done; });
-    QTRY_VERIFY_WITH_TIMEOUT((maxSeen = qMax(maxSeen, client.inFlight(QStringLiteral("pve1"))), done == 10), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (maxSeen = qMax(maxSeen, client.inFlight(QStringLiteral("pve1"))), done == 10), 10000);
     QCOMPARE(maxSeen, 4);
     QCOMPARE(client.inFlight(QStringLiteral("pve1")), 0);
     m_sim->clearFaults();
@@ -294,7 +336,8 @@ void TestProxmoxClient::contextDestroyedMeansNoCallback()
     bool called = false;
     {
         QObject context;
-        client.clusterStatus(&context, [&called](const proxmox::Result<model::QuorumData> &) { called = true; });
+        client.clusterStatus(
+            &context, [&called](const proxmox::Result<model::QuorumData> &) { called = true; });
     }
     QTest::qWait(300);
     QVERIFY(!called);

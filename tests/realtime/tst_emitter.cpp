@@ -4,9 +4,9 @@
 
 #include "realtime/eventbus.h"
 
-using jarvis::realtime::ClusterEmitter;
 using jarvis::demo::Fault;
 using jarvis::demo::FaultRule;
+using jarvis::realtime::ClusterEmitter;
 
 namespace {
 ClusterEmitter::Intervals fast(int nodes = 200, int vms = 300, int storage = 400)
@@ -36,11 +36,14 @@ void TestEmitter::snapshotShapes()
     ClusterFixture f;
     QVERIFY2(f.started, qPrintable(f.startError));
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) >= 1, 10000);
-    QTRY_VERIFY(f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 1 && f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1
-                && f.count(QStringLiteral("/cluster"), QStringLiteral("quorum")) >= 1);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) >= 1, 10000);
+    QTRY_VERIFY(f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 1
+        && f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1
+        && f.count(QStringLiteral("/cluster"), QStringLiteral("quorum")) >= 1);
 
-    const QJsonArray nodes = f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
+    const QJsonArray nodes =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
     QCOMPARE(nodes.size(), 3);
     const QJsonObject node = nodes.first().toObject();
     QCOMPARE(node.value(QStringLiteral("id")).toString(), QStringLiteral("node/pve1"));
@@ -51,22 +54,27 @@ void TestEmitter::snapshotShapes()
     QVERIFY(node.value(QStringLiteral("cpu")).isDouble());
     QCOMPARE(node.value(QStringLiteral("loadavg")).toArray().size(), 3);
 
-    const QJsonArray vms = f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
+    const QJsonArray vms =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
     QCOMPARE(vms.size(), 12);
     for (const QJsonValue &v : vms) {
         const QJsonObject vm = v.toObject();
         QVERIFY(vm.value(QStringLiteral("vmid")).isDouble());
-        QVERIFY(vm.value(QStringLiteral("type")) == QLatin1String("qemu") || vm.value(QStringLiteral("type")) == QLatin1String("lxc"));
+        QVERIFY(vm.value(QStringLiteral("type")) == QLatin1String("qemu")
+            || vm.value(QStringLiteral("type")) == QLatin1String("lxc"));
         QVERIFY(vm.value(QStringLiteral("template")).isBool());
         QVERIFY(vm.value(QStringLiteral("tags")).isArray());
     }
-    const QJsonObject quorum = f.of(QStringLiteral("/cluster"), QStringLiteral("quorum")).last().args.first().toObject();
+    const QJsonObject quorum =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("quorum")).last().args.first().toObject();
     QCOMPARE(quorum.value(QStringLiteral("quorate")).toBool(), true);
     QCOMPARE(quorum.value(QStringLiteral("nodelist")).toArray().size(), 3);
-    const QJsonArray storage = f.of(QStringLiteral("/cluster"), QStringLiteral("storage")).last().args.first().toArray();
+    const QJsonArray storage =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("storage")).last().args.first().toArray();
     // local on each node, and the shared "backup" listed once per node as Proxmox does.
     QCOMPARE(storage.size(), 6);
-    QCOMPARE(storage.first().toObject().value(QStringLiteral("status")).toString(), QStringLiteral("active"));
+    QCOMPARE(storage.first().toObject().value(QStringLiteral("status")).toString(),
+        QStringLiteral("active"));
 }
 
 void TestEmitter::newClientGetsSnapshotAtOnce()
@@ -75,13 +83,16 @@ void TestEmitter::newClientGetsSnapshotAtOnce()
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(60000, 60000, 60000)); // no tick during the test
     f.connect(QStringLiteral("/cluster"), QStringLiteral("first"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("first"), QStringLiteral("storage")) == 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("first"), QStringLiteral("storage")) == 1, 10000);
     const int requests = f.simulator->totalRequests();
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     f.connect(QStringLiteral("/cluster"), QStringLiteral("second"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("second"), QStringLiteral("nodes")) == 1 && f.count(QStringLiteral("second"), QStringLiteral("vms")) == 1
-                                 && f.count(QStringLiteral("second"), QStringLiteral("storage")) == 1 && f.count(QStringLiteral("second"), QStringLiteral("quorum")) == 1,
-                             2000);
+    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("second"), QStringLiteral("nodes")) == 1
+            && f.count(QStringLiteral("second"), QStringLiteral("vms")) == 1
+            && f.count(QStringLiteral("second"), QStringLiteral("storage")) == 1
+            && f.count(QStringLiteral("second"), QStringLiteral("quorum")) == 1,
+        2000);
     // From the cache: no Proxmox request was needed, and it came at once.
     QCOMPARE(f.simulator->totalRequests(), requests);
     QVERIFY(f.of(QStringLiteral("second"), QStringLiteral("vms")).first().atMs - before < 2000);
@@ -93,7 +104,8 @@ void TestEmitter::intervalsHonouredAndResent()
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(10000, 250, 10000));
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
     const int start = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
     QTest::qWait(1600);
     const int ticks = f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) - start;
@@ -110,7 +122,8 @@ void TestEmitter::noOverlapUnderSlowProxmox()
 {
     ClusterFixture f;
     QVERIFY(f.started);
-    f.simulator->injectFault(FaultRule::on(QStringLiteral("cluster/resources"), Fault::Kind::Slow, 600));
+    f.simulator->injectFault(
+        FaultRule::on(QStringLiteral("cluster/resources"), Fault::Kind::Slow, 600));
     f.emitter()->setIntervals(fast(100, 100, 100));
     f.connect(QStringLiteral("/cluster"));
     QElapsedTimer clock;
@@ -120,7 +133,8 @@ void TestEmitter::noOverlapUnderSlowProxmox()
     // Each source has at most one request in flight: at most elapsed/600 + 1 each, three sources.
     const int requests = f.simulator->requestCount(QStringLiteral("cluster/resources"));
     const int bound = 3 * (int(elapsed / 600) + 2);
-    QVERIFY2(requests <= bound, qPrintable(QStringLiteral("%1 requests > %2").arg(requests).arg(bound)));
+    QVERIFY2(
+        requests <= bound, qPrintable(QStringLiteral("%1 requests > %2").arg(requests).arg(bound)));
     QVERIFY(requests >= 3);
     QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 2, 5000);
 }
@@ -154,20 +168,23 @@ void TestEmitter::refreshWithAck()
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(60000, 60000, 60000));
     auto *client = f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1, 10000);
     std::optional<jarvis::client::AckResult> ack;
     int vmsAtAck = -1;
-    client->emitEvent(QStringLiteral("refresh"), {}, {}, client, [&](const jarvis::client::AckResult &r) {
-        ack = r;
-        vmsAtAck = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
-    });
+    client->emitEvent(
+        QStringLiteral("refresh"), {}, {}, client, [&](const jarvis::client::AckResult &r) {
+            ack = r;
+            vmsAtAck = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
+        });
     QTRY_VERIFY_WITH_TIMEOUT(ack.has_value(), 10000);
     QVERIFY(ack->ok());
     QCOMPARE(ack->args.first().toObject().value(QStringLiteral("ok")).toBool(), true);
     QCOMPARE(vmsAtAck, 2); // the fresh data arrived before the ack
 
     client->emitEvent(QStringLiteral("requestRefresh"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) == 3, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) == 3, 10000);
 }
 
 void TestEmitter::nodeDownNeverBlanksTheView()
@@ -175,12 +192,15 @@ void TestEmitter::nodeDownNeverBlanksTheView()
     ClusterFixture f;
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(200, 60000, 60000));
-    FaultRule rule = FaultRule::on(QStringLiteral("nodes/{node}/status"), Fault::Kind::NodeUnreachable);
+    FaultRule rule =
+        FaultRule::on(QStringLiteral("nodes/{node}/status"), Fault::Kind::NodeUnreachable);
     rule.node = QStringLiteral("pve2");
     f.simulator->injectFault(rule);
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 2, 10000);
-    const QJsonArray nodes = f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 2, 10000);
+    const QJsonArray nodes =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
     QCOMPARE(nodes.size(), 3);
 }
 
@@ -191,15 +211,19 @@ void TestEmitter::pollHealthAndAlerts()
     f.emitter()->setIntervals(fast(60000, 150, 60000));
     f.connect(QStringLiteral("/events"));
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
     const int vmsBefore = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
-    const int fault = f.simulator->injectFault(FaultRule::on(QStringLiteral("cluster/resources"), Fault::Kind::ServerError));
+    const int fault = f.simulator->injectFault(
+        FaultRule::on(QStringLiteral("cluster/resources"), Fault::Kind::ServerError));
 
     auto pollEvents = [&](bool ok) {
         int n = 0;
         for (const ReceivedEvent &e : f.of(QStringLiteral("/events"), QStringLiteral("event"))) {
-            const QJsonObject data = e.args.first().toObject().value(QStringLiteral("data")).toObject();
-            if (data.value(QStringLiteral("kind")) == QLatin1String("poll") && data.value(QStringLiteral("source")) == QLatin1String("vms")
+            const QJsonObject data =
+                e.args.first().toObject().value(QStringLiteral("data")).toObject();
+            if (data.value(QStringLiteral("kind")) == QLatin1String("poll")
+                && data.value(QStringLiteral("source")) == QLatin1String("vms")
                 && data.value(QStringLiteral("ok")).toBool() == ok)
                 ++n;
         }
@@ -209,7 +233,8 @@ void TestEmitter::pollHealthAndAlerts()
         int n = 0;
         for (const ReceivedEvent &e : f.of(QStringLiteral("/events"), QStringLiteral("alert"))) {
             const QJsonObject event = e.args.first().toObject();
-            if (event.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertKind")) == QLatin1String("poll_failing")
+            if (event.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertKind"))
+                    == QLatin1String("poll_failing")
                 && event.contains(QStringLiteral("resolvedAt")) == resolved)
                 ++n;
         }
@@ -219,7 +244,7 @@ void TestEmitter::pollHealthAndAlerts()
     QTRY_VERIFY_WITH_TIMEOUT(alerts(false) >= 1, 5000); // after 3 failures in a row
     QTest::qWait(500);
     QCOMPARE(pollEvents(false), 1); // a health *change* is reported once
-    QCOMPARE(alerts(false), 1);     // and the alert is not repeated
+    QCOMPARE(alerts(false), 1); // and the alert is not repeated
     // A failed tick sends nothing on /cluster.
     const int vmsDuringFault = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
     QVERIFY(vmsDuringFault <= vmsBefore + 1);
@@ -227,8 +252,11 @@ void TestEmitter::pollHealthAndAlerts()
     f.simulator->removeFault(fault);
     QTRY_VERIFY_WITH_TIMEOUT(pollEvents(true) >= 1, 5000);
     QTRY_VERIFY_WITH_TIMEOUT(alerts(true) == 1, 5000);
-    const QJsonObject resolved = f.of(QStringLiteral("/events"), QStringLiteral("alert")).last().args.first().toObject();
-    QVERIFY(QDateTime::fromString(resolved.value(QStringLiteral("resolvedAt")).toString(), Qt::ISODateWithMs).isValid());
+    const QJsonObject resolved =
+        f.of(QStringLiteral("/events"), QStringLiteral("alert")).last().args.first().toObject();
+    QVERIFY(QDateTime::fromString(
+        resolved.value(QStringLiteral("resolvedAt")).toString(), Qt::ISODateWithMs)
+                .isValid());
     QCOMPARE(resolved.value(QStringLiteral("type")).toString(), QStringLiteral("alert"));
 }
 
@@ -239,26 +267,38 @@ void TestEmitter::nodeOfflineAlertRaisedAndResolved()
     f.emitter()->setIntervals(fast(150, 60000, 60000));
     f.connect(QStringLiteral("/events"));
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 1, 10000);
     QVERIFY(f.simulator->setNodeOnline(QStringLiteral("pve2"), false));
     auto nodeAlerts = [&](bool resolved) {
         QList<QJsonObject> out;
         for (const ReceivedEvent &e : f.of(QStringLiteral("/events"), QStringLiteral("alert"))) {
             const QJsonObject event = e.args.first().toObject();
-            if (event.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertKind")) == QLatin1String("node_offline")
-                && event.value(QStringLiteral("node")) == QLatin1String("pve2") && event.contains(QStringLiteral("resolvedAt")) == resolved)
+            if (event.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertKind"))
+                    == QLatin1String("node_offline")
+                && event.value(QStringLiteral("node")) == QLatin1String("pve2")
+                && event.contains(QStringLiteral("resolvedAt")) == resolved)
                 out.append(event);
         }
         return out;
     };
     QTRY_VERIFY_WITH_TIMEOUT(nodeAlerts(false).size() == 1, 5000);
-    QCOMPARE(nodeAlerts(false).first().value(QStringLiteral("node")).toString(), QStringLiteral("pve2"));
-    QCOMPARE(nodeAlerts(false).first().value(QStringLiteral("severity")).toString(), QStringLiteral("critical"));
+    QCOMPARE(
+        nodeAlerts(false).first().value(QStringLiteral("node")).toString(), QStringLiteral("pve2"));
+    QCOMPARE(nodeAlerts(false).first().value(QStringLiteral("severity")).toString(),
+        QStringLiteral("critical"));
     // 2 of 3 votes: still quorate, no quorum alert.
     for (const ReceivedEvent &e : f.of(QStringLiteral("/events"), QStringLiteral("alert")))
-        QVERIFY(e.args.first().toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("alertKind")) != QLatin1String("quorum_lost"));
-    const QJsonArray nodes = f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
-    QCOMPARE(nodes.at(1).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("offline"));
+        QVERIFY(e.args.first()
+                    .toObject()
+                    .value(QStringLiteral("data"))
+                    .toObject()
+                    .value(QStringLiteral("alertKind"))
+            != QLatin1String("quorum_lost"));
+    const QJsonArray nodes =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
+    QCOMPARE(nodes.at(1).toObject().value(QStringLiteral("status")).toString(),
+        QStringLiteral("offline"));
     QCOMPARE(nodes.at(1).toObject().value(QStringLiteral("cpu")).toDouble(), 0.0);
 
     // Losing a second node loses quorum.
@@ -266,7 +306,14 @@ void TestEmitter::nodeOfflineAlertRaisedAndResolved()
     auto quorumAlerts = [&] {
         int n = 0;
         for (const ReceivedEvent &e : f.of(QStringLiteral("/events"), QStringLiteral("alert")))
-            n += e.args.first().toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("alertKind")) == QLatin1String("quorum_lost") ? 1 : 0;
+            n += e.args.first()
+                        .toObject()
+                        .value(QStringLiteral("data"))
+                        .toObject()
+                        .value(QStringLiteral("alertKind"))
+                    == QLatin1String("quorum_lost")
+                ? 1
+                : 0;
         return n;
     };
     QTRY_VERIFY_WITH_TIMEOUT(quorumAlerts() == 1, 5000);
@@ -277,9 +324,12 @@ void TestEmitter::nodeOfflineAlertRaisedAndResolved()
     QTRY_VERIFY_WITH_TIMEOUT(nodeAlerts(true).size() == 1, 5000);
     const QJsonObject raised = nodeAlerts(false).first();
     const QJsonObject cleared = nodeAlerts(true).first();
-    QVERIFY(cleared.value(QStringLiteral("id")) != raised.value(QStringLiteral("id"))); // unique per message
-    QCOMPARE(cleared.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertId")), raised.value(QStringLiteral("id")));
-    QCOMPARE(raised.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertId")), raised.value(QStringLiteral("id")));
+    QVERIFY(cleared.value(QStringLiteral("id"))
+        != raised.value(QStringLiteral("id"))); // unique per message
+    QCOMPARE(cleared.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertId")),
+        raised.value(QStringLiteral("id")));
+    QCOMPARE(raised.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertId")),
+        raised.value(QStringLiteral("id")));
 }
 
 QTEST_GUILESS_MAIN(TestEmitter)

@@ -1,7 +1,8 @@
 #pragma once
 
-// A whole jarvisd (Application) in the test process, pointed at a PVE simulator over real HTTP, plus
-// helpers to connect Socket.IO clients and call the REST API. Shared by the emitter and tool tests.
+// A whole jarvisd (Application) in the test process, pointed at a PVE simulator over real HTTP,
+// plus helpers to connect Socket.IO clients and call the REST API. Shared by the emitter and tool
+// tests.
 #include "app/application.h"
 #include "app/clusterservices.h"
 #include "client/socketioclient.h"
@@ -70,11 +71,11 @@ public:
         clients.emplace_back(client);
         const QString label = name.isEmpty() ? nsp : name;
         QObject::connect(client, &jarvis::client::SocketIoClient::eventReceived, client,
-                         [this, label](const QString &event, const QJsonArray &args, const QList<QByteArray> &) {
-                             events.append({label, event, args, QDateTime::currentMSecsSinceEpoch()});
-                         });
+            [this, label](const QString &event, const QJsonArray &args, const QList<QByteArray> &) {
+                events.append({label, event, args, QDateTime::currentMSecsSinceEpoch()});
+            });
         QSignalSpy connected(client, &jarvis::client::SocketIoClient::connected);
-        client->connectToServer(baseUrl(), nsp, QJsonObject{{QStringLiteral("token"), token}});
+        client->connectToServer(baseUrl(), nsp, QJsonObject {{QStringLiteral("token"), token}});
         if (connected.isEmpty())
             connected.wait(5000);
         return client;
@@ -109,14 +110,15 @@ public:
     {
         QNetworkRequest request(QUrl(app->url() + path));
         request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(
+            QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
         QNetworkReply *reply = nam.sendCustomRequest(request, method,
-                                                     body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact));
+            body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact));
         QSignalSpy finished(reply, &QNetworkReply::finished);
         if (!reply->isFinished())
             finished.wait(30000);
-        Reply r{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), QJsonDocument::fromJson(reply->readAll()),
-                QDateTime::currentMSecsSinceEpoch()};
+        Reply r {reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+            QJsonDocument::fromJson(reply->readAll()), QDateTime::currentMSecsSinceEpoch()};
         reply->deleteLater();
         return r;
     }

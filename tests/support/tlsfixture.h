@@ -20,18 +20,21 @@ struct TlsFixture
     QString keyPath;
 
     // Creates the files in `dir`; nullopt when openssl fails.
-    static std::optional<TlsFixture> create(const QTemporaryDir &dir, const QString &name = QStringLiteral("server"))
+    static std::optional<TlsFixture> create(
+        const QTemporaryDir &dir, const QString &name = QStringLiteral("server"))
     {
         TlsFixture f;
         f.certPath = dir.filePath(name + QStringLiteral(".crt"));
         f.keyPath = dir.filePath(name + QStringLiteral(".key"));
         QProcess openssl;
         openssl.start(QStringLiteral("openssl"),
-                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                       QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                       QStringLiteral("-keyout"), f.keyPath, QStringLiteral("-out"), f.certPath, QStringLiteral("-days"),
-                       QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=") + name,
-                       QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1,DNS:localhost")});
+            {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                QStringLiteral("-keyout"), f.keyPath, QStringLiteral("-out"), f.certPath,
+                QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
+                QStringLiteral("/CN=") + name, QStringLiteral("-addext"),
+                QStringLiteral("subjectAltName=IP:127.0.0.1,DNS:localhost")});
         if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
             return std::nullopt;
         QFile cert(f.certPath);

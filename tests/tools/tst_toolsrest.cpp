@@ -20,7 +20,8 @@ QJsonObject guestArgs(const QString &node, int vmid)
 jarvis::demo::GuestInfo runningVm(jarvis::demo::PveSimulator &sim, const QString &avoid = {})
 {
     for (const jarvis::demo::GuestInfo &g : sim.cluster().guests()) {
-        if (g.kind == jarvis::demo::GuestKind::Qemu && g.status == QLatin1String("running") && g.node != avoid && g.lock.isEmpty())
+        if (g.kind == jarvis::demo::GuestKind::Qemu && g.status == QLatin1String("running")
+            && g.node != avoid && g.lock.isEmpty())
             return g;
     }
     return {};
@@ -51,19 +52,31 @@ void TestToolsRest::catalogue()
     QCOMPARE(r.status, 200);
     QHash<QString, QString> tiers;
     for (const QJsonValue &v : r.json.array())
-        tiers.insert(v.toObject().value(QStringLiteral("name")).toString(), v.toObject().value(QStringLiteral("tier")).toString());
-    const QHash<QString, QString> expected{
-        {QStringLiteral("get_cluster_status"), QStringLiteral("GREEN")}, {QStringLiteral("get_node_status"), QStringLiteral("GREEN")},
-        {QStringLiteral("get_vms"), QStringLiteral("GREEN")}, {QStringLiteral("get_containers"), QStringLiteral("GREEN")},
-        {QStringLiteral("get_storage"), QStringLiteral("GREEN")}, {QStringLiteral("get_cluster_resources"), QStringLiteral("GREEN")},
-        {QStringLiteral("get_node_temperature"), QStringLiteral("GREEN")}, {QStringLiteral("get_recent_tasks"), QStringLiteral("GREEN")},
-        {QStringLiteral("get_task_status"), QStringLiteral("GREEN")}, {QStringLiteral("start_vm"), QStringLiteral("YELLOW")},
-        {QStringLiteral("start_container"), QStringLiteral("YELLOW")}, {QStringLiteral("stop_vm"), QStringLiteral("RED")},
-        {QStringLiteral("shutdown_vm"), QStringLiteral("RED")}, {QStringLiteral("restart_vm"), QStringLiteral("RED")},
-        {QStringLiteral("stop_container"), QStringLiteral("RED")}, {QStringLiteral("shutdown_container"), QStringLiteral("RED")},
-        {QStringLiteral("restart_container"), QStringLiteral("RED")}, {QStringLiteral("execute_ssh"), QStringLiteral("RED")},
-        {QStringLiteral("delete_vm"), QStringLiteral("BLACK")}, {QStringLiteral("delete_container"), QStringLiteral("BLACK")},
-        {QStringLiteral("reboot_node"), QStringLiteral("BLACK")}, {QStringLiteral("shutdown_node"), QStringLiteral("BLACK")}};
+        tiers.insert(v.toObject().value(QStringLiteral("name")).toString(),
+            v.toObject().value(QStringLiteral("tier")).toString());
+    const QHash<QString, QString> expected {
+        {QStringLiteral("get_cluster_status"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_node_status"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_vms"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_containers"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_storage"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_cluster_resources"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_node_temperature"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_recent_tasks"), QStringLiteral("GREEN")},
+        {QStringLiteral("get_task_status"), QStringLiteral("GREEN")},
+        {QStringLiteral("start_vm"), QStringLiteral("YELLOW")},
+        {QStringLiteral("start_container"), QStringLiteral("YELLOW")},
+        {QStringLiteral("stop_vm"), QStringLiteral("RED")},
+        {QStringLiteral("shutdown_vm"), QStringLiteral("RED")},
+        {QStringLiteral("restart_vm"), QStringLiteral("RED")},
+        {QStringLiteral("stop_container"), QStringLiteral("RED")},
+        {QStringLiteral("shutdown_container"), QStringLiteral("RED")},
+        {QStringLiteral("restart_container"), QStringLiteral("RED")},
+        {QStringLiteral("execute_ssh"), QStringLiteral("RED")},
+        {QStringLiteral("delete_vm"), QStringLiteral("BLACK")},
+        {QStringLiteral("delete_container"), QStringLiteral("BLACK")},
+        {QStringLiteral("reboot_node"), QStringLiteral("BLACK")},
+        {QStringLiteral("shutdown_node"), QStringLiteral("BLACK")}};
     QCOMPARE(tiers, expected);
 }
 
@@ -74,7 +87,8 @@ void TestToolsRest::stopVmEmitsFreshDataBeforeAnswering()
     f.emitter()->setIntervals({60000, 60000, 60000}); // only the tool's refresh can send `vms`
     f.connect(QStringLiteral("/cluster"));
     f.connect(QStringLiteral("/events"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1, 10000);
     const jarvis::demo::GuestInfo vm = runningVm(*f.simulator);
     QVERIFY(vm.vmid > 0);
 
@@ -82,8 +96,8 @@ void TestToolsRest::stopVmEmitsFreshDataBeforeAnswering()
     QNetworkRequest request(QUrl(f.app->url() + QStringLiteral("/api/tools/execute")));
     request.setRawHeader("Authorization", "Bearer " + f.token.toLatin1());
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    const QJsonObject body{{QStringLiteral("tool"), QStringLiteral("stop_vm")}, {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)},
-                           {QStringLiteral("confirmed"), true}};
+    const QJsonObject body {{QStringLiteral("tool"), QStringLiteral("stop_vm")},
+        {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}, {QStringLiteral("confirmed"), true}};
     QNetworkReply *reply = f.nam.post(request, QJsonDocument(body).toJson());
     QList<ReceivedEvent> seenAtAnswer;
     connect(reply, &QNetworkReply::finished, this, [&] { seenAtAnswer = f.events; });
@@ -94,7 +108,11 @@ void TestToolsRest::stopVmEmitsFreshDataBeforeAnswering()
     reply->deleteLater();
     QCOMPARE(answer.value(QStringLiteral("success")).toBool(), true);
     QCOMPARE(answer.value(QStringLiteral("tier")).toString(), QStringLiteral("RED"));
-    QVERIFY(answer.value(QStringLiteral("result")).toObject().value(QStringLiteral("upid")).toString().startsWith(QStringLiteral("UPID:")));
+    QVERIFY(answer.value(QStringLiteral("result"))
+                .toObject()
+                .value(QStringLiteral("upid"))
+                .toString()
+                .startsWith(QStringLiteral("UPID:")));
 
     // Before the HTTP answer: a `vms` showing the guest stopped, and a fresh `nodes`.
     bool stoppedSeen = false;
@@ -103,7 +121,8 @@ void TestToolsRest::stopVmEmitsFreshDataBeforeAnswering()
         if (e.client == QLatin1String("/cluster") && e.event == QLatin1String("vms")) {
             for (const QJsonValue &v : e.args.first().toArray()) {
                 const QJsonObject g = v.toObject();
-                if (g.value(QStringLiteral("vmid")).toInt() == vm.vmid && g.value(QStringLiteral("status")) == QLatin1String("stopped"))
+                if (g.value(QStringLiteral("vmid")).toInt() == vm.vmid
+                    && g.value(QStringLiteral("status")) == QLatin1String("stopped"))
                     stoppedSeen = true;
             }
         }
@@ -122,10 +141,12 @@ void TestToolsRest::stopVmEmitsFreshDataBeforeAnswering()
         const QString kind = data.value(QStringLiteral("kind")).toString();
         if (kind == QLatin1String("tool") || kind == QLatin1String("task"))
             steps.append(kind + QLatin1Char(':') + data.value(QStringLiteral("status")).toString());
-        if (kind == QLatin1String("task") && data.value(QStringLiteral("status")) == QLatin1String("stopped"))
+        if (kind == QLatin1String("task")
+            && data.value(QStringLiteral("status")) == QLatin1String("stopped"))
             QCOMPARE(data.value(QStringLiteral("exitstatus")).toString(), QStringLiteral("OK"));
     }
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/events"), QStringLiteral("event")) >= 4, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/events"), QStringLiteral("event")) >= 4, 5000);
     QVERIFY2(steps.size() >= 3, qPrintable(steps.join(QLatin1Char(' '))));
     QCOMPARE(steps.first(), QStringLiteral("tool:started"));
     QVERIFY(steps.contains(QStringLiteral("task:stopped")));
@@ -146,7 +167,8 @@ void TestToolsRest::redNeedsConfirmation()
     QVERIFY(f.started);
     const jarvis::demo::GuestInfo vm = runningVm(*f.simulator);
     const auto blocked = f.rest("POST", QStringLiteral("/api/tools/execute"),
-                                {{QStringLiteral("tool"), QStringLiteral("shutdown_vm")}, {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}});
+        {{QStringLiteral("tool"), QStringLiteral("shutdown_vm")},
+            {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}});
     QCOMPARE(blocked.status, 403);
     QCOMPARE(blocked.json.object().value(QStringLiteral("blocked")).toBool(), true);
     QCOMPARE(blocked.json.object().value(QStringLiteral("tier")).toString(), QStringLiteral("RED"));
@@ -155,7 +177,8 @@ void TestToolsRest::redNeedsConfirmation()
     // `confirmed` inside args, as the original dashboard sends it.
     QJsonObject args = guestArgs(vm.node, vm.vmid);
     args.insert(QStringLiteral("confirmed"), true);
-    const auto ok = f.rest("POST", QStringLiteral("/api/tools/execute"), {{QStringLiteral("tool"), QStringLiteral("restart_vm")}, {QStringLiteral("args"), args}});
+    const auto ok = f.rest("POST", QStringLiteral("/api/tools/execute"),
+        {{QStringLiteral("tool"), QStringLiteral("restart_vm")}, {QStringLiteral("args"), args}});
     QCOMPARE(ok.status, 200);
 }
 
@@ -170,14 +193,26 @@ void TestToolsRest::protectedNodeRefused()
     }
     QVERIFY(onProtected.vmid > 0);
     const auto r = f.rest("POST", QStringLiteral("/api/tools/execute"),
-                          {{QStringLiteral("tool"), QStringLiteral("start_vm")}, {QStringLiteral("args"), guestArgs(QStringLiteral("pve1"), onProtected.vmid)}, {QStringLiteral("confirmed"), true}});
+        {{QStringLiteral("tool"), QStringLiteral("start_vm")},
+            {QStringLiteral("args"), guestArgs(QStringLiteral("pve1"), onProtected.vmid)},
+            {QStringLiteral("confirmed"), true}});
     QCOMPARE(r.status, 403);
-    QVERIFY(r.json.object().value(QStringLiteral("error")).toString().contains(QStringLiteral("protected")));
+    QVERIFY(r.json.object()
+                .value(QStringLiteral("error"))
+                .toString()
+                .contains(QStringLiteral("protected")));
     // GREEN tools still work there.
     const auto green = f.rest("POST", QStringLiteral("/api/tools/execute"),
-                              {{QStringLiteral("tool"), QStringLiteral("get_node_status")}, {QStringLiteral("args"), QJsonObject{{QStringLiteral("node"), QStringLiteral("pve1")}}}});
+        {{QStringLiteral("tool"), QStringLiteral("get_node_status")},
+            {QStringLiteral("args"),
+                QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}}}});
     QCOMPARE(green.status, 200);
-    QCOMPARE(green.json.object().value(QStringLiteral("result")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("pve1"));
+    QCOMPARE(green.json.object()
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("node"))
+                 .toString(),
+        QStringLiteral("pve1"));
 }
 
 void TestToolsRest::badRequests_data()
@@ -185,20 +220,39 @@ void TestToolsRest::badRequests_data()
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("error");
-    QTest::addRow("unknown tool") << QByteArray(R"({"tool":"nuke_cluster"})") << 404 << QStringLiteral("unknown tool");
+    QTest::addRow("unknown tool") << QByteArray(R"({"tool":"nuke_cluster"})") << 404
+                                  << QStringLiteral("unknown tool");
     QTest::addRow("no tool") << QByteArray(R"({"args":{}})") << 400 << QStringLiteral("'tool'");
     QTest::addRow("tool number") << QByteArray(R"({"tool":5})") << 400 << QStringLiteral("'tool'");
-    QTest::addRow("args array") << QByteArray(R"({"tool":"get_vms","args":[]})") << 400 << QStringLiteral("'args'");
-    QTest::addRow("not json") << QByteArray("tool=get_vms") << 400 << QStringLiteral("invalid JSON");
-    QTest::addRow("vmid string") << QByteArray(R"({"tool":"start_vm","args":{"node":"pve1","vmid":"100"}})") << 400 << QStringLiteral("'vmid' must be an integer");
-    QTest::addRow("missing node") << QByteArray(R"({"tool":"start_vm","args":{"vmid":100}})") << 400 << QStringLiteral("missing required argument 'node'");
-    QTest::addRow("wrong node") << QByteArray(R"({"tool":"start_vm","args":{"node":"pve9","vmid":100}})") << 400 << QStringLiteral("does not host guest 100");
-    QTest::addRow("no such guest") << QByteArray(R"({"tool":"start_vm","args":{"node":"pve1","vmid":4242}})") << 400 << QStringLiteral("does not exist");
-    QTest::addRow("vm tool on container") << QByteArray(R"({"tool":"start_vm","args":{"node":"pve1","vmid":200}})") << 400 << QStringLiteral("is a container");
-    QTest::addRow("black") << QByteArray(R"({"tool":"delete_vm","args":{"node":"pve1","vmid":100},"confirmed":true})") << 403 << QStringLiteral("BLACK");
-    QTest::addRow("ssh deny-list") << QByteArray(R"({"tool":"execute_ssh","args":{"node":"pve1","command":"rm -rf /"},"confirmed":true})") << 403 << QStringLiteral("BLACK");
-    QTest::addRow("ssh unconfirmed") << QByteArray(R"({"tool":"execute_ssh","args":{"node":"pve1","command":"apt upgrade"}})") << 403 << QStringLiteral("confirmed");
-    QTest::addRow("unknown node") << QByteArray(R"({"tool":"get_vms","args":{"node":"mars"}})") << 400 << QStringLiteral("unknown node");
+    QTest::addRow("args array") << QByteArray(R"({"tool":"get_vms","args":[]})") << 400
+                                << QStringLiteral("'args'");
+    QTest::addRow("not json") << QByteArray("tool=get_vms") << 400
+                              << QStringLiteral("invalid JSON");
+    QTest::addRow("vmid string") << QByteArray(
+        R"({"tool":"start_vm","args":{"node":"pve1","vmid":"100"}})")
+                                 << 400 << QStringLiteral("'vmid' must be an integer");
+    QTest::addRow("missing node") << QByteArray(R"({"tool":"start_vm","args":{"vmid":100}})") << 400
+                                  << QStringLiteral("missing required argument 'node'");
+    QTest::addRow("wrong node") << QByteArray(
+        R"({"tool":"start_vm","args":{"node":"pve9","vmid":100}})")
+                                << 400 << QStringLiteral("does not host guest 100");
+    QTest::addRow("no such guest")
+        << QByteArray(R"({"tool":"start_vm","args":{"node":"pve1","vmid":4242}})") << 400
+        << QStringLiteral("does not exist");
+    QTest::addRow("vm tool on container")
+        << QByteArray(R"({"tool":"start_vm","args":{"node":"pve1","vmid":200}})") << 400
+        << QStringLiteral("is a container");
+    QTest::addRow("black") << QByteArray(
+        R"({"tool":"delete_vm","args":{"node":"pve1","vmid":100},"confirmed":true})")
+                           << 403 << QStringLiteral("BLACK");
+    QTest::addRow("ssh deny-list") << QByteArray(
+        R"({"tool":"execute_ssh","args":{"node":"pve1","command":"rm -rf /"},"confirmed":true})")
+                                   << 403 << QStringLiteral("BLACK");
+    QTest::addRow("ssh unconfirmed")
+        << QByteArray(R"({"tool":"execute_ssh","args":{"node":"pve1","command":"apt upgrade"}})")
+        << 403 << QStringLiteral("confirmed");
+    QTest::addRow("unknown node") << QByteArray(R"({"tool":"get_vms","args":{"node":"mars"}})")
+                                  << 400 << QStringLiteral("unknown node");
 }
 
 void TestToolsRest::badRequests()
@@ -218,21 +272,29 @@ void TestToolsRest::badRequests()
     QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), status);
     reply->deleteLater();
     QCOMPARE(answer.value(QStringLiteral("success")).toBool(true), false);
-    QVERIFY2(answer.value(QStringLiteral("error")).toString().contains(error), qPrintable(answer.value(QStringLiteral("error")).toString()));
+    QVERIFY2(answer.value(QStringLiteral("error")).toString().contains(error),
+        qPrintable(answer.value(QStringLiteral("error")).toString()));
 }
 
 void TestToolsRest::proxmoxFailureIs502()
 {
     ClusterFixture f;
     QVERIFY(f.started);
-    f.simulator->injectFault(FaultRule::on(QStringLiteral("status/{action}"), Fault::Kind::ServerError));
+    f.simulator->injectFault(
+        FaultRule::on(QStringLiteral("status/{action}"), Fault::Kind::ServerError));
     const jarvis::demo::GuestInfo vm = runningVm(*f.simulator);
     const auto r = f.rest("POST", QStringLiteral("/api/tools/execute"),
-                          {{QStringLiteral("tool"), QStringLiteral("stop_vm")}, {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}, {QStringLiteral("confirmed"), true}});
+        {{QStringLiteral("tool"), QStringLiteral("stop_vm")},
+            {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)},
+            {QStringLiteral("confirmed"), true}});
     QCOMPARE(r.status, 502);
     QCOMPARE(r.json.object().value(QStringLiteral("tier")).toString(), QStringLiteral("RED"));
-    QVERIFY(r.json.object().value(QStringLiteral("error")).toString().contains(QStringLiteral("HTTP 500")));
-    const QJsonObject entry = f.rest("GET", QStringLiteral("/api/audit?limit=1")).json.array().first().toObject();
+    QVERIFY(r.json.object()
+                .value(QStringLiteral("error"))
+                .toString()
+                .contains(QStringLiteral("HTTP 500")));
+    const QJsonObject entry =
+        f.rest("GET", QStringLiteral("/api/audit?limit=1")).json.array().first().toObject();
     QCOMPARE(entry.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
 }
 
@@ -241,26 +303,41 @@ void TestToolsRest::readTools()
     ClusterFixture f;
     QVERIFY(f.started);
     auto call = [&](const QString &tool, const QJsonObject &args = {}) {
-        return f.rest("POST", QStringLiteral("/api/tools/execute"), {{QStringLiteral("tool"), tool}, {QStringLiteral("args"), args}});
+        return f.rest("POST", QStringLiteral("/api/tools/execute"),
+            {{QStringLiteral("tool"), tool}, {QStringLiteral("args"), args}});
     };
     const auto vms = call(QStringLiteral("get_vms"));
     QCOMPARE(vms.status, 200);
     QCOMPARE(vms.json.object().value(QStringLiteral("result")).toArray().size(), 8);
-    const auto cts = call(QStringLiteral("get_containers"), {{QStringLiteral("node"), QStringLiteral("PVE1")}});
+    const auto cts =
+        call(QStringLiteral("get_containers"), {{QStringLiteral("node"), QStringLiteral("PVE1")}});
     QCOMPARE(cts.status, 200);
     for (const QJsonValue &v : cts.json.object().value(QStringLiteral("result")).toArray())
         QCOMPARE(v.toObject().value(QStringLiteral("type")).toString(), QStringLiteral("lxc"));
     const auto status = call(QStringLiteral("get_cluster_status"));
     QCOMPARE(status.status, 200);
-    QVERIFY(status.json.object().value(QStringLiteral("result")).toObject().value(QStringLiteral("quorum")).toObject().value(QStringLiteral("quorate")).toBool());
+    QVERIFY(status.json.object()
+                .value(QStringLiteral("result"))
+                .toObject()
+                .value(QStringLiteral("quorum"))
+                .toObject()
+                .value(QStringLiteral("quorate"))
+                .toBool());
     QCOMPARE(call(QStringLiteral("get_storage")).status, 200);
     QCOMPARE(call(QStringLiteral("get_cluster_resources")).status, 200);
-    QCOMPARE(call(QStringLiteral("get_recent_tasks"), {{QStringLiteral("node"), QStringLiteral("pve1")}}).status, 200);
-    QCOMPARE(call(QStringLiteral("get_node_temperature"), {{QStringLiteral("node"), QStringLiteral("pve1")}}).status, 400); // no poll has run yet
+    QCOMPARE(
+        call(QStringLiteral("get_recent_tasks"), {{QStringLiteral("node"), QStringLiteral("pve1")}})
+            .status,
+        200);
+    QCOMPARE(call(QStringLiteral("get_node_temperature"),
+                 {{QStringLiteral("node"), QStringLiteral("pve1")}})
+                 .status,
+        400); // no poll has run yet
     // The audit log records GREEN calls too, newest first.
     const QJsonArray audit = f.rest("GET", QStringLiteral("/api/audit?limit=3")).json.array();
     QCOMPARE(audit.size(), 3);
-    QCOMPARE(audit.first().toObject().value(QStringLiteral("tool")).toString(), QStringLiteral("get_node_temperature"));
+    QCOMPARE(audit.first().toObject().value(QStringLiteral("tool")).toString(),
+        QStringLiteral("get_node_temperature"));
     QCOMPARE(f.rest("GET", QStringLiteral("/api/audit?limit=0")).status, 400);
 }
 
@@ -276,15 +353,17 @@ void TestToolsRest::auditSurvivesKill9()
     {
         QFile conf(configPath);
         QVERIFY(conf.open(QIODevice::WriteOnly));
-        conf.write(QStringLiteral("[server]\nlisten=127.0.0.1\nport=0\n\n[proxmox]\ntokenId=%1\ntokenSecret=%2\n\n"
-                                  "[audit]\nfile=%3\n\n[node.pve1]\nhost=127.0.0.1\napiUrl=%4\n")
+        conf.write(QStringLiteral(
+            "[server]\nlisten=127.0.0.1\nport=0\n\n[proxmox]\ntokenId=%1\ntokenSecret=%2\n\n"
+            "[audit]\nfile=%3\n\n[node.pve1]\nhost=127.0.0.1\napiUrl=%4\n")
                        .arg(o.tokenId, o.tokenSecret, auditPath, sim.baseUrl().toString())
                        .toUtf8());
     }
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("JARVIS_ADMIN_PASSWORD"), QStringLiteral("pw"));
     env.insert(QStringLiteral("JARVIS_JWT_SECRET"), QString::fromLatin1(ClusterFixture::Secret));
-    const QString token = jarvis::auth::JwtSigner(ClusterFixture::Secret).issue(QStringLiteral("admin"), 600);
+    const QString token =
+        jarvis::auth::JwtSigner(ClusterFixture::Secret).issue(QStringLiteral("admin"), 600);
 
     auto start = [&](QProcess &p) -> QString {
         p.setProcessEnvironment(env);
@@ -297,14 +376,16 @@ void TestToolsRest::auditSurvivesKill9()
             QTest::qWait(20);
             out += p.readAllStandardOutput();
         }
-        const auto m = QRegularExpression(QStringLiteral("listening on (http://\\S+)")).match(QString::fromUtf8(out));
+        const auto m = QRegularExpression(QStringLiteral("listening on (http://\\S+)"))
+                           .match(QString::fromUtf8(out));
         return m.hasMatch() ? m.captured(1) : QString();
     };
     QNetworkAccessManager nam;
     auto post = [&](const QString &url, const QJsonObject &body) {
         QNetworkRequest request(QUrl(url + QStringLiteral("/api/tools/execute")));
         request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(
+            QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
         QNetworkReply *reply = nam.post(request, QJsonDocument(body).toJson());
         QSignalSpy finished(reply, &QNetworkReply::finished);
         finished.wait(20000);
@@ -316,8 +397,15 @@ void TestToolsRest::auditSurvivesKill9()
     const QString url = start(first);
     QVERIFY2(!url.isEmpty(), first.readAllStandardError().constData());
     const jarvis::demo::GuestInfo vm = runningVm(sim);
-    QCOMPARE(post(url, {{QStringLiteral("tool"), QStringLiteral("stop_vm")}, {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}, {QStringLiteral("confirmed"), true}}), 200);
-    QCOMPARE(post(url, {{QStringLiteral("tool"), QStringLiteral("delete_vm")}, {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}}), 403);
+    QCOMPARE(post(url,
+                 {{QStringLiteral("tool"), QStringLiteral("stop_vm")},
+                     {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)},
+                     {QStringLiteral("confirmed"), true}}),
+        200);
+    QCOMPARE(post(url,
+                 {{QStringLiteral("tool"), QStringLiteral("delete_vm")},
+                     {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}}),
+        403);
     ::kill(pid_t(first.processId()), SIGKILL);
     QVERIFY(first.waitForFinished(10000));
     QCOMPARE(first.exitStatus(), QProcess::CrashExit);
@@ -333,10 +421,14 @@ void TestToolsRest::auditSurvivesKill9()
     const QJsonArray entries = QJsonDocument::fromJson(reply->readAll()).array();
     reply->deleteLater();
     QCOMPARE(entries.size(), 2);
-    QCOMPARE(entries.at(0).toObject().value(QStringLiteral("tool")).toString(), QStringLiteral("delete_vm"));
-    QCOMPARE(entries.at(0).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("blocked"));
-    QCOMPARE(entries.at(1).toObject().value(QStringLiteral("tool")).toString(), QStringLiteral("stop_vm"));
-    QCOMPARE(entries.at(1).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(entries.at(0).toObject().value(QStringLiteral("tool")).toString(),
+        QStringLiteral("delete_vm"));
+    QCOMPARE(entries.at(0).toObject().value(QStringLiteral("status")).toString(),
+        QStringLiteral("blocked"));
+    QCOMPARE(entries.at(1).toObject().value(QStringLiteral("tool")).toString(),
+        QStringLiteral("stop_vm"));
+    QCOMPARE(entries.at(1).toObject().value(QStringLiteral("status")).toString(),
+        QStringLiteral("succeeded"));
     second.terminate();
     QVERIFY(second.waitForFinished(10000));
     QCOMPARE(second.exitCode(), 0);
