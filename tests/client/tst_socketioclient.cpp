@@ -8,6 +8,7 @@
 #include "client/socketioclient.h"
 #include "protocol/socketio.h"
 #include "realtime/sioserver.h"
+#include "testnamespace.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -62,33 +63,6 @@ Frame binary(const QByteArray &data)
     return {true, data};
 }
 
-// The /test namespace of tests/support/testserver.cpp, with the reference server's semantics.
-void addTestNamespace(app::Application &application)
-{
-    realtime::Namespace *nsp = application.addProtectedNamespace(Nsp);
-    nsp->on(
-        QStringLiteral("echo"), [](SioSocket *, const Message &message, const AckCallback &ack) {
-            if (ack)
-                ack(message);
-        });
-    nsp->on(QStringLiteral("emit-back"),
-        [](SioSocket *socket, const Message &message, const AckCallback &) {
-            socket->emitEvent(QStringLiteral("echo-back"), message);
-        });
-    nsp->on(
-        QStringLiteral("ask"), [](SioSocket *socket, const Message &message, const AckCallback &) {
-            QPointer<SioSocket> guard(socket);
-            socket->emitEvent(QStringLiteral("question"), message, [guard](const Message &reply) {
-                if (guard)
-                    guard->emitEvent(QStringLiteral("answer"), reply);
-            });
-        });
-    nsp->on(QStringLiteral("disconnect-me"),
-        [](SioSocket *socket, const Message &, const AckCallback &) {
-            socket->disconnectFromNamespace();
-        });
-}
-
 std::unique_ptr<app::Application> startJarvisd(quint16 port = 0, qint64 maxPayload = 1000000)
 {
     config::Config config;
@@ -98,7 +72,7 @@ std::unique_ptr<app::Application> startJarvisd(quint16 port = 0, qint64 maxPaylo
     config.adminPassword = Password;
     config.maxPayload = maxPayload;
     auto application = std::make_unique<app::Application>(config);
-    addTestNamespace(*application);
+    testing::addTestNamespace(*application);
     QString error;
     if (!application->start(&error)) {
         qWarning() << "jarvisd did not start:" << error;
