@@ -15,7 +15,6 @@ namespace jarvis::ssh {
 namespace {
 // Read per channel per pump before the others get their turn; the connection comes back at once.
 constexpr qsizetype ReadBudget = 256 * 1024;
-constexpr uint32_t ReadChunk = 64 * 1024;
 // Written per ssh_channel_write() call; it stops early when the remote window is used up.
 constexpr qsizetype WriteChunk = 32 * 1024;
 } // namespace
@@ -40,7 +39,9 @@ Channel::Channel(Connection *connection, QObject *parent)
     } else {
         QMetaObject::invokeMethod(
             this,
-            [this] { abort({Error::Kind::NotConfigured, QStringLiteral("no SSH connection")}); },
+            [this] {
+                abort({Error::Kind::NotConfigured, QStringLiteral("no SSH connection")});
+            },
             Qt::QueuedConnection);
     }
 }
@@ -48,6 +49,11 @@ Channel::Channel(Connection *connection, QObject *parent)
 Channel::~Channel()
 {
     release();
+}
+
+Connection *Channel::connection() const
+{
+    return m_connection;
 }
 
 void Channel::setReadPaused(bool paused)
@@ -68,9 +74,20 @@ void Channel::close()
     release();
 }
 
+void Channel::closeWriteChannel()
+{
+    if (m_state == State::Closed || m_eofRequested)
+        return;
+    m_eofRequested = true;
+    if (m_state == State::Open && sessionAlive()) {
+        flushWrites();
+        afterCall();
+    }
+}
+
 void Channel::enqueueWrite(const QByteArray &data)
 {
-    if (m_state == State::Closed || data.isEmpty())
+    if (m_state == State::Closed || data.isEmpty() || m_eofRequested)
         return;
     m_writeBuffer.append(data);
     if (m_state == State::Open && sessionAlive()) {
@@ -151,22 +168,27 @@ bool Channel::service()
 
 bool Channel::readAvailable()
 {
-    static char buffer[ReadChunk]; // main thread only, and no read re-enters another
     QPointer<Channel> self(this);
     bool more = false;
     for (int stream = 0; stream < 2; ++stream) {
         QByteArray data;
         while (data.size() < ReadBudget) {
-            const int n = ssh_channel_read_nonblocking(m_channel, buffer, ReadChunk, stream);
-            if (n > 0) {
-                data.append(buffer, n);
-                continue;
-            }
-            if (n == SSH_ERROR && sessionAlive()) {
+            // What libssh holds for this stream (it reads the socket first if that is nothing).
+            const int available = ssh_channel_poll(m_channel, stream);
+            if (available == SSH_ERROR && sessionAlive()) {
                 fail(channelError(QStringLiteral("read failed")));
                 return false;
             }
-            break; // nothing buffered (0) or end of this stream (SSH_EOF)
+            if (available <= 0)
+                break; // nothing buffered (0), end of this stream (SSH_EOF), or a dead session
+            // One allocation of the exact size in the common case.
+            const qsizetype old = data.size();
+            data.resize(old + qMin<qsizetype>(available, ReadBudget - old));
+            const int n = ssh_channel_read_nonblocking(
+                m_channel, data.data() + old, uint32_t(data.size() - old), stream);
+            data.resize(old + qMax(n, 0));
+            if (n <= 0)
+                break;
         }
         if (data.size() >= ReadBudget)
             more = true;
@@ -183,13 +205,13 @@ void Channel::flushWrites()
 {
     while (m_writeOffset < m_writeBuffer.size()) {
         const qsizetype chunk = qMin(m_writeBuffer.size() - m_writeOffset, WriteChunk);
-        const int n = ssh_channel_write(m_channel, m_writeBuffer.constData() + m_writeOffset,
-                                        uint32_t(chunk));
+        const int n = ssh_channel_write(
+            m_channel, m_writeBuffer.constData() + m_writeOffset, uint32_t(chunk));
         if (n < 0) {
             // The remote side closed its input (or the session failed; the connection reports
             // that). The end of the channel is noticed by reading.
-            qCDebug(lcSsh).noquote() << "dropping" << bytesToWrite() << "unsent bytes to"
-                                     << describe();
+            qCDebug(lcSsh).noquote()
+                << "dropping" << bytesToWrite() << "unsent bytes to" << describe();
             m_writeBuffer.clear();
             m_writeOffset = 0;
             return;
@@ -201,6 +223,10 @@ void Channel::flushWrites()
     if (m_writeOffset == m_writeBuffer.size()) {
         m_writeBuffer.clear();
         m_writeOffset = 0;
+        if (m_eofRequested && !m_eofSent) {
+            m_eofSent = true;
+            ssh_channel_send_eof(m_channel);
+        }
     } else if (m_writeOffset >= 64 * 1024) {
         m_writeBuffer.remove(0, m_writeOffset);
         m_writeOffset = 0;
@@ -214,8 +240,8 @@ void Channel::checkFinished()
     // The server closed the channel (and everything it sent has been read), or it sent EOF and
     // the exit status; OpenSSH sends data, EOF, exit-status, CLOSE.
     const bool closed = ssh_channel_is_closed(m_channel) != 0;
-    const bool ended = ssh_channel_is_eof(m_channel) != 0
-        && (m_exitStatus != -1 || !m_exitSignal.isEmpty());
+    const bool ended =
+        ssh_channel_is_eof(m_channel) != 0 && (m_exitStatus != -1 || !m_exitSignal.isEmpty());
     if (!closed && !ended)
         return;
     const int status = m_exitStatus;
@@ -265,7 +291,7 @@ void Channel::onExitStatus(ssh_session_struct *, ssh_channel_struct *, int statu
 }
 
 void Channel::onExitSignal(ssh_session_struct *, ssh_channel_struct *, const char *signal, int,
-                           const char *, const char *, void *userdata)
+    const char *, const char *, void *userdata)
 {
     static_cast<Channel *>(userdata)->m_exitSignal = QString::fromLatin1(signal);
 }
@@ -273,10 +299,18 @@ void Channel::onExitSignal(ssh_session_struct *, ssh_channel_struct *, const cha
 int exitCodeForSignal(const QString &signal)
 {
     static const QHash<QString, int> numbers = {
-        {QStringLiteral("HUP"), 1},   {QStringLiteral("INT"), 2},   {QStringLiteral("QUIT"), 3},
-        {QStringLiteral("ILL"), 4},   {QStringLiteral("ABRT"), 6},  {QStringLiteral("FPE"), 8},
-        {QStringLiteral("KILL"), 9},  {QStringLiteral("USR1"), 10}, {QStringLiteral("SEGV"), 11},
-        {QStringLiteral("USR2"), 12}, {QStringLiteral("PIPE"), 13}, {QStringLiteral("ALRM"), 14},
+        {QStringLiteral("HUP"), 1},
+        {QStringLiteral("INT"), 2},
+        {QStringLiteral("QUIT"), 3},
+        {QStringLiteral("ILL"), 4},
+        {QStringLiteral("ABRT"), 6},
+        {QStringLiteral("FPE"), 8},
+        {QStringLiteral("KILL"), 9},
+        {QStringLiteral("USR1"), 10},
+        {QStringLiteral("SEGV"), 11},
+        {QStringLiteral("USR2"), 12},
+        {QStringLiteral("PIPE"), 13},
+        {QStringLiteral("ALRM"), 14},
         {QStringLiteral("TERM"), 15},
     };
     const int number = numbers.value(signal, -1);

@@ -37,7 +37,7 @@ public:
         Waiting, // for the connection to be up
         Opening, // channel open and requests in flight
         Open,
-        Closed,  // ended, failed or closed locally; final
+        Closed, // ended, failed or closed locally; final
     };
     Q_ENUM(State)
 
@@ -45,7 +45,7 @@ public:
 
     State state() const { return m_state; }
     bool isOpen() const { return m_state == State::Open; }
-    Connection *connection() const { return m_connection; }
+    Connection *connection() const;
 
     void setReadPaused(bool paused);
     bool isReadPaused() const { return m_readPaused; }
@@ -57,6 +57,8 @@ public:
     int exitStatus() const { return m_exitStatus; }
     QString exitSignal() const { return m_exitSignal; }
 
+    // Sends EOF (end of the remote program's input) once everything written so far has gone out.
+    void closeWriteChannel();
     // Closes the channel from this side. No signal is emitted; the connection stays up.
     void close();
 
@@ -98,11 +100,10 @@ private:
     Error channelError(const QString &what) const;
     bool sessionAlive() const;
 
-    static void onExitStatus(ssh_session_struct *session, ssh_channel_struct *channel, int status,
-                             void *userdata);
+    static void onExitStatus(
+        ssh_session_struct *session, ssh_channel_struct *channel, int status, void *userdata);
     static void onExitSignal(ssh_session_struct *session, ssh_channel_struct *channel,
-                             const char *signal, int core, const char *errmsg, const char *lang,
-                             void *userdata);
+        const char *signal, int core, const char *errmsg, const char *lang, void *userdata);
 
     QPointer<Connection> m_connection;
     ssh_channel_struct *m_channel = nullptr;
@@ -112,6 +113,8 @@ private:
     bool m_readPaused = false;
     QByteArray m_writeBuffer;
     qsizetype m_writeOffset = 0;
+    bool m_eofRequested = false;
+    bool m_eofSent = false;
     int m_exitStatus = -1;
     QString m_exitSignal;
 };

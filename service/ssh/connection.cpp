@@ -83,6 +83,7 @@ Connection::Connection(ConnectionOptions options, QObject *parent)
     , m_socketCounter(std::make_unique<ssh_counter_struct>())
 {
     m_deadline->setSingleShot(true);
+    m_deadline->setTimerType(Qt::PreciseTimer);
     connect(m_deadline, &QTimer::timeout, this, &Connection::onDeadline);
     connect(m_keepalive, &QTimer::timeout, this, &Connection::onKeepalive);
 }
@@ -103,11 +104,13 @@ Connection::~Connection()
     if (m_key)
         ssh_key_free(m_key);
     // The channels hear about it once this object is gone, so they cannot call back into it.
-    const Error error{Error::Kind::Dropped, QStringLiteral("connection to %1 closed").arg(endpoint())};
+    const Error error {
+        Error::Kind::Dropped, QStringLiteral("connection to %1 closed").arg(endpoint())};
     for (const QPointer<Channel> &channel : std::as_const(channels)) {
         if (channel) {
             QMetaObject::invokeMethod(
-                channel, [channel, error] {
+                channel,
+                [channel, error] {
                     if (channel)
                         channel->abort(error);
                 },
@@ -165,12 +168,12 @@ void Connection::resolve()
     }
     if (m_options.knownHostsFile.isEmpty()) {
         fail({Error::Kind::NotConfigured,
-              QStringLiteral("no known_hosts file configured for %1").arg(endpoint())});
+            QStringLiteral("no known_hosts file configured for %1").arg(endpoint())});
         return;
     }
     if (m_options.keyFile.isEmpty()) {
         fail({Error::Kind::NotConfigured,
-              QStringLiteral("no SSH key file configured for %1").arg(endpoint())});
+            QStringLiteral("no SSH key file configured for %1").arg(endpoint())});
         return;
     }
     QHostAddress literal;
@@ -194,11 +197,11 @@ void Connection::onResolved(const QHostInfo &info)
             m_addresses.append(address);
     }
     if (info.error() != QHostInfo::NoError || m_addresses.isEmpty()) {
-        fail({Error::Kind::Resolve, QStringLiteral("cannot resolve host %1: %2")
-                                        .arg(m_options.host,
-                                             info.error() != QHostInfo::NoError
-                                                 ? info.errorString()
-                                                 : QStringLiteral("no address"))});
+        fail({Error::Kind::Resolve,
+            QStringLiteral("cannot resolve host %1: %2")
+                .arg(m_options.host,
+                    info.error() != QHostInfo::NoError ? info.errorString()
+                                                       : QStringLiteral("no address"))});
         return;
     }
     startAttempt();
@@ -210,7 +213,8 @@ void Connection::startAttempt()
     m_address = m_addresses.at(m_addressIndex);
     m_session = ssh_new();
     if (!m_session) {
-        fail({Error::Kind::Connect, QStringLiteral("cannot create an SSH session for %1").arg(endpoint())});
+        fail({Error::Kind::Connect,
+            QStringLiteral("cannot create an SSH session for %1").arg(endpoint())});
         return;
     }
     *m_socketCounter = {};
@@ -222,19 +226,20 @@ void Connection::startAttempt()
     const QByteArray user = m_options.user.toUtf8();
     int port = m_options.port;
     bool processConfig = false; // never read ~/.ssh/config or /etc/ssh/ssh_config
-    int strict = 1;             // unknown keys are decided here, not by libssh
+    int strict = 1; // unknown keys are decided here, not by libssh
     bool ok = ssh_options_set(m_session, SSH_OPTIONS_HOST, address.constData()) == SSH_OK
         && ssh_options_set(m_session, SSH_OPTIONS_PORT, &port) == SSH_OK
         && ssh_options_set(m_session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig) == SSH_OK
         // Both lookups go to the configured file, so /etc/ssh/ssh_known_hosts never counts.
         && ssh_options_set(m_session, SSH_OPTIONS_KNOWNHOSTS, knownHosts.constData()) == SSH_OK
-        && ssh_options_set(m_session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, knownHosts.constData()) == SSH_OK
+        && ssh_options_set(m_session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, knownHosts.constData())
+            == SSH_OK
         && ssh_options_set(m_session, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict) == SSH_OK;
     if (ok && !user.isEmpty())
         ok = ssh_options_set(m_session, SSH_OPTIONS_USER, user.constData()) == SSH_OK;
     if (!ok) {
         fail({Error::Kind::Connect,
-              QStringLiteral("invalid SSH options for %1: %2").arg(endpoint(), libsshError())});
+            QStringLiteral("invalid SSH options for %1: %2").arg(endpoint(), libsshError())});
         return;
     }
     ssh_set_blocking(m_session, 0);
@@ -246,7 +251,7 @@ void Connection::startAttempt()
         m_event = ssh_event_new();
         if (!m_event || ssh_event_add_session(m_event, m_session) != SSH_OK) {
             fail({Error::Kind::Connect,
-                  QStringLiteral("cannot set up polling for %1").arg(endpoint())});
+                QStringLiteral("cannot set up polling for %1").arg(endpoint())});
             return;
         }
     }
@@ -297,7 +302,8 @@ void Connection::stepConnect(int rc)
             startAttempt();
             return;
         }
-        fail({Error::Kind::Connect, QStringLiteral("cannot connect to %1: %2").arg(endpoint(), reason)});
+        fail({Error::Kind::Connect,
+            QStringLiteral("cannot connect to %1: %2").arg(endpoint(), reason)});
         return;
     }
     if (!checkHostKey())
@@ -309,16 +315,18 @@ bool Connection::checkHostKey()
 {
     ssh_key serverKey = nullptr;
     if (ssh_get_server_publickey(m_session, &serverKey) != SSH_OK || !serverKey) {
-        fail({Error::Kind::HostKey, QStringLiteral("cannot read the host key of %1: %2")
-                                        .arg(endpoint(), libsshError())});
+        fail({Error::Kind::HostKey,
+            QStringLiteral("cannot read the host key of %1: %2").arg(endpoint(), libsshError())});
         return false;
     }
     unsigned char *hash = nullptr;
     size_t hashLength = 0;
-    if (ssh_get_publickey_hash(serverKey, SSH_PUBLICKEY_HASH_SHA256, &hash, &hashLength) == SSH_OK) {
+    if (ssh_get_publickey_hash(serverKey, SSH_PUBLICKEY_HASH_SHA256, &hash, &hashLength)
+        == SSH_OK) {
         m_fingerprint = QStringLiteral("SHA256:")
-            + QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(hash), qsizetype(hashLength))
-                                      .toBase64(QByteArray::OmitTrailingEquals));
+            + QString::fromLatin1(
+                QByteArray(reinterpret_cast<const char *>(hash), qsizetype(hashLength))
+                    .toBase64(QByteArray::OmitTrailingEquals));
         ssh_clean_pubkey_hash(&hash);
     }
     const QString keyType = QString::fromLatin1(ssh_key_type_to_char(ssh_key_type(serverKey)));
@@ -331,41 +339,43 @@ bool Connection::checkHostKey()
         return true;
     case SSH_KNOWN_HOSTS_CHANGED:
         fail({Error::Kind::HostKey,
-              QStringLiteral("host key of %1 has CHANGED: the server presents %2, which does not "
-                             "match %3; refusing to connect (if the change is expected, remove the "
-                             "old entry from that file)")
-                  .arg(endpoint(), presented, file)});
+            QStringLiteral("host key of %1 has CHANGED: the server presents %2, which does not "
+                           "match %3; refusing to connect (if the change is expected, remove the "
+                           "old entry from that file)")
+                .arg(endpoint(), presented, file)});
         return false;
     case SSH_KNOWN_HOSTS_OTHER:
         fail({Error::Kind::HostKey,
-              QStringLiteral("host key of %1 is of another type than the one in %2 (the server "
-                             "presents %3); refusing to connect")
-                  .arg(endpoint(), file, presented)});
+            QStringLiteral("host key of %1 is of another type than the one in %2 (the server "
+                           "presents %3); refusing to connect")
+                .arg(endpoint(), file, presented)});
         return false;
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND:
         if (m_options.strictHostKeys) {
             fail({Error::Kind::HostKey,
-                  QStringLiteral("host key of %1 is not known (the server presents %2); add it to "
-                                 "%3 (e.g. ssh-keyscan -p %4 %5) or allow trust on first use")
-                      .arg(endpoint(), presented, file)
-                      .arg(m_options.port)
-                      .arg(m_options.host)});
+                QStringLiteral("host key of %1 is not known (the server presents %2); add it to "
+                               "%3 (e.g. ssh-keyscan -p %4 %5) or allow trust on first use")
+                    .arg(endpoint(), presented, file)
+                    .arg(m_options.port)
+                    .arg(m_options.host)});
             return false;
         }
         if (ssh_session_update_known_hosts(m_session) != SSH_OK) {
-            fail({Error::Kind::HostKey, QStringLiteral("cannot record the host key of %1 in %2: %3")
-                                            .arg(endpoint(), file, libsshError())});
+            fail({Error::Kind::HostKey,
+                QStringLiteral("cannot record the host key of %1 in %2: %3")
+                    .arg(endpoint(), file, libsshError())});
             return false;
         }
-        qCInfo(lcSsh).noquote() << "trusted the host key of" << endpoint() << "on first use:"
-                                << presented << "recorded in" << file;
+        qCInfo(lcSsh).noquote() << "trusted the host key of" << endpoint()
+                                << "on first use:" << presented << "recorded in" << file;
         return true;
     case SSH_KNOWN_HOSTS_ERROR:
         break;
     }
-    fail({Error::Kind::HostKey, QStringLiteral("cannot check the host key of %1 against %2: %3")
-                                    .arg(endpoint(), file, libsshError())});
+    fail({Error::Kind::HostKey,
+        QStringLiteral("cannot check the host key of %1 against %2: %3")
+            .arg(endpoint(), file, libsshError())});
     return false;
 }
 
@@ -382,9 +392,9 @@ void Connection::startAuth()
             const QFileInfo info(m_options.keyFile);
             const QString reason = !info.exists() ? QStringLiteral("no such file")
                 : !info.isReadable()              ? QStringLiteral("not readable")
-                                                  : QStringLiteral("not an unencrypted private key");
+                                     : QStringLiteral("not an unencrypted private key");
             fail({Error::Kind::Auth,
-                  QStringLiteral("cannot load the SSH key %1: %2").arg(m_options.keyFile, reason)});
+                QStringLiteral("cannot load the SSH key %1: %2").arg(m_options.keyFile, reason)});
             return;
         }
         m_key = key;
@@ -396,9 +406,8 @@ void Connection::stepAuth()
 {
     const int rc = ssh_userauth_publickey(m_session, nullptr, m_key);
     updateNotifiers();
-    const QString who = QStringLiteral("%1@%2")
-                            .arg(m_options.user.isEmpty() ? QStringLiteral("(local user)") : m_options.user,
-                                 endpoint());
+    const QString who = QStringLiteral("%1@%2").arg(
+        m_options.user.isEmpty() ? QStringLiteral("(local user)") : m_options.user, endpoint());
     switch (rc) {
     case SSH_AUTH_AGAIN:
         return;
@@ -407,16 +416,17 @@ void Connection::stepAuth()
         return;
     case SSH_AUTH_DENIED:
         fail({Error::Kind::Auth,
-              QStringLiteral("%1 refused the key %2").arg(who, m_options.keyFile)});
+            QStringLiteral("%1 refused the key %2").arg(who, m_options.keyFile)});
         return;
     case SSH_AUTH_PARTIAL:
-        fail({Error::Kind::Auth, QStringLiteral("%1 accepted the key %2 but wants another "
-                                                "authentication method too")
-                                     .arg(who, m_options.keyFile)});
+        fail({Error::Kind::Auth,
+            QStringLiteral("%1 accepted the key %2 but wants another "
+                           "authentication method too")
+                .arg(who, m_options.keyFile)});
         return;
     default:
         fail({Error::Kind::Auth,
-              QStringLiteral("authentication as %1 failed: %2").arg(who, libsshError())});
+            QStringLiteral("authentication as %1 failed: %2").arg(who, libsshError())});
         return;
     }
 }
@@ -429,7 +439,8 @@ void Connection::becomeConnected()
     if (m_options.keepaliveMs > 0)
         m_keepalive->start(m_options.keepaliveMs);
     qCInfo(lcSsh).noquote() << "connected to" << endpoint() << "as"
-                            << (m_options.user.isEmpty() ? QStringLiteral("the local user") : m_options.user)
+                            << (m_options.user.isEmpty() ? QStringLiteral("the local user")
+                                                         : m_options.user)
                             << "host key" << m_fingerprint;
     QPointer<Connection> guard(this);
     setState(State::Connected);
@@ -449,7 +460,7 @@ void Connection::serviceChannels()
     }
     if (!sessionAlive()) {
         drop({Error::Kind::Dropped,
-              QStringLiteral("connection to %1 lost: %2").arg(endpoint(), libsshError())});
+            QStringLiteral("connection to %1 lost: %2").arg(endpoint(), libsshError())});
         return;
     }
     serviceRetired();
@@ -467,7 +478,7 @@ void Connection::serviceChannels()
             return;
         if (!sessionAlive()) {
             drop({Error::Kind::Dropped,
-                  QStringLiteral("connection to %1 lost: %2").arg(endpoint(), libsshError())});
+                QStringLiteral("connection to %1 lost: %2").arg(endpoint(), libsshError())});
             return;
         }
     }
@@ -494,14 +505,16 @@ void Connection::onDeadline()
     switch (m_state) {
     case State::Resolving:
     case State::Connecting:
-        fail({Error::Kind::Timeout, QStringLiteral("connecting to %1 timed out after %2 ms")
-                                        .arg(endpoint())
-                                        .arg(m_options.connectTimeoutMs)});
+        fail({Error::Kind::Timeout,
+            QStringLiteral("connecting to %1 timed out after %2 ms")
+                .arg(endpoint())
+                .arg(m_options.connectTimeoutMs)});
         break;
     case State::Authenticating:
-        fail({Error::Kind::Timeout, QStringLiteral("authentication on %1 timed out after %2 ms")
-                                        .arg(endpoint())
-                                        .arg(m_options.authTimeoutMs)});
+        fail({Error::Kind::Timeout,
+            QStringLiteral("authentication on %1 timed out after %2 ms")
+                .arg(endpoint())
+                .arg(m_options.authTimeoutMs)});
         break;
     default:
         break;
@@ -517,9 +530,10 @@ void Connection::onKeepalive()
         m_sinceReceive.start();
     }
     if (m_sinceReceive.elapsed() >= 3 * qint64(m_options.keepaliveMs)) {
-        drop({Error::Kind::Dropped, QStringLiteral("connection to %1 lost: no answer for %2 ms")
-                                        .arg(endpoint())
-                                        .arg(m_sinceReceive.elapsed())});
+        drop({Error::Kind::Dropped,
+            QStringLiteral("connection to %1 lost: no answer for %2 ms")
+                .arg(endpoint())
+                .arg(m_sinceReceive.elapsed())});
         return;
     }
     // libssh 0.10 keeps one keepalive request outstanding: a call while the previous one is
@@ -577,7 +591,8 @@ void Connection::disconnectFromHost()
     case State::Resolving:
     case State::Connecting:
     case State::Authenticating:
-        fail({Error::Kind::Connect, QStringLiteral("connection attempt to %1 cancelled").arg(endpoint())});
+        fail({Error::Kind::Connect,
+            QStringLiteral("connection attempt to %1 cancelled").arg(endpoint())});
         break;
     case State::Connected:
         drop({Error::Kind::Dropped, QStringLiteral("connection to %1 closed").arg(endpoint())});
@@ -714,13 +729,14 @@ ShellChannel *Connection::openShell(const ShellOptions &options, QObject *parent
     return new ShellChannel(this, options, parent);
 }
 
-ExecChannel *Connection::openExec(const QString &command, const ExecOptions &options, QObject *parent)
+ExecChannel *Connection::openExec(
+    const QString &command, const ExecOptions &options, QObject *parent)
 {
     return new ExecChannel(this, command, options, parent);
 }
 
-void Connection::exec(const QString &command, const ExecOptions &options, const QObject *context,
-                      ExecCallback done)
+void Connection::exec(
+    const QString &command, const ExecOptions &options, const QObject *context, ExecCallback done)
 {
     // Not parented to the connection: a channel always finishes (result, error, timeout, or the
     // connection going away), and then it deletes itself.
@@ -728,11 +744,11 @@ void Connection::exec(const QString &command, const ExecOptions &options, const 
     QPointer<const QObject> guard(context);
     const bool hasContext = context != nullptr;
     connect(channel, &ExecChannel::finished, channel,
-            [channel, guard, hasContext, done = std::move(done)](const Result<ExecResult> &result) {
-                channel->deleteLater();
-                if (!hasContext || guard)
-                    done(result);
-            });
+        [channel, guard, hasContext, done = std::move(done)](const Result<ExecResult> &result) {
+            channel->deleteLater();
+            if (!hasContext || guard)
+                done(result);
+        });
 }
 
 } // namespace jarvis::ssh

@@ -75,11 +75,11 @@ public:
 
     // Channels opened before the connection is up wait for it (and fail if it fails).
     ShellChannel *openShell(const ShellOptions &options = {}, QObject *parent = nullptr);
-    ExecChannel *openExec(const QString &command, const ExecOptions &options = {},
-                          QObject *parent = nullptr);
+    ExecChannel *openExec(
+        const QString &command, const ExecOptions &options = {}, QObject *parent = nullptr);
     // Runs `command` and calls `done` once with the result, only while `context` lives.
     void exec(const QString &command, const ExecOptions &options, const QObject *context,
-              ExecCallback done);
+        ExecCallback done);
 
 Q_SIGNALS:
     void stateChanged(jarvis::ssh::Connection::State state);
@@ -126,21 +126,21 @@ private:
     ssh_event_struct *m_event = nullptr;
     ssh_key_struct *m_key = nullptr;
     int m_fd = -1;
-    QSocketNotifier *m_readNotifier = nullptr;  // child, one per socket
+    QSocketNotifier *m_readNotifier = nullptr; // child, one per socket
     QSocketNotifier *m_writeNotifier = nullptr; // child, one per socket
-    QTimer *m_deadline;                         // child
-    QTimer *m_keepalive;                        // child
+    QTimer *m_deadline; // child
+    QTimer *m_keepalive; // child
     int m_lookupId = -1;
     QList<QHostAddress> m_addresses;
     qsizetype m_addressIndex = 0;
     QHostAddress m_address;
     QString m_fingerprint;
     Error m_lastError;
-    QList<Channel *> m_channels;              // attached, not owned
-    QList<ssh_channel_struct *> m_retired;    // closed by their owner while still opening
+    QList<Channel *> m_channels; // attached, not owned
+    QList<ssh_channel_struct *> m_retired; // closed by their owner while still opening
     std::unique_ptr<ssh_counter_struct> m_socketCounter; // libssh counts the socket's bytes
     quint64 m_lastBytesIn = 0;
-    QElapsedTimer m_sinceReceive;                        // since the last byte from the server
+    QElapsedTimer m_sinceReceive; // since the last byte from the server
     int m_attempt = 0;
     bool m_pumpScheduled = false;
 };

@@ -10,15 +10,15 @@ namespace jarvis::ssh {
 // OpenSSH's ssh writes them (OpenSSH's CheckHostIP=no; hashed entries and patterns work).
 struct ConnectionOptions
 {
-    QString host;              // name or address; a name is resolved with QHostInfo
+    QString host; // name or address; a name is resolved with QHostInfo
     int port = 22;
-    QString user;              // empty: the local user name
-    QString keyFile;           // private key (OpenSSH or PEM format, not encrypted)
-    QString knownHostsFile;    // required; written to on first use when !strictHostKeys
+    QString user; // empty: the local user name
+    QString keyFile; // private key (OpenSSH or PEM format, not encrypted)
+    QString knownHostsFile; // required; written to on first use when !strictHostKeys
     bool strictHostKeys = true; // false: trust an unknown key on first use (and record it)
     int connectTimeoutMs = 10000; // resolve + TCP + key exchange + host key check
     int authTimeoutMs = 10000;
-    int keepaliveMs = 30000;   // SSH keepalive interval; 3 intervals of silence = dropped; 0 = off
+    int keepaliveMs = 30000; // SSH keepalive interval; 3 intervals of silence = dropped; 0 = off
 };
 
 } // namespace jarvis::ssh

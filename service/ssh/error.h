@@ -12,13 +12,13 @@ namespace jarvis::ssh {
 struct Error
 {
     enum class Kind {
-        Resolve,       // the host name did not resolve
-        Connect,       // TCP connect refused/unreachable, or the SSH handshake failed
-        HostKey,       // server key unknown (strict mode), changed, or of another type
-        Auth,          // private key unreadable, or refused by the server
-        Channel,       // opening a channel or one of its requests (pty, shell, exec) failed
-        Dropped,       // an established connection ended (EOF, reset, keepalive, closed)
-        Timeout,       // a deadline expired (connect, authentication, command)
+        Resolve, // the host name did not resolve
+        Connect, // TCP connect refused/unreachable, or the SSH handshake failed
+        HostKey, // server key unknown (strict mode), changed, or of another type
+        Auth, // private key unreadable, or refused by the server
+        Channel, // opening a channel or one of its requests (pty, shell, exec) failed
+        Dropped, // an established connection ended (EOF, reset, keepalive, closed)
+        Timeout, // a deadline expired (connect, authentication, command)
         NotConfigured, // unknown node, or SSH is not configured
     };
     Kind kind = Kind::Connect;
@@ -49,15 +49,14 @@ struct Error
 };
 
 // A value or an error, handed to callbacks across the event loop.
-template<typename T>
-struct Result
+template<typename T> struct Result
 {
     std::optional<T> value;
     Error error; // meaningful only when !ok()
 
     bool ok() const { return value.has_value(); }
-    static Result success(T v) { return Result{std::move(v), {}}; }
-    static Result failure(Error e) { return Result{std::nullopt, std::move(e)}; }
+    static Result success(T v) { return Result {std::move(v), {}}; }
+    static Result failure(Error e) { return Result {std::nullopt, std::move(e)}; }
 };
 
 } // namespace jarvis::ssh

@@ -10,7 +10,8 @@
 
 namespace jarvis::ssh {
 
-ExecChannel::ExecChannel(Connection *connection, QString command, ExecOptions options, QObject *parent)
+ExecChannel::ExecChannel(
+    Connection *connection, QString command, ExecOptions options, QObject *parent)
     : Channel(connection, parent)
     , m_command(std::move(command))
     , m_options(options)
@@ -18,6 +19,7 @@ ExecChannel::ExecChannel(Connection *connection, QString command, ExecOptions op
 {
     m_requestName = QStringLiteral("exec request");
     m_timer->setSingleShot(true);
+    m_timer->setTimerType(Qt::PreciseTimer);
     connect(m_timer, &QTimer::timeout, this, &ExecChannel::onTimeout);
     if (m_options.timeoutMs > 0)
         m_timer->start(m_options.timeoutMs);
@@ -28,6 +30,11 @@ int ExecChannel::sendRequests(ssh_channel_struct *channel)
     if (m_commandUtf8.isEmpty())
         m_commandUtf8 = m_command.toUtf8();
     return ssh_channel_request_exec(channel, m_commandUtf8.constData());
+}
+
+void ExecChannel::handleOpened()
+{
+    closeWriteChannel(); // a command waiting for input would otherwise wait until its deadline
 }
 
 void ExecChannel::handleData(const QByteArray &data, bool isStderr)
@@ -61,11 +68,13 @@ void ExecChannel::onTimeout()
         ssh_channel_request_send_signal(handle(), "TERM");
         afterCall();
     }
-    const QString shown = m_command.size() > 80 ? m_command.left(77) + QStringLiteral("...") : m_command;
-    fail({Error::Kind::Timeout, QStringLiteral("command on %1 timed out after %2 ms: %3")
-                                    .arg(describe())
-                                    .arg(m_options.timeoutMs)
-                                    .arg(shown)});
+    const QString shown =
+        m_command.size() > 80 ? m_command.left(77) + QStringLiteral("...") : m_command;
+    fail({Error::Kind::Timeout,
+        QStringLiteral("command on %1 timed out after %2 ms: %3")
+            .arg(describe())
+            .arg(m_options.timeoutMs)
+            .arg(shown)});
 }
 
 void ExecChannel::finish(const Result<ExecResult> &result)

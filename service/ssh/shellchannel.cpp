@@ -53,8 +53,8 @@ int ShellChannel::sendRequests(ssh_channel_struct *channel)
     if (m_options.pty && !m_ptyDone) {
         m_requestName = QStringLiteral("PTY request");
         m_ptyRequested = true;
-        const int rc = ssh_channel_request_pty_size(channel, m_options.term.constData(),
-                                                    m_options.cols, m_options.rows);
+        const int rc = ssh_channel_request_pty_size(
+            channel, m_options.term.constData(), m_options.cols, m_options.rows);
         if (rc != SSH_OK)
             return rc;
         m_ptyDone = true;

@@ -12,8 +12,9 @@ struct ShellOptions
     int cols = 80;
     int rows = 24;
     QByteArray term = "xterm-256color";
-    bool pty = true;  // false: plain pipes (stdout and stderr both arrive in dataReceived)
-    QString command;  // empty: the user's login shell; otherwise this command (like `ssh -t host cmd`)
+    bool pty = true; // false: plain pipes (stdout and stderr both arrive in dataReceived)
+    // Empty: the user's login shell; otherwise this command (like `ssh -t host command`).
+    QString command;
 };
 
 // An interactive session on a Connection: a PTY (`term`, cols x rows) and a login shell (or a
@@ -27,7 +28,8 @@ class ShellChannel : public Channel
 public:
     ShellChannel(Connection *connection, ShellOptions options = {}, QObject *parent = nullptr);
 
-    // Queued; sent as fast as the remote window allows. Ignored once the channel is closed.
+    // Queued; sent as fast as the remote window allows (bytesToWrite() is what waits). Ignored
+    // once the channel is closed or closeWriteChannel() was called.
     void write(const QByteArray &data);
     // 1..1000 each (clamped). Applied now if open, else used when the PTY is requested.
     void resize(int cols, int rows);
@@ -51,7 +53,7 @@ protected:
 
 private:
     ShellOptions m_options;
-    QByteArray m_command;       // UTF-8, kept for the exec request
+    QByteArray m_command; // UTF-8, kept for the exec request
     bool m_ptyRequested = false; // sent: a later resize must follow once the shell is open
     bool m_ptyDone = false;
     bool m_sizeChanged = false; // resized after the PTY request went out

@@ -15,7 +15,7 @@ class Utf8Splitter
 {
 public:
     QByteArray feed(const QByteArray &bytes);
-    QByteArray flush();              // the kept tail, e.g. when the stream ends
+    QByteArray flush(); // the kept tail, e.g. when the stream ends
     qsizetype pendingSize() const { return m_tail.size(); }
 
     // Length of the longest prefix of data[0, size) that does not end in an incomplete sequence.
