@@ -382,12 +382,17 @@ void ClusterEmitter::emitQuorum()
 
 void ClusterEmitter::emitVms()
 {
-    m_cluster->broadcast(QStringLiteral("vms"), single(model::toJson(m_vms)), Namespace::Delivery::Latest);
+    // 5000 guests: written straight to JSON text, no QJsonArray in between.
+    QByteArray json;
+    model::appendJson(json, m_vms);
+    m_cluster->broadcastRaw(QStringLiteral("vms"), json, Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitStorage()
 {
-    m_cluster->broadcast(QStringLiteral("storage"), single(model::toJson(m_storage)), Namespace::Delivery::Latest);
+    QByteArray json;
+    model::appendJson(json, m_storage);
+    m_cluster->broadcastRaw(QStringLiteral("storage"), json, Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::setTemperatures(const QList<model::TemperatureData> &temperatures)

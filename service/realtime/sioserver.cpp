@@ -1,6 +1,7 @@
 #include "realtime/sioserver.h"
 
 #include "core/random.h"
+#include "protocol/jsonwriter.h"
 #include "protocol/socketio.h"
 #include "realtime/engineserver.h"
 #include "realtime/enginesocket.h"
@@ -44,6 +45,28 @@ EncodedPacket encodeEvent(
     packet.data = data;
     packet.attachments = message.attachments;
     return encodePacket(packet);
+}
+
+EncodedPacket encodeEventRaw(const QString &nsp, const QString &event, const QByteArray &jsonArgs)
+{
+    // What encodeEvent() writes: "4" (Engine.IO message) "2" (EVENT) [nsp ","] [event, args...]
+    const bool withNsp = !nsp.isEmpty() && nsp != QLatin1StringView("/");
+    const QByteArray nspText = withNsp ? nsp.toUtf8() : QByteArray();
+    QByteArray text;
+    text.reserve(2 + nspText.size() + 1 + 6 * event.size() + 3 + jsonArgs.size() + 1);
+    text.append("42");
+    if (withNsp) {
+        text.append(nspText);
+        text.append(',');
+    }
+    text.append('[');
+    json::appendJsonString(text, event);
+    if (!jsonArgs.isEmpty()) {
+        text.append(',');
+        text.append(jsonArgs);
+    }
+    text.append(']');
+    return {text, {}};
 }
 
 // The Socket.IO side of one Engine.IO connection: decodes packets (reassembling binary
@@ -309,8 +332,19 @@ void Namespace::broadcast(const QString &event, const Message &message, Delivery
 {
     if (m_sockets.isEmpty())
         return;
-    // Encoded, framed and compressed once; every socket gets the same bytes.
-    const EncodedPacket encoded = encodeEvent(m_name, event, message);
+    sendToAll(encodeEvent(m_name, event, message), delivery);
+}
+
+void Namespace::broadcastRaw(const QString &event, const QByteArray &jsonArgs, Delivery delivery)
+{
+    if (m_sockets.isEmpty())
+        return;
+    sendToAll(encodeEventRaw(m_name, event, jsonArgs), delivery);
+}
+
+void Namespace::sendToAll(const EncodedPacket &encoded, Delivery delivery)
+{
+    // Framed and compressed once; every socket gets the same bytes.
     const auto text = ws::PreparedMessage::text(encoded.text, m_compressionLevel);
     QList<std::shared_ptr<const ws::PreparedMessage>> attachments;
     for (const QByteArray &blob : encoded.binary)

@@ -19,6 +19,7 @@ class EngineServer;
 class EngineSocket;
 class Namespace;
 class SioClient;
+struct EncodedPacket;
 
 // Arguments of an event or an ack: JSON values, where binary blobs are placeholders
 // ({"_placeholder":true,"num":N}, see sio::placeholder) standing for `attachments[N]`.
@@ -105,6 +106,9 @@ public:
     // Reliable: every client gets it (one hopelessly behind is disconnected).
     enum class Delivery { Reliable, Latest };
     void broadcast(const QString &event, const Message &message = {}, Delivery delivery = Delivery::Reliable);
+    // Like broadcast() with arguments already written as JSON text (see encodeEventRaw()).
+    void broadcastRaw(
+        const QString &event, const QByteArray &jsonArgs, Delivery delivery = Delivery::Reliable);
     quint64 skippedSnapshots() const { return m_skipped; }
     void setCompressionLevel(int level) { m_compressionLevel = level; }
     QList<SioSocket *> sockets() const { return m_sockets; }
@@ -120,6 +124,7 @@ private:
         SioSocket *socket, const QString &event, const Message &message, const AckCallback &ack);
     void add(SioSocket *socket);
     void remove(SioSocket *socket);
+    void sendToAll(const EncodedPacket &encoded, Delivery delivery);
 
     QString m_name;
     Middleware m_middleware;
@@ -155,5 +160,9 @@ struct EncodedPacket
 };
 EncodedPacket encodeEvent(const QString &nsp, const QString &event, const Message &message,
     std::optional<qint64> ackId = std::nullopt);
+// The same packet with the arguments given as JSON text: `jsonArgs` is the comma-separated JSON of
+// the arguments (e.g. one array, as model::appendJson writes it), empty for none. The caller
+// vouches for it being valid JSON written like sio::encode writes it; no ack id, no attachments.
+EncodedPacket encodeEventRaw(const QString &nsp, const QString &event, const QByteArray &jsonArgs);
 
 } // namespace jarvis::realtime

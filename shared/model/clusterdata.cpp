@@ -1,5 +1,7 @@
 #include "model/clusterdata.h"
 
+#include "protocol/jsonwriter.h"
+
 #include <QStringView>
 
 #include <algorithm>
@@ -396,6 +398,131 @@ QJsonObject zonesToJson(const QMap<QString, double> &zones)
     for (auto it = zones.constBegin(); it != zones.constEnd(); ++it)
         object.insert(it.key(), it.value());
     return object;
+}
+
+// Pieces of the direct writers: literal JSON text (keys never need escaping) and scalars.
+template<qsizetype N> void put(QByteArray &out, const char (&text)[N])
+{
+    out.append(text, N - 1);
+}
+
+void put(QByteArray &out, const QString &text)
+{
+    json::appendJsonString(out, text);
+}
+
+// Integers go through double like QJsonValue(qint64).toDouble() in the QJsonValue path.
+void put(QByteArray &out, qint64 value)
+{
+    json::appendJsonNumber(out, static_cast<double>(value));
+}
+
+void put(QByteArray &out, int value)
+{
+    json::appendJsonNumber(out, value);
+}
+
+void put(QByteArray &out, double value)
+{
+    json::appendJsonNumber(out, value);
+}
+
+void put(QByteArray &out, bool value)
+{
+    if (value)
+        put(out, "true");
+    else
+        put(out, "false");
+}
+
+// The keys in toJson(const VmData &)'s (sorted) order; `lock` sorts after `diskwrite`.
+void appendVm(QByteArray &out, const VmData &vm)
+{
+    put(out, "{\"cpu\":");
+    put(out, vm.cpu);
+    put(out, ",\"disk\":");
+    put(out, vm.disk);
+    put(out, ",\"diskread\":");
+    put(out, vm.diskread);
+    put(out, ",\"diskwrite\":");
+    put(out, vm.diskwrite);
+    if (!vm.lock.isEmpty()) {
+        put(out, ",\"lock\":");
+        put(out, vm.lock);
+    }
+    put(out, ",\"maxcpu\":");
+    put(out, vm.maxcpu);
+    put(out, ",\"maxdisk\":");
+    put(out, vm.maxdisk);
+    put(out, ",\"maxmem\":");
+    put(out, vm.maxmem);
+    put(out, ",\"mem\":");
+    put(out, vm.mem);
+    put(out, ",\"name\":");
+    put(out, vm.name);
+    put(out, ",\"netin\":");
+    put(out, vm.netin);
+    put(out, ",\"netout\":");
+    put(out, vm.netout);
+    put(out, ",\"node\":");
+    put(out, vm.node);
+    put(out, ",\"status\":");
+    put(out, vm.status);
+    put(out, ",\"tags\":[");
+    for (qsizetype i = 0; i < vm.tags.size(); ++i) {
+        if (i > 0)
+            put(out, ",");
+        put(out, vm.tags.at(i));
+    }
+    put(out, "],\"template\":");
+    put(out, vm.isTemplate);
+    if (vm.kind == VmData::Kind::Lxc)
+        put(out, ",\"type\":\"lxc\",\"uptime\":");
+    else
+        put(out, ",\"type\":\"qemu\",\"uptime\":");
+    put(out, vm.uptime);
+    put(out, ",\"vmid\":");
+    put(out, vm.vmid);
+    put(out, "}");
+}
+
+// The keys in toJson(const StorageData &)'s (sorted) order.
+void appendStorage(QByteArray &out, const StorageData &s)
+{
+    put(out, "{\"avail\":");
+    put(out, s.avail);
+    put(out, ",\"content\":");
+    put(out, s.content);
+    put(out, ",\"id\":");
+    put(out, s.id);
+    put(out, ",\"node\":");
+    put(out, s.node);
+    put(out, ",\"shared\":");
+    put(out, s.shared);
+    put(out, ",\"status\":");
+    put(out, s.status);
+    put(out, ",\"storage\":");
+    put(out, s.storage);
+    put(out, ",\"total\":");
+    put(out, s.total);
+    put(out, ",\"type\":");
+    put(out, s.type);
+    put(out, ",\"used\":");
+    put(out, s.used);
+    put(out, "}");
+}
+
+template<typename T, typename AppendOne>
+void appendList(QByteArray &out, const QList<T> &list, qsizetype bytesPerItem, AppendOne appendOne)
+{
+    out.reserve(out.size() + 2 + bytesPerItem * list.size());
+    put(out, "[");
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        if (i > 0)
+            put(out, ",");
+        appendOne(out, list.at(i));
+    }
+    put(out, "]");
 }
 
 QJsonObject toJson(const QuorumNode &n)
@@ -833,6 +960,16 @@ QJsonArray toJson(const QList<TemperatureData> &temperatures)
     for (const TemperatureData &t : temperatures)
         array.append(toJson(t));
     return array;
+}
+
+void appendJson(QByteArray &out, const QList<VmData> &vms)
+{
+    appendList(out, vms, 320, appendVm); // ~310 bytes for a typical guest
+}
+
+void appendJson(QByteArray &out, const QList<StorageData> &storage)
+{
+    appendList(out, storage, 256, appendStorage);
 }
 
 // --- wire -> typed -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArray>
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -158,6 +159,12 @@ QJsonArray toJson(const QList<NodeData> &nodes);
 QJsonArray toJson(const QList<VmData> &vms);
 QJsonArray toJson(const QList<StorageData> &storage);
 QJsonArray toJson(const QList<TemperatureData> &temperatures);
+
+// --- typed -> wire text directly, for the big snapshots: appends exactly the bytes that
+// sio::encode writes for toJson(list) (keys sorted, numbers and strings as JSON.stringify writes
+// them, `lock` left out when empty) without building a QJsonArray first.
+void appendJson(QByteArray &out, const QList<VmData> &vms);
+void appendJson(QByteArray &out, const QList<StorageData> &storage);
 
 // --- wire -> typed (for clients; strict about types, tolerant of extra fields).
 std::optional<NodeData> nodeFromJson(const QJsonObject &o);

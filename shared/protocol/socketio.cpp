@@ -1,14 +1,14 @@
 #include "socketio.h"
 
+#include "protocol/jsonwriter.h"
+
 #include <QByteArrayView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonParseError>
 
 #include <array>
-#include <charconv>
 #include <cmath>
-#include <system_error>
 
 // Socket.IO protocol v5 codec (https://github.com/socketio/socket.io-protocol, v5).
 //
@@ -64,152 +64,9 @@ bool isReservedEvent(const QString &name)
 
 // ---- JSON writer matching JSON.stringify ----------------------------------------------------
 
-void appendUtf8(QByteArray &out, char32_t cp)
-{
-    if (cp < 0x80) {
-        out.append(char(cp));
-    } else if (cp < 0x800) {
-        out.append(char(0xC0 | (cp >> 6)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.append(char(0xE0 | (cp >> 12)));
-        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    } else {
-        out.append(char(0xF0 | (cp >> 18)));
-        out.append(char(0x80 | ((cp >> 12) & 0x3F)));
-        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    }
-}
-
-void appendUnicodeEscape(QByteArray &out, char16_t unit)
-{
-    static const char hex[] = "0123456789abcdef";
-    out.append("\\u");
-    out.append(hex[(unit >> 12) & 0xF]);
-    out.append(hex[(unit >> 8) & 0xF]);
-    out.append(hex[(unit >> 4) & 0xF]);
-    out.append(hex[unit & 0xF]);
-}
-
-// JSON.stringify's QuoteJSONString: escapes '"', '\\', control characters and lone surrogates.
-void appendJsonString(QByteArray &out, const QString &text)
-{
-    out.append('"');
-    const qsizetype size = text.size();
-    for (qsizetype i = 0; i < size; ++i) {
-        const char16_t unit = text.at(i).unicode();
-        switch (unit) {
-        case u'"':
-            out.append("\\\"");
-            continue;
-        case u'\\':
-            out.append("\\\\");
-            continue;
-        case u'\b':
-            out.append("\\b");
-            continue;
-        case u'\f':
-            out.append("\\f");
-            continue;
-        case u'\n':
-            out.append("\\n");
-            continue;
-        case u'\r':
-            out.append("\\r");
-            continue;
-        case u'\t':
-            out.append("\\t");
-            continue;
-        default:
-            break;
-        }
-        if (unit < 0x20) {
-            appendUnicodeEscape(out, unit);
-        } else if (QChar::isHighSurrogate(unit) && i + 1 < size
-            && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
-            appendUtf8(out, QChar::surrogateToUcs4(unit, text.at(i + 1).unicode()));
-            ++i;
-        } else if (QChar::isSurrogate(unit)) {
-            appendUnicodeEscape(out, unit);
-        } else {
-            appendUtf8(out, unit);
-        }
-    }
-    out.append('"');
-}
-
-// Number::toString of ECMAScript: shortest round-trip digits, positional notation for exponents
-// in [-7, 20], exponential ("1e+21", "1.5e-7") outside.
-void appendJsonNumber(QByteArray &out, double value)
-{
-    if (!std::isfinite(value)) {
-        out.append("null");
-        return;
-    }
-    if (value == 0) {
-        out.append('0'); // also -0
-        return;
-    }
-    if (value < 0) {
-        out.append('-');
-        value = -value;
-    }
-    char buffer[64];
-    const std::to_chars_result result =
-        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
-    if (result.ec != std::errc()) {
-        out.append("null"); // cannot happen with a 64-byte buffer
-        return;
-    }
-    // buffer holds "d[.ddd]e(+|-)xx"
-    QByteArray digits;
-    const char *p = buffer;
-    for (; p < result.ptr && *p != 'e'; ++p) {
-        if (isDigit(*p))
-            digits.append(*p);
-    }
-    int exponent = 0;
-    if (p < result.ptr && *p == 'e') {
-        ++p;
-        bool negative = false;
-        if (p < result.ptr && (*p == '+' || *p == '-')) {
-            negative = *p == '-';
-            ++p;
-        }
-        for (; p < result.ptr && isDigit(*p); ++p)
-            exponent = exponent * 10 + (*p - '0');
-        if (negative)
-            exponent = -exponent;
-    }
-    while (digits.size() > 1 && digits.endsWith('0'))
-        digits.chop(1);
-
-    const int k = int(digits.size());
-    const int n = exponent + 1; // value = 0.digits * 10^n
-    if (k <= n && n <= 21) {
-        out.append(digits);
-        out.append(QByteArray(n - k, '0'));
-    } else if (0 < n && n <= 21) {
-        out.append(digits.left(n));
-        out.append('.');
-        out.append(digits.mid(n));
-    } else if (-6 < n && n <= 0) {
-        out.append("0.");
-        out.append(QByteArray(-n, '0'));
-        out.append(digits);
-    } else {
-        out.append(digits.at(0));
-        if (k > 1) {
-            out.append('.');
-            out.append(digits.mid(1));
-        }
-        out.append('e');
-        out.append(n - 1 >= 0 ? '+' : '-');
-        out.append(QByteArray::number(std::abs(n - 1)));
-    }
-}
+// Scalars come from protocol/jsonwriter.h (shared with the model's direct writers).
+using json::appendJsonNumber;
+using json::appendJsonString;
 
 void appendJson(QByteArray &out, const QJsonValue &value)
 {

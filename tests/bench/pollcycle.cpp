@@ -117,8 +117,10 @@ void cycleCost(int nodes, int guests, int cycles)
         int changed = 0;
         for (qsizetype k = 0; k < vms.size(); ++k)
             changed += (k >= previous.size() || !(previous.at(k) == vms.at(k))) ? 1 : 0;
-        const realtime::EncodedPacket packet = realtime::encodeEvent(QStringLiteral("/cluster"), QStringLiteral("vms"),
-                                                                     realtime::Message{QJsonArray{model::toJson(vms)}, {}});
+        QByteArray json;
+        model::appendJson(json, vms);
+        const realtime::EncodedPacket packet =
+            realtime::encodeEventRaw(QStringLiteral("/cluster"), QStringLiteral("vms"), json);
         bytes = packet.text.size();
         previous = std::move(vms);
         const double end = cpuSeconds();

@@ -3,6 +3,7 @@
 // round trip, and an informational timing for 5000 guests.
 
 #include "model/clusterdata.h"
+#include "protocol/socketio.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -263,6 +264,13 @@ private Q_SLOTS:
     void roundTrip();
     void wireStrictness_data();
     void wireStrictness();
+
+    // direct wire text writers (appendJson) against the QJsonValue path (toJson + sio::encode)
+    void directWriterVms_data();
+    void directWriterVms();
+    void directWriterStorage_data();
+    void directWriterStorage();
+    void directWriterFixtures();
 
     // informational
     void timing5000Guests();
@@ -1592,6 +1600,198 @@ void TestClusterData::wireStrictness()
 }
 
 // --- informational -------------------------------------------------------------------------------
+
+// --- direct wire text writers --------------------------------------------------------------------
+
+namespace {
+
+// The `vms` event's data as sio::encode writes it from the QJsonValue tree...
+template<typename T> QByteArray encodedViaTree(const QList<T> &list)
+{
+    jarvis::sio::Packet packet;
+    packet.data = QJsonArray {u"vms"_s, toJson(list)};
+    return jarvis::sio::encode(packet);
+}
+
+// ...and from the direct writer, appended after other text like the service does.
+template<typename T> QByteArray encodedDirectly(const QList<T> &list)
+{
+    QByteArray out = "2[\"vms\",";
+    appendJson(out, list);
+    out.append(']');
+    return out;
+}
+
+VmData sampleVm(int vmid)
+{
+    VmData vm;
+    vm.vmid = vmid;
+    vm.name = u"guest-%1"_s.arg(vmid);
+    vm.node = u"pve1"_s;
+    vm.status = u"running"_s;
+    vm.cpu = 0.0123;
+    vm.maxcpu = 4;
+    vm.mem = 1073741824;
+    vm.maxmem = 8589934592;
+    vm.disk = 0;
+    vm.maxdisk = 34359738368;
+    vm.uptime = 86400;
+    vm.netin = 2456116121;
+    vm.netout = 545248946;
+    vm.diskread = 4510777856;
+    vm.diskwrite = 6059209728;
+    return vm;
+}
+
+} // namespace
+
+void TestClusterData::directWriterVms_data()
+{
+    QTest::addColumn<QList<VmData>>("vms");
+
+    QTest::newRow("empty") << QList<VmData>();
+    QTest::newRow("one qemu") << QList<VmData> {sampleVm(100)};
+    QTest::newRow("defaults") << QList<VmData> {VmData()};
+
+    VmData lxc = sampleVm(101);
+    lxc.kind = VmData::Kind::Lxc;
+    lxc.lock = u"backup"_s;
+    lxc.tags = QStringList {u"prod"_s, u"db"_s, u"backup"_s};
+    VmData tagOnly = sampleVm(102);
+    tagOnly.tags = QStringList {u"x"_s};
+    VmData locked = sampleVm(103);
+    locked.lock = u"migrate"_s;
+    QTest::newRow("lxc with lock and tags") << QList<VmData> {lxc, tagOnly, locked};
+
+    VmData templ = sampleVm(9000);
+    templ.isTemplate = true;
+    templ.status = u"stopped"_s;
+    templ.cpu = 0;
+    templ.uptime = 0;
+    VmData lxcTemplate = templ;
+    lxcTemplate.vmid = 9001;
+    lxcTemplate.kind = VmData::Kind::Lxc;
+    QTest::newRow("templates") << QList<VmData> {templ, lxcTemplate};
+
+    QList<VmData> huge;
+    const qint64 bigs[] = {qint64(1) << 52, (qint64(1) << 53) - 1, qint64(1) << 53,
+        (qint64(1) << 53) + 1, (qint64(1) << 53) + 2, qint64(1) << 60, 999999999999999999,
+        std::numeric_limits<qint64>::max(), std::numeric_limits<qint64>::min(), -1,
+        -(qint64(1) << 53), 1000000000000000000, 100000000000000000};
+    for (qint64 big : bigs) {
+        VmData vm = sampleVm(200 + int(huge.size()));
+        vm.mem = vm.maxmem = vm.disk = vm.maxdisk = big;
+        vm.netin = vm.netout = vm.diskread = vm.diskwrite = vm.uptime = big;
+        huge.append(vm);
+    }
+    VmData extremeInts = sampleVm(std::numeric_limits<int>::max());
+    extremeInts.maxcpu = std::numeric_limits<int>::min();
+    huge.append(extremeInts);
+    QTest::newRow("huge numbers") << huge;
+
+    QList<VmData> fractions;
+    const double cpus[] = {0.1, 1e-7, 123.456, 1e-6, 1.5e-7, 0.000001234, 1e21, 1e20, 1.5e21,
+        123456789012345680000.0, 5e-324, std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::min(), -0.0, -0.1, -1e-7, 1.0 / 3, 2.0 / 3, 100, 1e15 + 0.5,
+        0.30000000000000004, 9007199254740993.0, 4.35, 1e100, -1e-100,
+        std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+        -std::numeric_limits<double>::infinity()};
+    for (double cpu : cpus) {
+        VmData vm = sampleVm(300 + int(fractions.size()));
+        vm.cpu = cpu;
+        fractions.append(vm);
+    }
+    QTest::newRow("fractional cpu") << fractions;
+
+    VmData unicode = sampleVm(400);
+    unicode.name = u"quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f nul "_s + QChar(0)
+        + u" unit sep "_s + QChar(0x1f) + u" del "_s + QChar(0x7f) + u" é ü ß € "_s + u"日本語 "_s
+        + QString::fromUcs4(U"\U0001F600") + u" lone high "_s + QChar(0xD800) + u" lone low "_s
+        + QChar(0xDC00) + u" line sep "_s + QChar(0x2028) + u" bom "_s + QChar(0xFEFF)
+        + u" end high"_s + QChar(0xDBFF);
+    unicode.node = u"nöde\"1"_s;
+    unicode.status = u"\\"_s;
+    unicode.tags = QStringList {u"ta\"g"_s, u"ünï"_s, QString(QChar(1)), QString()};
+    unicode.lock = u"l\u00f6ck\n"_s;
+    VmData empty = sampleVm(401);
+    empty.name.clear();
+    empty.node.clear();
+    empty.status.clear();
+    QTest::newRow("unicode and escapes") << QList<VmData> {unicode, empty};
+
+    QList<VmData> many;
+    for (int i = 0; i < 5000; ++i) {
+        VmData vm = sampleVm(100 + i);
+        vm.kind = i % 3 == 0 ? VmData::Kind::Lxc : VmData::Kind::Qemu;
+        vm.cpu = (i % 97) / 1000.0;
+        vm.mem = qint64(i) * 1048576;
+        vm.isTemplate = i % 50 == 0;
+        if (i % 7 == 0)
+            vm.tags = QStringList {u"prod"_s, u"db"_s};
+        if (i % 100 == 0)
+            vm.lock = u"backup"_s;
+        many.append(vm);
+    }
+    QTest::newRow("5000 guests") << many;
+}
+
+void TestClusterData::directWriterVms()
+{
+    QFETCH(QList<VmData>, vms);
+    QCOMPARE(encodedDirectly(vms), encodedViaTree(vms));
+}
+
+void TestClusterData::directWriterStorage_data()
+{
+    QTest::addColumn<QList<StorageData>>("storage");
+
+    QTest::newRow("empty") << QList<StorageData>();
+    QTest::newRow("defaults") << QList<StorageData> {StorageData()};
+    StorageData s;
+    s.id = u"storage/pve1/local-zfs"_s;
+    s.storage = u"local-zfs"_s;
+    s.node = u"pve1"_s;
+    s.type = u"zfspool"_s;
+    s.status = u"active"_s;
+    s.shared = true;
+    s.content = u"images,rootdir"_s;
+    s.used = 2983723008;
+    s.total = std::numeric_limits<qint64>::max();
+    s.avail = (qint64(1) << 53) + 1;
+    StorageData odd = s;
+    odd.storage = u"st\"ör\\age\n"_s + QChar(0xD800);
+    odd.shared = false;
+    odd.used = -5;
+    QTest::newRow("filled") << QList<StorageData> {s, odd};
+}
+
+void TestClusterData::directWriterStorage()
+{
+    QFETCH(QList<StorageData>, storage);
+    QCOMPARE(encodedDirectly(storage), encodedViaTree(storage));
+}
+
+void TestClusterData::directWriterFixtures()
+{
+    // Every recorded answer that parses to guests or storage gives the same text both ways.
+    const QStringList files =
+        QDir(QStringLiteral(JARVIS_FIXTURES_DIR)).entryList({u"*.json"_s}, QDir::Files, QDir::Name);
+    QVERIFY(!files.isEmpty());
+    qsizetype vms = 0;
+    qsizetype storage = 0;
+    for (const QString &file : files) {
+        const QJsonValue data = readFixture(file).object().value("data"_L1);
+        if (!data.isArray())
+            continue;
+        const ClusterResources r = resourcesFromPve(data.toArray());
+        QVERIFY2(encodedDirectly(r.vms) == encodedViaTree(r.vms), qPrintable(file));
+        QVERIFY2(encodedDirectly(r.storage) == encodedViaTree(r.storage), qPrintable(file));
+        vms += r.vms.size();
+        storage += r.storage.size();
+    }
+    QVERIFY(vms > 0);
+    QVERIFY(storage > 0);
+}
 
 void TestClusterData::timing5000Guests()
 {

@@ -3,6 +3,7 @@
 #include "clusterfixture.h"
 
 #include "realtime/eventbus.h"
+#include "realtime/sioserver.h"
 
 using jarvis::demo::Fault;
 using jarvis::demo::FaultRule;
@@ -29,6 +30,7 @@ private slots:
     void nodeDownNeverBlanksTheView();
     void pollHealthAndAlerts();
     void nodeOfflineAlertRaisedAndResolved();
+    void rawEventMatchesEncodeEvent();
 };
 
 void TestEmitter::snapshotShapes()
@@ -330,6 +332,43 @@ void TestEmitter::nodeOfflineAlertRaisedAndResolved()
         raised.value(QStringLiteral("id")));
     QCOMPARE(raised.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertId")),
         raised.value(QStringLiteral("id")));
+}
+
+void TestEmitter::rawEventMatchesEncodeEvent()
+{
+    // `vms` and `storage` go out through encodeEventRaw(): the same bytes encodeEvent() writes
+    // from the QJsonValue tree, on any namespace, with and without arguments.
+    using jarvis::realtime::encodeEvent;
+    using jarvis::realtime::encodeEventRaw;
+    using jarvis::realtime::Message;
+    ClusterFixture f;
+    QVERIFY2(f.started, qPrintable(f.startError));
+    f.connect(QStringLiteral("/cluster"));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) >= 1, 10000);
+    const QList<jarvis::model::VmData> vms = f.emitter()->vms();
+    const QList<jarvis::model::StorageData> storage = f.emitter()->storage();
+    QVERIFY(!vms.isEmpty());
+    QVERIFY(!storage.isEmpty());
+    QByteArray vmsJson;
+    jarvis::model::appendJson(vmsJson, vms);
+    QByteArray storageJson;
+    jarvis::model::appendJson(storageJson, storage);
+    for (const QString &nsp : {QStringLiteral("/cluster"), QStringLiteral("/"), QString()}) {
+        QCOMPARE(encodeEventRaw(nsp, QStringLiteral("vms"), vmsJson).text,
+            encodeEvent(nsp, QStringLiteral("vms"), Message {{jarvis::model::toJson(vms)}, {}})
+                .text);
+        QCOMPARE(encodeEventRaw(nsp, QStringLiteral("storage"), storageJson).text,
+            encodeEvent(
+                nsp, QStringLiteral("storage"), Message {{jarvis::model::toJson(storage)}, {}})
+                .text);
+        QCOMPARE(encodeEventRaw(nsp, QStringLiteral("n\u00e9\"w"), QByteArray()).text,
+            encodeEvent(nsp, QStringLiteral("n\u00e9\"w"), Message {}).text);
+    }
+    // What the client received decodes to the emitter's snapshot.
+    const QJsonArray received =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
+    QCOMPARE(received, jarvis::model::toJson(f.emitter()->vms()));
 }
 
 QTEST_GUILESS_MAIN(TestEmitter)

@@ -1,0 +1,219 @@
+#include "protocol/jsonwriter.h"
+
+#include <QChar>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <system_error>
+
+// Both writers produce their text in one go: the output grows once to the worst case, is written
+// through a pointer and is cut back to what was written, so a long document is built without a
+// reallocation per character (a caller that reserve()s up front never reallocates at all).
+
+namespace jarvis::json {
+
+namespace {
+
+char *putUtf8(char *p, char32_t cp)
+{
+    if (cp < 0x80) {
+        *p++ = char(cp);
+    } else if (cp < 0x800) {
+        *p++ = char(0xC0 | (cp >> 6));
+        *p++ = char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *p++ = char(0xE0 | (cp >> 12));
+        *p++ = char(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = char(0x80 | (cp & 0x3F));
+    } else {
+        *p++ = char(0xF0 | (cp >> 18));
+        *p++ = char(0x80 | ((cp >> 12) & 0x3F));
+        *p++ = char(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = char(0x80 | (cp & 0x3F));
+    }
+    return p;
+}
+
+char *putUnicodeEscape(char *p, char16_t unit)
+{
+    static const char hex[] = "0123456789abcdef";
+    *p++ = '\\';
+    *p++ = 'u';
+    *p++ = hex[(unit >> 12) & 0xF];
+    *p++ = hex[(unit >> 8) & 0xF];
+    *p++ = hex[(unit >> 4) & 0xF];
+    *p++ = hex[unit & 0xF];
+    return p;
+}
+
+char *putShortEscape(char *p, char c)
+{
+    *p++ = '\\';
+    *p++ = c;
+    return p;
+}
+
+// Appends through a pointer: grows `out` to `maxBytes` more, returns where to write; finish() cuts
+// `out` back to the bytes written.
+char *beginAppend(QByteArray &out, qsizetype maxBytes)
+{
+    const qsizetype start = out.size();
+    out.resize(start + maxBytes);
+    return out.data() + start;
+}
+
+void finishAppend(QByteArray &out, const char *end)
+{
+    out.resize(end - out.constData());
+}
+
+} // namespace
+
+// JSON.stringify's QuoteJSONString: escapes '"', '\\', control characters and lone surrogates.
+void appendJsonString(QByteArray &out, QStringView text)
+{
+    const qsizetype size = text.size();
+    // Worst case per UTF-16 unit: a six-byte \uXXXX escape (UTF-8 needs at most 3 per unit).
+    char *p = beginAppend(out, 6 * size + 2);
+    const char16_t *units = text.utf16();
+    *p++ = '"';
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t unit = units[i];
+        if (unit >= 0x20 && unit < 0x80) {
+            if (unit == u'"' || unit == u'\\')
+                *p++ = '\\';
+            *p++ = char(unit);
+            continue;
+        }
+        switch (unit) {
+        case u'\b':
+            p = putShortEscape(p, 'b');
+            continue;
+        case u'\f':
+            p = putShortEscape(p, 'f');
+            continue;
+        case u'\n':
+            p = putShortEscape(p, 'n');
+            continue;
+        case u'\r':
+            p = putShortEscape(p, 'r');
+            continue;
+        case u'\t':
+            p = putShortEscape(p, 't');
+            continue;
+        default:
+            break;
+        }
+        if (unit < 0x20) {
+            p = putUnicodeEscape(p, unit);
+        } else if (QChar::isHighSurrogate(unit) && i + 1 < size
+            && QChar::isLowSurrogate(units[i + 1])) {
+            p = putUtf8(p, QChar::surrogateToUcs4(unit, units[i + 1]));
+            ++i;
+        } else if (QChar::isSurrogate(unit)) {
+            p = putUnicodeEscape(p, unit);
+        } else {
+            p = putUtf8(p, unit);
+        }
+    }
+    *p++ = '"';
+    finishAppend(out, p);
+}
+
+// Number::toString of ECMAScript: shortest round-trip digits, positional notation for exponents
+// in [-7, 20], exponential ("1e+21", "1.5e-7") outside.
+void appendJsonNumber(QByteArray &out, double value)
+{
+    if (!std::isfinite(value)) {
+        out.append("null");
+        return;
+    }
+    if (value == 0) {
+        out.append('0'); // also -0
+        return;
+    }
+    // Integers up to 2^53 are their own shortest round-trip digits: written as integers directly.
+    constexpr double MaxExactInteger = 9007199254740992.0; // 2^53
+    if (std::abs(value) <= MaxExactInteger && std::trunc(value) == value) {
+        char buffer[24];
+        const std::to_chars_result result =
+            std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value));
+        out.append(buffer, result.ptr - buffer);
+        return;
+    }
+
+    // Worst case "-d.dddddddddddddddde-324" or "-0.000000ddddddddddddddddd" or 21 digits.
+    char *start = beginAppend(out, 32);
+    char *p = start;
+    if (value < 0) {
+        *p++ = '-';
+        value = -value;
+    }
+    char buffer[64];
+    const std::to_chars_result result =
+        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+    if (result.ec != std::errc()) {
+        finishAppend(out, start);
+        out.append("null"); // cannot happen with a 64-byte buffer
+        return;
+    }
+    // buffer holds "d[.ddd]e(+|-)xx"
+    char digits[32];
+    int k = 0;
+    const char *q = buffer;
+    for (; q < result.ptr && *q != 'e'; ++q) {
+        if (*q >= '0' && *q <= '9' && k < int(sizeof digits))
+            digits[k++] = *q;
+    }
+    int exponent = 0;
+    if (q < result.ptr && *q == 'e') {
+        ++q;
+        bool negative = false;
+        if (q < result.ptr && (*q == '+' || *q == '-')) {
+            negative = *q == '-';
+            ++q;
+        }
+        for (; q < result.ptr && *q >= '0' && *q <= '9'; ++q)
+            exponent = exponent * 10 + (*q - '0');
+        if (negative)
+            exponent = -exponent;
+    }
+    while (k > 1 && digits[k - 1] == '0')
+        --k;
+
+    const int n = exponent + 1; // value = 0.digits * 10^n
+    if (k <= n && n <= 21) {
+        std::memcpy(p, digits, k);
+        p += k;
+        std::memset(p, '0', n - k);
+        p += n - k;
+    } else if (0 < n && n <= 21) {
+        std::memcpy(p, digits, n);
+        p += n;
+        *p++ = '.';
+        std::memcpy(p, digits + n, k - n);
+        p += k - n;
+    } else if (-6 < n && n <= 0) {
+        *p++ = '0';
+        *p++ = '.';
+        std::memset(p, '0', -n);
+        p += -n;
+        std::memcpy(p, digits, k);
+        p += k;
+    } else {
+        *p++ = digits[0];
+        if (k > 1) {
+            *p++ = '.';
+            std::memcpy(p, digits + 1, k - 1);
+            p += k - 1;
+        }
+        *p++ = 'e';
+        *p++ = n - 1 >= 0 ? '+' : '-';
+        const std::to_chars_result e = std::to_chars(p, p + 8, std::abs(n - 1));
+        p = e.ptr;
+    }
+    finishAppend(out, p);
+}
+
+} // namespace jarvis::json

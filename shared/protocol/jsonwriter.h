@@ -1,0 +1,19 @@
+#pragma once
+
+#include <QByteArray>
+#include <QStringView>
+
+// JSON scalars written exactly like JSON.stringify (ECMAScript Number::toString and
+// QuoteJSONString), so text built from them matches what a JavaScript peer would produce byte for
+// byte. Used by the Socket.IO encoder and by the direct writers of model/clusterdata.h.
+namespace jarvis::json {
+
+// A JSON string: '"', '\\' and control characters escaped (\b \f \n \r \t short forms, others
+// \u00XX), lone surrogates as \uXXXX, everything else as UTF-8.
+void appendJsonString(QByteArray &out, QStringView text);
+
+// A JSON number: shortest round-trip digits, positional notation for decimal exponents in
+// [-7, 20], exponential ("1e+21", "1.5e-7") outside; -0 as "0"; NaN and infinities as "null".
+void appendJsonNumber(QByteArray &out, double value);
+
+} // namespace jarvis::json
