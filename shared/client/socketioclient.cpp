@@ -31,20 +31,6 @@ constexpr qsizetype MaxSendBuffer = 1000;
 constexpr int CloseTimeoutMs = 2000; // closing handshake, then the socket is aborted
 constexpr double MaxHeartbeatValue = 1e9; // ms; pingInterval + pingTimeout must fit in an int
 
-bool isReservedEvent(const QString &name)
-{
-    static constexpr std::array<QLatin1StringView, 6> reserved = {
-        QLatin1StringView("connect"),
-        QLatin1StringView("connect_error"),
-        QLatin1StringView("disconnect"),
-        QLatin1StringView("disconnecting"),
-        QLatin1StringView("newListener"),
-        QLatin1StringView("removeListener"),
-    };
-    return std::any_of(
-        reserved.begin(), reserved.end(), [&name](QLatin1StringView r) { return name == r; });
-}
-
 // ws(s)://host:port<path>?EIO=4&transport=websocket from http(s):// or ws(s)://host:port.
 std::optional<QUrl> webSocketUrl(const QUrl &base, const QString &path)
 {
@@ -80,7 +66,7 @@ std::optional<QString> invalidReason(const sio::Packet &packet)
 {
     if (packet.type == sio::PacketType::Event) {
         const QString event = packet.data.toArray().first().toString();
-        if (isReservedEvent(event))
+        if (sio::isReservedEvent(event))
             return QStringLiteral("\"%1\" is a reserved event name").arg(event);
     }
     if (packet.attachments.isEmpty())

@@ -45,23 +45,6 @@ bool isDigit(char c)
     return c >= '0' && c <= '9';
 }
 
-bool isReservedEvent(const QString &name)
-{
-    static constexpr std::array<QLatin1StringView, 6> reserved = {
-        QLatin1StringView("connect"),
-        QLatin1StringView("connect_error"),
-        QLatin1StringView("disconnect"),
-        QLatin1StringView("disconnecting"),
-        QLatin1StringView("newListener"),
-        QLatin1StringView("removeListener"),
-    };
-    for (const QLatin1StringView &r : reserved) {
-        if (name == r)
-            return true;
-    }
-    return false;
-}
-
 // ---- JSON writer matching JSON.stringify ----------------------------------------------------
 
 // Scalars come from protocol/jsonwriter.h (shared with the model's direct writers).
@@ -707,6 +690,23 @@ std::optional<QByteArray> attachmentFor(
     if (index < 0)
         return std::nullopt;
     return attachments.at(index);
+}
+
+bool isReservedEvent(const QString &name)
+{
+    static constexpr std::array<QLatin1StringView, 6> reserved = {
+        QLatin1StringView("connect"),
+        QLatin1StringView("connect_error"),
+        QLatin1StringView("disconnect"),
+        QLatin1StringView("disconnecting"),
+        QLatin1StringView("newListener"),
+        QLatin1StringView("removeListener"),
+    };
+    for (const QLatin1StringView &r : reserved) {
+        if (name == r)
+            return true;
+    }
+    return false;
 }
 
 } // namespace jarvis::sio

@@ -50,13 +50,13 @@ struct DecodeError
     QString message;
 };
 
-// Text part of a packet, e.g. `2/cluster,12["nodes",{...}]` or `51-["up",{"_placeholder":true,"num":0}]`.
-// The namespace is omitted when it is "/". The attachments, if any, go as separate binary
-// messages after the text part, in order. Event/BinaryEvent (Ack/BinaryAck) are written as
-// BinaryEvent (BinaryAck) exactly when attachments is non-empty; attachments of other types are
-// ignored. data Undefined or Null writes nothing. JSON is written like JSON.stringify (so the text
-// matches socket.io-parser's byte for byte), except that object keys come out sorted, since
-// QJsonObject does not keep insertion order.
+// Text part of a packet, e.g. `2/cluster,12["nodes",{...}]` or
+// `51-["up",{"_placeholder":true,"num":0}]`. The namespace is omitted when it is "/". The
+// attachments, if any, go as separate binary messages after the text part, in order.
+// Event/BinaryEvent (Ack/BinaryAck) are written as BinaryEvent (BinaryAck) exactly when attachments
+// is non-empty; attachments of other types are ignored. data Undefined or Null writes nothing. JSON
+// is written like JSON.stringify (so the text matches socket.io-parser's byte for byte), except
+// that object keys come out sorted, since QJsonObject does not keep insertion order.
 QByteArray encode(const Packet &packet);
 
 // Decodes the text part of a packet. For BinaryEvent/BinaryAck the returned packet has
@@ -74,8 +74,8 @@ struct Decoded
     Packet packet;
     int expectedAttachments = 0;
 };
-std::optional<Decoded> decode(const QByteArray &text, DecodeError *error = nullptr,
-                              int maxAttachments = 10);
+std::optional<Decoded> decode(
+    const QByteArray &text, DecodeError *error = nullptr, int maxAttachments = 10);
 
 // Stateful decoder for one connection: text packets in, complete packets out, binary attachments
 // gathered and checked against the placeholders.
@@ -110,6 +110,11 @@ private:
 // Helpers for handlers: a binary placeholder and a lookup of the blob it stands for.
 QJsonObject placeholder(int num);
 // If `value` is a placeholder for one of `attachments`, returns that blob.
-std::optional<QByteArray> attachmentFor(const QJsonValue &value, const QList<QByteArray> &attachments);
+std::optional<QByteArray> attachmentFor(
+    const QJsonValue &value, const QList<QByteArray> &attachments);
+
+// connect, connect_error, disconnect, disconnecting, newListener, removeListener: names an event
+// may not have (socket.io reserves them).
+bool isReservedEvent(const QString &name);
 
 } // namespace jarvis::sio
