@@ -6,6 +6,7 @@
 #include "http/httpapi.h"
 #include "realtime/engineserver.h"
 #include "realtime/sioserver.h"
+#include "ssh/pool.h"
 
 #include <QFile>
 #include <QHostAddress>
@@ -177,7 +178,7 @@ void Application::registerRoutes()
         [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
             const http::RequestContext &context) {
             const QJsonObject proxmox = m_cluster->proxmoxHealth();
-            const QJsonObject ssh {{QStringLiteral("connected"), QJsonArray()}};
+            const QJsonObject ssh {{QStringLiteral("connected"), QJsonArray::fromStringList(m_cluster->sshPool()->connectedNodes())}};
             const bool healthy = proxmox.value(QStringLiteral("reachable")).toBool();
             const QJsonObject body {
                 {QStringLiteral("status"),

@@ -5,6 +5,9 @@
 #include "realtime/clusteremitter.h"
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
+#include "realtime/temperaturepoller.h"
+#include "realtime/terminalhandler.h"
+#include "ssh/pool.h"
 #include "tools/auditlog.h"
 #include "tools/clustertools.h"
 #include "tools/toolexecutor.h"
@@ -35,6 +38,21 @@ proxmox::Client *makeClient(const config::Config &config, QObject *parent)
     }
     return new proxmox::Client(options, nodes, parent);
 }
+// Without an [ssh] group the pool has no key: every node answers "SSH is not configured".
+ssh::Pool *makePool(const config::Config &config, QObject *parent)
+{
+    ssh::PoolOptions options;
+    if (config.sshConfigured) {
+        options.user = config.sshUser;
+        options.keyFile = config.sshKeyFile;
+        options.knownHostsFile = config.sshKnownHostsFile;
+        options.strictHostKeys = config.strictHostKeys;
+    }
+    QList<ssh::NodeTarget> nodes;
+    for (const config::NodeConfig &node : config.nodes)
+        nodes.append({node.name, node.host, node.sshPort});
+    return new ssh::Pool(options, nodes, parent);
+}
 } // namespace
 
 ClusterServices::ClusterServices(
@@ -42,6 +60,8 @@ ClusterServices::ClusterServices(
     : QObject(parent)
 {
     m_client = makeClient(config, this);
+    m_pool = makePool(config, this);
+    new realtime::TerminalHandler(m_pool, sio->findNamespace(QStringLiteral("/terminal")), this);
     m_events = new realtime::EventBus(sio->findNamespace(QStringLiteral("/events")), this);
 
     realtime::ClusterEmitter::Intervals intervals;
@@ -53,12 +73,16 @@ ClusterServices::ClusterServices(
         hosts.insert(node.name, node.host);
     m_emitter = new realtime::ClusterEmitter(
         m_client, sio->findNamespace(QStringLiteral("/cluster")), m_events, intervals, hosts, this);
+    realtime::TemperaturePoller::Options temperature;
+    temperature.command = config.temperatureCommand; // the admin's; empty = the default
+    temperature.intervalMs = config.intervalTemperature * 1000;
+    m_temperatures = new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, this);
 
     m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
     m_executor =
         new tools::ToolExecutor(tools::SafetyPolicy(config.protectedNodes, config.protectedVmids),
             m_audit.get(), m_events, this);
-    tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events);
+    tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events, m_pool);
     registerRoutes(http);
 }
 

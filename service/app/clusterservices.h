@@ -15,7 +15,11 @@ namespace jarvis::realtime {
 class ClusterEmitter;
 class EventBus;
 class SioServer;
+class TemperaturePoller;
 } // namespace jarvis::realtime
+namespace jarvis::ssh {
+class Pool;
+}
 namespace jarvis::tools {
 class AuditLog;
 class ToolExecutor;
@@ -45,13 +49,17 @@ public:
     realtime::ClusterEmitter *emitter() const { return m_emitter; }
     tools::ToolExecutor *executor() const { return m_executor; }
     tools::AuditLog *audit() const { return m_audit.get(); }
+    ssh::Pool *sshPool() const { return m_pool; }
+    realtime::TemperaturePoller *temperatures() const { return m_temperatures; }
 
 private:
     void registerRoutes(http::HttpApi *http);
 
     proxmox::Client *m_client = nullptr; // children
+    ssh::Pool *m_pool = nullptr;
     realtime::EventBus *m_events = nullptr;
     realtime::ClusterEmitter *m_emitter = nullptr;
+    realtime::TemperaturePoller *m_temperatures = nullptr;
     tools::ToolExecutor *m_executor = nullptr;
     std::unique_ptr<tools::AuditLog> m_audit;
 };

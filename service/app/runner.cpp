@@ -5,10 +5,12 @@
 #include "auth/password.h"
 #include "config/config.h"
 #include "core/random.h"
+#include "demo/loopbacksshd.h"
 #include "demo/pvesimulator.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QLoggingCategory>
 #include <QProcessEnvironment>
 #include <QSocketNotifier>
@@ -86,9 +88,85 @@ bool applyTuning(config::Config &config, const QProcessEnvironment &env, QString
     config.maxPayload = maxPayload;
     return problems->isEmpty();
 }
-// The demo's Proxmox: the PVE simulator on a loopback port, reached through the real client.
-std::unique_ptr<demo::PveSimulator> startSimulator(
-    config::Config &config, const QProcessEnvironment &env, QString *error)
+// What the demo's temperature command runs: `sensors -j`-style JSON (an Intel host with an NVMe
+// drive) whose readings vary a little on every call. Written into the sshd's private directory.
+const char DemoSensorsScript[] = R"(#!/bin/sh
+# Written by jarvisd --demo: prints lm-sensors `sensors -j` style JSON with slightly varying values.
+r() { v=$(( $1 * 10 + $(od -An -N1 -tu1 /dev/urandom) % ($2 * 10 + 1) )); printf '%d.%d' $((v / 10)) $((v % 10)); }
+cat <<EOF
+{
+   "coretemp-isa-0000":{
+      "Adapter": "ISA adapter",
+      "Package id 0":{ "temp1_input": $(r 46 9), "temp1_max": 80.000, "temp1_crit": 100.000 },
+      "Core 0":{ "temp2_input": $(r 43 8), "temp2_max": 80.000, "temp2_crit": 100.000 },
+      "Core 1":{ "temp3_input": $(r 42 8), "temp3_max": 80.000, "temp3_crit": 100.000 },
+      "Core 2":{ "temp4_input": $(r 44 8), "temp4_max": 80.000, "temp4_crit": 100.000 },
+      "Core 3":{ "temp5_input": $(r 41 8), "temp5_max": 80.000, "temp5_crit": 100.000 }
+   },
+   "nvme-pci-0100":{
+      "Adapter": "PCI adapter",
+      "Composite":{ "temp1_input": $(r 36 4), "temp1_max": 81.850, "temp1_min": -273.150 }
+   },
+   "acpitz-acpi-0":{
+      "Adapter": "ACPI interface",
+      "temp1":{ "temp1_input": $(r 27 2), "temp1_crit": 119.000 }
+   }
+}
+EOF
+)";
+
+// Terminals and temperatures for the demo: an OpenSSH sshd on 127.0.0.1 only, as the current
+// user, accepting only a key generated for this run (LoopbackSshd), so a demo terminal gives no
+// more than the user who started jarvisd already has. Every demo node is this sshd.
+void startDemoSshd(config::Config &config, std::unique_ptr<demo::LoopbackSshd> *sshd)
+{
+    if (!demo::LoopbackSshd::isAvailable()) {
+        out(QStringLiteral("jarvisd: demo: %1 or ssh-keygen not found: terminals and temperatures "
+                           "are off in the demo (scripts/install-deps.sh installs "
+                           "openssh-server)\n")
+                .arg(demo::LoopbackSshd::sshdPath()));
+        return;
+    }
+    auto server = std::make_unique<demo::LoopbackSshd>();
+    if (!server->setUp()) {
+        out(QStringLiteral("jarvisd: demo: cannot start a loopback sshd (%1): terminals and "
+                           "temperatures are off in the demo\n")
+                .arg(server->error()));
+        return;
+    }
+    const QString script = server->path(QStringLiteral("demo-sensors.sh"));
+    QFile file(script);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+        || file.write(DemoSensorsScript) != qint64(sizeof(DemoSensorsScript) - 1)) {
+        out(QStringLiteral("jarvisd: demo: cannot write %1: terminals and temperatures are off in "
+                           "the demo\n")
+                .arg(script));
+        return;
+    }
+    file.close();
+    file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    config.sshConfigured = true;
+    config.sshUser = demo::LoopbackSshd::user();
+    config.sshKeyFile = server->clientKeyFile();
+    config.sshKnownHostsFile = server->knownHostsFile();
+    config.strictHostKeys = true;
+    for (config::NodeConfig &node : config.nodes) {
+        node.host = server->host();
+        node.sshPort = server->port();
+    }
+    config.temperatureCommand = QStringLiteral("sh '%1'").arg(script);
+    out(QStringLiteral("jarvisd: demo: terminals and temperatures use a loopback sshd on %1:%2 "
+                       "(user %3, this run's key only)\n")
+            .arg(server->host())
+            .arg(server->port())
+            .arg(config.sshUser));
+    *sshd = std::move(server);
+}
+
+// The demo's Proxmox: the PVE simulator on a loopback port, reached through the real client; and
+// the loopback sshd for terminals and temperatures, kept in `sshd` for the run.
+std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config,
+    const QProcessEnvironment &env, std::unique_ptr<demo::LoopbackSshd> *sshd, QString *error)
 {
     demo::PveSimulator::Options options;
     options.tokenSecret = randomToken(24);
@@ -118,6 +196,7 @@ std::unique_ptr<demo::PveSimulator> startSimulator(
     if (config.auditFile.isEmpty())
         config.auditFile =
             QDir::temp().filePath(QStringLiteral("jarvis-demo-%1/audit.jsonl").arg(::getuid()));
+    startDemoSshd(config, sshd);
     return simulator;
 }
 } // namespace
@@ -194,13 +273,14 @@ int run(int argc, char **argv, Customizer customize)
     }
 
     config::Config config = loaded.config;
+    std::unique_ptr<demo::LoopbackSshd> sshd; // outlives the Application; stops with jarvisd
     std::unique_ptr<demo::PveSimulator> simulator;
     if (config.demo) {
         if (config.jwtSecret.isEmpty())
             config.jwtSecret = randomSecret();
         if (config.adminPassword.isEmpty() && config.passwordHash.isEmpty())
             config.adminPassword = DemoPassword;
-        simulator = startSimulator(config, env, &error);
+        simulator = startSimulator(config, env, &sshd, &error);
         if (!simulator) {
             err(QStringLiteral("jarvisd: cannot start the simulated cluster: %1\n").arg(error));
             return 1;

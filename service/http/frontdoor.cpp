@@ -1,5 +1,7 @@
 #include "http/frontdoor.h"
 
+#include "realtime/websocket/halfclose.h"
+
 #include <QAbstractHttpServer>
 #include <QLoggingCategory>
 #include <QMetaObject>
@@ -9,7 +11,6 @@
 #include <QTimer>
 
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 
 Q_LOGGING_CATEGORY(lcFrontDoor, "jarvis.http")
 
@@ -142,15 +143,8 @@ void FrontDoor::answerAndClose(QTcpSocket *socket, const QByteArray &response)
     QObject::connect(
         socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater, Qt::UniqueConnection);
     QTimer::singleShot(LingerMs, socket, [socket] { socket->abort(); });
-    auto shutWrite = [socket] {
-        if (socket->bytesToWrite() == 0 && socket->socketDescriptor() != -1)
-            ::shutdown(
-                int(socket->socketDescriptor()), SHUT_WR); // the client sees the end of the answer
-    };
-    QObject::connect(socket, &QTcpSocket::bytesWritten, socket, shutWrite);
     socket->write(response);
-    socket->flush();
-    shutWrite();
+    net::shutdownWriteWhenFlushed(socket); // the client sees the end of the answer
     drain();
 }
 

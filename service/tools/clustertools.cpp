@@ -3,6 +3,7 @@
 #include "proxmox/client.h"
 #include "realtime/clusteremitter.h"
 #include "realtime/eventbus.h"
+#include "ssh/pool.h"
 #include "tools/toolexecutor.h"
 
 #include <QElapsedTimer>
@@ -261,7 +262,8 @@ QJsonArray filtered(
 } // namespace
 
 void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
-    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ClusterToolOptions options)
+    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ssh::Pool *ssh,
+    ClusterToolOptions options)
 {
     const Context ctx {client, emitter, events, options};
     auto add = [&executor](QString name, QString description, Tier tier, QJsonObject schema,
@@ -432,10 +434,22 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
         tool.tierFor = [policy](const QJsonObject &args) {
             return policy->classifyCommand(args.value(QStringLiteral("command")).toString());
         };
-        tool.handler = [](const ToolCall &call, Done done) {
-            done(Outcome::failure(502,
-                QStringLiteral("SSH is not configured for node %1")
-                    .arg(call.args.value(QStringLiteral("node")).toString())));
+        tool.handler = [ssh, emitter](const ToolCall &call, Done done) {
+            const QString node = call.args.value(QStringLiteral("node")).toString();
+            if (!ssh->hasNode(node))
+                return done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+            // The command goes to sshd as the one string the caller sent: no shell line is built here.
+            ssh->exec(node, call.args.value(QStringLiteral("command")).toString(), ssh::ExecOptions {},
+                emitter, [node, done](const ssh::Result<ssh::ExecResult> &r) {
+                    if (!r.ok())
+                        return done(Outcome::failure(
+                            502, QStringLiteral("SSH to %1 failed: %2").arg(node, r.error.message)));
+                    done(Outcome::success(QJsonObject {{QStringLiteral("node"), node},
+                        {QStringLiteral("exitCode"), r.value->exitCode},
+                        {QStringLiteral("stdout"), QString::fromUtf8(r.value->stdOut)},
+                        {QStringLiteral("stderr"), QString::fromUtf8(r.value->stdErr)},
+                        {QStringLiteral("truncated"), r.value->truncated}}));
+                });
         };
         executor.add(std::move(tool));
     }

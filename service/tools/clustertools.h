@@ -10,6 +10,10 @@ class ClusterEmitter;
 class EventBus;
 } // namespace jarvis::realtime
 
+namespace jarvis::ssh {
+class Pool;
+}
+
 namespace jarvis::tools {
 
 class ToolExecutor;
@@ -24,6 +28,7 @@ struct ClusterToolOptions
 // their task and refresh /cluster before answering, execute_ssh, and the BLACK tools that exist
 // only to be refused).
 void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
-    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ClusterToolOptions options = {});
+    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ssh::Pool *ssh,
+    ClusterToolOptions options = {});
 
 } // namespace jarvis::tools

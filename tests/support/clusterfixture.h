@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <functional>
 #include <memory>
 
 struct ReceivedEvent
@@ -31,7 +32,8 @@ class ClusterFixture
 public:
     static constexpr const char *Secret = "fixture-secret-fixture-secret-fixture-secret-0123";
 
-    explicit ClusterFixture(int taskDurationMs = 300, QStringList protectedNodes = {})
+    explicit ClusterFixture(int taskDurationMs = 300, QStringList protectedNodes = {},
+        std::function<void(jarvis::config::Config &)> tweak = {})
     {
         jarvis::demo::PveSimulator::Options o;
         o.cluster.taskDurationMs = taskDurationMs;
@@ -53,6 +55,8 @@ public:
             node.apiUrl = simulator->baseUrl();
             c.nodes.append(node);
         }
+        if (tweak)
+            tweak(c);
         config = c;
         app = std::make_unique<jarvis::app::Application>(c);
         QString error;

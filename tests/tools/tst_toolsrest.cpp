@@ -1,6 +1,7 @@
 // Tools through REST against a real Application and the PVE simulator, observed by real Socket.IO
 // clients; and the audit log surviving kill -9 of a real jarvisd process.
 #include "clusterfixture.h"
+#include "sshdfixture.h"
 
 #include <QProcess>
 #include <QRegularExpression>
@@ -41,6 +42,7 @@ private slots:
     void badRequests();
     void proxmoxFailureIs502();
     void readTools();
+    void executeSshOverRealSshd();
     void auditSurvivesKill9();
 };
 
@@ -339,6 +341,50 @@ void TestToolsRest::readTools()
     QCOMPARE(audit.first().toObject().value(QStringLiteral("tool")).toString(),
         QStringLiteral("get_node_temperature"));
     QCOMPARE(f.rest("GET", QStringLiteral("/api/audit?limit=0")).status, 400);
+}
+
+void TestToolsRest::executeSshOverRealSshd()
+{
+    SshdFixture sshd;
+    QVERIFY2(sshd.setUp() && sshd.start(), qPrintable(sshd.error()));
+    ClusterFixture f(300, {}, [&sshd](jarvis::config::Config &c) {
+        c.sshConfigured = true;
+        c.sshUser = SshdFixture::user();
+        c.sshKeyFile = sshd.clientKeyFile();
+        c.sshKnownHostsFile = sshd.knownHostsFile();
+        for (jarvis::config::NodeConfig &node : c.nodes) {
+            node.host = sshd.host();
+            node.sshPort = sshd.port();
+        }
+    });
+    QVERIFY(f.started);
+    auto run = [&](const QString &command, bool confirmed) {
+        QJsonObject body{{QStringLiteral("tool"), QStringLiteral("execute_ssh")},
+                         {QStringLiteral("args"), QJsonObject{{QStringLiteral("node"), QStringLiteral("pve2")}, {QStringLiteral("command"), command}}}};
+        if (confirmed)
+            body.insert(QStringLiteral("confirmed"), true);
+        return f.rest("POST", QStringLiteral("/api/tools/execute"), body);
+    };
+    // Read-only: YELLOW, runs without confirmation.
+    const auto uptime = run(QStringLiteral("uptime"), false);
+    QCOMPARE(uptime.status, 200);
+    QCOMPARE(uptime.json.object().value(QStringLiteral("tier")).toString(), QStringLiteral("YELLOW"));
+    const QJsonObject result = uptime.json.object().value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("exitCode")).toInt(), 0);
+    QVERIFY(result.value(QStringLiteral("stdout")).toString().contains(QStringLiteral("load average")));
+    // Anything else is RED: refused unconfirmed, then run with its real exit status.
+    QCOMPARE(run(QStringLiteral("echo hi; exit 3"), false).status, 403);
+    const auto three = run(QStringLiteral("echo hi; exit 3"), true);
+    QCOMPARE(three.status, 200);
+    QCOMPARE(three.json.object().value(QStringLiteral("result")).toObject().value(QStringLiteral("exitCode")).toInt(), 3);
+    QCOMPARE(three.json.object().value(QStringLiteral("result")).toObject().value(QStringLiteral("stdout")).toString(), QStringLiteral("hi\n"));
+    // The deny-list never reaches sshd.
+    QCOMPARE(run(QStringLiteral("rm -rf /"), true).status, 403);
+    // Health lists the node the pool is connected to; one SSH login served both commands.
+    const auto health = f.rest("GET", QStringLiteral("/api/health"));
+    QCOMPARE(health.json.object().value(QStringLiteral("ssh")).toObject().value(QStringLiteral("connected")).toArray(),
+             QJsonArray{QStringLiteral("pve2")});
+    QCOMPARE(sshd.acceptedLogins(), 1);
 }
 
 void TestToolsRest::auditSurvivesKill9()

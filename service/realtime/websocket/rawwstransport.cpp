@@ -1,5 +1,6 @@
 #include "realtime/websocket/rawwstransport.h"
 
+#include "realtime/websocket/halfclose.h"
 #include "realtime/websocket/wsdeflate.h"
 
 #include <QPointer>
@@ -253,8 +254,10 @@ void RawWsTransport::shutdownTcp()
         return;
     m_state = State::Draining;
     m_closeTimer->start(m_options.closeTimeoutMs);
-    // Flushes what is queued (our close frame), then closes; may emit disconnected right away.
-    m_socket->disconnectFromHost();
+    // Our close frame goes out, then the end of our stream; what the peer still sends is read and
+    // dropped (onReadyRead in Draining) until it closes or the close timer aborts. Closing at once
+    // would reset the connection under unread data and lose the close frame (the peer sees 1006).
+    net::shutdownWriteWhenFlushed(m_socket);
 }
 
 void RawWsTransport::finish()

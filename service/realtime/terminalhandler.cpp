@@ -1,0 +1,361 @@
+#include "realtime/terminalhandler.h"
+
+#include "realtime/enginesocket.h"
+#include "ssh/connection.h"
+#include "ssh/pool.h"
+#include "ssh/shellchannel.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+#include <optional>
+#include <utility>
+
+Q_LOGGING_CATEGORY(lcTerminal, "jarvis.terminal")
+
+namespace jarvis::realtime {
+
+namespace {
+constexpr int MinSize = 1;
+constexpr int MaxSize = 1000;
+
+// A terminal dimension from the client: a number clamped to 1..1000, or nothing.
+std::optional<int> dimension(const QJsonValue &value)
+{
+    if (!value.isDouble())
+        return std::nullopt;
+    const double d = value.toDouble();
+    if (d != d) // NaN
+        return std::nullopt;
+    return int(qBound(double(MinSize), d, double(MaxSize)));
+}
+} // namespace
+
+// --- TerminalSession -------------------------------------------------------------------------
+
+TerminalSession::TerminalSession(
+    TerminalHandler *handler, ssh::Pool *pool, SioSocket *socket, const TerminalLimits &limits)
+    : QObject(handler)
+    , m_handler(handler)
+    , m_pool(pool)
+    , m_socket(socket)
+    , m_limits(limits)
+{
+    m_backlogTimer.setInterval(m_limits.pollMs);
+    connect(&m_backlogTimer, &QTimer::timeout, this, &TerminalSession::pollBacklog);
+}
+
+TerminalSession::~TerminalSession()
+{
+    stop();
+}
+
+bool TerminalSession::isReadPaused() const
+{
+    return m_shell && m_shell->isReadPaused();
+}
+
+void TerminalSession::start(const QJsonValue &payload, const AckCallback &ack)
+{
+    if (m_state != State::Idle) {
+        qCDebug(lcTerminal) << "socket" << (m_socket ? m_socket->id() : QString())
+                            << "replaces its terminal on" << m_node;
+        answer(false, QStringLiteral("replaced by a new start"));
+        stop();
+    }
+    m_ack = ack;
+    const QJsonObject request = payload.toObject();
+    const QJsonValue node = request.value(QStringLiteral("node"));
+    if (!payload.isObject() || !node.isString() || node.toString().isEmpty())
+        return fail(QStringLiteral("start: 'node' must be a non-empty string"));
+    const QString name = node.toString();
+    if (!m_pool || !m_pool->hasNode(name))
+        return fail(QStringLiteral("unknown node: %1").arg(name));
+    const std::optional<ssh::NodeTarget> target = m_pool->target(name);
+    m_node = target ? target->name : name;
+    m_host = target ? target->host : QString();
+    m_cols = dimension(request.value(QStringLiteral("cols"))).value_or(80);
+    m_rows = dimension(request.value(QStringLiteral("rows"))).value_or(24);
+    m_pendingInput.clear();
+    m_inputDropped = false;
+    m_splitter = {};
+    m_state = State::Connecting;
+    const quint64 generation = ++m_generation;
+    qCDebug(lcTerminal) << "terminal requested on" << m_node << m_cols << "x" << m_rows;
+    m_pool->acquire(name, this, [this, generation](const ssh::Result<ssh::Connection *> &result) {
+        if (generation != m_generation || m_state != State::Connecting)
+            return; // stopped or replaced meanwhile
+        if (!result.ok())
+            return fail(result.error.message);
+        onAcquired(*result.value);
+    });
+}
+
+void TerminalSession::input(const QJsonValue &payload)
+{
+    if (!payload.isString())
+        return send(QStringLiteral("error"), QStringLiteral("data: input must be a string"));
+    const QByteArray bytes = payload.toString().toUtf8();
+    if (bytes.size() > m_limits.maxInputMessage) {
+        return send(QStringLiteral("error"),
+            QStringLiteral("data: one message may hold at most %1 bytes")
+                .arg(m_limits.maxInputMessage));
+    }
+    switch (m_state) {
+    case State::Idle:
+        qCDebug(lcTerminal) << "input without a terminal ignored";
+        return;
+    case State::Connecting:
+    case State::Opening:
+        if (m_pendingInput.size() + bytes.size() > m_limits.maxPendingInput) {
+            if (!m_inputDropped) {
+                m_inputDropped = true;
+                send(QStringLiteral("error"),
+                    QStringLiteral("input before the shell opened exceeds %1 bytes; the rest "
+                                   "was dropped")
+                        .arg(m_limits.maxPendingInput));
+            }
+            return;
+        }
+        m_pendingInput.append(bytes);
+        return;
+    case State::Open:
+        if (m_shell->bytesToWrite() + bytes.size() > m_limits.maxUnsentInput) {
+            send(QStringLiteral("error"),
+                QStringLiteral("input dropped: the shell is not reading its input"));
+            return;
+        }
+        m_shell->write(bytes);
+        return;
+    }
+}
+
+void TerminalSession::resize(const QJsonValue &payload)
+{
+    const QJsonObject size = payload.toObject();
+    const std::optional<int> cols = dimension(size.value(QStringLiteral("cols")));
+    const std::optional<int> rows = dimension(size.value(QStringLiteral("rows")));
+    if (!cols || !rows) {
+        return send(
+            QStringLiteral("error"), QStringLiteral("resize: 'cols' and 'rows' must be numbers"));
+    }
+    m_cols = *cols;
+    m_rows = *rows;
+    if (m_shell)
+        m_shell->resize(m_cols, m_rows); // before the shell is open: used when it opens
+}
+
+void TerminalSession::stop()
+{
+    ++m_generation;
+    m_ack = {};
+    releaseShell();
+    m_pendingInput.clear();
+    m_state = State::Idle;
+}
+
+void TerminalSession::onAcquired(ssh::Connection *connection)
+{
+    ssh::ShellOptions options;
+    options.cols = m_cols;
+    options.rows = m_rows;
+    m_shell = connection->openShell(options, this);
+    m_state = State::Opening;
+    connect(m_shell, &ssh::ShellChannel::opened, this, &TerminalSession::onOpened);
+    connect(m_shell, &ssh::ShellChannel::dataReceived, this, &TerminalSession::onData);
+    connect(m_shell, &ssh::ShellChannel::closed, this, &TerminalSession::onClosed);
+    connect(m_shell, &ssh::ShellChannel::errorOccurred, this, &TerminalSession::onError);
+}
+
+void TerminalSession::onOpened()
+{
+    m_state = State::Open;
+    // The size may have changed after the PTY request went out; resize() is a no-op otherwise.
+    m_shell->resize(m_cols, m_rows);
+    if (!m_pendingInput.isEmpty()) {
+        m_shell->write(m_pendingInput);
+        m_pendingInput.clear();
+    }
+    qCInfo(lcTerminal) << "terminal open on" << m_node << "for"
+                       << (m_socket ? m_socket->user() : QString());
+    const quint64 generation = m_generation;
+    send(QStringLiteral("ready"),
+        QJsonObject {{QStringLiteral("node"), m_node}, {QStringLiteral("host"), m_host}});
+    if (generation == m_generation)
+        answer(true);
+}
+
+void TerminalSession::onData(const QByteArray &bytes)
+{
+    const QByteArray complete = m_splitter.feed(bytes);
+    if (!complete.isEmpty())
+        sendText(complete);
+    checkBacklog();
+}
+
+void TerminalSession::onClosed(int exitStatus)
+{
+    qCInfo(lcTerminal) << "terminal on" << m_node << "ended with" << exitStatus;
+    flushOutput();
+    const QString node = m_node;
+    const bool wasOpen = m_state == State::Open;
+    if (!wasOpen)
+        answer(false, QStringLiteral("the shell ended before it opened"));
+    stop();
+    send(QStringLiteral("exit"),
+        QJsonObject {{QStringLiteral("code"), exitStatus}, {QStringLiteral("node"), node}});
+}
+
+void TerminalSession::onError(const ssh::Error &error)
+{
+    qCWarning(lcTerminal) << "terminal on" << m_node << "failed:" << error.message;
+    flushOutput();
+    fail(error.message);
+}
+
+void TerminalSession::fail(const QString &message)
+{
+    answer(false, message);
+    stop();
+    send(QStringLiteral("error"), message);
+}
+
+void TerminalSession::answer(bool ok, const QString &error)
+{
+    const AckCallback ack = std::exchange(m_ack, AckCallback());
+    if (!ack)
+        return;
+    QJsonObject reply {{QStringLiteral("ok"), ok}};
+    if (!ok)
+        reply.insert(QStringLiteral("error"), error);
+    ack(Message {QJsonArray {reply}, {}});
+}
+
+void TerminalSession::send(const QString &event, const QJsonValue &value)
+{
+    if (m_socket && m_socket->isConnected())
+        m_socket->emitEvent(event, Message {QJsonArray {value}, {}});
+}
+
+void TerminalSession::sendText(const QByteArray &utf8)
+{
+    send(QStringLiteral("data"), QString::fromUtf8(utf8));
+}
+
+void TerminalSession::flushOutput()
+{
+    const QByteArray tail = m_splitter.flush();
+    if (!tail.isEmpty())
+        sendText(tail);
+}
+
+void TerminalSession::releaseShell()
+{
+    m_backlogTimer.stop();
+    m_splitter = {};
+    if (!m_shell)
+        return;
+    ssh::ShellChannel *shell = std::exchange(m_shell, nullptr);
+    disconnect(shell, nullptr, this, nullptr);
+    shell->close(); // the channel only; the pooled connection stays
+    shell->deleteLater(); // we may be inside one of its signals
+}
+
+qint64 TerminalSession::clientBacklog() const
+{
+    const EngineSocket *engine = m_socket ? m_socket->engine() : nullptr;
+    return engine ? engine->pendingBytes() : 0;
+}
+
+void TerminalSession::checkBacklog()
+{
+    if (!m_shell || m_shell->isReadPaused())
+        return;
+    const qint64 backlog = clientBacklog();
+    m_handler->noteBacklog(backlog);
+    if (backlog <= m_limits.highWatermark)
+        return;
+    qCDebug(lcTerminal) << "client behind by" << backlog << "bytes: pausing" << m_node;
+    m_shell->setReadPaused(true);
+    m_handler->notePause();
+    m_backlogTimer.start();
+}
+
+void TerminalSession::pollBacklog()
+{
+    if (!m_shell || !m_socket || !m_socket->isConnected()) {
+        m_backlogTimer.stop();
+        return;
+    }
+    if (clientBacklog() >= m_limits.lowWatermark)
+        return;
+    m_backlogTimer.stop();
+    m_shell->setReadPaused(false);
+}
+
+// --- TerminalHandler -------------------------------------------------------------------------
+
+TerminalHandler::TerminalHandler(ssh::Pool *pool, Namespace *terminal, QObject *parent)
+    : QObject(parent)
+    , m_pool(pool)
+{
+    if (!terminal) {
+        qCWarning(lcTerminal) << "no /terminal namespace: terminals are unavailable";
+        return;
+    }
+    connect(terminal, &Namespace::connected, this, &TerminalHandler::onConnected);
+    const QPointer<TerminalHandler> self(this);
+    terminal->on(QStringLiteral("start"),
+        [self](SioSocket *socket, const Message &message, const AckCallback &ack) {
+            if (self)
+                self->sessionFor(socket)->start(message.args.at(0), ack);
+        });
+    terminal->on(QStringLiteral("data"),
+        [self](SioSocket *socket, const Message &message, const AckCallback &) {
+            if (self)
+                self->sessionFor(socket)->input(message.args.at(0));
+        });
+    terminal->on(QStringLiteral("resize"),
+        [self](SioSocket *socket, const Message &message, const AckCallback &) {
+            if (self)
+                self->sessionFor(socket)->resize(message.args.at(0));
+        });
+}
+
+TerminalHandler::~TerminalHandler() = default;
+
+int TerminalHandler::activeSessionCount() const
+{
+    int n = 0;
+    for (const TerminalSession *session : m_sessions)
+        n += session->isActive() ? 1 : 0;
+    return n;
+}
+
+TerminalSession *TerminalHandler::sessionFor(SioSocket *socket)
+{
+    if (TerminalSession *session = m_sessions.value(socket))
+        return session;
+    auto *session = new TerminalSession(this, m_pool, socket, m_limits);
+    m_sessions.insert(socket, session);
+    connect(socket, &SioSocket::disconnected, this, [this, socket] { remove(socket); });
+    connect(socket, &QObject::destroyed, this, [this, socket] { remove(socket); });
+    return session;
+}
+
+void TerminalHandler::onConnected(SioSocket *socket)
+{
+    sessionFor(socket);
+}
+
+void TerminalHandler::remove(SioSocket *socket)
+{
+    TerminalSession *session = m_sessions.take(socket);
+    if (!session)
+        return;
+    session->stop(); // closes the channel, never the connection
+    session->deleteLater(); // the socket's signal may come from inside one of our emits
+}
+
+} // namespace jarvis::realtime

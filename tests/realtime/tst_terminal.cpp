@@ -1,0 +1,560 @@
+// /terminal end to end: a real jarvisd Application whose SSH pool points at a real OpenSSH sshd on
+// loopback (SshdFixture), driven by real Socket.IO clients (client::SocketIoClient). Every wait is
+// a QTRY_* or QTest::qWaitFor on an observable event; nothing sleeps as an assertion.
+#include "sshdfixture.h"
+
+#include "app/application.h"
+#include "app/clusterservices.h"
+#include "client/socketioclient.h"
+#include "demo/pvesimulator.h"
+#include "realtime/terminalhandler.h"
+#include "ssh/pool.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QScopeGuard>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+using jarvis::client::AckResult;
+using jarvis::client::SocketIoClient;
+
+namespace {
+constexpr int SshWaitMs = 20000;
+
+// The test process's resident set (it hosts jarvisd), in bytes.
+qint64 residentBytes()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
+    }
+    return 0;
+}
+
+bool processExists(qint64 pid)
+{
+    return pid > 0 && QFile::exists(QStringLiteral("/proc/%1").arg(pid));
+}
+
+// One Socket.IO client on /terminal and what it received.
+struct Terminal
+{
+    std::unique_ptr<SocketIoClient> client;
+    QList<QPair<QString, QJsonArray>> events;
+    QString output; // every `data` string, concatenated (unless onData is set)
+    int dataEvents = 0;
+    int replacementChars = 0; // U+FFFD seen in `data`: a character split across events
+    std::function<void(const QString &)> onData; // replaces appending to `output`
+    std::optional<AckResult> ack; // of the last start
+
+    int count(const QString &event) const
+    {
+        int n = 0;
+        for (const auto &e : events)
+            n += e.first == event ? 1 : 0;
+        return n;
+    }
+    QJsonValue last(const QString &event) const
+    {
+        for (qsizetype i = events.size() - 1; i >= 0; --i) {
+            if (events.at(i).first == event)
+                return events.at(i).second.at(0);
+        }
+        return QJsonValue(QJsonValue::Undefined);
+    }
+    void start(const QJsonObject &payload)
+    {
+        ack.reset();
+        client->emitEvent(QStringLiteral("start"), QJsonArray {payload}, {}, client.get(),
+            [this](const AckResult &result) { ack = result; });
+    }
+    void type(const QString &text) { client->emitEvent(QStringLiteral("data"), {text}); }
+    void resize(int cols, int rows)
+    {
+        client->emitEvent(QStringLiteral("resize"),
+            {QJsonObject {{QStringLiteral("cols"), cols}, {QStringLiteral("rows"), rows}}});
+    }
+};
+} // namespace
+
+class TestTerminal : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void startEchoExit();
+    void resizeAndStty();
+    void resizeAndInputBeforeReady();
+    void unknownNodeAndBadInput();
+    void sshNotConfigured();
+    void secondStartClosesFirst();
+    void twoTerminalsShareOneConnection();
+    void disconnectClosesOnlyTheShell();
+    void utf8NeverSplit();
+    void flowControlBoundsMemory();
+    void sshdKilledThenReconnects();
+
+private:
+    bool startApplication(bool sshConfigured);
+    Terminal *connectTerminal();
+    bool waitReady(Terminal *t);
+    // The PID of `t`'s shell (prints it with `echo`).
+    qint64 shellPid(Terminal *t);
+    jarvis::ssh::Pool *pool() const { return m_app->cluster()->sshPool(); }
+    jarvis::realtime::TerminalHandler *handler() const
+    {
+        return m_app->cluster()->findChild<jarvis::realtime::TerminalHandler *>();
+    }
+
+    SshdFixture m_sshd;
+    std::unique_ptr<jarvis::demo::PveSimulator> m_simulator;
+    QTemporaryDir m_dir;
+    std::unique_ptr<jarvis::app::Application> m_app;
+    QString m_token;
+    std::vector<std::unique_ptr<Terminal>> m_terminals;
+    int m_loginsBefore = 0;
+    int m_pidMarks = 0;
+};
+
+void TestTerminal::initTestCase()
+{
+    if (!SshdFixture::isAvailable())
+        QSKIP("OpenSSH sshd or ssh-keygen is not installed");
+    QVERIFY2(m_sshd.setUp(), qPrintable(m_sshd.error()));
+    m_simulator = std::make_unique<jarvis::demo::PveSimulator>();
+    QVERIFY(m_simulator->listen() != 0);
+}
+
+void TestTerminal::init()
+{
+    QVERIFY(m_sshd.isRunning() || m_sshd.start());
+    QVERIFY(startApplication(true));
+    m_loginsBefore = m_sshd.acceptedLogins();
+}
+
+bool TestTerminal::startApplication(bool sshConfigured)
+{
+    m_terminals.clear();
+    m_app.reset();
+    jarvis::config::Config c;
+    c.listen = QStringLiteral("127.0.0.1");
+    c.port = 0;
+    c.jwtSecret = QByteArrayLiteral("terminal-secret-terminal-secret-terminal-secret-01");
+    c.adminPassword = QStringLiteral("pw");
+    c.tokenId = jarvis::demo::PveSimulator::Options().tokenId;
+    c.tokenSecret = jarvis::demo::PveSimulator::Options().tokenSecret;
+    c.auditFile = m_dir.filePath(QStringLiteral("audit.jsonl"));
+    c.sshConfigured = sshConfigured;
+    c.sshUser = SshdFixture::user();
+    c.sshKeyFile = m_sshd.clientKeyFile();
+    c.sshKnownHostsFile = m_sshd.knownHostsFile();
+    c.strictHostKeys = true;
+    for (int i = 1; i <= 2; ++i) {
+        jarvis::config::NodeConfig node;
+        node.name = QStringLiteral("pve%1").arg(i);
+        node.host = m_sshd.host();
+        node.sshPort = m_sshd.port();
+        node.apiUrl = m_simulator->baseUrl();
+        c.nodes.append(node);
+    }
+    m_app = std::make_unique<jarvis::app::Application>(c);
+    QString error;
+    if (!m_app->start(&error)) {
+        qWarning() << "application did not start:" << error;
+        return false;
+    }
+    m_token = m_app->jwt().issue(QStringLiteral("admin"), 600);
+    return handler() != nullptr;
+}
+
+void TestTerminal::cleanup()
+{
+    m_terminals.clear();
+    m_app.reset();
+}
+
+Terminal *TestTerminal::connectTerminal()
+{
+    auto terminal = std::make_unique<Terminal>();
+    Terminal *t = terminal.get();
+    t->client = std::make_unique<SocketIoClient>();
+    QObject::connect(t->client.get(), &SocketIoClient::eventReceived, t->client.get(),
+        [t](const QString &event, const QJsonArray &args, const QList<QByteArray> &) {
+            if (event == QLatin1String("data")) {
+                const QString text = args.at(0).toString();
+                ++t->dataEvents;
+                t->replacementChars += int(text.count(QChar::ReplacementCharacter));
+                if (t->onData)
+                    t->onData(text);
+                else
+                    t->output += text;
+                return;
+            }
+            t->events.append({event, args});
+        });
+    QSignalSpy connected(t->client.get(), &SocketIoClient::connected);
+    t->client->connectToServer(QUrl(m_app->url()), QStringLiteral("/terminal"),
+        QJsonObject {{QStringLiteral("token"), m_token}});
+    if (connected.isEmpty() && !connected.wait(10000))
+        return nullptr;
+    m_terminals.push_back(std::move(terminal));
+    return t;
+}
+
+bool TestTerminal::waitReady(Terminal *t)
+{
+    return QTest::qWaitFor(
+               [t] {
+                   return t->count(QStringLiteral("ready")) > 0
+                       || t->count(QStringLiteral("error")) > 0;
+               },
+               SshWaitMs)
+        && t->count(QStringLiteral("ready")) > 0;
+}
+
+qint64 TestTerminal::shellPid(Terminal *t)
+{
+    const QString mark = QStringLiteral("PIDMARK%1").arg(++m_pidMarks);
+    // The echoed command line holds "$$", only the output holds the number.
+    t->type(QStringLiteral("echo %1=$$\n").arg(mark));
+    const QRegularExpression re(mark + QStringLiteral("=(\\d+)"));
+    QRegularExpressionMatch match;
+    if (!QTest::qWaitFor([&] { return (match = re.match(t->output)).hasMatch(); }, SshWaitMs))
+        return -1;
+    return match.captured(1).toLongLong();
+}
+
+void TestTerminal::startEchoExit()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("PVE1")}}); // any case
+    QVERIFY2(waitReady(t), qPrintable(t->last(QStringLiteral("error")).toString()));
+    QCOMPARE(t->last(QStringLiteral("ready")).toObject(),
+        (QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")},
+            {QStringLiteral("host"), QStringLiteral("127.0.0.1")}}));
+    QTRY_VERIFY(t->ack.has_value());
+    QVERIFY(t->ack->ok());
+    QCOMPARE(t->ack->args.at(0).toObject(), (QJsonObject {{QStringLiteral("ok"), true}}));
+
+    t->type(QStringLiteral("echo hel\"\"lo-round-trip\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("hello-round-trip")), SshWaitMs);
+
+    t->type(QStringLiteral("exit 3\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("exit")), 1, SshWaitMs);
+    QCOMPARE(t->last(QStringLiteral("exit")).toObject(),
+        (QJsonObject {
+            {QStringLiteral("code"), 3}, {QStringLiteral("node"), QStringLiteral("pve1")}}));
+    QCOMPARE(t->count(QStringLiteral("error")), 0);
+    QCOMPARE(handler()->activeSessionCount(), 0);
+    // The shell ended, the pooled connection did not.
+    QCOMPARE(pool()->connectedNodes(), QStringList {QStringLiteral("pve1")});
+}
+
+void TestTerminal::resizeAndStty()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")},
+        {QStringLiteral("cols"), 90}, {QStringLiteral("rows"), 20}});
+    QVERIFY(waitReady(t));
+    t->type(QStringLiteral("stty size\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("20 90")), SshWaitMs);
+    t->resize(132, 43);
+    t->type(QStringLiteral("stty size\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("43 132")), SshWaitMs);
+    // Out of range is clamped to 1..1000.
+    t->resize(5000, 0);
+    t->type(QStringLiteral("stty size\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("1 1000")), SshWaitMs);
+    QCOMPARE(t->count(QStringLiteral("error")), 0);
+}
+
+void TestTerminal::resizeAndInputBeforeReady()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    // Everything in one go, without waiting for `ready`, as clients do.
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve2")}});
+    t->resize(101, 33);
+    t->type(QStringLiteral("echo pre\"\"ready; "));
+    t->type(QStringLiteral("stty size\n"));
+    QVERIFY(waitReady(t));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("preready")), SshWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("33 101")), SshWaitMs);
+    QCOMPARE(t->count(QStringLiteral("error")), 0);
+}
+
+void TestTerminal::unknownNodeAndBadInput()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("nope")}});
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 1);
+    QCOMPARE(t->last(QStringLiteral("error")).toString(), QStringLiteral("unknown node: nope"));
+    QTRY_VERIFY(t->ack.has_value());
+    QCOMPARE(t->ack->args.at(0).toObject(),
+        (QJsonObject {{QStringLiteral("ok"), false},
+            {QStringLiteral("error"), QStringLiteral("unknown node: nope")}}));
+
+    t->start(QJsonObject {{QStringLiteral("cols"), 80}});
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 2);
+    QTRY_VERIFY(t->ack.has_value());
+    QCOMPARE(t->ack->args.at(0).toObject().value(QStringLiteral("ok")), QJsonValue(false));
+
+    // `data` must be a string, and one message is capped.
+    t->client->emitEvent(QStringLiteral("data"), {QJsonObject {{QStringLiteral("x"), 1}}});
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 3);
+    QVERIFY(t->last(QStringLiteral("error")).toString().contains(QStringLiteral("string")));
+    t->type(QString(70000, QLatin1Char('x')));
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 4);
+    QCOMPARE(t->count(QStringLiteral("ready")), 0);
+    QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore); // nothing connected
+}
+
+void TestTerminal::sshNotConfigured()
+{
+    QVERIFY(startApplication(false));
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 1);
+    QVERIFY2(t->last(QStringLiteral("error")).toString().contains(QStringLiteral("not configured")),
+        qPrintable(t->last(QStringLiteral("error")).toString()));
+    QTRY_VERIFY(t->ack.has_value());
+    QCOMPARE(t->ack->args.at(0).toObject().value(QStringLiteral("ok")), QJsonValue(false));
+    // An unknown node is still named as such.
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("nope")}});
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 2);
+    QCOMPARE(t->last(QStringLiteral("error")).toString(), QStringLiteral("unknown node: nope"));
+    QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore);
+}
+
+void TestTerminal::secondStartClosesFirst()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(t));
+    const qint64 first = shellPid(t);
+    QVERIFY(processExists(first));
+
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("ready")), 2, SshWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(first), SshWaitMs);
+    const qint64 second = shellPid(t);
+    QVERIFY(processExists(second));
+    QVERIFY(second != first);
+    QCOMPARE(handler()->activeSessionCount(), 1);
+    QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore + 1);
+}
+
+void TestTerminal::twoTerminalsShareOneConnection()
+{
+    Terminal *a = connectTerminal();
+    Terminal *b = connectTerminal();
+    QVERIFY(a && b);
+    a->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    b->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(a));
+    QVERIFY(waitReady(b));
+    QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore + 1);
+    jarvis::ssh::Connection *connection = pool()->connection(QStringLiteral("pve1"));
+    QVERIFY(connection);
+    QCOMPARE(connection->channelCount(), 2);
+
+    a->type(QStringLiteral("exit\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(a->count(QStringLiteral("exit")), 1, SshWaitMs);
+    QCOMPARE(a->last(QStringLiteral("exit")).toObject().value(QStringLiteral("code")).toInt(), 0);
+    // The other terminal still works, on the same connection.
+    b->type(QStringLiteral("echo still\"\"alive\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(b->output.contains(QStringLiteral("stillalive")), SshWaitMs);
+    QCOMPARE(pool()->connection(QStringLiteral("pve1")), connection);
+    QTRY_COMPARE(connection->channelCount(), 1);
+
+    // The next start reuses it.
+    a->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QTRY_COMPARE_WITH_TIMEOUT(a->count(QStringLiteral("ready")), 2, SshWaitMs);
+    QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore + 1);
+}
+
+void TestTerminal::disconnectClosesOnlyTheShell()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(t));
+    const qint64 pid = shellPid(t);
+    QVERIFY(processExists(pid));
+    jarvis::ssh::Connection *connection = pool()->connection(QStringLiteral("pve1"));
+    QVERIFY(connection);
+
+    t->client->disconnectFromServer();
+    QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), SshWaitMs);
+    QTRY_COMPARE(handler()->sessionCount(), 0);
+    QCOMPARE(pool()->connection(QStringLiteral("pve1")), connection);
+    QVERIFY(connection->isConnected());
+    QTRY_COMPARE(connection->channelCount(), 0);
+
+    Terminal *again = connectTerminal();
+    QVERIFY(again);
+    again->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(again));
+    QCOMPARE(pool()->connection(QStringLiteral("pve1")), connection);
+    QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore + 1);
+}
+
+void TestTerminal::utf8NeverSplit()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(t));
+    // Typed as ASCII (octal escapes): only the output holds the multi-byte characters.
+    const QString line = QStringLiteral("h\u00e9llo\u2192\u20ac\U0001D11E");
+    constexpr int Repeats = 20000;
+    t->type(QStringLiteral("i=0; while [ $i -lt %1 ]; do printf "
+                           "'h\\303\\251llo\\342\\206\\222\\342\\202\\254\\360\\235\\204\\236\\n'; "
+                           "i=$((i+1)); done; echo UTF\"\"-END\n")
+                .arg(Repeats));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("UTF-END")), 60000);
+    QCOMPARE(t->replacementChars, 0);
+    QCOMPARE(int(t->output.count(line)), Repeats);
+    qInfo("UTF-8: %d bytes of output in %d data events, no character split",
+        int(t->output.toUtf8().size()), t->dataEvents);
+}
+
+void TestTerminal::flowControlBoundsMemory()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(t));
+    QTRY_VERIFY_WITH_TIMEOUT(t->dataEvents > 0, SshWaitMs); // the prompt
+
+    // Checks every line in order as it streams, without keeping the output.
+    constexpr qint64 Lines = 3000000;
+    qint64 next = 1;
+    qint64 bytes = 0;
+    int disorder = 0;
+    bool done = false;
+    QString partial;
+    const auto detach = qScopeGuard([t] { t->onData = nullptr; }); // it refers to this frame
+    t->onData = [&](const QString &text) {
+        bytes += text.size();
+        partial += text;
+        qsizetype from = 0;
+        for (qsizetype nl = partial.indexOf(QLatin1Char('\n')); nl >= 0;
+             nl = partial.indexOf(QLatin1Char('\n'), from)) {
+            QStringView line = QStringView(partial).mid(from, nl - from);
+            if (line.endsWith(QLatin1Char('\r')))
+                line.chop(1);
+            // What follows a carriage return (bash ends bracketed paste with "ESC[?2004l\r").
+            line = line.mid(line.lastIndexOf(QLatin1Char('\r')) + 1);
+            from = nl + 1;
+            if (line == QLatin1String("SEQ-END")) {
+                done = true;
+                continue;
+            }
+            bool isNumber = false;
+            const qint64 n = line.toLongLong(&isNumber);
+            if (!isNumber || next > Lines)
+                continue; // the prompt, the echoed command line
+            if (n != next) {
+                if (disorder == 0)
+                    qWarning() << "out of order:" << line << "expected" << next;
+                ++disorder;
+            }
+            next = n + 1;
+        }
+        partial.remove(0, from);
+    };
+
+    const qint64 rssBefore = residentBytes();
+    qint64 rssPeak = rssBefore;
+    QTimer sampler;
+    sampler.setInterval(20);
+    QObject::connect(&sampler, &QTimer::timeout, [&] { rssPeak = qMax(rssPeak, residentBytes()); });
+    sampler.start();
+    const quint64 pausesBefore = handler()->pauseCount();
+
+    // A client that stops reading: its TCP socket's readyRead is held back and Qt's buffer is
+    // capped, so the kernel buffers fill and jarvisd's unsent bytes for it grow.
+    auto *tcp = t->client->findChild<QAbstractSocket *>();
+    QVERIFY(tcp);
+    tcp->setReadBufferSize(64 * 1024);
+    tcp->blockSignals(true);
+    QElapsedTimer clock;
+    clock.start();
+    t->type(QStringLiteral("seq 1 %1; echo SEQ\"\"-END\n").arg(Lines));
+    QTRY_VERIFY_WITH_TIMEOUT(handler()->pauseCount() > pausesBefore, 30000);
+    const qint64 pausedAfterMs = clock.elapsed();
+    // Stay stalled a while: the remote program is stopped by the SSH window meanwhile, so
+    // nothing piles up in jarvisd.
+    QTest::qWait(500);
+    const qint64 rssStalled = residentBytes();
+    QVERIFY(!done);
+    tcp->blockSignals(false);
+    tcp->setReadBufferSize(0);
+    QMetaObject::invokeMethod(tcp, "readyRead", Qt::QueuedConnection);
+    QTRY_VERIFY_WITH_TIMEOUT(done, 120000);
+    const qint64 elapsed = qMax<qint64>(1, clock.elapsed());
+    sampler.stop();
+    rssPeak = qMax(rssPeak, residentBytes());
+
+    QCOMPARE(disorder, 0);
+    QCOMPARE(next, Lines + 1);
+    QCOMPARE(t->replacementChars, 0);
+    const qint64 growth = rssPeak - rssBefore;
+    qInfo("flow control: %lld chars in %lld ms (%.1f MB/s, 500 ms stalled), %d data events, "
+          "first pause after %lld ms, %llu pauses, max backlog %lld bytes, RSS %lld MiB -> "
+          "%lld MiB stalled -> peak %lld MiB (growth %lld MiB)",
+        bytes, elapsed, double(bytes) / 1e6 / (double(elapsed) / 1000.0), t->dataEvents,
+        pausedAfterMs, handler()->pauseCount() - pausesBefore, handler()->maxBacklog(),
+        rssBefore >> 20, rssStalled >> 20, rssPeak >> 20, growth >> 20);
+    QVERIFY2(growth < 128LL * 1024 * 1024,
+        qPrintable(QStringLiteral("RSS grew by %1 MiB").arg(growth >> 20)));
+    // Paused as soon as the backlog passed the high watermark: by at most one read (ReadBudget).
+    QVERIFY(handler()->maxBacklog() > handler()->limits().highWatermark);
+    QVERIFY(handler()->maxBacklog() < 2 * handler()->limits().highWatermark);
+}
+
+void TestTerminal::sshdKilledThenReconnects()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(t));
+    m_sshd.kill();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        t->count(QStringLiteral("exit")) + t->count(QStringLiteral("error")) > 0, SshWaitMs);
+    if (t->count(QStringLiteral("error")) > 0)
+        QVERIFY(!t->last(QStringLiteral("error")).toString().isEmpty());
+    QCOMPARE(handler()->activeSessionCount(), 0);
+
+    QVERIFY2(m_sshd.start(), qPrintable(m_sshd.error()));
+    const int logins = m_sshd.acceptedLogins();
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("ready")), 2, SshWaitMs);
+    QCOMPARE(m_sshd.acceptedLogins(), logins + 1);
+    t->type(QStringLiteral("echo re\"\"connected\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("reconnected")), SshWaitMs);
+}
+
+QTEST_MAIN(TestTerminal)
+#include "tst_terminal.moc"
