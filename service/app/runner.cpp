@@ -121,7 +121,7 @@ EOF
 void startDemoSshd(config::Config &config, std::unique_ptr<demo::LoopbackSshd> *sshd)
 {
     if (!demo::LoopbackSshd::isAvailable()) {
-        out(QStringLiteral("jarvisd: demo: %1 or ssh-keygen not found: terminals and temperatures "
+        err(QStringLiteral("jarvisd: demo: %1 or ssh-keygen not found: terminals and temperatures "
                            "are off in the demo (scripts/install-deps.sh installs "
                            "openssh-server)\n")
                 .arg(demo::LoopbackSshd::sshdPath()));
@@ -129,7 +129,7 @@ void startDemoSshd(config::Config &config, std::unique_ptr<demo::LoopbackSshd> *
     }
     auto server = std::make_unique<demo::LoopbackSshd>();
     if (!server->setUp()) {
-        out(QStringLiteral("jarvisd: demo: cannot start a loopback sshd (%1): terminals and "
+        err(QStringLiteral("jarvisd: demo: cannot start a loopback sshd (%1): terminals and "
                            "temperatures are off in the demo\n")
                 .arg(server->error()));
         return;
@@ -138,7 +138,7 @@ void startDemoSshd(config::Config &config, std::unique_ptr<demo::LoopbackSshd> *
     QFile file(script);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
         || file.write(DemoSensorsScript) != qint64(sizeof(DemoSensorsScript) - 1)) {
-        out(QStringLiteral("jarvisd: demo: cannot write %1: terminals and temperatures are off in "
+        err(QStringLiteral("jarvisd: demo: cannot write %1: terminals and temperatures are off in "
                            "the demo\n")
                 .arg(script));
         return;
@@ -155,7 +155,7 @@ void startDemoSshd(config::Config &config, std::unique_ptr<demo::LoopbackSshd> *
         node.sshPort = server->port();
     }
     config.temperatureCommand = QStringLiteral("sh '%1'").arg(script);
-    out(QStringLiteral("jarvisd: demo: terminals and temperatures use a loopback sshd on %1:%2 "
+    err(QStringLiteral("jarvisd: demo: terminals and temperatures use a loopback sshd on %1:%2 "
                        "(user %3, this run's key only)\n")
             .arg(server->host())
             .arg(server->port())
