@@ -178,7 +178,8 @@ void Application::registerRoutes()
         [this](const QHttpServerRequest &, QHttpServerResponder &&responder,
             const http::RequestContext &context) {
             const QJsonObject proxmox = m_cluster->proxmoxHealth();
-            const QJsonObject ssh {{QStringLiteral("connected"), QJsonArray::fromStringList(m_cluster->sshPool()->connectedNodes())}};
+            const QJsonObject ssh {{QStringLiteral("connected"),
+                QJsonArray::fromStringList(m_cluster->sshPool()->connectedNodes())}};
             const bool healthy = proxmox.value(QStringLiteral("reachable")).toBool();
             const QJsonObject body {
                 {QStringLiteral("status"),

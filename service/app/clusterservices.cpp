@@ -76,7 +76,8 @@ ClusterServices::ClusterServices(
     realtime::TemperaturePoller::Options temperature;
     temperature.command = config.temperatureCommand; // the admin's; empty = the default
     temperature.intervalMs = config.intervalTemperature * 1000;
-    m_temperatures = new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, this);
+    m_temperatures =
+        new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, this);
 
     m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
     m_executor =

@@ -17,21 +17,24 @@ constexpr double StorageFullRatio = 0.9;
 QString sourceName(ClusterEmitter::Source source)
 {
     switch (source) {
-    case ClusterEmitter::Source::Nodes: return QStringLiteral("nodes");
-    case ClusterEmitter::Source::Vms: return QStringLiteral("vms");
-    case ClusterEmitter::Source::Storage: return QStringLiteral("storage");
+    case ClusterEmitter::Source::Nodes:
+        return QStringLiteral("nodes");
+    case ClusterEmitter::Source::Vms:
+        return QStringLiteral("vms");
+    case ClusterEmitter::Source::Storage:
+        return QStringLiteral("storage");
     }
     return {};
 }
 
 Message single(const QJsonValue &value)
 {
-    return Message{QJsonArray{value}, {}};
+    return Message {QJsonArray {value}, {}};
 }
 } // namespace
 
-ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events, Intervals intervals,
-                               QHash<QString, QString> nodeHosts, QObject *parent)
+ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
+    Intervals intervals, QHash<QString, QString> nodeHosts, QObject *parent)
     : QObject(parent)
     , m_client(client)
     , m_cluster(cluster)
@@ -51,19 +54,23 @@ ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, Even
     }
 
     connect(m_cluster, &Namespace::connected, this, &ClusterEmitter::onClientConnected);
-    m_cluster->on(QStringLiteral("refresh"), [this](SioSocket *, const Message &, const AckCallback &ack) {
-        refreshNow({Source::Nodes, Source::Vms, Source::Storage}, this, [ack](bool ok, const QString &error) {
-            if (!ack)
-                return;
-            QJsonObject answer{{QStringLiteral("ok"), ok}};
-            if (!ok)
-                answer.insert(QStringLiteral("error"), error);
-            ack(single(answer));
+    m_cluster->on(
+        QStringLiteral("refresh"), [this](SioSocket *, const Message &, const AckCallback &ack) {
+            refreshNow({Source::Nodes, Source::Vms, Source::Storage}, this,
+                [ack](bool ok, const QString &error) {
+                    if (!ack)
+                        return;
+                    QJsonObject answer {{QStringLiteral("ok"), ok}};
+                    if (!ok)
+                        answer.insert(QStringLiteral("error"), error);
+                    ack(single(answer));
+                });
         });
-    });
-    m_cluster->on(QStringLiteral("requestRefresh"), [this](SioSocket *, const Message &, const AckCallback &) {
-        refreshNow({Source::Nodes, Source::Vms, Source::Storage}, this, [](bool, const QString &) { });
-    });
+    m_cluster->on(QStringLiteral("requestRefresh"),
+        [this](SioSocket *, const Message &, const AckCallback &) {
+            refreshNow(
+                {Source::Nodes, Source::Vms, Source::Storage}, this, [](bool, const QString &) {});
+        });
 }
 
 void ClusterEmitter::setIntervals(Intervals intervals)
@@ -123,7 +130,7 @@ void ClusterEmitter::updateActivity()
 }
 
 void ClusterEmitter::refreshNow(QList<Source> sources, const QObject *context,
-                                std::function<void(bool ok, const QString &error)> done)
+    std::function<void(bool ok, const QString &error)> done)
 {
     struct Join
     {
@@ -161,9 +168,15 @@ void ClusterEmitter::poll(Source source)
         return; // never overlap the previous run
     state.running = true;
     switch (source) {
-    case Source::Nodes: pollNodes(); break;
-    case Source::Vms: pollVms(); break;
-    case Source::Storage: pollStorage(); break;
+    case Source::Nodes:
+        pollNodes();
+        break;
+    case Source::Vms:
+        pollVms();
+        break;
+    case Source::Storage:
+        pollStorage();
+        break;
     }
 }
 
@@ -194,7 +207,8 @@ void ClusterEmitter::pollNodes()
         for (const model::NodeData &n : std::as_const(m_nodes))
             previous.insert(n.node, n);
         QList<model::NodeData> nodes = r.value->nodes;
-        std::sort(nodes.begin(), nodes.end(), [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
+        std::sort(nodes.begin(), nodes.end(),
+            [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
         for (model::NodeData &n : nodes) {
             n.host = m_nodeHosts.value(n.node);
             if (!n.loadavg && previous.contains(n.node) && n.status == QLatin1String("online"))
@@ -223,22 +237,24 @@ void ClusterEmitter::pollNodes()
             if (n.status != QLatin1String("online"))
                 continue;
             const QString name = n.node;
-            m_client->nodeStatus(name, this, [this, name, statusPending, done](const proxmox::Result<QJsonObject> &status) {
-                if (status.ok()) {
-                    for (model::NodeData &node : m_nodes) {
-                        if (node.node == name)
-                            model::mergeNodeStatus(node, *status.value);
+            m_client->nodeStatus(name, this,
+                [this, name, statusPending, done](const proxmox::Result<QJsonObject> &status) {
+                    if (status.ok()) {
+                        for (model::NodeData &node : m_nodes) {
+                            if (node.node == name)
+                                model::mergeNodeStatus(node, *status.value);
+                        }
                     }
-                }
-                if (--*statusPending == 0)
-                    done();
-            });
+                    if (--*statusPending == 0)
+                        done();
+                });
         }
     };
-    m_client->clusterResources(this, [cycle, complete](const proxmox::Result<model::ClusterResources> &r) {
-        cycle->resources = r;
-        complete();
-    });
+    m_client->clusterResources(
+        this, [cycle, complete](const proxmox::Result<model::ClusterResources> &r) {
+            cycle->resources = r;
+            complete();
+        });
     m_client->clusterStatus(this, [cycle, complete](const proxmox::Result<model::QuorumData> &q) {
         cycle->quorum = q;
         complete();
@@ -253,7 +269,8 @@ void ClusterEmitter::pollVms()
             return;
         }
         m_vms = r.value->vms;
-        std::sort(m_vms.begin(), m_vms.end(), [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
+        std::sort(m_vms.begin(), m_vms.end(),
+            [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
         m_haveVms = true;
         emitVms();
         finish(Source::Vms, true, {});
@@ -269,7 +286,7 @@ void ClusterEmitter::pollStorage()
         }
         m_storage = r.value->storage;
         std::sort(m_storage.begin(), m_storage.end(),
-                  [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; });
+            [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; });
         m_haveStorage = true;
         emitStorage();
         checkAlerts();
@@ -294,11 +311,15 @@ void ClusterEmitter::finish(Source source, bool ok, const QString &error)
     const QString alertKey = QStringLiteral("poll_failing:") + sourceName(source);
     if (!ok && state.failures >= AlertAfterFailures) {
         m_events->raiseAlert(alertKey, QStringLiteral("poll_failing"), EventBus::Severity::Error,
-                             QStringLiteral("Proxmox poll failing"),
-                             QStringLiteral("%1 poll failed %2 times in a row: %3").arg(sourceName(source)).arg(state.failures).arg(error),
-                             {}, {{QStringLiteral("source"), sourceName(source)}});
+            QStringLiteral("Proxmox poll failing"),
+            QStringLiteral("%1 poll failed %2 times in a row: %3")
+                .arg(sourceName(source))
+                .arg(state.failures)
+                .arg(error),
+            {}, {{QStringLiteral("source"), sourceName(source)}});
     } else if (ok) {
-        m_events->resolveAlert(alertKey, QStringLiteral("%1 poll succeeds again").arg(sourceName(source)));
+        m_events->resolveAlert(
+            alertKey, QStringLiteral("%1 poll succeeds again").arg(sourceName(source)));
     }
 
     const auto waiters = std::exchange(state.waiters, {});
@@ -311,7 +332,8 @@ void ClusterEmitter::finish(Source source, bool ok, const QString &error)
     }
 }
 
-void ClusterEmitter::reportHealth(const QString &source, bool ok, const QString &error, PollState &state)
+void ClusterEmitter::reportHealth(
+    const QString &source, bool ok, const QString &error, PollState &state)
 {
     const bool changed = !state.known || state.ok != ok;
     state.known = true;
@@ -319,13 +341,16 @@ void ClusterEmitter::reportHealth(const QString &source, bool ok, const QString 
     state.error = error;
     if (!changed)
         return;
-    QJsonObject data{{QStringLiteral("kind"), QStringLiteral("poll")}, {QStringLiteral("source"), source}, {QStringLiteral("ok"), ok}};
+    QJsonObject data {{QStringLiteral("kind"), QStringLiteral("poll")},
+        {QStringLiteral("source"), source}, {QStringLiteral("ok"), ok}};
     if (!ok)
         data.insert(QStringLiteral("error"), error);
-    m_events->publish(QStringLiteral("status"), ok ? EventBus::Severity::Info : EventBus::Severity::Warning,
-                      ok ? QStringLiteral("Poll healthy") : QStringLiteral("Poll failing"),
-                      ok ? QStringLiteral("%1 poll succeeded").arg(source) : QStringLiteral("%1 poll failed: %2").arg(source, error),
-                      data);
+    m_events->publish(QStringLiteral("status"),
+        ok ? EventBus::Severity::Info : EventBus::Severity::Warning,
+        ok ? QStringLiteral("Poll healthy") : QStringLiteral("Poll failing"),
+        ok ? QStringLiteral("%1 poll succeeded").arg(source)
+           : QStringLiteral("%1 poll failed: %2").arg(source, error),
+        data);
 }
 
 void ClusterEmitter::checkAlerts()
@@ -334,27 +359,35 @@ void ClusterEmitter::checkAlerts()
         const QString key = QStringLiteral("node_offline:") + n.node;
         if (n.status == QLatin1String("offline"))
             m_events->raiseAlert(key, QStringLiteral("node_offline"), EventBus::Severity::Critical,
-                                 QStringLiteral("Node offline"), QStringLiteral("node %1 is offline").arg(n.node), n.node);
+                QStringLiteral("Node offline"), QStringLiteral("node %1 is offline").arg(n.node),
+                n.node);
         else if (n.status == QLatin1String("online"))
             m_events->resolveAlert(key, QStringLiteral("node %1 is back online").arg(n.node));
     }
     if (m_quorum) {
         if (!m_quorum->quorate)
-            m_events->raiseAlert(QStringLiteral("quorum_lost"), QStringLiteral("quorum_lost"), EventBus::Severity::Critical,
-                                 QStringLiteral("Quorum lost"),
-                                 QStringLiteral("cluster has %1 of %2 votes").arg(m_quorum->totalVotes).arg(m_quorum->expectedVotes));
+            m_events->raiseAlert(QStringLiteral("quorum_lost"), QStringLiteral("quorum_lost"),
+                EventBus::Severity::Critical, QStringLiteral("Quorum lost"),
+                QStringLiteral("cluster has %1 of %2 votes")
+                    .arg(m_quorum->totalVotes)
+                    .arg(m_quorum->expectedVotes));
         else
-            m_events->resolveAlert(QStringLiteral("quorum_lost"), QStringLiteral("cluster is quorate again"));
+            m_events->resolveAlert(
+                QStringLiteral("quorum_lost"), QStringLiteral("cluster is quorate again"));
     }
     for (const model::StorageData &s : std::as_const(m_storage)) {
         const QString key = QStringLiteral("storage_full:") + s.id;
         const double ratio = s.total > 0 ? double(s.used) / double(s.total) : 0.0;
         if (ratio > StorageFullRatio)
-            m_events->raiseAlert(key, QStringLiteral("storage_full"), EventBus::Severity::Warning, QStringLiteral("Storage almost full"),
-                                 QStringLiteral("storage %1 on %2 is %3 % full").arg(s.storage, s.node).arg(qRound(ratio * 100)),
-                                 s.node, {{QStringLiteral("storage"), s.storage}});
+            m_events->raiseAlert(key, QStringLiteral("storage_full"), EventBus::Severity::Warning,
+                QStringLiteral("Storage almost full"),
+                QStringLiteral("storage %1 on %2 is %3 % full")
+                    .arg(s.storage, s.node)
+                    .arg(qRound(ratio * 100)),
+                s.node, {{QStringLiteral("storage"), s.storage}});
         else
-            m_events->resolveAlert(key, QStringLiteral("storage %1 on %2 is below 90 %").arg(s.storage, s.node));
+            m_events->resolveAlert(
+                key, QStringLiteral("storage %1 on %2 is below 90 %").arg(s.storage, s.node));
     }
 }
 
@@ -377,7 +410,8 @@ void ClusterEmitter::emitNodes()
 
 void ClusterEmitter::emitQuorum()
 {
-    m_cluster->broadcast(QStringLiteral("quorum"), single(model::toJson(*m_quorum)), Namespace::Delivery::Latest);
+    m_cluster->broadcast(
+        QStringLiteral("quorum"), single(model::toJson(*m_quorum)), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitVms()
@@ -399,7 +433,8 @@ void ClusterEmitter::setTemperatures(const QList<model::TemperatureData> &temper
 {
     m_temperatures = temperatures;
     m_haveTemperatures = true;
-    m_cluster->broadcast(QStringLiteral("temperature"), single(model::toJson(m_temperatures)), Namespace::Delivery::Latest);
+    m_cluster->broadcast(QStringLiteral("temperature"), single(model::toJson(m_temperatures)),
+        Namespace::Delivery::Latest);
 }
 
 } // namespace jarvis::realtime

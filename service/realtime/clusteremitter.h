@@ -44,17 +44,19 @@ public:
         int storageMs = 30000;
     };
 
-    ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events, Intervals intervals,
-                   QHash<QString, QString> nodeHosts, QObject *parent = nullptr);
+    ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
+        Intervals intervals, QHash<QString, QString> nodeHosts, QObject *parent = nullptr);
 
     // Polls the given sources now (joining a poll already running) and calls `done` after their
     // snapshots were emitted (ok = every source succeeded; error = the first failure).
-    void refreshNow(QList<Source> sources, const QObject *context, std::function<void(bool ok, const QString &error)> done);
+    void refreshNow(QList<Source> sources, const QObject *context,
+        std::function<void(bool ok, const QString &error)> done);
 
     // Changes the poll intervals (tests use short ones); running timers restart.
     void setIntervals(Intervals intervals);
 
-    // Temperatures come from elsewhere (SSH); they are merged into `nodes` and sent as `temperature`.
+    // Temperatures come from elsewhere (SSH); they are merged into `nodes` and sent as
+    // `temperature`.
     void setTemperatures(const QList<model::TemperatureData> &temperatures);
 
     bool isPolling() const { return m_active; }
@@ -73,10 +75,10 @@ private:
     struct PollState
     {
         bool running = false;
-        bool ok = true;     // last result
+        bool ok = true; // last result
         bool known = false; // at least one result
-        int failures = 0;   // consecutive
-        int count = 0;      // polls finished
+        int failures = 0; // consecutive
+        int count = 0; // polls finished
         QString error;
         QList<std::function<void(bool, const QString &)>> waiters;
         QList<std::function<void(bool, const QString &)>> rerunWaiters; // for a run after this one

@@ -17,8 +17,9 @@ namespace jarvis::realtime {
 
 namespace {
 constexpr int MaxPendingAcks = 1000;
-constexpr qint64 MaxSnapshotBacklog = 4 * 1024 * 1024; // skip a snapshot for a client this far behind
-constexpr qint64 MaxBacklog = 64 * 1024 * 1024;        // close a client this far behind
+constexpr qint64 MaxSnapshotBacklog =
+    4 * 1024 * 1024; // skip a snapshot for a client this far behind
+constexpr qint64 MaxBacklog = 64 * 1024 * 1024; // close a client this far behind
 
 EncodedPacket encodePacket(const sio::Packet &packet)
 {
@@ -358,7 +359,8 @@ void Namespace::sendToAll(const EncodedPacket &encoded, Delivery delivery)
             continue;
         }
         if (backlog > MaxBacklog) {
-            qCWarning(lcEngine) << "session" << engine->id() << "has" << backlog << "bytes unsent; closing it";
+            qCWarning(lcEngine) << "session" << engine->id() << "has" << backlog
+                                << "bytes unsent; closing it";
             engine->close(QStringLiteral("transport error"));
             continue;
         }

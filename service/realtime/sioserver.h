@@ -105,7 +105,8 @@ public:
     // Latest: a snapshot that the next one replaces; a client too far behind skips it.
     // Reliable: every client gets it (one hopelessly behind is disconnected).
     enum class Delivery { Reliable, Latest };
-    void broadcast(const QString &event, const Message &message = {}, Delivery delivery = Delivery::Reliable);
+    void broadcast(
+        const QString &event, const Message &message = {}, Delivery delivery = Delivery::Reliable);
     // Like broadcast() with arguments already written as JSON text (see encodeEventRaw()).
     void broadcastRaw(
         const QString &event, const QByteArray &jsonArgs, Delivery delivery = Delivery::Reliable);

@@ -438,12 +438,13 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
             const QString node = call.args.value(QStringLiteral("node")).toString();
             if (!ssh->hasNode(node))
                 return done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
-            // The command goes to sshd as the one string the caller sent: no shell line is built here.
-            ssh->exec(node, call.args.value(QStringLiteral("command")).toString(), ssh::ExecOptions {},
-                emitter, [node, done](const ssh::Result<ssh::ExecResult> &r) {
+            // The command goes to sshd as the one string the caller sent: no shell line is built
+            // here.
+            ssh->exec(node, call.args.value(QStringLiteral("command")).toString(),
+                ssh::ExecOptions {}, emitter, [node, done](const ssh::Result<ssh::ExecResult> &r) {
                     if (!r.ok())
-                        return done(Outcome::failure(
-                            502, QStringLiteral("SSH to %1 failed: %2").arg(node, r.error.message)));
+                        return done(Outcome::failure(502,
+                            QStringLiteral("SSH to %1 failed: %2").arg(node, r.error.message)));
                     done(Outcome::success(QJsonObject {{QStringLiteral("node"), node},
                         {QStringLiteral("exitCode"), r.value->exitCode},
                         {QStringLiteral("stdout"), QString::fromUtf8(r.value->stdOut)},

@@ -38,9 +38,10 @@ using namespace jarvis;
 namespace {
 double cpuSeconds()
 {
-    rusage usage{};
+    rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 int argument(const QStringList &args, const QString &name, int fallback)
@@ -84,7 +85,8 @@ void runUntil(const bool &done, int timeoutMs = 60000)
 void cycleCost(int nodes, int guests, int cycles)
 {
     QProcess child;
-    child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--serve"), QString::number(nodes), QString::number(guests)});
+    child.start(QCoreApplication::applicationFilePath(),
+        {QStringLiteral("--serve"), QString::number(nodes), QString::number(guests)});
     child.waitForReadyRead(30000);
     const int port = child.readLine().trimmed().toInt();
     demo::PveSimulator::Options defaults;
@@ -92,7 +94,8 @@ void cycleCost(int nodes, int guests, int cycles)
     options.tokenId = defaults.tokenId;
     options.tokenSecret = defaults.tokenSecret;
     options.transferTimeoutMs = 30000;
-    proxmox::Client client(options, {{QStringLiteral("pve1"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), {}}});
+    proxmox::Client client(options,
+        {{QStringLiteral("pve1"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), {}}});
 
     QList<double> total, fetchParse, diffEncode;
     QList<model::VmData> previous;
@@ -101,11 +104,12 @@ void cycleCost(int nodes, int guests, int cycles)
         bool done = false;
         std::optional<model::ClusterResources> resources;
         const double start = cpuSeconds();
-        client.get(QStringLiteral("/cluster/resources?type=vm"), &client, [&](const proxmox::Result<QJsonValue> &r) {
-            if (r.ok())
-                resources = model::resourcesFromPve(r.value->toArray());
-            done = true;
-        });
+        client.get(QStringLiteral("/cluster/resources?type=vm"), &client,
+            [&](const proxmox::Result<QJsonValue> &r) {
+                if (r.ok())
+                    resources = model::resourcesFromPve(r.value->toArray());
+                done = true;
+            });
         runUntil(done);
         const double fetched = cpuSeconds();
         if (!resources || int(resources->vms.size()) != guests) {
@@ -113,7 +117,8 @@ void cycleCost(int nodes, int guests, int cycles)
             break;
         }
         QList<model::VmData> vms = resources->vms;
-        std::sort(vms.begin(), vms.end(), [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
+        std::sort(vms.begin(), vms.end(),
+            [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
         int changed = 0;
         for (qsizetype k = 0; k < vms.size(); ++k)
             changed += (k >= previous.size() || !(previous.at(k) == vms.at(k))) ? 1 : 0;
@@ -143,10 +148,13 @@ void cycleCost(int nodes, int guests, int cycles)
             s += x;
         return v.isEmpty() ? 0.0 : s / double(v.size());
     };
-    std::printf("poll cycle, %d nodes / %d guests, %lld cycles: `vms` broadcast %lld bytes\n", nodes, guests, qlonglong(total.size()), qlonglong(bytes));
-    std::printf("  CPU per cycle ms: median %.1f, mean %.1f (fetch over HTTP + parse: median %.1f; diff + encode: median %.1f)\n",
-                median(total), mean(total), median(fetchParse), median(diffEncode));
-    std::printf("  target: < 20 ms per full cycle for 5000 guests: %s\n", median(total) < 20.0 ? "met" : "MISSED");
+    std::printf("poll cycle, %d nodes / %d guests, %lld cycles: `vms` broadcast %lld bytes\n",
+        nodes, guests, qlonglong(total.size()), qlonglong(bytes));
+    std::printf("  CPU per cycle ms: median %.1f, mean %.1f (fetch over HTTP + parse: median %.1f; "
+                "diff + encode: median %.1f)\n",
+        median(total), mean(total), median(fetchParse), median(diffEncode));
+    std::printf("  target: < 20 ms per full cycle for 5000 guests: %s\n",
+        median(total) < 20.0 ? "met" : "MISSED");
 }
 
 void requestsPerMinute()
@@ -165,14 +173,17 @@ void requestsPerMinute()
     c.tokenSecret = o.tokenSecret;
     c.auditFile = dir.filePath(QStringLiteral("audit.jsonl"));
     for (int i = 1; i <= 3; ++i)
-        c.nodes.append({QStringLiteral("pve%1").arg(i), QStringLiteral("127.0.0.1"), sim.baseUrl(), 22, {}});
+        c.nodes.append(
+            {QStringLiteral("pve%1").arg(i), QStringLiteral("127.0.0.1"), sim.baseUrl(), 22, {}});
     app::Application application(c);
     QString error;
     application.start(&error);
-    application.cluster()->emitter()->setIntervals({c.intervalNodes * 1000 / Speedup, c.intervalVms * 1000 / Speedup, c.intervalStorage * 1000 / Speedup});
+    application.cluster()->emitter()->setIntervals({c.intervalNodes * 1000 / Speedup,
+        c.intervalVms * 1000 / Speedup, c.intervalStorage * 1000 / Speedup});
     client::SocketIoClient listener;
     listener.connectToServer(QUrl(application.url()), QStringLiteral("/cluster"),
-                             QJsonObject{{QStringLiteral("token"), application.jwt().issue(QStringLiteral("bench"), 600)}});
+        QJsonObject {
+            {QStringLiteral("token"), application.jwt().issue(QStringLiteral("bench"), 600)}});
     bool connected = false;
     QObject::connect(&listener, &client::SocketIoClient::connected, [&] { connected = true; });
     runUntil(connected, 10000);
@@ -182,8 +193,9 @@ void requestsPerMinute()
     QTimer::singleShot(seconds * 1000, [&] { over = true; });
     runUntil(over, seconds * 1000 + 5000);
     const double minutes = double(seconds) * Speedup / 60.0;
-    std::printf("Proxmox requests per minute, 3 nodes, default intervals (%d/%d/%d s), one client: %.0f\n", c.intervalNodes,
-                c.intervalVms, c.intervalStorage, sim.totalRequests() / minutes);
+    std::printf(
+        "Proxmox requests per minute, 3 nodes, default intervals (%d/%d/%d s), one client: %.0f\n",
+        c.intervalNodes, c.intervalVms, c.intervalStorage, sim.totalRequests() / minutes);
     const QHash<QString, int> counts = sim.requestCounts();
     for (auto it = counts.begin(); it != counts.end(); ++it)
         std::printf("  %-22s %.0f/min\n", qPrintable(it.key()), it.value() / minutes);
@@ -196,9 +208,11 @@ int main(int argc, char **argv)
     QCoreApplication qapp(argc, argv);
     const QStringList args = QCoreApplication::arguments();
     if (args.contains(QStringLiteral("--serve")))
-        return serve(args.at(args.indexOf(QStringLiteral("--serve")) + 1).toInt(), args.at(args.indexOf(QStringLiteral("--serve")) + 2).toInt());
-    cycleCost(argument(args, QStringLiteral("--nodes"), 50), argument(args, QStringLiteral("--guests"), 5000),
-              argument(args, QStringLiteral("--cycles"), 50));
+        return serve(args.at(args.indexOf(QStringLiteral("--serve")) + 1).toInt(),
+            args.at(args.indexOf(QStringLiteral("--serve")) + 2).toInt());
+    cycleCost(argument(args, QStringLiteral("--nodes"), 50),
+        argument(args, QStringLiteral("--guests"), 5000),
+        argument(args, QStringLiteral("--cycles"), 50));
     requestsPerMinute();
     return 0;
 }

@@ -359,8 +359,10 @@ void TestToolsRest::executeSshOverRealSshd()
     });
     QVERIFY(f.started);
     auto run = [&](const QString &command, bool confirmed) {
-        QJsonObject body{{QStringLiteral("tool"), QStringLiteral("execute_ssh")},
-                         {QStringLiteral("args"), QJsonObject{{QStringLiteral("node"), QStringLiteral("pve2")}, {QStringLiteral("command"), command}}}};
+        QJsonObject body {{QStringLiteral("tool"), QStringLiteral("execute_ssh")},
+            {QStringLiteral("args"),
+                QJsonObject {{QStringLiteral("node"), QStringLiteral("pve2")},
+                    {QStringLiteral("command"), command}}}};
         if (confirmed)
             body.insert(QStringLiteral("confirmed"), true);
         return f.rest("POST", QStringLiteral("/api/tools/execute"), body);
@@ -368,22 +370,38 @@ void TestToolsRest::executeSshOverRealSshd()
     // Read-only: YELLOW, runs without confirmation.
     const auto uptime = run(QStringLiteral("uptime"), false);
     QCOMPARE(uptime.status, 200);
-    QCOMPARE(uptime.json.object().value(QStringLiteral("tier")).toString(), QStringLiteral("YELLOW"));
+    QCOMPARE(
+        uptime.json.object().value(QStringLiteral("tier")).toString(), QStringLiteral("YELLOW"));
     const QJsonObject result = uptime.json.object().value(QStringLiteral("result")).toObject();
     QCOMPARE(result.value(QStringLiteral("exitCode")).toInt(), 0);
-    QVERIFY(result.value(QStringLiteral("stdout")).toString().contains(QStringLiteral("load average")));
+    QVERIFY(
+        result.value(QStringLiteral("stdout")).toString().contains(QStringLiteral("load average")));
     // Anything else is RED: refused unconfirmed, then run with its real exit status.
     QCOMPARE(run(QStringLiteral("echo hi; exit 3"), false).status, 403);
     const auto three = run(QStringLiteral("echo hi; exit 3"), true);
     QCOMPARE(three.status, 200);
-    QCOMPARE(three.json.object().value(QStringLiteral("result")).toObject().value(QStringLiteral("exitCode")).toInt(), 3);
-    QCOMPARE(three.json.object().value(QStringLiteral("result")).toObject().value(QStringLiteral("stdout")).toString(), QStringLiteral("hi\n"));
+    QCOMPARE(three.json.object()
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("exitCode"))
+                 .toInt(),
+        3);
+    QCOMPARE(three.json.object()
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("stdout"))
+                 .toString(),
+        QStringLiteral("hi\n"));
     // The deny-list never reaches sshd.
     QCOMPARE(run(QStringLiteral("rm -rf /"), true).status, 403);
     // Health lists the node the pool is connected to; one SSH login served both commands.
     const auto health = f.rest("GET", QStringLiteral("/api/health"));
-    QCOMPARE(health.json.object().value(QStringLiteral("ssh")).toObject().value(QStringLiteral("connected")).toArray(),
-             QJsonArray{QStringLiteral("pve2")});
+    QCOMPARE(health.json.object()
+                 .value(QStringLiteral("ssh"))
+                 .toObject()
+                 .value(QStringLiteral("connected"))
+                 .toArray(),
+        QJsonArray {QStringLiteral("pve2")});
     QCOMPARE(sshd.acceptedLogins(), 1);
 }
 
