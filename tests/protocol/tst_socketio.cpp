@@ -4,9 +4,11 @@
 #include "protocol/engineio.h"
 #include "protocol/socketio.h"
 
+#include "hostileinput.h"
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
+
 #include <QTest>
 
 using jarvis::sio::Decoded;
@@ -708,36 +710,10 @@ void TestSocketIo::randomized()
 
     int decodedCount = 0;
     Reassembler reassembler;
+    HostileInput hostile(
+        random.generate(), QByteArray(alphabet, int(sizeof alphabet) - 1), seeds, 48);
     for (int round = 0; round < 6000; ++round) {
-        QByteArray input;
-        if (round % 2 == 0) {
-            const int length = int(random.bounded(48));
-            for (int i = 0; i < length; ++i) {
-                input.append(random.bounded(4) == 0
-                        ? char(random.bounded(256))
-                        : alphabet[random.bounded(int(sizeof alphabet) - 1)]);
-            }
-        } else {
-            input = seeds[random.bounded(int(seeds.size()))];
-            const int mutations = 1 + int(random.bounded(4));
-            for (int m = 0; m < mutations && !input.isEmpty(); ++m) {
-                const qsizetype at = random.bounded(int(input.size()));
-                switch (random.bounded(4)) {
-                case 0:
-                    input[at] = char(random.bounded(256));
-                    break;
-                case 1:
-                    input.remove(at, 1);
-                    break;
-                case 2:
-                    input.insert(at, alphabet[random.bounded(int(sizeof alphabet) - 1)]);
-                    break;
-                default:
-                    input.truncate(at);
-                    break;
-                }
-            }
-        }
+        const QByteArray input = hostile.next(round);
 
         DecodeError error;
         const std::optional<Decoded> decoded =
