@@ -38,6 +38,12 @@ bench: build
 bench-poll: build
 	@$(BUILD_DIR)/tests/bench/jarvis-bench-poll
 
+# make bench-terminal: terminal throughput and echo latency, jarvisd beside plain ssh -tt and npm
+# socket.io + ssh2 (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--rounds 1".
+.PHONY: bench-terminal
+bench-terminal: build
+	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-terminal.sh $(BENCH_ARGS)
+
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
