@@ -188,9 +188,21 @@ void TerminalSession::onOpened()
 
 void TerminalSession::onData(const QByteArray &bytes)
 {
+    // At most 16 KiB per `data` event, cut on character boundaries: a burst read from a fast
+    // program becomes several events that a terminal emulator can render as they come, instead
+    // of one event of hundreds of kilobytes.
+    constexpr qsizetype MaxEventBytes = 16 * 1024;
     const QByteArray complete = m_splitter.feed(bytes);
-    if (!complete.isEmpty())
-        sendText(complete);
+    qsizetype at = 0;
+    while (at < complete.size()) {
+        qsizetype n = qMin(MaxEventBytes, complete.size() - at);
+        while (n > 0 && at + n < complete.size() && (uchar(complete.at(at + n)) & 0xC0) == 0x80)
+            --n; // never end a chunk in front of a continuation byte
+        if (n == 0)
+            n = qMin(MaxEventBytes, complete.size() - at);
+        sendText(at == 0 && n == complete.size() ? complete : complete.mid(at, n));
+        at += n;
+    }
     checkBacklog();
 }
 
