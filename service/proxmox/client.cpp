@@ -1,5 +1,7 @@
 #include "proxmox/client.h"
 
+#include "model/pvereader.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QJsonArray>
@@ -89,6 +91,9 @@ struct Client::Call
     QPointer<const QObject> context;
     bool hasContext = false;
     JsonCallback done;
+    // Set by getRaw(): a 2xx body goes here instead of through QJsonDocument; false (with the
+    // reason) makes it a BadResponse like unparsable JSON. `done` then gets an undefined value.
+    RawParser parseBody;
     QList<int> order; // node indexes still to try
     Error lastError;
 };
@@ -193,6 +198,18 @@ void Client::get(const QString &path, const QObject *context, JsonCallback done)
     call->path = path;
     call->context = context;
     call->hasContext = context != nullptr;
+    call->done = std::move(done);
+    start(call);
+}
+
+void Client::getRaw(const QString &path, const QObject *context, RawParser parse, JsonCallback done)
+{
+    auto call = std::make_shared<Call>();
+    call->method = "GET";
+    call->path = path;
+    call->context = context;
+    call->hasContext = context != nullptr;
+    call->parseBody = std::move(parse);
     call->done = std::move(done);
     start(call);
 }
@@ -329,6 +346,14 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
             error.message =
                 QStringLiteral("cannot reach %1: %2").arg(nodeName, reply->errorString());
         }
+    } else if (call->parseBody && status >= 200 && status < 300) {
+        QString why;
+        if (!call->parseBody(body, &why)) {
+            error.kind = Error::Kind::BadResponse;
+            error.message =
+                QStringLiteral("invalid answer from %1 for %2: %3").arg(nodeName, call->path, why);
+            failover = call->idempotent;
+        }
     } else {
         QJsonParseError parseError;
         const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
@@ -452,15 +477,30 @@ Error shapeError(const QString &what, const Error &answered)
 void Client::clusterResources(
     const QObject *context, std::function<void(const Result<model::ClusterResources> &)> done)
 {
-    get(QStringLiteral("/cluster/resources"), context,
-        [done = std::move(done)](const Result<QJsonValue> &r) {
+    // The body is read by the streaming parser (no QJsonDocument): unparsable JSON or no "data"
+    // member is a BadResponse from the transport (with failover), "data" not an array is a shape
+    // error, exactly as through get().
+    struct Parsed
+    {
+        std::optional<model::ClusterResources> resources;
+        bool notArray = false;
+    };
+    auto parsed = std::make_shared<Parsed>();
+    getRaw(
+        QStringLiteral("/cluster/resources"), context,
+        [parsed](const QByteArray &body, QString *why) {
+            model::PveBodyStatus status = model::PveBodyStatus::Ok;
+            parsed->resources = model::resourcesFromPveJson(body, why, &status);
+            parsed->notArray = status == model::PveBodyStatus::DataNotArray;
+            return parsed->resources.has_value() || parsed->notArray;
+        },
+        [done = std::move(done), parsed](const Result<QJsonValue> &r) {
             if (!r.ok())
                 return done(fail<model::ClusterResources>(r.error));
-            if (!r.value->isArray())
+            if (!parsed->resources)
                 return done(fail<model::ClusterResources>(
                     shapeError(QStringLiteral("/cluster/resources"), r.error)));
-            done(Result<model::ClusterResources>::success(
-                model::resourcesFromPve(r.value->toArray())));
+            done(Result<model::ClusterResources>::success(std::move(*parsed->resources)));
         });
 }
 

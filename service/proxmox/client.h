@@ -133,6 +133,10 @@ private:
     struct Call;
 
     QList<int> candidates() const;
+    // Internal variant of get() for the big answers: a 2xx body goes to `parse` as raw bytes (no
+    // QJsonDocument); parse returns false with the reason for a BadResponse.
+    using RawParser = std::function<bool(const QByteArray &body, QString *why)>;
+    void getRaw(const QString &path, const QObject *context, RawParser parse, JsonCallback done);
     void start(const std::shared_ptr<Call> &call);
     void send(const std::shared_ptr<Call> &call, int nodeIndex);
     void finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetworkReply *reply);

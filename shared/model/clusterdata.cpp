@@ -1,5 +1,7 @@
 #include "model/clusterdata.h"
 
+#include "model/pvereader.h"
+
 #include "protocol/jsonwriter.h"
 
 #include <QStringView>
@@ -69,24 +71,84 @@ int toInt(std::optional<qint64> v, int fallback = 0)
     return static_cast<int>(value);
 }
 
+// The lenient rules are templates over the value and row types: QJsonValue / QJsonObject for the
+// QJsonDocument path, detail::PveValue / detail::PveRow for the streaming reader (pvereader.cpp),
+// so both paths read every field the same way.
+template<typename V> std::optional<qint64> integerOf(const V &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Double: {
+        const qint64 i = v.toInteger(kNotWhole);
+        return i != kNotWhole ? std::optional<qint64>(i) : integerFromDouble(v.toDouble());
+    }
+    case QJsonValue::String:
+        return integerFromString(v.toString());
+    case QJsonValue::Bool:
+        return v.toBool() ? 1 : 0;
+    default:
+        return std::nullopt;
+    }
+}
+
+template<typename V> std::optional<double> numberOf(const V &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Double:
+        return v.toDouble();
+    case QJsonValue::String:
+        return numberFromString(v.toString());
+    case QJsonValue::Bool:
+        return v.toBool() ? 1.0 : 0.0;
+    default:
+        return std::nullopt;
+    }
+}
+
+template<typename V> std::optional<bool> boolOf(const V &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Bool:
+        return v.toBool();
+    case QJsonValue::Double:
+        return v.toDouble() != 0;
+    case QJsonValue::String: {
+        const QString s = v.toString();
+        const QStringView text = QStringView(s).trimmed();
+        if (text.compare("true"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("yes"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("on"_L1, Qt::CaseInsensitive) == 0)
+            return true;
+        if (text.compare("false"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("no"_L1, Qt::CaseInsensitive) == 0
+            || text.compare("off"_L1, Qt::CaseInsensitive) == 0)
+            return false;
+        if (const std::optional<double> d = numberFromString(text))
+            return *d != 0;
+        return std::nullopt;
+    }
+    default:
+        return std::nullopt;
+    }
+}
+
 // Lenient readers with defaults.
-qint64 integerOr(const QJsonObject &o, QLatin1StringView key, qint64 fallback = 0)
+template<typename Row> qint64 integerOr(const Row &o, QLatin1StringView key, qint64 fallback = 0)
 {
-    return pveInteger(o.value(key)).value_or(fallback);
+    return integerOf(o.value(key)).value_or(fallback);
 }
 
-double numberOr(const QJsonObject &o, QLatin1StringView key, double fallback = 0)
+template<typename Row> double numberOr(const Row &o, QLatin1StringView key, double fallback = 0)
 {
-    return pveNumber(o.value(key)).value_or(fallback);
+    return numberOf(o.value(key)).value_or(fallback);
 }
 
-bool boolOr(const QJsonObject &o, QLatin1StringView key, bool fallback = false)
+template<typename Row> bool boolOr(const Row &o, QLatin1StringView key, bool fallback = false)
 {
-    return pveBool(o.value(key)).value_or(fallback);
+    return boolOf(o.value(key)).value_or(fallback);
 }
 
 // A string, or a number written out ("name": 105 happens with hand-made configs); else "".
-QString pveString(const QJsonValue &v)
+template<typename V> QString pveString(const V &v)
 {
     if (v.isString())
         return v.toString();
@@ -97,7 +159,7 @@ QString pveString(const QJsonValue &v)
     return {};
 }
 
-QString stringOr(const QJsonObject &o, QLatin1StringView key)
+template<typename Row> QString stringOr(const Row &o, QLatin1StringView key)
 {
     return pveString(o.value(key));
 }
@@ -132,14 +194,14 @@ void appendTags(QStringList &tags, QStringView text)
 }
 
 // "a;b" (PVE 7+), "a+b" / "a,b" / "a b" (older), or an array of strings; anything else is no tags.
-QStringList tagsFromPve(const QJsonValue &v)
+template<typename V> QStringList tagsFromPve(const V &v)
 {
     QStringList tags;
     if (v.isString()) {
         appendTags(tags, v.toString());
     } else if (v.isArray()) {
-        const QJsonArray array = v.toArray();
-        for (const QJsonValue &tag : array) {
+        const auto &array = v.toArray();
+        for (const auto &tag : array) {
             if (tag.isString())
                 appendTags(tags, tag.toString());
         }
@@ -148,17 +210,17 @@ QStringList tagsFromPve(const QJsonValue &v)
 }
 
 // "0.05" strings (PVE) or numbers; the value is used only when all three entries parse.
-std::optional<QList<double>> loadavgFromPve(const QJsonValue &v)
+template<typename V> std::optional<QList<double>> loadavgFromPve(const V &v)
 {
     if (!v.isArray())
         return std::nullopt;
-    const QJsonArray array = v.toArray();
+    const auto &array = v.toArray();
     if (array.size() < 3)
         return std::nullopt;
     QList<double> load;
     load.reserve(3);
-    for (qsizetype i = 0; i < 3; ++i) {
-        const std::optional<double> d = pveNumber(array.at(i));
+    for (int i = 0; i < 3; ++i) {
+        const std::optional<double> d = numberOf(array.at(i));
         if (!d)
             return std::nullopt;
         load.append(*d);
@@ -166,9 +228,9 @@ std::optional<QList<double>> loadavgFromPve(const QJsonValue &v)
     return load;
 }
 
-QString nodeStatusFromPve(const QJsonObject &o)
+template<typename Row> QString nodeStatusFromPve(const Row &o)
 {
-    const QJsonValue status = o.value("status"_L1);
+    const auto &status = o.value("status"_L1);
     if (status.isString()) {
         const QString s = status.toString();
         if (s.compare("online"_L1, Qt::CaseInsensitive) == 0)
@@ -178,24 +240,24 @@ QString nodeStatusFromPve(const QJsonObject &o)
         return QStringLiteral("unknown");
     }
     // /cluster/status node rows say online: 0/1 instead.
-    if (const std::optional<bool> online = pveBool(o.value("online"_L1)))
+    if (const std::optional<bool> online = boolOf(o.value("online"_L1)))
         return *online ? QStringLiteral("online") : QStringLiteral("offline");
     return QStringLiteral("unknown");
 }
 
-std::optional<VmData> vmFromPveAs(const QJsonObject &o, VmData::Kind kind)
+template<typename Row> std::optional<VmData> vmFromPveAs(const Row &o, VmData::Kind kind)
 {
     VmData vm;
     vm.kind = kind;
 
-    const QJsonValue vmid = o.value("vmid"_L1);
+    const auto &vmid = o.value("vmid"_L1);
     if (vmid.isUndefined()) {
         // Some listings carry only "id": "qemu/100".
         const QString id = stringOr(o, "id"_L1);
         vm.vmid = toInt(
             integerFromString(idTail(id, kind == VmData::Kind::Lxc ? "lxc/"_L1 : "qemu/"_L1)));
     } else {
-        vm.vmid = toInt(pveInteger(vmid));
+        vm.vmid = toInt(integerOf(vmid));
     }
     if (vm.vmid <= 0)
         return std::nullopt;
@@ -209,7 +271,7 @@ std::optional<VmData> vmFromPveAs(const QJsonObject &o, VmData::Kind kind)
     if (vm.status.isEmpty())
         vm.status = QStringLiteral("unknown");
     vm.cpu = numberOr(o, "cpu"_L1);
-    vm.maxcpu = toInt(pveInteger(o.value("maxcpu"_L1)));
+    vm.maxcpu = toInt(integerOf(o.value("maxcpu"_L1)));
     vm.mem = integerOr(o, "mem"_L1);
     vm.maxmem = integerOr(o, "maxmem"_L1);
     vm.disk = integerOr(o, "disk"_L1);
@@ -220,10 +282,10 @@ std::optional<VmData> vmFromPveAs(const QJsonObject &o, VmData::Kind kind)
     vm.diskread = integerOr(o, "diskread"_L1);
     vm.diskwrite = integerOr(o, "diskwrite"_L1);
     vm.isTemplate = boolOr(o, "template"_L1);
-    const QJsonValue tags = o.value("tags"_L1);
+    const auto &tags = o.value("tags"_L1);
     if (!tags.isUndefined())
         vm.tags = tagsFromPve(tags);
-    const QJsonValue lock = o.value("lock"_L1);
+    const auto &lock = o.value("lock"_L1);
     if (lock.isString())
         vm.lock = lock.toString().trimmed();
     return vm;
@@ -543,66 +605,26 @@ QJsonObject toJson(const QuorumNode &n)
 
 std::optional<qint64> pveInteger(const QJsonValue &v)
 {
-    switch (v.type()) {
-    case QJsonValue::Double: {
-        const qint64 i = v.toInteger(kNotWhole);
-        return i != kNotWhole ? std::optional<qint64>(i) : integerFromDouble(v.toDouble());
-    }
-    case QJsonValue::String:
-        return integerFromString(v.toString());
-    case QJsonValue::Bool:
-        return v.toBool() ? 1 : 0;
-    default:
-        return std::nullopt;
-    }
+    return integerOf(v);
 }
 
 std::optional<double> pveNumber(const QJsonValue &v)
 {
-    switch (v.type()) {
-    case QJsonValue::Double:
-        return v.toDouble();
-    case QJsonValue::String:
-        return numberFromString(v.toString());
-    case QJsonValue::Bool:
-        return v.toBool() ? 1.0 : 0.0;
-    default:
-        return std::nullopt;
-    }
+    return numberOf(v);
 }
 
 std::optional<bool> pveBool(const QJsonValue &v)
 {
-    switch (v.type()) {
-    case QJsonValue::Bool:
-        return v.toBool();
-    case QJsonValue::Double:
-        return v.toDouble() != 0;
-    case QJsonValue::String: {
-        const QString s = v.toString();
-        const QStringView text = QStringView(s).trimmed();
-        if (text.compare("true"_L1, Qt::CaseInsensitive) == 0
-            || text.compare("yes"_L1, Qt::CaseInsensitive) == 0
-            || text.compare("on"_L1, Qt::CaseInsensitive) == 0)
-            return true;
-        if (text.compare("false"_L1, Qt::CaseInsensitive) == 0
-            || text.compare("no"_L1, Qt::CaseInsensitive) == 0
-            || text.compare("off"_L1, Qt::CaseInsensitive) == 0)
-            return false;
-        if (const std::optional<double> d = numberFromString(text))
-            return *d != 0;
-        return std::nullopt;
-    }
-    default:
-        return std::nullopt;
-    }
+    return boolOf(v);
 }
 
 // --- Proxmox -> typed ----------------------------------------------------------------------------
 
-std::optional<NodeData> nodeFromPve(const QJsonObject &o)
+namespace {
+
+template<typename Row> std::optional<NodeData> nodeFromRow(const Row &o)
 {
-    const QJsonValue type = o.value("type"_L1);
+    const auto &type = o.value("type"_L1);
     if (!type.isUndefined() && type.toString() != "node"_L1)
         return std::nullopt;
 
@@ -620,7 +642,7 @@ std::optional<NodeData> nodeFromPve(const QJsonObject &o)
         return node; // PROTOCOL.md section 5: an offline node's numbers are 0 (PVE's are stale)
 
     node.cpu = numberOr(o, "cpu"_L1);
-    node.maxcpu = toInt(pveInteger(o.value("maxcpu"_L1)));
+    node.maxcpu = toInt(integerOf(o.value("maxcpu"_L1)));
     node.mem = integerOr(o, "mem"_L1);
     node.maxmem = integerOr(o, "maxmem"_L1);
     node.disk = integerOr(o, "disk"_L1);
@@ -630,9 +652,9 @@ std::optional<NodeData> nodeFromPve(const QJsonObject &o)
     return node;
 }
 
-std::optional<VmData> vmFromPve(const QJsonObject &o)
+template<typename Row> std::optional<VmData> vmFromRow(const Row &o)
 {
-    const QJsonValue type = o.value("type"_L1);
+    const auto &type = o.value("type"_L1);
     VmData::Kind kind = VmData::Kind::Qemu;
     if (type.isUndefined()) {
         // Per-node listings have no type; the id (if any) still tells.
@@ -648,9 +670,9 @@ std::optional<VmData> vmFromPve(const QJsonObject &o)
     return vmFromPveAs(o, kind);
 }
 
-std::optional<StorageData> storageFromPve(const QJsonObject &o)
+template<typename Row> std::optional<StorageData> storageFromRow(const Row &o)
 {
-    const QJsonValue type = o.value("type"_L1);
+    const auto &type = o.value("type"_L1);
     if (!type.isUndefined() && type.toString() != "storage"_L1)
         return std::nullopt;
 
@@ -676,7 +698,7 @@ std::optional<StorageData> storageFromPve(const QJsonObject &o)
     s.type = stringOr(o, "plugintype"_L1);
 
     bool active = false;
-    const QJsonValue status = o.value("status"_L1);
+    const auto &status = o.value("status"_L1);
     if (status.isString()) {
         const QString st = status.toString();
         active = st == "available"_L1 || st == "active"_L1;
@@ -686,13 +708,13 @@ std::optional<StorageData> storageFromPve(const QJsonObject &o)
     s.status = active ? QStringLiteral("active") : QStringLiteral("inactive");
 
     s.shared = boolOr(o, "shared"_L1);
-    const QJsonValue content = o.value("content"_L1);
+    const auto &content = o.value("content"_L1);
     if (content.isString()) {
         s.content = content.toString();
     } else if (content.isArray()) {
         QStringList parts;
-        const QJsonArray array = content.toArray();
-        for (const QJsonValue &part : array) {
+        const auto &array = content.toArray();
+        for (const auto &part : array) {
             if (part.isString())
                 parts.append(part.toString());
         }
@@ -703,6 +725,55 @@ std::optional<StorageData> storageFromPve(const QJsonObject &o)
     s.avail = std::max<qint64>(0, s.total - s.used);
     return s;
 }
+
+// One /cluster/resources entry of any type; unknown types are not ours.
+template<typename Row> void appendResource(ClusterResources &r, const Row &o)
+{
+    const auto &typeValue = o.value("type"_L1);
+    if (!typeValue.isString())
+        return;
+    const QString type = typeValue.toString();
+    if (type == "qemu"_L1) {
+        if (std::optional<VmData> vm = vmFromPveAs(o, VmData::Kind::Qemu))
+            r.vms.append(std::move(*vm));
+    } else if (type == "lxc"_L1) {
+        if (std::optional<VmData> vm = vmFromPveAs(o, VmData::Kind::Lxc))
+            r.vms.append(std::move(*vm));
+    } else if (type == "node"_L1) {
+        if (std::optional<NodeData> node = nodeFromRow(o))
+            r.nodes.append(std::move(*node));
+    } else if (type == "storage"_L1) {
+        if (std::optional<StorageData> storage = storageFromRow(o))
+            r.storage.append(std::move(*storage));
+    }
+    // sdn, pool, network, openvz, ...: not ours
+}
+
+} // namespace
+
+std::optional<NodeData> nodeFromPve(const QJsonObject &o)
+{
+    return nodeFromRow(o);
+}
+
+std::optional<VmData> vmFromPve(const QJsonObject &o)
+{
+    return vmFromRow(o);
+}
+
+std::optional<StorageData> storageFromPve(const QJsonObject &o)
+{
+    return storageFromRow(o);
+}
+
+namespace detail {
+
+void appendResourceRow(ClusterResources &resources, const PveRow &row)
+{
+    appendResource(resources, row);
+}
+
+} // namespace detail
 
 std::optional<TaskStatus> taskStatusFromPve(const QJsonObject &o)
 {
@@ -796,27 +867,8 @@ ClusterResources resourcesFromPve(const QJsonArray &rows)
     r.vms.reserve(rows.size());
 
     for (const QJsonValue &row : rows) {
-        if (!row.isObject())
-            continue;
-        const QJsonObject o = row.toObject();
-        const QJsonValue typeValue = o.value("type"_L1);
-        if (!typeValue.isString())
-            continue;
-        const QString type = typeValue.toString();
-        if (type == "qemu"_L1) {
-            if (std::optional<VmData> vm = vmFromPveAs(o, VmData::Kind::Qemu))
-                r.vms.append(std::move(*vm));
-        } else if (type == "lxc"_L1) {
-            if (std::optional<VmData> vm = vmFromPveAs(o, VmData::Kind::Lxc))
-                r.vms.append(std::move(*vm));
-        } else if (type == "node"_L1) {
-            if (std::optional<NodeData> node = nodeFromPve(o))
-                r.nodes.append(std::move(*node));
-        } else if (type == "storage"_L1) {
-            if (std::optional<StorageData> storage = storageFromPve(o))
-                r.storage.append(std::move(*storage));
-        }
-        // sdn, pool, network, openvz, ...: not ours
+        if (row.isObject())
+            appendResource(r, row.toObject());
     }
     return r;
 }

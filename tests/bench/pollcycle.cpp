@@ -4,7 +4,8 @@
 //   jarvis-bench-poll [--nodes 50] [--guests 5000] [--cycles 50]
 //
 // 1. Cycle cost: a PVE simulator with the given size runs in a child process (so its CPU is not
-//    counted); this process fetches /cluster/resources over HTTP, parses it into typed values,
+//    counted); this process fetches /cluster/resources over HTTP (Client::clusterResources: the
+//    body is parsed straight into typed values by the streaming reader, all resource types),
 //    diffs it against the previous snapshot and encodes the Socket.IO `vms` broadcast, `cycles`
 //    times. Reported: CPU time (user+system, getrusage) per cycle and per step.
 // 2. Requests per minute: a 3-node simulated cluster and the real ClusterEmitter with the default
@@ -104,12 +105,12 @@ void cycleCost(int nodes, int guests, int cycles)
         bool done = false;
         std::optional<model::ClusterResources> resources;
         const double start = cpuSeconds();
-        client.get(QStringLiteral("/cluster/resources?type=vm"), &client,
-            [&](const proxmox::Result<QJsonValue> &r) {
-                if (r.ok())
-                    resources = model::resourcesFromPve(r.value->toArray());
-                done = true;
-            });
+        // The service's path: Client::clusterResources reads the body with the streaming parser.
+        client.clusterResources(&client, [&](const proxmox::Result<model::ClusterResources> &r) {
+            if (r.ok())
+                resources = *r.value;
+            done = true;
+        });
         runUntil(done);
         const double fetched = cpuSeconds();
         if (!resources || int(resources->vms.size()) != guests) {

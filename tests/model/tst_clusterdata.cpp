@@ -2,13 +2,16 @@
 // directory, hand-made lenient cases, wrong types everywhere, the strict wire shapes and their
 // round trip, and an informational timing for 5000 guests.
 
+#include "hostileinput.h"
 #include "model/clusterdata.h"
+#include "model/pvereader.h"
 #include "protocol/socketio.h"
 
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
+#include <QJsonParseError>
 #include <QTest>
 
 #include <cmath>
@@ -207,6 +210,84 @@ struct ResourceCounts
     qsizetype storage = 0;
 };
 
+// A /cluster/resources answer: 5000 guests (a third lxc, some tagged/locked), 20 nodes, 60
+// storages and some sdn/pool rows, in PVE's own shapes.
+QByteArray syntheticClusterResources()
+{
+    QByteArray body = R"({"data":[)";
+    for (int i = 0; i < 5000; ++i) {
+        const bool lxc = i % 3 == 0;
+        const int vmid = 100 + i;
+        body += QByteArray(R"({"id":")") + (lxc ? "lxc/" : "qemu/") + QByteArray::number(vmid)
+            + R"(","type":")" + (lxc ? "lxc" : "qemu") + R"(","vmid":)" + QByteArray::number(vmid)
+            + R"(,"name":"guest-)" + QByteArray::number(i) + R"(","node":"node)"
+            + QByteArray::number(i % 20) + R"(","status":")" + (i % 4 ? "running" : "stopped")
+            + R"(","cpu":0.0)" + QByteArray::number(i % 97) + R"(,"maxcpu":4,"mem":)"
+            + QByteArray::number(qint64(i) * 1048576) + R"(,"maxmem":8589934592,"disk":0,)"
+            + R"("maxdisk":34359738368,"uptime":)" + QByteArray::number(i * 10)
+            + R"(,"netin":2456116121,"netout":545248946,"diskread":4510777856,)"
+            + R"("diskwrite":6059209728,)" + R"("template":)" + (i % 50 ? "0" : "1")
+            + (i % 7 ? QByteArray() : QByteArray(R"(,"tags":"prod;db;backup")"))
+            + (i % 100 ? QByteArray() : QByteArray(R"(,"lock":"backup")")) + "},";
+    }
+    for (int n = 0; n < 20; ++n) {
+        body += R"({"id":"node/node)" + QByteArray::number(n) + R"(","type":"node","node":"node)"
+            + QByteArray::number(n) + R"(","status":"online","cpu":0.01,"maxcpu":32,"mem":1,)"
+            + R"("maxmem":137438953472,"disk":1,"maxdisk":940166742016,"uptime":874373,)"
+            + R"("level":"","cgroup-mode":2},)";
+        for (const char *storage : {"local", "local-zfs", "ceph"})
+            body += R"({"id":"storage/node)" + QByteArray::number(n) + "/" + storage
+                + R"(","type":"storage","storage":")" + storage + R"(","node":"node)"
+                + QByteArray::number(n) + R"(","plugintype":"dir","status":"available","shared":0,)"
+                + R"("content":"images,rootdir","disk":2983723008,"maxdisk":482713534464},)";
+        body += R"({"id":"sdn/node)" + QByteArray::number(n)
+            + R"(/localnetwork","type":"sdn","sdn":"localnetwork","node":"node)"
+            + QByteArray::number(n) + R"(","status":"ok"},)";
+    }
+    body += R"({"id":"/pool/prod","type":"pool","pool":"prod"}]})";
+    return body;
+}
+
+// resourcesFromPveJson(body) against Qt's parser + resourcesFromPve: the same accept/reject, the
+// same status for the JSON shape, the same values. Fails the current test on a difference.
+void compareStreamingWithQt(const QByteArray &body)
+{
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(body, &parseError);
+    QString error;
+    PveBodyStatus status = PveBodyStatus::Ok;
+    const std::optional<ClusterResources> streamed = resourcesFromPveJson(body, &error, &status);
+    const QByteArray context = "body: " + body.left(300).toPercentEncoding(" {}[]\":,");
+    if (parseError.error != QJsonParseError::NoError) {
+        QVERIFY2(status == PveBodyStatus::Malformed,
+            (context + " (Qt: " + parseError.errorString().toUtf8() + ")").constData());
+        QVERIFY(!streamed);
+        QVERIFY(!error.isEmpty());
+        return;
+    }
+    QVERIFY2(status != PveBodyStatus::Malformed,
+        (context + " (ours: " + error.toUtf8() + ")").constData());
+    const QJsonObject object = document.object();
+    if (!document.isObject() || !object.contains("data"_L1)) {
+        QVERIFY2(status == PveBodyStatus::NoData, context.constData());
+        QVERIFY(!streamed);
+        return;
+    }
+    const QJsonValue data = object.value("data"_L1);
+    if (!data.isArray()) {
+        QVERIFY2(status == PveBodyStatus::DataNotArray, context.constData());
+        QVERIFY(!streamed);
+        return;
+    }
+    QVERIFY2(status == PveBodyStatus::Ok, context.constData());
+    QVERIFY(streamed);
+    QVERIFY(error.isEmpty());
+    const ClusterResources expected = resourcesFromPve(data.toArray());
+    QVERIFY2(streamed->vms == expected.vms, context.constData());
+    QVERIFY2(streamed->nodes == expected.nodes, context.constData());
+    QVERIFY2(streamed->storage == expected.storage, context.constData());
+}
+
 } // namespace
 
 Q_DECLARE_METATYPE(ResourceCounts)
@@ -271,6 +352,15 @@ private Q_SLOTS:
     void directWriterStorage_data();
     void directWriterStorage();
     void directWriterFixtures();
+
+    // streaming /cluster/resources reader (resourcesFromPveJson) against the QJsonDocument path
+    void streamingFixtures_data();
+    void streamingFixtures();
+    void streamingCases_data();
+    void streamingCases();
+    void streamingSynthetic5000();
+    void streamingDeepNesting();
+    void streamingHostileInputs();
 
     // informational
     void timing5000Guests();
@@ -1797,37 +1887,7 @@ void TestClusterData::timing5000Guests()
 {
     // A /cluster/resources answer: 5000 guests (a third lxc, some tagged/locked), 20 nodes, 60
     // storages and some sdn/pool rows, in PVE's own shapes.
-    QByteArray body = R"({"data":[)";
-    for (int i = 0; i < 5000; ++i) {
-        const bool lxc = i % 3 == 0;
-        const int vmid = 100 + i;
-        body += QByteArray(R"({"id":")") + (lxc ? "lxc/" : "qemu/") + QByteArray::number(vmid)
-            + R"(","type":")" + (lxc ? "lxc" : "qemu") + R"(","vmid":)" + QByteArray::number(vmid)
-            + R"(,"name":"guest-)" + QByteArray::number(i) + R"(","node":"node)"
-            + QByteArray::number(i % 20) + R"(","status":")" + (i % 4 ? "running" : "stopped")
-            + R"(","cpu":0.0)" + QByteArray::number(i % 97) + R"(,"maxcpu":4,"mem":)"
-            + QByteArray::number(qint64(i) * 1048576) + R"(,"maxmem":8589934592,"disk":0,)"
-            + R"("maxdisk":34359738368,"uptime":)" + QByteArray::number(i * 10)
-            + R"(,"netin":2456116121,"netout":545248946,"diskread":4510777856,)"
-            + R"("diskwrite":6059209728,)" + R"("template":)" + (i % 50 ? "0" : "1")
-            + (i % 7 ? QByteArray() : QByteArray(R"(,"tags":"prod;db;backup")"))
-            + (i % 100 ? QByteArray() : QByteArray(R"(,"lock":"backup")")) + "},";
-    }
-    for (int n = 0; n < 20; ++n) {
-        body += R"({"id":"node/node)" + QByteArray::number(n) + R"(","type":"node","node":"node)"
-            + QByteArray::number(n) + R"(","status":"online","cpu":0.01,"maxcpu":32,"mem":1,)"
-            + R"("maxmem":137438953472,"disk":1,"maxdisk":940166742016,"uptime":874373,)"
-            + R"("level":"","cgroup-mode":2},)";
-        for (const char *storage : {"local", "local-zfs", "ceph"})
-            body += R"({"id":"storage/node)" + QByteArray::number(n) + "/" + storage
-                + R"(","type":"storage","storage":")" + storage + R"(","node":"node)"
-                + QByteArray::number(n) + R"(","plugintype":"dir","status":"available","shared":0,)"
-                + R"("content":"images,rootdir","disk":2983723008,"maxdisk":482713534464},)";
-        body += R"({"id":"sdn/node)" + QByteArray::number(n)
-            + R"(/localnetwork","type":"sdn","sdn":"localnetwork","node":"node)"
-            + QByteArray::number(n) + R"(","status":"ok"},)";
-    }
-    body += R"({"id":"/pool/prod","type":"pool","pool":"prod"}]})";
+    const QByteArray body = syntheticClusterResources();
 
     // Best of 7 per stage (the machine may be shared): Qt's text parser, our typed parse, our
     // toJson, Qt's writer for the three lists, and a client reading the guests back.
@@ -1871,6 +1931,262 @@ void TestClusterData::timing5000Guests()
           "%.2f ms",
         qint64(body.size() / 1024), best[0] / 1e6, best[1] / 1e6, best[2] / 1e6, best[3] / 1e6,
         best[4] / 1e6);
+}
+
+// --- streaming /cluster/resources reader --------------------------------------------------------
+
+void TestClusterData::streamingFixtures_data()
+{
+    QTest::addColumn<QString>("file");
+    const QStringList files =
+        QDir(QStringLiteral(JARVIS_FIXTURES_DIR)).entryList({u"*.json"_s}, QDir::Files, QDir::Name);
+    QVERIFY(!files.isEmpty());
+    for (const QString &file : files)
+        QTest::addRow("%s", qPrintable(file)) << file;
+}
+
+void TestClusterData::streamingFixtures()
+{
+    QFETCH(QString, file);
+    QFile f(fixturePath(file));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray body = f.readAll();
+    compareStreamingWithQt(body);
+    if (QTest::currentTestFailed())
+        return;
+    // The same answer compact and re-indented reads the same.
+    const QJsonDocument document = QJsonDocument::fromJson(body);
+    compareStreamingWithQt(document.toJson(QJsonDocument::Compact));
+    compareStreamingWithQt(document.toJson(QJsonDocument::Indented));
+}
+
+void TestClusterData::streamingCases_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status"); // PveBodyStatus
+    QTest::addColumn<int>("vms");
+    QTest::addColumn<int>("nodes");
+    QTest::addColumn<int>("storage");
+    const int ok = int(PveBodyStatus::Ok);
+    const int bad = int(PveBodyStatus::Malformed);
+    const int noData = int(PveBodyStatus::NoData);
+    const int notArray = int(PveBodyStatus::DataNotArray);
+    auto row = [](const char *name, const QByteArray &body, int status, int vms = 0, int nodes = 0,
+                   int storage = 0) {
+        QTest::newRow(name) << body << status << vms << nodes << storage;
+    };
+
+    // lenient values
+    row("strings as numbers",
+        R"({"data":[{"type":"qemu","vmid":"105","node":"pve1","name":106,"cpu":"0.5","maxcpu":"4",
+        "mem":"1.6e3","maxmem":" 2048 ","template":"1","uptime":12.7,"netin":true}]})",
+        ok, 1);
+    row("booleans and tags",
+        R"({"data":[{"type":"lxc","vmid":200,"node":"n","template":"yes","tags":"a;b,c+d e",
+        "lock":" backup "},{"type":"qemu","vmid":201,"node":"n","template":0,
+        "tags":["x;y",["z"],{"w":1},7,"v"]},{"type":"qemu","vmid":202,"node":"n","tags":5}]})",
+        ok, 3);
+    row("ids only", R"({"data":[{"type":"lxc","id":"lxc/300","node":"n"},
+        {"type":"qemu","id":"qemu/301","node":"n"},{"type":"qemu","id":"lxc/302","node":"n"},
+        {"type":"node","id":"node/pve3","status":"ONLINE","loadavg":["0.1",0.2,"0.3"]},
+        {"type":"storage","id":"storage/pve1/local","status":"available"}]})",
+        ok, 2, 1, 1);
+    row("missing identity", R"({"data":[{"type":"qemu","node":"n"},{"type":"qemu","vmid":0,
+        "node":"n"},{"type":"qemu","vmid":5},{"type":"node"},{"type":"storage","storage":"s"},
+        {"type":"qemu","vmid":"x","node":"n"},{"type":"qemu","vmid":4294967296,"node":"n"}]})",
+        ok);
+    row("offline node zeroed", R"({"data":[{"type":"node","node":"n1","status":"offline",
+        "cpu":0.5,"maxcpu":8,"mem":5,"loadavg":[1,2,3]},{"type":"node","node":"n2",
+        "status":"weird","cpu":"0.25","loadavg":[1,"x",3]},{"type":"node","name":"n3",
+        "online":1}]})",
+        ok, 0, 3);
+    row("storage shapes", R"({"data":[{"type":"storage","storage":"a","node":"n",
+        "status":"active","shared":"1","content":["images","rootdir",5,null],"disk":"100",
+        "maxdisk":50},{"type":"storage","storage":"b","node":"n","active":1,"shared":true,
+        "content":"iso","plugintype":"nfs"},{"type":"storage","storage":"c","node":"n",
+        "status":"unknown","disk":10,"maxdisk":"1e3"}]})",
+        ok, 0, 0, 3);
+    row("foreign rows", R"({"data":[1,"x",null,true,[],[{"type":"qemu"}],{"type":"pool"},
+        {"type":"sdn","node":"n"},{"type":5,"vmid":1,"node":"n"},{"vmid":1,"node":"n"},
+        {"type":null}]})",
+        ok);
+    row("duplicate keys: last wins", R"({"data":[{"type":"qemu","vmid":1,"vmid":2,"node":"a",
+        "name":"first","name":"second","tags":"x","tags":null,"type":"lxc"}]})",
+        ok, 1);
+    row("duplicate data: last wins",
+        R"({"data":[{"type":"qemu","vmid":1,"node":"a"}],"data":[{"type":"qemu","vmid":2,
+        "node":"b"},{"type":"qemu","vmid":3,"node":"b"}]})",
+        ok, 2);
+    row("escapes",
+        QByteArray(R"({"d\u0061ta":[{"t\u0079pe":"qemu","vmid":7,"node":"n\u00e9",)"
+                   R"("name":"\ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t \x \ud800 end",)"
+                   R"("st\u0061tus":"r\u0075nning","lock":"\u0020 b \u0009"}]})"),
+        ok, 1);
+    row("raw UTF-8 and control characters",
+        QByteArray("{\"data\":[{\"type\":\"qemu\",\"vmid\":8,\"node\":\"n\xc3\xa9\",\"name\":\"a\tb"
+                   "\x01\xe2\x82\xac\xf0\x9f\x98\x80\",\"tags\":\"\xc3\xa9;x\"}]}"),
+        ok, 1);
+    row("numbers", R"({"data":[{"type":"qemu","vmid":9,"node":"n","cpu":1.0,"maxcpu":1e1,
+        "mem":-0,"maxmem":99999999999999999999,"disk":9223372036854775807,
+        "maxdisk":-9223372036854775808,"uptime":1.5e3,"netin":0.000001,"netout":1.,
+        "diskread":1.e2,"diskwrite":123456789012345678}]})",
+        ok, 1);
+    row("whitespace and BOM",
+        QByteArray("\xef\xbb\xbf \r\n\t{ \"data\" : [ { \"type\" : \"qemu\" ,"
+                   " \"vmid\" : 10 , \"node\" : \"n\" } ] } \n"),
+        ok, 1);
+    row("other members", R"({"message":"x","errors":{"a":[1,{"b":null}]},"data":[],"x":1})", ok);
+    row("empty data", R"({"data":[]})", ok);
+    row("data object", R"({"data":{"type":"qemu"}})", notArray);
+    row("data null", R"({"data":null})", notArray);
+    row("data string", R"({"data":"[]"})", notArray);
+    row("no data", R"({"errors":{"x":"y"}})", noData);
+    row("empty object", "{}", noData);
+    row("top-level array", R"([{"data":[]}])", noData);
+    row("empty", "", bad);
+    row("blank", " \n", bad);
+    row("scalar", "1", bad);
+    row("string", R"("data")", bad);
+    row("unterminated object", R"({"data":[])", bad);
+    row("unterminated array", R"({"data":[{"type":"qemu"})", bad);
+    row("unterminated string", R"({"data":[{"type":"qemu}]})", bad);
+    row("trailing comma in array", R"({"data":[1,]})", bad);
+    row("trailing comma in object", R"({"data":[],})", bad);
+    row("missing colon", R"({"data" []})", bad);
+    row("missing comma", R"({"data":[1 2]})", bad);
+    row("bad literal", R"({"data":[tru]})", bad);
+    row("bad literal 2", R"({"data":[nul,1]})", bad);
+    row("bad unicode escape", R"({"data":["\u12x4"]})", bad);
+    row("short unicode escape", R"({"data":["\u12"]})", bad);
+    row("invalid UTF-8", QByteArray("{\"data\":[\"\xff\"]}"), bad);
+    row("overlong UTF-8", QByteArray("{\"data\":[\"\xc0\xaf\"]}"), bad);
+    row("encoded surrogate", QByteArray("{\"data\":[\"\xed\xa0\x80\"]}"), bad);
+    row("beyond U+10FFFF", QByteArray("{\"data\":[\"\xf4\x90\x80\x80\"]}"), bad);
+    row("truncated UTF-8", QByteArray("{\"data\":[\"\xe2\x82\"]}"), bad);
+    row("leading zero", R"({"data":[01]})", bad);
+    row("lone minus", R"({"data":[-]})", bad);
+    row("bad exponent", R"({"data":[1e]})", bad);
+    row("leading dot (Qt accepts it)", R"({"data":[.5]})", ok);
+    row("huge exponent", R"({"data":[1e400]})", bad);
+    row("garbage at end", R"({"data":[]} x)", bad);
+    row("two documents", R"({"data":[]}{})", bad);
+    row("single quotes", R"({'data':[]})", bad);
+    row("NUL byte", QByteArray("{\"data\":[]}\0", 12), bad);
+}
+
+void TestClusterData::streamingCases()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QFETCH(int, vms);
+    QFETCH(int, nodes);
+    QFETCH(int, storage);
+    compareStreamingWithQt(body);
+    if (QTest::currentTestFailed())
+        return;
+    QString error;
+    PveBodyStatus actual = PveBodyStatus::Ok;
+    const std::optional<ClusterResources> r = resourcesFromPveJson(body, &error, &actual);
+    QCOMPARE(int(actual), status);
+    QCOMPARE(r.has_value(), actual == PveBodyStatus::Ok);
+    if (r) {
+        QCOMPARE(r->vms.size(), vms);
+        QCOMPARE(r->nodes.size(), nodes);
+        QCOMPARE(r->storage.size(), storage);
+    } else {
+        QVERIFY(!error.isEmpty());
+    }
+}
+
+void TestClusterData::streamingSynthetic5000()
+{
+    const QByteArray body = syntheticClusterResources();
+    compareStreamingWithQt(body);
+    if (QTest::currentTestFailed())
+        return;
+    const std::optional<ClusterResources> r = resourcesFromPveJson(body);
+    QVERIFY(r);
+    QCOMPARE(r->vms.size(), 5000);
+    QCOMPARE(r->nodes.size(), 20);
+    QCOMPARE(r->storage.size(), 60);
+
+    // The same answer with PVE's lenient variants: numbers as strings, 0/1 as strings, escapes.
+    QByteArray variant = body;
+    variant.replace(R"("maxcpu":4,)", R"("maxcpu":"4",)");
+    variant.replace(R"("template":0)", R"("template":"0")");
+    variant.replace(R"("status":"running")", R"("status":"r\u0075nning")");
+    variant.replace(R"("name":"guest-1)", R"("name":"g\u00fcest-1)");
+    compareStreamingWithQt(variant);
+
+    // Informational: best of 5, Qt's document + resourcesFromPve against the streaming reader.
+    qint64 qt = std::numeric_limits<qint64>::max();
+    qint64 streaming = qt;
+    for (int run = 0; run < 5; ++run) {
+        QElapsedTimer timer;
+        timer.start();
+        const ClusterResources a =
+            resourcesFromPve(QJsonDocument::fromJson(body).object().value("data"_L1).toArray());
+        const qint64 t0 = timer.nsecsElapsed();
+        const std::optional<ClusterResources> b = resourcesFromPveJson(body);
+        const qint64 t1 = timer.nsecsElapsed();
+        QCOMPARE(a.vms.size(), b->vms.size());
+        qt = std::min(qt, t0);
+        streaming = std::min(streaming, t1 - t0);
+    }
+    qInfo("%lld bytes: QJsonDocument + resourcesFromPve %.1f ms, resourcesFromPveJson %.1f ms",
+        qlonglong(body.size()), double(qt) / 1e6, double(streaming) / 1e6);
+}
+
+void TestClusterData::streamingDeepNesting()
+{
+    // Qt's limit is 1024 levels: the top object and `data` plus 1022 arrays pass, one more fails.
+    for (int extra : {1021, 1022, 1023, 5000, 100000}) {
+        const QByteArray body =
+            R"({"data":[)" + QByteArray(extra, '[') + QByteArray(extra, ']') + "]}";
+        compareStreamingWithQt(body);
+        if (QTest::currentTestFailed())
+            return;
+        // Nested objects inside a row as well.
+        QByteArray objects = R"({"data":[{"type":"qemu","vmid":1,"node":"n","x":)";
+        for (int i = 0; i < extra; ++i)
+            objects += R"({"a":)";
+        objects += "1" + QByteArray(extra, '}') + "}]}";
+        compareStreamingWithQt(objects);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    // Unterminated deep input.
+    compareStreamingWithQt(R"({"data":[)" + QByteArray(100000, '['));
+}
+
+void TestClusterData::streamingHostileInputs()
+{
+    const QList<QByteArray> seeds = {
+        R"({"data":[{"type":"qemu","vmid":"105","node":"pve1","name":"a\"b\u00e9","cpu":0.5,)"
+        R"("tags":"x;y","template":1,"lock":"backup"},{"type":"node","node":"pve1",)"
+        R"("status":"online","loadavg":["0.1",0.2,3],"maxcpu":8},{"type":"storage",)"
+        R"("id":"storage/pve1/local","status":"available","content":["images","iso"],)"
+        R"("disk":1e3,"maxdisk":-2.5}]})",
+        R"({"data":[{"type":"lxc","id":"lxc/200","node":"n","tags":["a",["b"],{"c":null}],)"
+        R"("uptime":12345678901234567890,"mem":-0,"netin":1.,"shared":true,"x":false}]})",
+        R"( {"message":"m","data":[1,"s",null,[true,false],{"type":"sdn"}],"errors":{}} )",
+        QByteArray("\xef\xbb\xbf{\"data\":[{\"type\":\"qemu\",\"vmid\":1,\"node\":\"\xc3\xa9"
+                   "\xf0\x9f\x98\x80\\ud83d\\ude00\"}]}"),
+        R"({"data":{"type":"qemu"},"data":[]})",
+    };
+    HostileInput hostile(20251128, R"({}[]":,.-+eE0123456789\ntrufalsebu "xdaty)", seeds, 80);
+    int accepted = 0;
+    for (int round = 0; round < 6000; ++round) {
+        const QByteArray body = hostile.next(round);
+        compareStreamingWithQt(body);
+        if (QTest::currentTestFailed()) {
+            qWarning("round %d", round);
+            return;
+        }
+        accepted += resourcesFromPveJson(body).has_value() ? 1 : 0;
+    }
+    // The mutations keep a fair share of the inputs valid, so both branches were exercised.
+    QVERIFY2(accepted > 100, qPrintable(QString::number(accepted)));
 }
 
 QTEST_GUILESS_MAIN(TestClusterData)
