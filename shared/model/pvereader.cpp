@@ -199,6 +199,7 @@ private:
     bool readString(QString *out, int *slot);
     bool readNumber(PveValue *out);
     bool readValue(PveValue *out, bool collectElements);
+    template<typename ElementReader> bool readElements(ElementReader element);
     bool readArray(PveValue *out, bool collectElements);
     bool readObject(PveRow *row);
     bool readData(ClusterResources &resources);
@@ -472,8 +473,9 @@ bool Reader::readValue(PveValue *out, bool collectElements)
     }
 }
 
-// m_p is just past '['. Elements are kept (one level) when collectElements.
-bool Reader::readArray(PveValue *out, bool collectElements)
+// m_p is just past '['. Calls `element` with m_p on the first character of each element; it
+// reads the element. Shared by every array the reader walks.
+template<typename ElementReader> bool Reader::readElements(ElementReader element)
 {
     if (!enter())
         return false;
@@ -485,10 +487,7 @@ bool Reader::readArray(PveValue *out, bool collectElements)
         while (true) {
             if (!eatSpace())
                 return fail("unterminated array");
-            PveValue *element = nullptr;
-            if (out && collectElements)
-                element = &out->elements.emplace_back();
-            if (!readValue(element, false))
+            if (!element())
                 return false;
             const char token = nextToken();
             if (token == ']')
@@ -501,9 +500,21 @@ bool Reader::readArray(PveValue *out, bool collectElements)
         }
     }
     --m_depth;
-    if (out)
-        out->kind = QJsonValue::Array;
     return true;
+}
+
+// m_p is just past '['. Elements are kept (one level) when collectElements.
+bool Reader::readArray(PveValue *out, bool collectElements)
+{
+    const bool ok = readElements([&] {
+        PveValue *item = nullptr;
+        if (out && collectElements)
+            item = &out->elements.emplace_back();
+        return readValue(item, false);
+    });
+    if (ok && out)
+        out->kind = QJsonValue::Array;
+    return ok;
 }
 
 // m_p is just past '{'. With a row: the members the field rules read go into it (the last of
@@ -545,37 +556,16 @@ bool Reader::readObject(PveRow *row)
 // m_p is just past the '[' of "data": each object entry becomes a row and goes through the rules.
 bool Reader::readData(ClusterResources &resources)
 {
-    if (!enter())
-        return false;
-    if (!eatSpace())
-        return fail("unterminated array");
-    if (*m_p == ']') {
-        nextToken();
-    } else {
-        while (true) {
-            if (!eatSpace())
-                return fail("unterminated array");
-            if (*m_p == '{') {
-                ++m_p;
-                m_row.clear();
-                if (!readObject(&m_row))
-                    return false;
-                detail::appendResourceRow(resources, m_row);
-            } else if (!readValue(nullptr, false)) {
-                return false;
-            }
-            const char token = nextToken();
-            if (token == ']')
-                break;
-            if (token != ',') {
-                if (!eatSpace())
-                    return fail("unterminated array");
-                return fail("missing value separator");
-            }
-        }
-    }
-    --m_depth;
-    return true;
+    return readElements([&] {
+        if (*m_p != '{')
+            return readValue(nullptr, false);
+        ++m_p;
+        m_row.clear();
+        if (!readObject(&m_row))
+            return false;
+        detail::appendResourceRow(resources, m_row);
+        return true;
+    });
 }
 
 // m_p is just past the top-level '{'.

@@ -21,6 +21,8 @@
 #include "realtime/clusteremitter.h"
 #include "realtime/sioserver.h"
 
+#include "benchutil.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -37,14 +39,6 @@
 using namespace jarvis;
 
 namespace {
-double cpuSeconds()
-{
-    rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 int argument(const QStringList &args, const QString &name, int fallback)
 {
     const qsizetype i = args.indexOf(name);
@@ -104,7 +98,7 @@ void cycleCost(int nodes, int guests, int cycles)
     for (int i = 0; i < cycles + 2; ++i) { // two warm-up cycles
         bool done = false;
         std::optional<model::ClusterResources> resources;
-        const double start = cpuSeconds();
+        const double start = bench::selfCpuSeconds();
         // The service's path: Client::clusterResources reads the body with the streaming parser.
         client.clusterResources(&client, [&](const proxmox::Result<model::ClusterResources> &r) {
             if (r.ok())
@@ -112,7 +106,7 @@ void cycleCost(int nodes, int guests, int cycles)
             done = true;
         });
         runUntil(done);
-        const double fetched = cpuSeconds();
+        const double fetched = bench::selfCpuSeconds();
         if (!resources || int(resources->vms.size()) != guests) {
             std::fprintf(stderr, "bad answer in cycle %d\n", i);
             break;
@@ -129,7 +123,7 @@ void cycleCost(int nodes, int guests, int cycles)
             realtime::encodeEventRaw(QStringLiteral("/cluster"), QStringLiteral("vms"), json);
         bytes = packet.text.size();
         previous = std::move(vms);
-        const double end = cpuSeconds();
+        const double end = bench::selfCpuSeconds();
         if (i >= 2) {
             total.append((end - start) * 1000);
             fetchParse.append((fetched - start) * 1000);

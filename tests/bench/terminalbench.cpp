@@ -20,6 +20,8 @@
 #include "demo/loopbacksshd.h"
 #include "demo/pvesimulator.h"
 
+#include "benchutil.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
@@ -42,14 +44,6 @@
 using namespace jarvis;
 
 namespace {
-double selfCpuSeconds()
-{
-    rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 // utime + stime of another process (its own threads, not its children), from /proc/PID/stat.
 double processCpuSeconds(qint64 pid)
 {
@@ -218,7 +212,7 @@ private:
         m_received = 0;
         m_tail.clear();
         m_serverCpu0 = processCpuSeconds(m_o.serverPid);
-        m_clientCpu0 = selfCpuSeconds();
+        m_clientCpu0 = bench::selfCpuSeconds();
         m_timer.start();
         // The typed line contains __EN''D__; only the shell's output contains __END__.
         send(QStringLiteral("cat '%1'; echo __EN''D__\r").arg(m_o.file));
@@ -234,7 +228,7 @@ private:
             if (m_tail.contains(QLatin1String("__END__"))) {
                 m_seconds = double(m_timer.nsecsElapsed()) / 1e9;
                 m_serverCpu = processCpuSeconds(m_o.serverPid) - m_serverCpu0;
-                m_clientCpu = selfCpuSeconds() - m_clientCpu0;
+                m_clientCpu = bench::selfCpuSeconds() - m_clientCpu0;
                 m_phase = Phase::EchoSetup;
                 send(QStringLiteral("cat >/dev/null\r"));
                 QTimer::singleShot(500, this, [this] {
