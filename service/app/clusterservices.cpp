@@ -14,7 +14,6 @@
 
 #include <QHttpServerResponder>
 #include <QJsonArray>
-#include <QJsonParseError>
 #include <QLoggingCategory>
 #include <QSslCertificate>
 #include <QUrlQuery>
@@ -124,15 +123,10 @@ void ClusterServices::registerRoutes(http::HttpApi *http)
                         {QStringLiteral("success"), false}, {QStringLiteral("error"), error}}),
                     context.cors);
             };
-            QJsonParseError parseError;
-            const QJsonDocument document = QJsonDocument::fromJson(request.body(), &parseError);
-            if (parseError.error != QJsonParseError::NoError)
-                return fail(QStringLiteral("invalid JSON at offset %1: %2")
-                                .arg(parseError.offset)
-                                .arg(parseError.errorString()));
-            if (!document.isObject())
-                return fail(QStringLiteral("request body must be a JSON object"));
-            const std::optional<QJsonObject> body = document.object();
+            QString problem;
+            const std::optional<QJsonObject> body = http::parseJsonObject(request.body(), &problem);
+            if (!body)
+                return fail(problem);
             const QJsonValue tool = body->value(QStringLiteral("tool"));
             const QJsonValue args = body->value(QStringLiteral("args"));
             if (!tool.isString() || tool.toString().isEmpty())

@@ -162,25 +162,32 @@ void HttpApi::missingHandler(const QHttpServerRequest &request, QTcpSocket *sock
     writeJson(responder, 404, QJsonDocument(errorBody(QStringLiteral("not found"))));
 }
 
-std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request,
-    QHttpServerResponder &responder, const RequestContext &context)
+std::optional<QJsonObject> parseJsonObject(const QByteArray &body, QString *problem)
 {
     QJsonParseError error;
-    const QJsonDocument document = QJsonDocument::fromJson(request.body(), &error);
-    QString problem;
-    if (request.body().trimmed().isEmpty())
-        problem = QStringLiteral("request body must be a JSON object");
-    else if (error.error != QJsonParseError::NoError)
-        problem = QStringLiteral("invalid JSON at offset %1: %2")
-                      .arg(error.offset)
-                      .arg(error.errorString());
-    else if (!document.isObject())
-        problem = QStringLiteral("request body must be a JSON object");
-    if (!problem.isEmpty()) {
-        writeJson(responder, 400, QJsonDocument(errorBody(problem)), context.cors);
+    const QJsonDocument document = QJsonDocument::fromJson(body, &error);
+    if (body.trimmed().isEmpty()
+        || (error.error == QJsonParseError::NoError && !document.isObject())) {
+        *problem = QStringLiteral("request body must be a JSON object");
+        return std::nullopt;
+    }
+    if (error.error != QJsonParseError::NoError) {
+        *problem = QStringLiteral("invalid JSON at offset %1: %2")
+                       .arg(error.offset)
+                       .arg(error.errorString());
         return std::nullopt;
     }
     return document.object();
+}
+
+std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request,
+    QHttpServerResponder &responder, const RequestContext &context)
+{
+    QString problem;
+    const auto object = parseJsonObject(request.body(), &problem);
+    if (!object)
+        writeJson(responder, 400, QJsonDocument(errorBody(problem)), context.cors);
+    return object;
 }
 
 } // namespace jarvis::http

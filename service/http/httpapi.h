@@ -71,6 +71,8 @@ private:
     QHash<QByteArray, PollingHandler> m_pollingHandlers; // by path
 };
 
+// A request body that must be a JSON object; nullopt with the reason otherwise.
+std::optional<QJsonObject> parseJsonObject(const QByteArray &body, QString *problem);
 // Parses a JSON object request body; on failure writes 400 and returns nullopt.
 std::optional<QJsonObject> jsonBody(const QHttpServerRequest &request,
     QHttpServerResponder &responder, const RequestContext &context);
