@@ -1,5 +1,7 @@
 #include "model/pvereader.h"
 
+#include "protocol/jsonreader.h"
+
 #include <cstring>
 
 // The grammar below follows QJsonDocument::fromJson (Qt 6) step by step, leniencies included: a
@@ -22,87 +24,17 @@ namespace {
 using detail::PveRow;
 using detail::PveValue;
 
-constexpr int kNestingLimit = 1024; // QJsonDocument's
+using json::detail::addHexDigit;
+using json::detail::decodeUtf8;
+using json::detail::isDigit;
+constexpr int kNestingLimit = json::detail::NestingLimit;
 
-bool isDigit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-bool isContinuation(uchar b)
-{
-    return (b & 0xc0) == 0x80;
-}
-
-// One UTF-8 sequence at p (p < end), validated like Qt's UTF-8 decoder; advances p.
-bool decodeUtf8(const char *&p, const char *end, char32_t *out)
-{
-    const uchar b = uchar(*p);
-    if (b < 0x80) {
-        *out = b;
-        ++p;
-        return true;
-    }
-    qsizetype needed = 0;
-    char32_t minimum = 0;
-    char32_t uc = 0;
-    if (b <= 0xc1) {
-        return false;
-    } else if (b < 0xe0) {
-        needed = 2;
-        minimum = 0x80;
-        uc = b & 0x1f;
-    } else if (b < 0xf0) {
-        needed = 3;
-        minimum = 0x800;
-        uc = b & 0x0f;
-    } else if (b < 0xf5) {
-        needed = 4;
-        minimum = 0x10000;
-        uc = b & 0x07;
-    } else {
-        return false;
-    }
-    if (end - p < needed)
-        return false;
-    for (qsizetype k = 1; k < needed; ++k) {
-        const uchar c = uchar(p[k]);
-        if (!isContinuation(c))
-            return false;
-        uc = (uc << 6) | (c & 0x3f);
-    }
-    if (uc < minimum || (uc >= 0xd800 && uc <= 0xdfff) || uc > 0x10ffff)
-        return false;
-    p += needed;
-    *out = uc;
-    return true;
-}
-
-// Like Qt's parser: a whole double in qint64 range is held as an integer.
-void setNumber(PveValue *out, double d)
+void setNumber(PveValue *out, const json::detail::Number &number)
 {
     out->kind = QJsonValue::Double;
-    if (d == std::trunc(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
-        out->isInt = true;
-        out->i = qint64(d);
-    } else {
-        out->isInt = false;
-        out->d = d;
-    }
-}
-
-bool addHexDigit(char digit, char32_t *result)
-{
-    *result <<= 4;
-    if (digit >= '0' && digit <= '9')
-        *result |= char32_t(digit - '0');
-    else if (digit >= 'a' && digit <= 'f')
-        *result |= char32_t(digit - 'a' + 10);
-    else if (digit >= 'A' && digit <= 'F')
-        *result |= char32_t(digit - 'A' + 10);
-    else
-        return false;
-    return true;
+    out->isInt = number.isInt;
+    out->i = number.i;
+    out->d = number.d;
 }
 
 // ASCII text into `out`: kept as is when equal (a row's "type", "status" and "node" mostly repeat
@@ -328,27 +260,23 @@ bool Reader::readString(QString *out, int *slot)
 
 bool Reader::readNumber(PveValue *out)
 {
+    // Qt's scan: sign, digits (a leading 0 ends them), optional fraction, optional exponent, each
+    // part possibly empty; the conversion decides what the text is worth.
     const char *start = m_p;
-    bool isInt = true;
     if (m_p < m_end && *m_p == '-')
         ++m_p;
-    const char *digits = m_p;
     if (m_p < m_end && *m_p == '0') {
         ++m_p;
     } else {
         while (m_p < m_end && isDigit(*m_p))
             ++m_p;
     }
-    const char *intEnd = m_p;
     if (m_p < m_end && *m_p == '.') {
         ++m_p;
-        while (m_p < m_end && isDigit(*m_p)) {
-            isInt = isInt && *m_p == '0';
+        while (m_p < m_end && isDigit(*m_p))
             ++m_p;
-        }
     }
     if (m_p < m_end && (*m_p == 'e' || *m_p == 'E')) {
-        isInt = false;
         ++m_p;
         if (m_p < m_end && (*m_p == '-' || *m_p == '+'))
             ++m_p;
@@ -358,68 +286,14 @@ bool Reader::readNumber(PveValue *out)
     if (m_p >= m_end)
         return fail("invalid termination by number");
 
-    // Fast path: a plain integer that cannot overflow.
-    const qsizetype digitCount = intEnd - digits;
-    if (m_p == intEnd && digitCount >= 1 && digitCount <= 18) {
-        if (out) {
-            qint64 value = 0;
-            for (const char *d = digits; d < intEnd; ++d)
-                value = value * 10 + (*d - '0');
-            out->kind = QJsonValue::Double;
-            out->isInt = true;
-            out->i = start == digits ? value : -value;
-        }
-        return true;
-    }
-
-    // Fast path: a short decimal without exponent ("0.0123"). Mantissa and power of ten are both
-    // exact doubles, so one division is correctly rounded: the same double as toDouble() gives.
-    if (intEnd < m_p && *intEnd == '.') {
-        const char *fracEnd = intEnd + 1;
-        while (fracEnd < m_p && isDigit(*fracEnd))
-            ++fracEnd;
-        const qsizetype fracDigits = fracEnd - intEnd - 1;
-        if (fracEnd == m_p && digitCount >= 1 && digitCount + fracDigits <= 15) {
-            if (out) {
-                static constexpr double kPowers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
-                    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-                qint64 mantissa = 0;
-                for (const char *d = digits; d < fracEnd; ++d) {
-                    if (*d != '.')
-                        mantissa = mantissa * 10 + (*d - '0');
-                }
-                double d = double(mantissa) / kPowers[fracDigits];
-                if (start != digits)
-                    d = -d;
-                setNumber(out, d);
-            }
-            return true;
-        }
-    }
-
-    const QByteArray number = QByteArray::fromRawData(start, m_p - start);
-    if (isInt) {
-        bool ok = false;
-        const qlonglong n = number.toLongLong(&ok);
-        if (ok) {
-            if (out) {
-                out->kind = QJsonValue::Double;
-                out->isInt = true;
-                out->i = n;
-            }
-            return true;
-        }
-    }
-    bool ok = false;
-    const double d = number.toDouble(&ok);
-    if (!ok)
+    json::detail::Number number;
+    if (!json::detail::convertNumber(start, m_p, &number))
         return fail("illegal number");
     if (out)
-        setNumber(out, d);
+        setNumber(out, number);
     return true;
 }
 
-// m_p < m_end on entry (the caller ate the space). `out` null: validate and skip.
 bool Reader::readValue(PveValue *out, bool collectElements)
 {
     switch (*m_p++) {

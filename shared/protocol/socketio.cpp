@@ -1,5 +1,6 @@
 #include "socketio.h"
 
+#include "protocol/jsonreader.h"
 #include "protocol/jsonwriter.h"
 
 #include <QByteArrayView>
@@ -102,182 +103,8 @@ void appendJson(QByteArray &out, const QJsonValue &value)
 
 // ---- JSON reader ---------------------------------------------------------------------------
 
-// Strict RFC 8259 syntax check of exactly one JSON value (with optional surrounding whitespace),
-// i.e. what JSON.parse accepts. QJsonDocument alone is more lenient (unknown escapes such as "\\q",
-// numbers such as "1." or ".5", raw control characters in strings). Iterative, so nesting depth
-// costs heap, not stack; QJsonDocument then applies its own nesting limit.
-class JsonSyntax
-{
-public:
-    explicit JsonSyntax(QByteArrayView text)
-        : m_text(text)
-    { }
-
-    bool isValid()
-    {
-        // after a value: inside a container expect ',' or its closing bracket; at the top level
-        // expect the end.
-        if (!value())
-            return false;
-        for (;;) {
-            skipWhitespace();
-            if (m_stack.isEmpty())
-                return m_pos == m_text.size();
-            if (atEnd())
-                return false;
-            const char top = m_stack.back();
-            const char c = m_text[m_pos];
-            if ((top == '[' && c == ']') || (top == '{' && c == '}')) {
-                ++m_pos;
-                m_stack.pop_back();
-                continue;
-            }
-            if (c != ',')
-                return false;
-            ++m_pos;
-            if (top == '{' && !memberKey())
-                return false;
-            if (!value())
-                return false;
-        }
-    }
-
-private:
-    bool atEnd() const { return m_pos >= m_text.size(); }
-
-    void skipWhitespace()
-    {
-        while (!atEnd()) {
-            const char c = m_text[m_pos];
-            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-                break;
-            ++m_pos;
-        }
-    }
-
-    // One value; an opened container only pushes its bracket (its elements are read by the
-    // loop in isValid), an empty container is read whole.
-    bool value()
-    {
-        for (;;) {
-            skipWhitespace();
-            if (atEnd())
-                return false;
-            const char c = m_text[m_pos];
-            if (c == '[' || c == '{') {
-                ++m_pos;
-                skipWhitespace();
-                const char close = c == '[' ? ']' : '}';
-                if (!atEnd() && m_text[m_pos] == close) {
-                    ++m_pos;
-                    return true;
-                }
-                m_stack.push_back(c);
-                if (c == '{' && !memberKey(false))
-                    return false;
-                continue; // first element
-            }
-            if (c == '"')
-                return string();
-            if (c == '-' || isDigit(c))
-                return number();
-            return literal("true") || literal("false") || literal("null");
-        }
-    }
-
-    // '"key" :' (preceded by whitespace)
-    bool memberKey(bool skipLeading = true)
-    {
-        if (skipLeading)
-            skipWhitespace();
-        if (atEnd() || m_text[m_pos] != '"' || !string())
-            return false;
-        skipWhitespace();
-        if (atEnd() || m_text[m_pos] != ':')
-            return false;
-        ++m_pos;
-        return true;
-    }
-
-    bool string()
-    {
-        ++m_pos; // opening quote
-        while (!atEnd()) {
-            const auto c = static_cast<unsigned char>(m_text[m_pos++]);
-            if (c == '"')
-                return true;
-            if (c < 0x20)
-                return false;
-            if (c != '\\')
-                continue;
-            if (atEnd())
-                return false;
-            const char escape = m_text[m_pos++];
-            if (escape == 'u') {
-                for (int k = 0; k < 4; ++k, ++m_pos) {
-                    if (atEnd() || !isHexDigit(m_text[m_pos]))
-                        return false;
-                }
-            } else if (!QByteArrayView("\"\\/bfnrt").contains(escape)) {
-                return false;
-            }
-        }
-        return false;
-    }
-
-    bool digits()
-    {
-        const qsizetype start = m_pos;
-        while (!atEnd() && isDigit(m_text[m_pos]))
-            ++m_pos;
-        return m_pos > start;
-    }
-
-    bool number()
-    {
-        if (m_text[m_pos] == '-')
-            ++m_pos;
-        if (atEnd())
-            return false;
-        if (m_text[m_pos] == '0')
-            ++m_pos;
-        else if (!digits())
-            return false;
-        if (!atEnd() && m_text[m_pos] == '.') {
-            ++m_pos;
-            if (!digits())
-                return false;
-        }
-        if (!atEnd() && (m_text[m_pos] == 'e' || m_text[m_pos] == 'E')) {
-            ++m_pos;
-            if (!atEnd() && (m_text[m_pos] == '+' || m_text[m_pos] == '-'))
-                ++m_pos;
-            if (!digits())
-                return false;
-        }
-        return true;
-    }
-
-    bool literal(QByteArrayView word)
-    {
-        if (!m_text.sliced(m_pos).startsWith(word))
-            return false;
-        m_pos += word.size();
-        return true;
-    }
-
-    static bool isHexDigit(char c)
-    {
-        return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    }
-
-    QByteArrayView m_text;
-    qsizetype m_pos = 0;
-    QList<char> m_stack;
-};
-
-// Parses one JSON value of any type (QJsonDocument only takes arrays and objects at the top, so
-// the text is wrapped in an array that must end up with exactly one element).
+// One JSON value exactly as JSON.parse takes it (protocol/jsonreader.h), except that nothing may
+// come between the header and the data.
 std::optional<QJsonValue> parseJsonValue(QByteArrayView json, QString *error)
 {
     const char first = json.front();
@@ -285,27 +112,7 @@ std::optional<QJsonValue> parseJsonValue(QByteArrayView json, QString *error)
         *error = QStringLiteral("unexpected whitespace before the JSON data");
         return std::nullopt;
     }
-    if (!JsonSyntax(json).isValid()) {
-        *error = QStringLiteral("invalid JSON data");
-        return std::nullopt;
-    }
-    QByteArray wrapped;
-    wrapped.reserve(json.size() + 2);
-    wrapped.append('[');
-    wrapped.append(json);
-    wrapped.append(']');
-    QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(wrapped, &parseError);
-    if (parseError.error != QJsonParseError::NoError || !document.isArray()) {
-        *error = QStringLiteral("invalid JSON data: %1").arg(parseError.errorString());
-        return std::nullopt;
-    }
-    const QJsonArray array = document.array();
-    if (array.size() != 1) {
-        *error = QStringLiteral("invalid JSON data: trailing garbage after the value");
-        return std::nullopt;
-    }
-    return array.first();
+    return json::read(json, error);
 }
 
 // ---- binary placeholders -------------------------------------------------------------------
