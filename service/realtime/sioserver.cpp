@@ -274,6 +274,12 @@ void SioSocket::emitEvent(const QString &event, const Message &message, AckCallb
     send(engine(), encodeEvent(m_nsp->name(), event, message, ackId));
 }
 
+void SioSocket::emitRaw(const QString &event, const QByteArray &jsonArgs)
+{
+    if (m_connected)
+        send(engine(), encodeEventRaw(m_nsp->name(), event, jsonArgs));
+}
+
 void SioSocket::onAck(qint64 id, const Message &message)
 {
     const AckCallback callback = m_pendingAcks.take(id);

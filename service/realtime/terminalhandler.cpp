@@ -1,5 +1,7 @@
 #include "realtime/terminalhandler.h"
 
+#include "protocol/jsonwriter.h"
+
 #include "realtime/enginesocket.h"
 #include "ssh/connection.h"
 #include "ssh/pool.h"
@@ -252,7 +254,14 @@ void TerminalSession::send(const QString &event, const QJsonValue &value)
 
 void TerminalSession::sendText(const QByteArray &utf8)
 {
-    send(QStringLiteral("data"), QString::fromUtf8(utf8));
+    if (!m_socket || !m_socket->isConnected())
+        return;
+    // Escaped straight from the bytes; only output with invalid UTF-8 takes the QString way,
+    // whose decoder replaces each bad sequence with U+FFFD.
+    QByteArray json;
+    if (!json::appendJsonStringUtf8(json, utf8))
+        json::appendJsonString(json, QString::fromUtf8(utf8));
+    m_socket->emitRaw(QStringLiteral("data"), json);
 }
 
 void TerminalSession::flushOutput()

@@ -158,17 +158,6 @@ namespace {
 
 using detail::isDigit;
 
-// True when one of the 8 bytes ends a plain run of string text: '"', '\\', a control character
-// or a non-ASCII byte (exact: never a false positive for the whole word).
-inline bool hasStringSpecial(quint64 v)
-{
-    constexpr quint64 Ones = 0x0101010101010101ULL;
-    constexpr quint64 High = 0x8080808080808080ULL;
-    const auto hasZero = [](quint64 x) { return (x - Ones) & ~x & High; };
-    const quint64 control = (v - Ones * 0x20) & ~v & High;
-    return (control | hasZero(v ^ (Ones * '"')) | hasZero(v ^ (Ones * '\\')) | (v & High)) != 0;
-}
-
 class Reader
 {
 public:
@@ -331,13 +320,7 @@ private:
         bool ascii = true;
         bool escaped = false;
         for (;;) {
-            while (m_end - m_p >= 8) {
-                quint64 word;
-                std::memcpy(&word, m_p, 8);
-                if (hasStringSpecial(word))
-                    break;
-                m_p += 8;
-            }
+            m_p += detail::plainStringPrefix(m_p, m_end);
             if (m_p >= m_end)
                 return fail("unterminated string");
             const auto c = uchar(*m_p);

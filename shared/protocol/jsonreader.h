@@ -4,7 +4,12 @@
 #include <QJsonValue>
 #include <QString>
 
+#include <cstring>
 #include <optional>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 // A strict JSON reader: exactly what JavaScript's JSON.parse accepts (RFC 8259: no unknown
 // escapes, no raw control characters in strings, no "1." or ".5" or "+1", nothing after the value
@@ -27,6 +32,43 @@ constexpr int NestingLimit = 1024; // QJsonDocument's
 inline bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
+}
+
+// How many bytes from p on (up to end) are plain JSON string text: printable ASCII other than
+// '"' and '\\'. 16 bytes per step (SSE2, which every x86-64 has), 8 elsewhere.
+inline qsizetype plainStringPrefix(const char *p, const char *end)
+{
+    const char *start = p;
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        // Signed compare: below 0x20 or (as a negative byte) 0x80 and above.
+        const __m128i special = _mm_or_si128(_mm_cmplt_epi8(v, space),
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        const int mask = _mm_movemask_epi8(special);
+        if (mask != 0)
+            return p - start + __builtin_ctz(unsigned(mask));
+        p += 16;
+    }
+#endif
+    constexpr quint64 Ones = 0x0101010101010101ULL;
+    constexpr quint64 High = 0x8080808080808080ULL;
+    const auto hasZero = [](quint64 x) { return (x - Ones) & ~x & High; };
+    while (end - p >= 8) {
+        quint64 word;
+        std::memcpy(&word, p, 8);
+        const quint64 control = (word - Ones * 0x20) & ~word & High;
+        if ((control | hasZero(word ^ (Ones * '"')) | hasZero(word ^ (Ones * '\\')) | (word & High))
+            != 0)
+            break;
+        p += 8;
+    }
+    while (p < end && uchar(*p) >= 0x20 && uchar(*p) < 0x80 && *p != '"' && *p != '\\')
+        ++p;
+    return p - start;
 }
 
 // One UTF-8 sequence at p (p < end), validated like Qt's UTF-8 decoder (no overlongs, surrogates

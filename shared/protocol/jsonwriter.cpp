@@ -1,5 +1,7 @@
 #include "protocol/jsonwriter.h"
 
+#include "protocol/jsonreader.h"
+
 #include <QChar>
 
 #include <charconv>
@@ -68,6 +70,42 @@ void finishAppend(QByteArray &out, const char *end)
     out.resize(end - out.constData());
 }
 
+// True when the 4 UTF-16 units of `word` are all printable ASCII other than '"' and '\\'.
+inline bool allPlainUnits(quint64 word)
+{
+    constexpr quint64 Ones = 0x0001000100010001ULL;
+    constexpr quint64 High = 0x8000800080008000ULL;
+    const auto hasZero = [](quint64 x) { return (x - Ones) & ~x & High; };
+    const quint64 control = (word - Ones * 0x20) & ~word & High;
+    return ((word & (Ones * 0xff80)) | control | hasZero(word ^ (Ones * '"'))
+               | hasZero(word ^ (Ones * '\\')))
+        == 0;
+}
+
+char *putEscapedAscii(char *p, char c)
+{
+    switch (c) {
+    case '"':
+    case '\\':
+        return putShortEscape(p, c);
+    case '\b':
+        return putShortEscape(p, 'b');
+    case '\f':
+        return putShortEscape(p, 'f');
+    case '\n':
+        return putShortEscape(p, 'n');
+    case '\r':
+        return putShortEscape(p, 'r');
+    case '\t':
+        return putShortEscape(p, 't');
+    default:
+        if (uchar(c) < 0x20)
+            return putUnicodeEscape(p, char16_t(c));
+        *p++ = c;
+        return p;
+    }
+}
+
 } // namespace
 
 // JSON.stringify's QuoteJSONString: escapes '"', '\\', control characters and lone surrogates.
@@ -79,34 +117,24 @@ void appendJsonString(QByteArray &out, QStringView text)
     const char16_t *units = text.utf16();
     *p++ = '"';
     for (qsizetype i = 0; i < size; ++i) {
-        const char16_t unit = units[i];
-        if (unit >= 0x20 && unit < 0x80) {
-            if (unit == u'"' || unit == u'\\')
-                *p++ = '\\';
-            *p++ = char(unit);
-            continue;
+        // Runs of plain ASCII four units at a time (terminal output, names, ids).
+        while (size - i >= 4) {
+            quint64 word;
+            std::memcpy(&word, units + i, 8);
+            if (!allPlainUnits(word))
+                break;
+            p[0] = char(units[i]);
+            p[1] = char(units[i + 1]);
+            p[2] = char(units[i + 2]);
+            p[3] = char(units[i + 3]);
+            p += 4;
+            i += 4;
         }
-        switch (unit) {
-        case u'\b':
-            p = putShortEscape(p, 'b');
-            continue;
-        case u'\f':
-            p = putShortEscape(p, 'f');
-            continue;
-        case u'\n':
-            p = putShortEscape(p, 'n');
-            continue;
-        case u'\r':
-            p = putShortEscape(p, 'r');
-            continue;
-        case u'\t':
-            p = putShortEscape(p, 't');
-            continue;
-        default:
+        if (i >= size)
             break;
-        }
-        if (unit < 0x20) {
-            p = putUnicodeEscape(p, unit);
+        const char16_t unit = units[i];
+        if (unit < 0x80) {
+            p = putEscapedAscii(p, char(unit));
         } else if (QChar::isHighSurrogate(unit) && i + 1 < size
             && QChar::isLowSurrogate(units[i + 1])) {
             p = putUtf8(p, QChar::surrogateToUcs4(unit, units[i + 1]));
@@ -119,6 +147,42 @@ void appendJsonString(QByteArray &out, QStringView text)
     }
     *p++ = '"';
     finishAppend(out, p);
+}
+
+bool appendJsonStringUtf8(QByteArray &out, QByteArrayView utf8)
+{
+    const qsizetype start = out.size();
+    const qsizetype size = utf8.size();
+    const char *in = utf8.data();
+    const char *end = in + size;
+    char *p = beginAppend(out, 6 * size + 2);
+    *p++ = '"';
+    while (in < end) {
+        // Runs of plain ASCII, copied as they are.
+        const qsizetype plain = detail::plainStringPrefix(in, end);
+        std::memcpy(p, in, size_t(plain));
+        p += plain;
+        in += plain;
+        if (in >= end)
+            break;
+        const auto c = uchar(*in);
+        if (c < 0x80) {
+            p = putEscapedAscii(p, char(c));
+            ++in;
+            continue;
+        }
+        const char *sequence = in;
+        char32_t ignored = 0;
+        if (!detail::decodeUtf8(in, end, &ignored)) {
+            out.resize(start);
+            return false;
+        }
+        while (sequence < in)
+            *p++ = *sequence++;
+    }
+    *p++ = '"';
+    finishAppend(out, p);
+    return true;
 }
 
 // Number::toString of ECMAScript: shortest round-trip digits, positional notation for exponents

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QStringView>
 
 // JSON scalars written exactly like JSON.stringify (ECMAScript Number::toString and
@@ -11,6 +12,12 @@ namespace jarvis::json {
 // A JSON string: '"', '\\' and control characters escaped (\b \f \n \r \t short forms, others
 // \u00XX), lone surrogates as \uXXXX, everything else as UTF-8.
 void appendJsonString(QByteArray &out, QStringView text);
+
+// The same for text given as UTF-8 (terminal output), without a QString in between: writes what
+// appendJsonString(out, QString::fromUtf8(utf8)) writes and returns true when `utf8` is valid
+// UTF-8; otherwise leaves `out` as it was and returns false (the caller then decides how to
+// replace the invalid bytes).
+bool appendJsonStringUtf8(QByteArray &out, QByteArrayView utf8);
 
 // A JSON number: shortest round-trip digits, positional notation for decimal exponents in
 // [-7, 20], exponential ("1e+21", "1.5e-7") outside; -0 as "0"; NaN and infinities as "null".

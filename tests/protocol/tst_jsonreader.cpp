@@ -123,6 +123,9 @@ private Q_SLOTS:
     void longStrings();
     void nestingLimit();
     void sameAsQtOnRandomDocuments();
+    void utf8Writer_data();
+    void utf8Writer();
+    void utf8WriterOnRandomBytes();
 };
 
 void TestJsonReader::accepted_data()
@@ -256,7 +259,7 @@ void TestJsonReader::longStrings_data()
         QString::fromUtf8("\xf0\x9f\x98\x80"), QString(QChar(0))};
     int row = 0;
     for (const QString &piece : pieces) {
-        for (int offset = 0; offset < 17; ++offset) {
+        for (int offset = 0; offset < 40; ++offset) {
             QString text =
                 QString(offset, QLatin1Char('a')) + piece + QString(23, QLatin1Char('b'));
             QTest::addRow("piece %d at %d", row, offset) << text;
@@ -304,6 +307,70 @@ void TestJsonReader::sameAsQtOnRandomDocuments()
         const QJsonValue qt = viaQt(text);
         QVERIFY2(!qt.isUndefined(), text.constData());
         QVERIFY2(same(*mine, qt), text.constData());
+    }
+}
+
+// appendJsonStringUtf8 writes what appendJsonString writes for the decoded text, and refuses
+// (leaving the output alone) what is not valid UTF-8.
+void TestJsonReader::utf8Writer_data()
+{
+    QTest::addColumn<QByteArray>("utf8");
+    QTest::addColumn<bool>("valid");
+
+    QTest::newRow("empty") << QByteArray() << true;
+    QTest::newRow("ASCII") << QByteArray("hello, world") << true;
+    QTest::newRow("every control character") << [] {
+        QByteArray all;
+        for (int c = 0; c < 0x20; ++c)
+            all += char(c);
+        return all + "\x7f\"\\/";
+    }() << true;
+    QTest::newRow("terminal escape sequences") << QByteArray("\x1b[1;32mok\x1b[0m\r\n") << true;
+    QTest::newRow("multi-byte") << QByteArray(
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8")
+                                << true;
+    QTest::newRow("long run then quote") << QByteArray(31, 'a') + "\"" + QByteArray(9, 'b') << true;
+    QTest::newRow("invalid byte") << QByteArray("abc\xff") << false;
+    QTest::newRow("stray continuation") << QByteArray(20, 'x') + "\x80" << false;
+    QTest::newRow("truncated sequence") << QByteArray("\xe2\x82") << false;
+    QTest::newRow("encoded surrogate") << QByteArray("\xed\xa0\x80") << false;
+    QTest::newRow("overlong") << QByteArray("\xc0\xaf") << false;
+}
+
+void TestJsonReader::utf8Writer()
+{
+    QFETCH(QByteArray, utf8);
+    QFETCH(bool, valid);
+    QByteArray mine = "prefix";
+    QCOMPARE(json::appendJsonStringUtf8(mine, utf8), valid);
+    if (!valid) {
+        QCOMPARE(mine, QByteArray("prefix"));
+        return;
+    }
+    QByteArray expected = "prefix";
+    json::appendJsonString(expected, QString::fromUtf8(utf8));
+    QCOMPARE(mine, expected);
+    QCOMPARE(json::read(mine.mid(6))->toString(), QString::fromUtf8(utf8));
+}
+
+void TestJsonReader::utf8WriterOnRandomBytes()
+{
+    QRandomGenerator random(4242);
+    static const char *const pieces[] = {"a", "0123456789abcdef", "\"", "\\", "\n", "\x01", "\x7f",
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\x80", "\xe2\x82"};
+    for (int i = 0; i < 5000; ++i) {
+        QByteArray utf8;
+        const int n = int(random.bounded(30));
+        for (int k = 0; k < n; ++k)
+            utf8 += pieces[random.bounded(int(std::size(pieces)))];
+        const bool valid = QUtf8StringView(utf8).isValidUtf8();
+        QByteArray mine;
+        QCOMPARE(json::appendJsonStringUtf8(mine, utf8), valid);
+        if (valid) {
+            QByteArray expected;
+            json::appendJsonString(expected, QString::fromUtf8(utf8));
+            QCOMPARE(mine, expected);
+        }
     }
 }
 
