@@ -106,6 +106,7 @@ private slots:
     void twoTerminalsShareOneConnection();
     void disconnectClosesOnlyTheShell();
     void utf8NeverSplit();
+    void invalidUtf8Replaced();
     void flowControlBoundsMemory();
     void sshdKilledThenReconnects();
 
@@ -437,6 +438,21 @@ void TestTerminal::utf8NeverSplit()
     QCOMPARE(int(t->output.count(line)), Repeats);
     qInfo("UTF-8: %d bytes of output in %d data events, no character split",
         int(t->output.toUtf8().size()), t->dataEvents);
+}
+
+// Bytes that are not UTF-8 reach the client as U+FFFD, and the valid text around them intact.
+void TestTerminal::invalidUtf8Replaced()
+{
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(t));
+    t->type(QStringLiteral("printf 'BAD<\\377\\300\\257>\\303\\251\\n'; echo BAD\"\"-END\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("BAD-END")), SshWaitMs);
+    const QString expected =
+        QStringLiteral("BAD<") + QString::fromUtf8("\xff\xc0\xaf") + QStringLiteral(">\u00e9");
+    QVERIFY2(t->output.contains(expected), qPrintable(t->output.right(200)));
+    QVERIFY(t->output.contains(QChar(QChar::ReplacementCharacter)));
 }
 
 void TestTerminal::flowControlBoundsMemory()
