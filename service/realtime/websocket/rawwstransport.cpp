@@ -1,11 +1,15 @@
 #include "realtime/websocket/rawwstransport.h"
 
-#include "realtime/websocket/halfclose.h"
+#include "realtime/websocket/bytestream.h"
 #include "realtime/websocket/wsdeflate.h"
 
 #include <QPointer>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace jarvis::realtime {
 
@@ -36,6 +40,28 @@ void refuse(QTcpSocket *socket, const QByteArray &response, int timeoutMs)
     socket->write(response);
     QTimer::singleShot(timeoutMs, socket, [socket] { socket->abort(); });
     socket->disconnectFromHost();
+}
+
+// The byte stream for an upgraded connection. A plain TCP connection moves to its own descriptor
+// (a copy; the front door's QTcpSocket, which read the request head, is closed and deleted): the
+// transport then reads from the kernel into its stack buffer and writes to the kernel directly,
+// and an idle WebSocket keeps no QIODevice buffers (a QTcpSocket keeps its last 16 KiB read chunk
+// and 32 KiB write chunk for its whole life, and Qt 6.4 ignores QIODevice::Unbuffered for sockets
+// made from a descriptor). A TLS connection keeps its QSslSocket; so does any connection whose
+// descriptor cannot be copied.
+ws::ByteStream *streamFor(QTcpSocket *socket)
+{
+    if (!qobject_cast<QSslSocket *>(socket) && socket->bytesToWrite() == 0) {
+        const qintptr fd = socket->socketDescriptor();
+        const int copy = fd < 0 ? -1 : ::fcntl(int(fd), F_DUPFD_CLOEXEC, 0);
+        if (copy >= 0) {
+            socket->disconnect();
+            socket->abort(); // closes the original descriptor only; the connection stays
+            socket->deleteLater();
+            return new ws::FdStream(copy);
+        }
+    }
+    return new ws::SocketStream(socket);
 }
 } // namespace
 
@@ -75,51 +101,52 @@ RawWsTransport *RawWsTransport::accept(
         refuse(socket, result.response, options.closeTimeoutMs);
         return nullptr;
     }
-    socket->write(result.response);
-    if (options.flushOnSend)
-        socket->flush();
-    return new RawWsTransport(socket, options, std::move(request), result.deflate, parent);
+    // Frames the client sent right behind the head are decoded by the transport first.
+    const QByteArray early = qobject_cast<QSslSocket *>(socket) ? QByteArray() : socket->readAll();
+    ws::ByteStream *stream = streamFor(socket);
+    stream->write(result.response);
+    return new RawWsTransport(stream, options, request.target, result.deflate, early, parent);
 }
 
-RawWsTransport::RawWsTransport(QTcpSocket *socket, const Options &options,
-    ws::UpgradeRequest request, const ws::DeflateParams &deflate, QObject *parent)
+RawWsTransport::RawWsTransport(ws::ByteStream *stream, const Options &options,
+    const QByteArray &target, const ws::DeflateParams &deflate, const QByteArray &early,
+    QObject *parent)
     : WsTransport(parent)
-    , m_socket(socket)
+    , m_stream(stream)
     , m_closeTimer(new QTimer(this))
     , m_options(options)
-    , m_request(std::move(request))
     , m_deflate(deflate)
-    , m_url(QUrl::fromEncoded(m_request.target))
+    , m_url(QUrl::fromEncoded(target))
     , m_decoder(decoderOptions(options, deflate))
 {
-    m_socket->setParent(this);
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_stream->setParent(this);
     m_closeTimer->setSingleShot(true);
     connect(m_closeTimer, &QTimer::timeout, this, [this] {
-        m_socket->abort();
+        m_stream->abort();
         finish();
     });
-    connect(m_socket, &QTcpSocket::readyRead, this, &RawWsTransport::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &RawWsTransport::finish);
-    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this] {
-        if (m_socket->state() == QAbstractSocket::UnconnectedState)
-            finish();
-    });
-    // Frames that arrived with the head produce no new readyRead; the socket may also have
-    // gone already. Look from the event loop, after the caller has connected its slots.
+    connect(m_stream, &ws::ByteStream::readyRead, this, &RawWsTransport::onReadyRead);
+    connect(m_stream, &ws::ByteStream::closed, this, &RawWsTransport::finish);
+    // Frames that arrived with the head produce no new readyRead. Look from the event loop,
+    // after the caller has connected its slots.
     QMetaObject::invokeMethod(
         this,
-        [this] {
+        [this, early] {
             QPointer<RawWsTransport> self(this);
-            if (m_socket->bytesAvailable() > 0)
+            if (!early.isEmpty())
+                decode(early.constData(), early.size());
+            if (self && m_state != State::Closed)
                 onReadyRead();
-            if (self && m_socket->state() == QAbstractSocket::UnconnectedState)
-                finish();
         },
         Qt::QueuedConnection);
 }
 
 RawWsTransport::~RawWsTransport() = default;
+
+bool RawWsTransport::ownsDescriptor() const
+{
+    return qobject_cast<ws::FdStream *>(m_stream) != nullptr;
+}
 
 void RawWsTransport::sendText(const QByteArray &utf8)
 {
@@ -148,9 +175,7 @@ void RawWsTransport::sendData(ws::Opcode opcode, const QByteArray &payload)
 
 void RawWsTransport::write(const QByteArray &frame)
 {
-    m_socket->write(frame);
-    if (m_options.flushOnSend)
-        m_socket->flush();
+    m_stream->write(frame);
 }
 
 void RawWsTransport::sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message)
@@ -159,7 +184,7 @@ void RawWsTransport::sendPrepared(const std::shared_ptr<const ws::PreparedMessag
         return;
     const bool deflate =
         m_deflate.enabled && message->payload().size() >= m_options.compressThreshold;
-    // The const QByteArray & overload: QIODevice keeps a shallow copy of the shared frame.
+    // What the kernel does not take now is queued as a shallow copy of the shared frame.
     write(message->frame(deflate));
 }
 
@@ -177,37 +202,49 @@ void RawWsTransport::close(int code, const QString &reason)
 
 qint64 RawWsTransport::pendingBytes() const
 {
-    return m_socket->bytesToWrite();
+    return m_stream->bytesToWrite();
 }
 
 void RawWsTransport::onReadyRead()
 {
+    // A QSslSocket may emit readyRead from inside a write (its flush also decrypts what came
+    // in): the read loop below is already running then, and picks the data up.
+    if (m_reading)
+        return;
     QPointer<RawWsTransport> self(this);
+    m_reading = true;
     char buffer[ReadChunk];
     while (m_state != State::Closed) {
-        const qint64 read = m_socket->read(buffer, ReadChunk);
+        const qint64 read = m_stream->read(buffer, ReadChunk);
         if (read <= 0)
+            break; // nothing more now, or the end (the stream's closed() follows)
+        decode(buffer, qsizetype(read));
+        if (!self)
             return;
-        if (m_state == State::Draining)
-            continue; // the conversation is over; discard what still comes
-        qsizetype offset = 0;
-        while (offset < read && (m_state == State::Open || m_state == State::Closing)) {
-            qsizetype used = 0;
-            const ws::FrameDecoder::Result result =
-                m_decoder.decode(buffer + offset, qsizetype(read) - offset, &used);
-            offset += used;
-            if (result == ws::FrameDecoder::Result::NeedMore)
-                break;
-            if (result == ws::FrameDecoder::Result::Error) {
-                failConnection(m_decoder.errorCode(), m_decoder.errorReason());
-                if (!self)
-                    return;
-                break;
-            }
-            handleMessage(m_decoder.takeMessage());
-            if (!self)
-                return;
+    }
+    m_reading = false;
+}
+
+void RawWsTransport::decode(const char *data, qsizetype size)
+{
+    if (m_state == State::Draining || m_state == State::Closed)
+        return; // the conversation is over; discard what still comes
+    QPointer<RawWsTransport> self(this);
+    qsizetype offset = 0;
+    while (offset < size && (m_state == State::Open || m_state == State::Closing)) {
+        qsizetype used = 0;
+        const ws::FrameDecoder::Result result =
+            m_decoder.decode(QByteArrayView(data + offset, size - offset), &used);
+        offset += used;
+        if (result == ws::FrameDecoder::Result::NeedMore)
+            break;
+        if (result == ws::FrameDecoder::Result::Error) {
+            failConnection(m_decoder.errorCode(), m_decoder.errorReason());
+            return;
         }
+        handleMessage(m_decoder.takeMessage());
+        if (!self)
+            return;
     }
 }
 
@@ -257,7 +294,7 @@ void RawWsTransport::shutdownTcp()
     // Our close frame goes out, then the end of our stream; what the peer still sends is read and
     // dropped (onReadyRead in Draining) until it closes or the close timer aborts. Closing at once
     // would reset the connection under unread data and lose the close frame (the peer sees 1006).
-    net::shutdownWriteWhenFlushed(m_socket);
+    m_stream->shutdownWriteWhenFlushed();
 }
 
 void RawWsTransport::finish()

@@ -12,6 +12,10 @@
 class QTcpSocket;
 class QTimer;
 
+namespace jarvis::realtime::ws {
+class ByteStream;
+}
+
 namespace jarvis::realtime {
 
 struct RawWsTransportOptions
@@ -23,24 +27,19 @@ struct RawWsTransportOptions
     int closeTimeoutMs = 5000; // wait for the peer's close frame / for the TCP close, then abort
     int clientMaxWindowBits = 15; // ask clients for a smaller compression window (8..15)
     bool clientNoContextTakeover = false; // ask clients to compress each message on its own
-    // Hand each frame to the kernel right away (QAbstractSocket::flush(), non-blocking) instead
-    // of on the next write notification: lower latency, and a fully written broadcast frame is
-    // not referenced by the socket afterwards.
-    bool flushOnSend = true;
 };
 
 // WsTransport on a raw QTcpSocket / QSslSocket: RFC 6455 framing, permessage-deflate
 // (RFC 7692) and the closing handshake done here, so a broadcast can be framed and compressed
 // once (PreparedMessage) and the same bytes written to every socket.
-// Ownership: owns the socket (reparented to the transport; deleted with it). The owner deletes
-// the transport, with deleteLater() (never `delete` from inside one of its signals), typically
-// after closed().
-// Thread: lives and is used on the thread of its socket (the main thread). Never blocks.
-// Closing: closed() is emitted exactly once, when the TCP connection is gone: after the close
-// handshake (ours or the peer's), after a protocol error (we send the close frame with 1002,
-// 1007 or 1009 first), when the peer vanishes, or when closeTimeoutMs runs out (abort). It is
-// always emitted from the event loop (queued), never from inside a call such as sendText(), so
-// a broadcast loop over many transports is never re-entered.
+// Ownership: owns the connection (its byte stream, a child; closed and deleted with it). The owner
+// deletes the transport, with deleteLater() (never `delete` from inside one of its signals),
+// typically after closed(). Thread: lives and is used on the thread of its socket (the main
+// thread). Never blocks. Closing: closed() is emitted exactly once, when the TCP connection is
+// gone: after the close handshake (ours or the peer's), after a protocol error (we send the close
+// frame with 1002, 1007 or 1009 first), when the peer vanishes, or when closeTimeoutMs runs out
+// (abort). It is always emitted from the event loop (queued), never from inside a call such as
+// sendText(), so a broadcast loop over many transports is never re-entered.
 class RawWsTransport final : public WsTransport
 {
     Q_OBJECT
@@ -49,7 +48,9 @@ public:
 
     // Upgrades `socket`, a connected socket whose request head is still unread in its buffer
     // (the front door only peek()ed it): reads the head, validates it, writes the 101 response
-    // and returns the transport, which owns the socket. On failure writes the error response
+    // and returns the transport, which owns the connection (a plain TCP one moves to an
+    // unbuffered QTcpSocket on a copy of the descriptor and `socket` is deleted later; socket()
+    // is the one in use). On failure writes the error response
     // (400/405/426), closes the socket (it deletes itself once closed), sets `*error` and
     // returns nullptr. Bytes after the head (early frames) are processed from the event loop.
     static RawWsTransport *accept(
@@ -58,12 +59,10 @@ public:
 
     bool deflateNegotiated() const { return m_deflate.enabled; }
     const ws::DeflateParams &deflateParams() const { return m_deflate; }
-    // Path and query of the request.
+    // Path and query of the request (its headers are the front door's business and not kept).
     QUrl requestUrl() const { return m_url; }
-    // First value of a request header (names lower-case); empty if absent.
-    QByteArray header(const QByteArray &lowerName) const { return m_request.header(lowerName); }
-    const ws::HeaderList &headers() const { return m_request.headers; }
-    QTcpSocket *socket() const { return m_socket; }
+    // True when the connection runs on its own descriptor (plain TCP), false on a QSslSocket.
+    bool ownsDescriptor() const;
     bool isOpen() const { return m_state == State::Open; }
 
     // WsTransport
@@ -87,10 +86,11 @@ private:
         Closed, // closed() emitted
     };
 
-    RawWsTransport(QTcpSocket *socket, const Options &options, ws::UpgradeRequest request,
-        const ws::DeflateParams &deflate, QObject *parent);
+    RawWsTransport(ws::ByteStream *stream, const Options &options, const QByteArray &target,
+        const ws::DeflateParams &deflate, const QByteArray &early, QObject *parent);
 
     void onReadyRead();
+    void decode(const char *data, qsizetype size);
     void handleMessage(ws::DecodedMessage message);
     void sendData(ws::Opcode opcode, const QByteArray &payload);
     void write(const QByteArray &frame);
@@ -98,14 +98,14 @@ private:
     void shutdownTcp();
     void finish();
 
-    QTcpSocket *m_socket; // owned (child)
+    ws::ByteStream *m_stream; // owned (child)
     QTimer *m_closeTimer; // owned (child)
     Options m_options;
-    ws::UpgradeRequest m_request;
     ws::DeflateParams m_deflate;
     QUrl m_url;
     ws::FrameDecoder m_decoder;
     State m_state = State::Open;
+    bool m_reading = false; // inside onReadyRead()
 };
 
 } // namespace jarvis::realtime
