@@ -257,7 +257,7 @@ void EngineSocket::onWsText(const QByteArray &frame)
 
 void EngineSocket::onPacket(char type, const QByteArray &data, bool binary)
 {
-    if (!isAlive())
+    if (!isAlive() || m_clientClosing)
         return;
     switch (eio::PacketType(type)) {
     case eio::PacketType::Message:
@@ -274,10 +274,24 @@ void EngineSocket::onPacket(char type, const QByteArray &data, bool binary)
         enqueue({'3' + data, false});
         return;
     case eio::PacketType::Close:
-        // A held poll is released with a noop, not a close: the client is the one closing (as
-        // the reference server does).
-        if (m_transport == Transport::Polling && m_pendingGet)
-            answerGet(QByteArray(1, '6'));
+        if (m_transport == Transport::Polling) {
+            // Over polling the close takes effect after the requests that arrived with it: a
+            // GET the client sent before its POST may be read after it (the event loop serves
+            // ready sockets in descriptor order, not arrival order), and must still be held and
+            // released with a noop, as the reference server does, rather than refused.
+            m_clientClosing = true;
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    if (!isAlive())
+                        return;
+                    if (m_pendingGet)
+                        answerGet(QByteArray(1, '6'));
+                    finish(QStringLiteral("transport close"));
+                },
+                Qt::QueuedConnection);
+            return;
+        }
         finish(QStringLiteral("transport close"));
         return;
     case eio::PacketType::Noop:

@@ -114,6 +114,7 @@ private:
     Transport m_transport = Transport::Polling;
     bool m_open = true;
     bool m_flushScheduled = false;
+    bool m_clientClosing = false; // a close packet came over polling; finish() follows
 
     QList<Outgoing> m_queue;
     std::unique_ptr<QHttpServerResponder> m_pendingGet;
