@@ -56,6 +56,8 @@ private slots:
     void engineIoErrors();
     void malformedHeads_data();
     void malformedHeads();
+    void pollingCloseWithAPendingGet_data();
+    void pollingCloseWithAPendingGet();
 
 private:
     Reply request(const QByteArray &method, const QString &path, const QByteArray &body = {},
@@ -417,4 +419,92 @@ void TestHttp::malformedHeads()
 }
 
 QTEST_GUILESS_MAIN(TestHttp)
+namespace {
+// A keep-alive connection that has already had one request answered (so it is past the front
+// door and in QtHttpServer's hands).
+std::unique_ptr<QTcpSocket> warmConnection(quint16 port)
+{
+    auto socket = std::make_unique<QTcpSocket>();
+    socket->connectToHost(QHostAddress::LocalHost, port);
+    if (!socket->waitForConnected(5000))
+        return nullptr;
+    socket->write("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray got;
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired() && !got.contains("\"version\"")) {
+        QTest::qWait(5);
+        got += socket->readAll();
+    }
+    return got.contains("\"version\"") ? std::move(socket) : nullptr;
+}
+
+// The status code and body of one complete response read from `socket` (Content-Length framed).
+std::pair<int, QByteArray> readResponse(QTcpSocket *socket, QByteArray &buffer)
+{
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired()) {
+        buffer += socket->readAll();
+        const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
+        if (headEnd > 0) {
+            const QByteArray head = buffer.left(headEnd).toLower();
+            const qsizetype at = head.indexOf("content-length:");
+            const qsizetype length = at < 0
+                ? 0
+                : head.mid(at + 15, head.indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
+            if (buffer.size() >= headEnd + 4 + length)
+                return {buffer.mid(9, 3).toInt(), buffer.mid(headEnd + 4, length)};
+        }
+        QTest::qWait(5);
+    }
+    return {0, {}};
+}
+} // namespace
+
+void TestHttp::pollingCloseWithAPendingGet_data()
+{
+    QTest::addColumn<bool>("postConnectionFirst");
+    QTest::newRow("POST on the older connection") << true;
+    QTest::newRow("GET on the older connection") << false;
+}
+
+// The client sends a GET poll, then a POST with the close packet, on two keep-alive connections;
+// both reach the server before it runs. Whichever it reads first (descriptor order), the GET is
+// held and released with a noop, the POST is answered "ok", and the session is gone afterwards
+// (the official Engine.IO suite's "forcefully closes the session").
+void TestHttp::pollingCloseWithAPendingGet()
+{
+    QFETCH(bool, postConnectionFirst);
+    const Reply handshake = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"));
+    QCOMPARE(handshake.status, 200);
+    const QString sid = QJsonDocument::fromJson(handshake.body.mid(1))
+                            .object()
+                            .value(QStringLiteral("sid"))
+                            .toString();
+    QVERIFY(!sid.isEmpty());
+
+    std::unique_ptr<QTcpSocket> first = warmConnection(m_app->port());
+    std::unique_ptr<QTcpSocket> second = warmConnection(m_app->port());
+    QVERIFY(first && second);
+    QTcpSocket *postSocket = postConnectionFirst ? first.get() : second.get();
+    QTcpSocket *getSocket = postConnectionFirst ? second.get() : first.get();
+    const QByteArray path = "/socket.io/?EIO=4&transport=polling&sid=" + sid.toLatin1();
+    getSocket->write("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QVERIFY(getSocket->waitForBytesWritten(5000)); // blocks this thread: the server cannot run
+    postSocket->write("POST " + path
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+          "Content-Length: 1\r\n\r\n1");
+    QVERIFY(postSocket->waitForBytesWritten(5000));
+
+    QByteArray getBuffer;
+    QByteArray postBuffer;
+    const auto [getStatus, getBody] = readResponse(getSocket, getBuffer);
+    const auto [postStatus, postBody] = readResponse(postSocket, postBuffer);
+    QCOMPARE(postStatus, 200);
+    QCOMPARE(postBody, QByteArray("ok"));
+    QCOMPARE(getStatus, 200);
+    QCOMPARE(getBody, QByteArray("6"));
+    const Reply after = request("GET", QString::fromLatin1(path));
+    QCOMPARE(after.status, 400);
+}
+
 #include "tst_http.moc"
