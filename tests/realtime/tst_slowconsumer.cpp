@@ -1,0 +1,155 @@
+// A client that stops reading while a namespace broadcasts, on a real Application over 127.0.0.1:
+// snapshots (Delivery::Latest) are skipped for it once 4 MiB wait for it, reliable events queue
+// up to 64 MiB and then the server closes its session; a client that reads gets every event; the
+// server's queue for the slow client stays bounded all along.
+#include "../websocket/wstestutil.h"
+#include "app/application.h"
+#include "realtime/enginesocket.h"
+#include "realtime/sioserver.h"
+
+#include <QDeadlineTimer>
+#include <QJsonArray>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace jarvis;
+
+namespace {
+
+const QString Nsp = QStringLiteral("/slow");
+
+// A Socket.IO client on a raw socket: upgrade, CONNECT to the namespace, then either read and
+// count everything or stop reading.
+class RawClient
+{
+public:
+    bool join(quint16 port, const QString &token)
+    {
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(5000))
+            return false;
+        socket.write(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        if (!waitFor("\"pingTimeout\""))
+            return false;
+        socket.write(wstest::text("40" + Nsp.toUtf8() + ",{\"token\":\"" + token.toUtf8() + "\"}"));
+        return waitFor("40" + Nsp.toUtf8() + ",{\"sid\"");
+    }
+
+    bool waitFor(const QByteArray &needle)
+    {
+        QDeadlineTimer deadline(10000);
+        while (!deadline.hasExpired()) {
+            received += socket.readAll();
+            if (received.contains(needle))
+                return true;
+            QTest::qWait(5);
+        }
+        qWarning("waited in vain for %s; received: %s", needle.constData(),
+            received.toHex(' ').left(600).constData());
+        return false;
+    }
+
+    qint64 drain()
+    {
+        const QByteArray bytes = socket.readAll();
+        total += bytes.size();
+        return bytes.size();
+    }
+
+    QTcpSocket socket;
+    QByteArray received;
+    qint64 total = 0;
+};
+
+} // namespace
+
+class TestSlowConsumer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void snapshotsSkippedThenReliableCloses();
+};
+
+void TestSlowConsumer::snapshotsSkippedThenReliableCloses()
+{
+    config::Config config;
+    config.listen = QStringLiteral("127.0.0.1");
+    config.port = 0;
+    config.jwtSecret = "slow-consumer-secret-slow-consumer-secret-0123456789";
+    app::Application application(config);
+    QString error;
+    QVERIFY2(application.start(&error), qPrintable(error));
+    realtime::Namespace *nsp = application.addProtectedNamespace(Nsp);
+    const QString token = application.jwt().issue(QStringLiteral("tester"), 3600);
+
+    RawClient slow;
+    RawClient reader;
+    QVERIFY(slow.join(application.port(), token));
+    QVERIFY(reader.join(application.port(), token));
+    QTRY_COMPARE(nsp->sockets().size(), 2);
+    realtime::EngineSocket *slowEngine = nullptr;
+    for (realtime::SioSocket *socket : nsp->sockets()) {
+        // The slow client joined first.
+        if (!slowEngine)
+            slowEngine = socket->engine();
+    }
+    QVERIFY(slowEngine);
+    QPointer<realtime::EngineSocket> slowSession(slowEngine);
+    slow.socket.setReadBufferSize(1); // stops reading: the kernel buffers fill, then ours
+
+    const QString megabyte(1024 * 1024, QLatin1Char('x'));
+    const realtime::Message message {QJsonArray {megabyte}, {}};
+    constexpr qint64 SnapshotLimit = 4 * 1024 * 1024;
+    constexpr qint64 ReliableLimit = 64 * 1024 * 1024;
+    constexpr qint64 Slack = 2 * 1024 * 1024; // one message and its framing
+
+    // Snapshots: once 4 MiB wait for the slow client, it is skipped; the reader gets them all.
+    qint64 worst = 0;
+    int sent = 0;
+    for (int i = 0; i < 40; ++i) {
+        nsp->broadcast(QStringLiteral("vms"), message, realtime::Namespace::Delivery::Latest);
+        ++sent;
+        worst = qMax(worst, slowEngine->pendingBytes());
+        for (int k = 0; k < 5; ++k) {
+            QTest::qWait(1);
+            reader.drain();
+        }
+    }
+    QVERIFY2(nsp->skippedSnapshots() > 0, "no snapshot was skipped for the slow client");
+    QVERIFY2(worst <= SnapshotLimit + Slack, qPrintable(QString::number(worst)));
+    QVERIFY(slowSession); // still connected: skipping is all that happens to it
+
+    // Reliable events: queued for it until 64 MiB, then its session is closed.
+    for (int i = 0; i < 120 && slowSession && slowSession->isAlive(); ++i) {
+        nsp->broadcast(QStringLiteral("event"), message);
+        ++sent;
+        if (slowSession)
+            worst = qMax(worst, slowSession->pendingBytes());
+        for (int k = 0; k < 5; ++k) {
+            QTest::qWait(1);
+            reader.drain();
+        }
+    }
+    QTRY_COMPARE(nsp->sockets().size(), 1);
+    QVERIFY2(worst <= ReliableLimit + Slack, qPrintable(QString::number(worst)));
+    QVERIFY2(worst > SnapshotLimit, "the reliable queue never grew past the snapshot limit");
+
+    // The reader got every event, snapshots included (each carries the whole megabyte).
+    const qint64 expected = qint64(sent) * megabyte.size();
+    QDeadlineTimer deadline(30000);
+    while (reader.total < expected && !deadline.hasExpired()) {
+        QTest::qWait(5);
+        reader.drain();
+    }
+    QVERIFY2(reader.total >= expected,
+        qPrintable(QStringLiteral("%1 of %2 bytes").arg(reader.total).arg(expected)));
+    QCOMPARE(nsp->sockets().size(), 1);
+}
+
+QTEST_MAIN(TestSlowConsumer)
+
+#include "tst_slowconsumer.moc"
