@@ -307,6 +307,12 @@ bool LoopbackSshd::writeFiles()
           "MaxStartups 100\n"
           "ClientAliveInterval 0\n"
           "LogLevel VERBOSE\n");
+    if (m_options.cleanHome) {
+        const QString home = path(QStringLiteral("home"));
+        if (!QDir().mkpath(home))
+            return failed(QStringLiteral("cannot create %1").arg(home));
+        config.write("SetEnv HOME=" + QFile::encodeName(home) + "\n");
+    }
     config.close();
     QProcess p;
     p.start(keygenPath(),

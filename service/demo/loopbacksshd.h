@@ -29,6 +29,12 @@ public:
     {
         QString directory; // where keys, config and log go; empty = a temporary one, removed after
         bool testKeys = false; // also a rejected client key and another host key (for tests)
+        // Sessions get HOME = an empty directory of ours (sshd's SetEnv), so the user's shell
+        // start-up files (~/.bashrc, ~/.profile; Debian's bash reads ~/.bashrc even for commands
+        // run by sshd) stay out: tests and benchmarks need a shell that starts the same way on
+        // every machine (a `pyenv rehash` in root's ~/.bashrc waits 60 s on a stale lock).
+        // Off for the demo, whose terminal is the user's own environment.
+        bool cleanHome = false;
     };
 
     LoopbackSshd();

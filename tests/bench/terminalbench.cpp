@@ -95,7 +95,9 @@ QString option(const QStringList &args, const QString &name, const QString &fall
 int serve()
 {
     quitOnSignals();
-    auto sshd = std::make_unique<demo::LoopbackSshd>();
+    demo::LoopbackSshd::Options sshdOptions;
+    sshdOptions.cleanHome = true; // the same shell start on every machine
+    auto sshd = std::make_unique<demo::LoopbackSshd>(sshdOptions);
     if (!demo::LoopbackSshd::isAvailable() || !sshd->setUp()) {
         std::fprintf(stderr, "terminal bench: no loopback sshd: %s\n", qPrintable(sshd->error()));
         return 1;
