@@ -21,7 +21,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) --parallel $(JOBS)
 
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 --repeat until-pass:2 $(CTEST_ARGS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 $(CTEST_ARGS)
 
 demo: build
 	@$(BUILD_DIR)/service/jarvisd --demo
