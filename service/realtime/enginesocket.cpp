@@ -104,9 +104,9 @@ bool EngineSocket::isAlive()
     return m_open;
 }
 
-void EngineSocket::sendText(const QByteArray &packet)
+void EngineSocket::sendText(const QByteArray &packet, bool compress)
 {
-    enqueue({packet, false});
+    enqueue({packet, false, compress});
 }
 
 void EngineSocket::sendBinary(const QByteArray &bytes)
@@ -142,8 +142,10 @@ void EngineSocket::enqueue(Outgoing out)
     if (m_transport == Transport::WebSocket && m_ws) {
         if (out.binary)
             m_ws->sendBinary(out.bytes);
-        else
+        else if (out.compress)
             m_ws->sendText(out.bytes);
+        else
+            m_ws->sendTextUncompressed(out.bytes);
         return;
     }
     m_queue.append(std::move(out));

@@ -65,7 +65,8 @@ public:
 
     // Sends a complete text packet ("4..." for a message: the caller encodes once and may pass
     // the same bytes to many sockets), or a binary message.
-    void sendText(const QByteArray &packet);
+    // `compress` false: never permessage-deflate this one (see WsTransport::sendTextUncompressed).
+    void sendText(const QByteArray &packet, bool compress = true);
     void sendBinary(const QByteArray &bytes);
     // A message framed (and compressed) once for many sockets; polling sends its payload.
     void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message);
@@ -93,6 +94,7 @@ private:
     {
         QByteArray bytes;
         bool binary = false;
+        bool compress = true;
     };
 
     QByteArray openPacket(bool withUpgrades) const;

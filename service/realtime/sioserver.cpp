@@ -26,9 +26,9 @@ EncodedPacket encodePacket(const sio::Packet &packet)
     return {'4' + sio::encode(packet), packet.attachments};
 }
 
-void send(EngineSocket *engine, const EncodedPacket &encoded)
+void send(EngineSocket *engine, const EncodedPacket &encoded, bool compress = true)
 {
-    engine->sendText(encoded.text);
+    engine->sendText(encoded.text, compress);
     for (const QByteArray &blob : encoded.binary)
         engine->sendBinary(blob);
 }
@@ -274,10 +274,10 @@ void SioSocket::emitEvent(const QString &event, const Message &message, AckCallb
     send(engine(), encodeEvent(m_nsp->name(), event, message, ackId));
 }
 
-void SioSocket::emitRaw(const QString &event, const QByteArray &jsonArgs)
+void SioSocket::emitRaw(const QString &event, const QByteArray &jsonArgs, bool compress)
 {
     if (m_connected)
-        send(engine(), encodeEventRaw(m_nsp->name(), event, jsonArgs));
+        send(engine(), encodeEventRaw(m_nsp->name(), event, jsonArgs), compress);
 }
 
 void SioSocket::onAck(qint64 id, const Message &message)

@@ -60,7 +60,8 @@ public:
     // Emits `event` to this socket; `ack`, if set, is called with the client's reply.
     void emitEvent(const QString &event, const Message &message = {}, AckCallback ack = {});
     // Emits `event` with arguments already written as JSON text (see encodeEventRaw()); no ack.
-    void emitRaw(const QString &event, const QByteArray &jsonArgs);
+    // `compress` false sends it uncompressed even where permessage-deflate was negotiated.
+    void emitRaw(const QString &event, const QByteArray &jsonArgs, bool compress = true);
     // Server-side disconnect from this namespace (the connection and other namespaces stay).
     void disconnectFromNamespace();
 

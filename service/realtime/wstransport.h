@@ -24,6 +24,10 @@ public:
     // `utf8` must be valid UTF-8.
     virtual void sendText(const QByteArray &utf8) = 0;
     virtual void sendBinary(const QByteArray &bytes) = 0;
+    // A text message never compressed, whatever was negotiated (like socket.io's
+    // compress(false)): for a stream of events where CPU and latency matter more than bytes,
+    // such as terminal output. The default is sendText() (for transports that never compress).
+    virtual void sendTextUncompressed(const QByteArray &utf8) { sendText(utf8); }
     // A message prepared once for many sockets (a broadcast). The default sends its payload; a
     // transport that frames by itself writes the shared, already framed (and compressed) bytes.
     virtual void sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message)

@@ -245,6 +245,7 @@ private slots:
     void handshakeRefused();
     void deflateEcho();
     void deflateBombFromClient();
+    void uncompressedTextWithDeflate();
     void sendPreparedToManyClients();
     void pendingBytes();
     void peerVanishesWithQueuedBytes();
@@ -576,6 +577,30 @@ void TestRawWsTransport::deflateEcho()
     client.send(wstest::frame(0xC1, deflater.compress(json)));
     echo = client.next();
     QCOMPARE(inflateMessage(echo.payload), json);
+}
+
+// With permessage-deflate negotiated, sendTextUncompressed() still sends a plain frame (RSV1
+// clear), while sendText() compresses the same payload.
+void TestRawWsTransport::uncompressedTextWithDeflate()
+{
+    Server server;
+    server.echo = false;
+    RawClient client;
+    QVERIFY(client.upgrade(
+        server.port(), "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+    QTRY_COMPARE(server.transports.size(), 1);
+    RawWsTransport *transport = server.last();
+    QVERIFY(transport->deflateNegotiated());
+    const QByteArray output = QByteArray("terminal output line\r\n").repeated(1000);
+    transport->sendTextUncompressed(output);
+    ServerFrame plain = client.next();
+    QCOMPARE(plain.opcode(), 0x1);
+    QVERIFY(!plain.rsv1());
+    QCOMPARE(plain.payload, output);
+    transport->sendText(output);
+    ServerFrame compressed = client.next();
+    QVERIFY(compressed.rsv1());
+    QCOMPARE(inflateMessage(compressed.payload), output);
 }
 
 void TestRawWsTransport::deflateBombFromClient()

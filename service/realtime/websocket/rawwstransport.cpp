@@ -158,11 +158,16 @@ void RawWsTransport::sendBinary(const QByteArray &bytes)
     sendData(ws::Opcode::Binary, bytes);
 }
 
-void RawWsTransport::sendData(ws::Opcode opcode, const QByteArray &payload)
+void RawWsTransport::sendTextUncompressed(const QByteArray &utf8)
+{
+    sendData(ws::Opcode::Text, utf8, false);
+}
+
+void RawWsTransport::sendData(ws::Opcode opcode, const QByteArray &payload, bool compress)
 {
     if (m_state != State::Open)
         return;
-    if (m_deflate.enabled && payload.size() >= m_options.compressThreshold) {
+    if (compress && m_deflate.enabled && payload.size() >= m_options.compressThreshold) {
         const QByteArray compressed =
             ws::Deflater::shared(m_options.compressionLevel).compressMessage(payload);
         if (!compressed.isNull() && compressed.size() < payload.size()) {

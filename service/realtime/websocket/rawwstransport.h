@@ -68,6 +68,7 @@ public:
     // WsTransport
     void sendText(const QByteArray &utf8) override;
     void sendBinary(const QByteArray &bytes) override;
+    void sendTextUncompressed(const QByteArray &utf8) override;
     // Sends a close frame (an invalid `code` becomes 1000; 1005 sends an empty close frame),
     // then waits up to closeTimeoutMs for the peer's close before aborting.
     void close(int code, const QString &reason) override;
@@ -92,7 +93,7 @@ private:
     void onReadyRead();
     void decode(const char *data, qsizetype size);
     void handleMessage(ws::DecodedMessage message);
-    void sendData(ws::Opcode opcode, const QByteArray &payload);
+    void sendData(ws::Opcode opcode, const QByteArray &payload, bool compress = true);
     void write(const QByteArray &frame);
     void failConnection(int code, const QString &reason);
     void shutdownTcp();
