@@ -5,6 +5,8 @@
 #   ssh     plain `ssh -tt` in a local PTY (terminal-ssh.py)
 #   jarvisd the jarvisd Application's /terminal (jarvis-bench-terminal --serve), measured by the
 #           C++ Socket.IO client (jarvis-bench-terminal)
+#   npm     the same jarvisd, measured by the npm socket.io-client 4.8.4 (terminal-npm-client.mjs),
+#           which offers permessage-deflate as browsers do
 #   node    npm socket.io 4.8.4 + ssh2 1.16.0 (terminal-node.mjs), measured by the same client
 # Builds nothing: run `make build` first (or `make bench-terminal`).
 #
@@ -44,7 +46,8 @@ done
 
 # npm socket.io and ssh2, pinned by package.json (the same install as run-fanout.sh).
 stamp=$bench/node_modules/.jarvis-installed
-if [ ! -f "$stamp" ] || [ "$bench/package.json" -nt "$stamp" ] || [ ! -d "$bench/node_modules/ssh2" ]; then
+if [ ! -f "$stamp" ] || [ "$bench/package.json" -nt "$stamp" ] || [ ! -d "$bench/node_modules/ssh2" ] \
+    || [ ! -d "$bench/node_modules/socket.io-client" ]; then
     echo "run-terminal: npm install in tests/bench"
     (cd "$bench" && npm install --no-audit --no-fund --loglevel=error)
     touch "$stamp"
@@ -104,13 +107,15 @@ echo "$versions; $(ssh -V 2>&1); $(nproc) cores; load before: $(cut -d' ' -f1-3 
 results=$tmp/results
 : >"$results"
 for round in $(seq 1 "$rounds"); do
-    for path in ssh jarvisd node; do
+    for path in ssh jarvisd npm node; do
         case $path in
         ssh) line=$(python3 "$bench/terminal-ssh.py" --port "$sshd_port" --key "$key" \
             --known-hosts "$known_hosts" --user "$user" --file "$file" --bytes "$bytes" \
             --samples "$samples") ;;
         jarvisd) line=$("$tool" --url "$url" --token "$token" --file "$file" --bytes "$bytes" \
             --server-pid "$serve_pid" --samples "$samples" 2>>"$tmp/client.err") ;;
+        npm) line=$(node "$bench/terminal-npm-client.mjs" --url "$url" --token "$token" --file "$file" \
+            --bytes "$bytes" --server-pid "$serve_pid" --samples "$samples" 2>>"$tmp/client.err") ;;
         node) line=$("$tool" --url "$node_url" --file "$file" --bytes "$bytes" \
             --server-pid "$node_pid" --samples "$samples" 2>>"$tmp/client.err") ;;
         esac
@@ -134,11 +139,12 @@ cols = [("mbps", "MB/s"), ("server_cpu_per_100mb", "server CPU s/100 MB"),
 print()
 print("| path | " + " | ".join(c[1] for c in cols) + " | bytes/event |")
 print("|---|" + "---:|" * (len(cols) + 1))
-for path in ("ssh", "jarvisd", "node"):
+for path in ("ssh", "jarvisd", "npm", "node"):
     if path not in rows:
         continue
     med = [statistics.median(float(r[k]) for r in rows[path]) for k, _ in cols]
-    name = {"ssh": "plain ssh -tt (CPU: ssh client)", "jarvisd": "jarvisd", "node": "Node socket.io + ssh2"}[path]
+    name = {"ssh": "plain ssh -tt (CPU: ssh client)", "jarvisd": "jarvisd",
+            "npm": "jarvisd, npm socket.io-client (deflate offered)", "node": "Node socket.io + ssh2"}[path]
     ev = [int(r["bytes_per_event"]) for r in rows[path] if "bytes_per_event" in r]
     ev = f"{int(statistics.median(ev))}" if ev else "-"
     print(f"| {name} | " + " | ".join(f"{v:.2f}" if i else f"{v:.1f}" for i, v in enumerate(med)) + f" | {ev} |")
