@@ -14,6 +14,8 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include <sys/socket.h>
+
 using namespace jarvis::realtime;
 using namespace jarvis::realtime::ws;
 
@@ -249,6 +251,7 @@ private slots:
     void sendPreparedToManyClients();
     void pendingBytes();
     void peerVanishesWithQueuedBytes();
+    void halfCloseDrainsQueuedBytes();
     void overTls();
     void requestDetails();
 };
@@ -710,6 +713,42 @@ void TestRawWsTransport::peerVanishesWithQueuedBytes()
 
 // Over TLS the transport keeps the QSslSocket (SocketStream): echo both ways, a large message,
 // and the close handshake.
+// The client sends its close frame and ends its side (TCP half-close) while megabytes still wait
+// for it on the server: what the server owes it (the data, then its close frame) still arrives
+// before the connection ends.
+void TestRawWsTransport::halfCloseDrainsQueuedBytes()
+{
+    RawWsTransport::Options options;
+    options.permessageDeflate = false;
+    Server server(options);
+    server.echo = false;
+    RawClient client;
+    QVERIFY(client.upgrade(server.port()));
+    QTRY_COMPARE(server.transports.size(), 1);
+    RawWsTransport *transport = server.last();
+    client.socket.setReadBufferSize(1); // stops reading
+    QByteArray big(32'000'000, 'h');
+    big[0] = 'A';
+    big[big.size() - 1] = 'Z';
+    transport->sendBinary(big);
+    QVERIFY(transport->pendingBytes() > 0);
+    client.send(wstest::closeFrame(1000));
+    QCOMPARE(::shutdown(int(client.socket.socketDescriptor()), SHUT_WR), 0);
+    QTest::qWait(300); // the server reads the close frame and the end of the input
+    QCOMPARE(server.totalClosed, 0); // still sending
+    client.socket.setReadBufferSize(0);
+    const ServerFrame data = client.next(20000);
+    QVERIFY(data.valid);
+    QCOMPARE(data.opcode(), 0x2);
+    QCOMPARE(data.payload.size(), big.size());
+    QVERIFY(data.payload == big);
+    const ServerFrame close = client.next();
+    QVERIFY(close.valid);
+    QCOMPARE(close.opcode(), 0x8);
+    QCOMPARE(close.closeCode(), 1000);
+    QTRY_COMPARE(server.totalClosed, 1);
+}
+
 void TestRawWsTransport::overTls()
 {
     QTemporaryDir dir;

@@ -101,8 +101,9 @@ RawWsTransport *RawWsTransport::accept(
         refuse(socket, result.response, options.closeTimeoutMs);
         return nullptr;
     }
-    // Frames the client sent right behind the head are decoded by the transport first.
-    const QByteArray early = qobject_cast<QSslSocket *>(socket) ? QByteArray() : socket->readAll();
+    // Frames the client sent right behind the head (already in the socket's buffer) are decoded
+    // by the transport first, whichever stream it gets.
+    const QByteArray early = socket->readAll();
     ws::ByteStream *stream = streamFor(socket);
     stream->write(result.response);
     return new RawWsTransport(stream, options, request.target, result.deflate, early, parent);
