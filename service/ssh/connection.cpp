@@ -687,6 +687,20 @@ void Connection::schedulePump()
     });
 }
 
+QString Connection::cipherIn() const
+{
+    const char *name =
+        m_session && m_state == State::Connected ? ssh_get_cipher_in(m_session) : nullptr;
+    return name ? QString::fromLatin1(name) : QString();
+}
+
+QString Connection::cipherOut() const
+{
+    const char *name =
+        m_session && m_state == State::Connected ? ssh_get_cipher_out(m_session) : nullptr;
+    return name ? QString::fromLatin1(name) : QString();
+}
+
 bool Connection::sessionAlive() const
 {
     return m_session && ssh_is_connected(m_session)

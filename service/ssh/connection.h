@@ -67,6 +67,9 @@ public:
     QString endpoint() const; // "host:port"
     QHostAddress peerAddress() const { return m_address; }
     QString hostKeyFingerprint() const { return m_fingerprint; } // "SHA256:..." after key exchange
+    // The ciphers in use, "in" (server to us) and "out"; empty before key exchange.
+    QString cipherIn() const;
+    QString cipherOut() const;
     Error lastError() const { return m_lastError; }
     int channelCount() const { return int(m_channels.size()); }
     // Bytes on the wire (encrypted) in this session so far.

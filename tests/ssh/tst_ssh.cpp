@@ -163,6 +163,7 @@ private Q_SLOTS:
     void utf8SplitterInvalidBytes_data();
     void utf8SplitterInvalidBytes();
 
+    void prefersAesGcm();
     void exec_data();
     void exec();
     void execTruncatesAtBound();
@@ -334,6 +335,16 @@ void TestSsh::exec_data()
         << "cat; echo done" << 0 << QByteArray("done\n") << QByteArray() << QString();
     QTest::addRow("killed by a signal")
         << "kill -TERM $$" << 128 + SIGTERM << QByteArray() << QByteArray() << "TERM";
+}
+
+// AES-GCM is offered first (fast with AES-NI for streaming terminals), and OpenSSH takes the
+// client's first choice it supports.
+void TestSsh::prefersAesGcm()
+{
+    Attempt a = connectNow(options());
+    QVERIFY2(a.connected(), qPrintable(a.error ? a.error->message : QStringLiteral("no answer")));
+    QCOMPARE(a.connection->cipherIn(), QStringLiteral("aes128-gcm@openssh.com"));
+    QCOMPARE(a.connection->cipherOut(), QStringLiteral("aes128-gcm@openssh.com"));
 }
 
 void TestSsh::exec()
