@@ -132,6 +132,10 @@ private:
     bool readNumber(PveValue *out);
     bool readValue(PveValue *out, bool collectElements);
     template<typename ElementReader> bool readElements(ElementReader element);
+    // The members of an object (m_p just past its '{'): `member` reads one, from just past its
+    // name's opening quote through its value.
+    template<typename MemberReader> bool readMembers(MemberReader member);
+    bool nameSeparator(); // ':' after a member name, then the start of its value
     bool readArray(PveValue *out, bool collectElements);
     bool readObject(PveRow *row);
     bool readData(ClusterResources &resources);
@@ -395,24 +399,27 @@ bool Reader::readArray(PveValue *out, bool collectElements)
 // duplicate keys wins, as in QJsonObject); without: validate and skip.
 bool Reader::readObject(PveRow *row)
 {
-    if (!enter())
-        return false;
-    char token = nextToken();
-    while (token == '"') {
+    return readMembers([&] {
         int slot = -1;
-        if (!readString(nullptr, row ? &slot : nullptr))
+        if (!readString(nullptr, row ? &slot : nullptr) || !nameSeparator())
             return false;
-        if (nextToken() != ':')
-            return fail("missing name separator");
-        if (!eatSpace())
-            return fail("unterminated object");
         PveValue *value = nullptr;
         if (row && slot >= 0) {
             value = &row->values[slot];
             value->kind = QJsonValue::Undefined;
             value->elements.clear();
         }
-        if (!readValue(value, true))
+        return readValue(value, true);
+    });
+}
+
+template<typename MemberReader> bool Reader::readMembers(MemberReader member)
+{
+    if (!enter())
+        return false;
+    char token = nextToken();
+    while (token == '"') {
+        if (!member())
             return false;
         token = nextToken();
         if (token != ',')
@@ -424,6 +431,15 @@ bool Reader::readObject(PveRow *row)
     if (token != '}')
         return fail("unterminated object");
     --m_depth;
+    return true;
+}
+
+bool Reader::nameSeparator()
+{
+    if (nextToken() != ':')
+        return fail("missing name separator");
+    if (!eatSpace())
+        return fail("unterminated object");
     return true;
 }
 
@@ -445,46 +461,22 @@ bool Reader::readData(ClusterResources &resources)
 // m_p is just past the top-level '{'.
 bool Reader::readTop(ClusterResources &resources, bool &haveData, bool &dataIsArray)
 {
-    if (!enter())
-        return false;
-    char token = nextToken();
-    while (token == '"') {
-        if (!readString(&m_key, nullptr))
+    return readMembers([&] {
+        if (!readString(&m_key, nullptr) || !nameSeparator())
             return false;
-        if (nextToken() != ':')
-            return fail("missing name separator");
-        if (!eatSpace())
-            return fail("unterminated object");
-        if (m_key == QLatin1StringView("data")) {
-            // The last "data" wins, as in QJsonObject.
-            haveData = true;
-            resources.vms.clear();
-            resources.nodes.clear();
-            resources.storage.clear();
-            if (*m_p == '[') {
-                dataIsArray = true;
-                ++m_p;
-                if (!readData(resources))
-                    return false;
-            } else {
-                dataIsArray = false;
-                if (!readValue(nullptr, false))
-                    return false;
-            }
-        } else if (!readValue(nullptr, false)) {
-            return false;
-        }
-        token = nextToken();
-        if (token != ',')
-            break;
-        token = nextToken();
-        if (token == '}')
-            return fail("object is missing after a comma");
-    }
-    if (token != '}')
-        return fail("unterminated object");
-    --m_depth;
-    return true;
+        if (m_key != QLatin1StringView("data"))
+            return readValue(nullptr, false);
+        // The last "data" wins, as in QJsonObject.
+        haveData = true;
+        resources.vms.clear();
+        resources.nodes.clear();
+        resources.storage.clear();
+        dataIsArray = *m_p == '[';
+        if (!dataIsArray)
+            return readValue(nullptr, false);
+        ++m_p;
+        return readData(resources);
+    });
 }
 
 std::optional<ClusterResources> Reader::parse(QString *error, PveBodyStatus *status)
