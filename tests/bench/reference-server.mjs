@@ -16,10 +16,10 @@
 // included, against a per-connection context, which the load generator could only follow by
 // inflating every payload. Either way ws deflates each broadcast once per connection.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { Server } from 'socket.io';
+import { tokenProblem } from '../support/hs256.mjs';
 
 const DEFAULT_SECRET = 'jarvis-bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -45,32 +45,6 @@ if (!opts.payload)
 const payload = JSON.parse(fs.readFileSync(opts.payload, 'utf8'));
 const key = Buffer.from(process.env.JARVIS_JWT_SECRET || DEFAULT_SECRET, 'utf8');
 
-/** null when the token is a valid, unexpired HS256 JWT with a subject, else the reason. */
-function tokenProblem(token) {
-    if (token === undefined || token === null || token === '')
-        return 'missing';
-    if (typeof token !== 'string')
-        return 'invalid';
-    const parts = token.split('.');
-    if (parts.length !== 3)
-        return 'invalid';
-    try {
-        const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-        if (header?.alg !== 'HS256')
-            return 'invalid';
-        const expected = crypto.createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest();
-        const given = Buffer.from(parts[2], 'base64url');
-        if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
-            return 'invalid';
-        const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-        if (typeof claims?.exp !== 'number' || typeof claims.sub !== 'string')
-            return 'invalid';
-        return claims.exp <= Date.now() / 1000 ? 'expired' : null;
-    } catch {
-        return 'invalid';
-    }
-}
-
 const httpServer = http.createServer((req, res) => {
     res.writeHead(404).end();
 });
@@ -84,7 +58,7 @@ const io = new Server(httpServer, {
 
 const cluster = io.of('/cluster');
 cluster.use((socket, next) => {
-    const reason = tokenProblem(socket.handshake.auth?.token);
+    const reason = tokenProblem(key, socket.handshake.auth?.token);
     if (!reason)
         return next();
     const error = new Error('unauthorized');

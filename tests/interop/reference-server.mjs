@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { Server } from 'socket.io';
+import { issueToken, tokenProblem } from '../support/hs256.mjs';
 
 const TOKEN_LIFETIME = 86400;
 const MAX_LOGIN_FAILURES = 5;
@@ -54,45 +55,9 @@ if (!secret || secret.length < 43)
     fail('JARVIS_JWT_SECRET must be at least 43 characters');
 const allowedOrigins = new Set((process.env.JARVIS_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
-// --- JWT (HS256 only) ---------------------------------------------------------------------
+// --- JWT (HS256 only, tests/support/hs256.mjs) ------------------------------------------
 
 const key = Buffer.from(secret, 'utf8');
-const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const sign = (input) => crypto.createHmac('sha256', key).update(input).digest();
-
-function issueToken(sub) {
-    const iat = Math.floor(Date.now() / 1000);
-    const input = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub, iat, exp: iat + TOKEN_LIFETIME, jti: crypto.randomUUID() })}`;
-    return `${input}.${sign(input).toString('base64url')}`;
-}
-
-/** null when the token is good, else the reason: 'missing' | 'invalid' | 'expired'. */
-function tokenProblem(token) {
-    if (token === undefined || token === null || token === '')
-        return 'missing';
-    if (typeof token !== 'string')
-        return 'invalid';
-    const parts = token.split('.');
-    if (parts.length !== 3)
-        return 'invalid';
-    try {
-        const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-        if (header?.alg !== 'HS256')
-            return 'invalid';
-        const expected = sign(`${parts[0]}.${parts[1]}`);
-        const given = Buffer.from(parts[2], 'base64url');
-        if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
-            return 'invalid';
-        const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-        if (typeof claims?.exp !== 'number' || typeof claims.sub !== 'string')
-            return 'invalid';
-        if (claims.exp <= Date.now() / 1000)
-            return 'expired';
-        return null;
-    } catch {
-        return 'invalid';
-    }
-}
 
 // --- REST ----------------------------------------------------------------------------------
 
@@ -151,7 +116,7 @@ async function login(req, res) {
         return sendJson(res, 401, { error: 'invalid credentials' });
     }
     failures.delete(address);
-    return sendJson(res, 200, { token: issueToken('admin'), expiresIn: TOKEN_LIFETIME });
+    return sendJson(res, 200, { token: issueToken(key, 'admin', TOKEN_LIFETIME), expiresIn: TOKEN_LIFETIME });
 }
 
 function handleRest(req, res) {
@@ -196,7 +161,7 @@ const io = new Server(httpServer, {
 });
 
 function requireToken(socket, next) {
-    const reason = tokenProblem(socket.handshake.auth?.token);
+    const reason = tokenProblem(key, socket.handshake.auth?.token);
     if (!reason)
         return next();
     const err = new Error('unauthorized');
