@@ -701,6 +701,19 @@ ApiAnswer SimulatedCluster::version() const
     return ApiAnswer::ok(w.take());
 }
 
+// The members a node entry of /cluster/resources and of /nodes start with (the object is left
+// open).
+void SimulatedCluster::beginNodeEntry(JsonWriter &w, const Node &node)
+{
+    w.beginObject();
+    w.key("id");
+    w.joined({"node/", view(node.name)});
+    w.field("type", "node");
+    w.field("node", node.name);
+    w.field("status", node.online ? "online" : "offline");
+    w.field("level", "");
+}
+
 void SimulatedCluster::writeGuest(JsonWriter &w, const Guest &guest, const GuestSample &s) const
 {
     const Node &node = m_nodes[size_t(guest.node)];
@@ -768,13 +781,7 @@ ApiAnswer SimulatedCluster::clusterResources(const QString &type)
         const std::vector<NodeSample> samples = sampleNodes(t, guestSamples);
         for (size_t i = 0; i < m_nodes.size(); ++i) {
             const Node &node = m_nodes[i];
-            w.beginObject();
-            w.key("id");
-            w.joined({"node/", view(node.name)});
-            w.field("type", "node");
-            w.field("node", node.name);
-            w.field("status", node.online ? "online" : "offline");
-            w.field("level", "");
+            beginNodeEntry(w, node);
             if (node.online) {
                 w.field("cgroup-mode", 2);
                 w.field("cpu", samples[i].cpu);
@@ -873,13 +880,7 @@ ApiAnswer SimulatedCluster::nodes()
     w.beginArray();
     for (size_t i = 0; i < m_nodes.size(); ++i) {
         const Node &node = m_nodes[i];
-        w.beginObject();
-        w.key("id");
-        w.joined({"node/", view(node.name)});
-        w.field("type", "node");
-        w.field("node", node.name);
-        w.field("status", node.online ? "online" : "offline");
-        w.field("level", "");
+        beginNodeEntry(w, node);
         w.field(
             "ssl_fingerprint", m_sslFingerprint.isEmpty() ? node.fingerprint : m_sslFingerprint);
         if (node.online) {

@@ -242,6 +242,7 @@ private:
     std::vector<NodeSample> sampleNodes(double t, const std::vector<GuestSample> &guests) const;
     Task *findTask(const QByteArray &upid);
     void writeGuest(JsonWriter &w, const Guest &guest, const GuestSample &s) const;
+    static void beginNodeEntry(JsonWriter &w, const Node &node);
     void writeTask(JsonWriter &w, const Task &task, bool listEntry) const;
     GuestInfo info(const Guest &guest) const;
 
