@@ -2,8 +2,8 @@
 // snapshots (Delivery::Latest) are skipped for it once 4 MiB wait for it, reliable events queue
 // up to 64 MiB and then the server closes its session; a client that reads gets every event; the
 // server's queue for the slow client stays bounded all along.
-#include "../websocket/wstestutil.h"
 #include "app/application.h"
+#include "rawsioclient.h"
 #include "realtime/enginesocket.h"
 #include "realtime/sioserver.h"
 
@@ -17,52 +17,6 @@ using namespace jarvis;
 namespace {
 
 const QString Nsp = QStringLiteral("/slow");
-
-// A Socket.IO client on a raw socket: upgrade, CONNECT to the namespace, then either read and
-// count everything or stop reading.
-class RawClient
-{
-public:
-    bool join(quint16 port, const QString &token)
-    {
-        socket.connectToHost(QHostAddress::LocalHost, port);
-        if (!socket.waitForConnected(5000))
-            return false;
-        socket.write(
-            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-        if (!waitFor("\"pingTimeout\""))
-            return false;
-        socket.write(wstest::text("40" + Nsp.toUtf8() + ",{\"token\":\"" + token.toUtf8() + "\"}"));
-        return waitFor("40" + Nsp.toUtf8() + ",{\"sid\"");
-    }
-
-    bool waitFor(const QByteArray &needle)
-    {
-        QDeadlineTimer deadline(10000);
-        while (!deadline.hasExpired()) {
-            received += socket.readAll();
-            if (received.contains(needle))
-                return true;
-            QTest::qWait(5);
-        }
-        qWarning("waited in vain for %s; received: %s", needle.constData(),
-            received.toHex(' ').left(600).constData());
-        return false;
-    }
-
-    qint64 drain()
-    {
-        const QByteArray bytes = socket.readAll();
-        total += bytes.size();
-        return bytes.size();
-    }
-
-    QTcpSocket socket;
-    QByteArray received;
-    qint64 total = 0;
-};
 
 } // namespace
 
@@ -86,10 +40,10 @@ void TestSlowConsumer::snapshotsSkippedThenReliableCloses()
     realtime::Namespace *nsp = application.addProtectedNamespace(Nsp);
     const QString token = application.jwt().issue(QStringLiteral("tester"), 3600);
 
-    RawClient slow;
-    RawClient reader;
-    QVERIFY(slow.join(application.port(), token));
-    QVERIFY(reader.join(application.port(), token));
+    RawSioClient slow;
+    RawSioClient reader;
+    QVERIFY(slow.join(application.port(), Nsp.toUtf8(), token.toUtf8()));
+    QVERIFY(reader.join(application.port(), Nsp.toUtf8(), token.toUtf8()));
     QTRY_COMPARE(nsp->sockets().size(), 2);
     realtime::EngineSocket *slowEngine = nullptr;
     for (realtime::SioSocket *socket : nsp->sockets()) {

@@ -1,6 +1,7 @@
 // /terminal end to end: a real jarvisd Application whose SSH pool points at a real OpenSSH sshd on
 // loopback (SshdFixture), driven by real Socket.IO clients (client::SocketIoClient). Every wait is
 // a QTRY_* or QTest::qWaitFor on an observable event; nothing sleeps as an assertion.
+#include "rawsioclient.h"
 #include "sshdfixture.h"
 
 #include "app/application.h"
@@ -107,6 +108,7 @@ private slots:
     void disconnectClosesOnlyTheShell();
     void utf8NeverSplit();
     void invalidUtf8Replaced();
+    void outputUncompressedForDeflateClients();
     void flowControlBoundsMemory();
     void sshdKilledThenReconnects();
 
@@ -453,6 +455,38 @@ void TestTerminal::invalidUtf8Replaced()
         QStringLiteral("BAD<") + QString::fromUtf8("\xff\xc0\xaf") + QStringLiteral(">\u00e9");
     QVERIFY2(t->output.contains(expected), qPrintable(t->output.right(200)));
     QVERIFY(t->output.contains(QChar(QChar::ReplacementCharacter)));
+}
+
+// A client that negotiated permessage-deflate (as every browser does) still gets terminal output
+// uncompressed: compressing each chunk of a fast stream costs more CPU than the whole rest of the
+// path.
+void TestTerminal::outputUncompressedForDeflateClients()
+{
+    RawSioClient client;
+    QVERIFY(client.join(m_app->port(), "/terminal", m_token.toUtf8(),
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+    QVERIFY2(client.responseHead.contains("permessage-deflate"), client.responseHead.constData());
+    client.emitEvent(R"(["start",{"node":"pve1"}])");
+    bool ready = false;
+    while (!ready) {
+        const std::optional<RawSioClient::Frame> frame = client.nextFrame(SshWaitMs);
+        QVERIFY(frame);
+        ready = !frame->rsv1() && frame->payload.startsWith(R"(42/terminal,["ready")");
+    }
+    // 4000 characters of output in one line, typed as a short command.
+    client.emitEvent(R"(["data","printf '%04000d\\n' 7; echo LONG''-END\r"])");
+    qsizetype largest = 0;
+    bool end = false;
+    while (!end) {
+        const std::optional<RawSioClient::Frame> frame = client.nextFrame(SshWaitMs);
+        QVERIFY(frame);
+        QVERIFY2(!frame->rsv1(), "a data event came compressed");
+        if (!frame->payload.startsWith(R"(42/terminal,["data",)"))
+            continue; // a ping
+        largest = qMax(largest, frame->payload.size());
+        end = frame->payload.contains("LONG-END");
+    }
+    QVERIFY2(largest > 1024, qPrintable(QString::number(largest))); // over the compress threshold
 }
 
 void TestTerminal::flowControlBoundsMemory()
