@@ -41,10 +41,7 @@ bool fail(DecodeError *error, const QString &message)
     return false;
 }
 
-bool isDigit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+using json::detail::isDigit;
 
 // ---- JSON writer matching JSON.stringify ----------------------------------------------------
 
