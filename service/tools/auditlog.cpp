@@ -4,14 +4,21 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 
+#include <sys/file.h>
 #include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcAudit, "jarvis.audit")
 
 namespace jarvis::tools {
+
+bool AuditLog::isRunningStatus(const QString &status)
+{
+    return status == QLatin1String("started") || status == QLatin1String("opened");
+}
 
 AuditLog::AuditLog(QString path, int memoryEntries)
     : m_path(std::move(path))
@@ -37,10 +44,19 @@ bool AuditLog::open(QString *error)
         return false;
     }
     m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    // One writer per file: a second jarvisd on the same log would interleave lines and take the
+    // other's running calls for interrupted ones.
+    if (::flock(m_file.handle(), LOCK_EX | LOCK_NB) != 0) {
+        *error = QStringLiteral("the audit log %1 is in use by another jarvisd").arg(m_path);
+        m_file.close();
+        return false;
+    }
     // Load the tail: the last lines that fit the memory budget (a line per write, two per entry).
     const qint64 size = m_file.size();
     const qint64 tailBytes = qint64(m_memoryEntries) * 2 * 2048;
     QFile reader(m_path);
+    QHash<QString, QJsonObject> open; // calls whose last line says they were still running
+    QStringList openOrder;
     if (reader.open(QIODevice::ReadOnly)) {
         if (size > tailBytes) {
             reader.seek(size - tailBytes);
@@ -53,8 +69,38 @@ bool AuditLog::open(QString *error)
             const QJsonDocument doc = QJsonDocument::fromJson(line);
             if (!doc.isObject())
                 continue; // torn line from a crash: ignored
-            remember(doc.object());
+            const QJsonObject entry = doc.object();
+            remember(entry);
+            const QString id = entry.value(QStringLiteral("id")).toString();
+            if (isRunningStatus(entry.value(QStringLiteral("status")).toString())) {
+                if (!open.contains(id))
+                    openOrder.append(id);
+                open.insert(id, entry);
+            } else {
+                open.remove(id);
+            }
         }
+    }
+    // A crash (or kill -9) left these running: they will never complete, so say so once.
+    for (const QString &id : std::as_const(openOrder)) {
+        const auto it = open.constFind(id);
+        if (it == open.constEnd())
+            continue;
+        QJsonObject ended = *it;
+        ended.insert(QStringLiteral("status"), QStringLiteral("interrupted"));
+        ended.insert(QStringLiteral("error"),
+            QStringLiteral("jarvisd stopped before this finished (crash or kill); its outcome is "
+                           "unknown"));
+        ended.insert(QStringLiteral("interruptedAt"),
+            QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
+        if (!write(ended)) {
+            *error = QStringLiteral("cannot write the audit log %1").arg(m_path);
+            return false;
+        }
+        remember(ended);
+        qCWarning(lcAudit).noquote() << "audit: call" << id << "of"
+                                     << ended.value(QStringLiteral("tool")).toString()
+                                     << "was interrupted by the last stop";
     }
     qCInfo(lcAudit) << "audit log" << m_path << "with" << m_entries.size() << "recent entries";
     return true;

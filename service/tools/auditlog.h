@@ -14,7 +14,8 @@ namespace jarvis::tools {
 // Append-only audit log of tool executions in a JSON-lines file. Every write is flushed and
 // fsync'd before it returns, so a crash or kill -9 loses no written entry. An execution is written
 // twice: a `started` line before the call and a completion line (same id) after it; readers keep
-// the last line per id. A torn last line (crash mid-write) is ignored on load. Keeps the newest
+// the last line per id. A torn last line (crash mid-write) is ignored on load; an entry a crash
+// left `started` gets an `interrupted` line when the log is opened again. Keeps the newest
 // entries in memory for GET /api/audit. Main thread (the fsync is a short blocking call, taken
 // once or twice per tool execution).
 class AuditLog
@@ -37,6 +38,11 @@ public:
 
     // Newest first.
     QJsonArray recent(int limit) const;
+
+    // `started` (a tool call) and `opened` (a terminal session) are still running; every other
+    // status is final. open() completes a running entry that a crash left behind with
+    // `interrupted`.
+    static bool isRunningStatus(const QString &status);
 
 private:
     bool write(const QJsonObject &entry);

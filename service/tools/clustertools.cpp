@@ -431,21 +431,29 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
                 {QStringLiteral("command"), stringProp(QStringLiteral("shell command"), 4096)}},
             {QStringLiteral("node"), QStringLiteral("command")});
         const SafetyPolicy *policy = &executor.policy();
+        tool.checkArgs = [](const QJsonObject &args) {
+            return SafetyPolicy::invalidCommand(args.value(QStringLiteral("command")).toString());
+        };
         tool.tierFor = [policy](const QJsonObject &args) {
             return policy->classifyCommand(args.value(QStringLiteral("command")).toString());
         };
-        tool.handler = [ssh, emitter](const ToolCall &call, Done done) {
+        tool.handler = [ssh, emitter, policy](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
             if (!ssh->hasNode(node))
                 return done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
-            // The command goes to sshd as the one string the caller sent: no shell line is built
-            // here.
-            ssh->exec(node, call.args.value(QStringLiteral("command")).toString(),
-                ssh::ExecOptions {}, emitter, [node, done](const ssh::Result<ssh::ExecResult> &r) {
+            // What runs is exactly what the policy judged: a YELLOW command as its shell-quoted
+            // words, a RED (confirmed) one as written. No other shell line is built here.
+            const CommandPlan plan =
+                policy->planCommand(call.args.value(QStringLiteral("command")).toString());
+            if (plan.tier == Tier::Black || !plan.invalid.isEmpty())
+                return done(Outcome::failure(400, plan.reason)); // the executor refused it already
+            ssh->exec(node, plan.toRun, ssh::ExecOptions {}, emitter,
+                [node, done, command = plan.toRun](const ssh::Result<ssh::ExecResult> &r) {
                     if (!r.ok())
                         return done(Outcome::failure(502,
                             QStringLiteral("SSH to %1 failed: %2").arg(node, r.error.message)));
                     done(Outcome::success(QJsonObject {{QStringLiteral("node"), node},
+                        {QStringLiteral("command"), command},
                         {QStringLiteral("exitCode"), r.value->exitCode},
                         {QStringLiteral("stdout"), QString::fromUtf8(r.value->stdOut)},
                         {QStringLiteral("stderr"), QString::fromUtf8(r.value->stdErr)},

@@ -45,6 +45,8 @@ struct Tool
     QJsonObject inputSchema;
     Handler handler; // not set for BLACK tools
     std::function<Tier(const QJsonObject &args)> tierFor; // optional: tier depends on args
+    // optional: a check beyond the schema (400 with the reason), run before the tier is decided
+    std::function<std::optional<QString>(const QJsonObject &args)> checkArgs;
     bool touchesStorage = false; // refresh `storage` afterwards
 
     Tier effectiveTier(const QJsonObject &args) const { return tierFor ? tierFor(args) : tier; }

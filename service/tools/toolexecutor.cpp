@@ -94,8 +94,23 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
             return;
         }
     }
+    // Given in both places, they must agree: a `false` next to a `true` is a client bug, and
+    // reading it either way could run a RED tool nobody confirmed.
+    if (bodyConfirmed.isBool() && argsConfirmed.isBool()
+        && bodyConfirmed.toBool() != argsConfirmed.toBool()) {
+        done({400,
+            failureBody(QStringLiteral("'confirmed' is %1 in the body but %2 inside args: send "
+                                       "it once, or the same in both")
+                    .arg(bodyConfirmed.toBool() ? QStringLiteral("true") : QStringLiteral("false"),
+                        argsConfirmed.toBool() ? QStringLiteral("true")
+                                               : QStringLiteral("false")))});
+        return;
+    }
     const bool confirmed = bodyConfirmed.toBool(false) || argsConfirmed.toBool(false);
-    if (const auto problem = validateArgs(tool->inputSchema, args)) {
+    std::optional<QString> problem = validateArgs(tool->inputSchema, args);
+    if (!problem && tool->checkArgs)
+        problem = tool->checkArgs(args);
+    if (problem) {
         done(
             {400, failureBody(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem))});
         return;

@@ -3,8 +3,10 @@
 #include "clusterfixture.h"
 #include "sshdfixture.h"
 
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 
 #include <csignal>
 
@@ -392,6 +394,55 @@ void TestToolsRest::executeSshOverRealSshd()
                  .value(QStringLiteral("stdout"))
                  .toString(),
         QStringLiteral("hi\n"));
+    // The policy judges exactly what runs (issue: "uptime\ntouch marker" ran both lines).
+    QTemporaryDir scratch;
+    const QString marker = scratch.filePath(QStringLiteral("marker"));
+    for (const QString &sep : {QStringLiteral("\n"), QStringLiteral("\r\n"), QStringLiteral("\r"),
+             QString(QChar(0x2028)), QString(QChar(0))}) {
+        const auto refused = run(QStringLiteral("uptime") + sep + QStringLiteral("touch ") + marker,
+            true); // even confirmed
+        QCOMPARE(refused.status, 400);
+        QVERIFY(refused.json.object().value(QStringLiteral("error")).toString().contains(
+            QStringLiteral("control character")));
+    }
+    QCOMPARE(run(QStringLiteral("uptime; touch ") + marker, false).status, 403);
+    // A read-only command goes out as shell-quoted words: nothing in it is expanded remotely.
+    const auto quoted =
+        run(QStringLiteral("date -d '$(touch %1)'").arg(marker), false);
+    QCOMPARE(quoted.status, 200);
+    QCOMPARE(quoted.json.object().value(QStringLiteral("tier")).toString(),
+        QStringLiteral("YELLOW"));
+    const QJsonObject quotedResult =
+        quoted.json.object().value(QStringLiteral("result")).toObject();
+    QCOMPARE(quotedResult.value(QStringLiteral("command")).toString(),
+        QStringLiteral("'date' '-d' '$(touch %1)'").arg(marker));
+    QVERIFY(quotedResult.value(QStringLiteral("exitCode")).toInt() != 0); // date: invalid date
+    QVERIFY(!QFile::exists(marker));
+    const auto loadavg = run(QStringLiteral("cat /proc//loadavg"), false);
+    QCOMPARE(loadavg.status, 200);
+    QCOMPARE(loadavg.json.object()
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("command"))
+                 .toString(),
+        QStringLiteral("'cat' '/proc/loadavg'"));
+    QVERIFY(!loadavg.json.object()
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("stdout"))
+                 .toString()
+                 .isEmpty());
+    // `confirmed` false in the body and true inside args: they disagree, nothing runs.
+    {
+        QJsonObject body {{QStringLiteral("tool"), QStringLiteral("execute_ssh")},
+            {QStringLiteral("args"),
+                QJsonObject {{QStringLiteral("node"), QStringLiteral("pve2")},
+                    {QStringLiteral("command"), QStringLiteral("touch ") + marker},
+                    {QStringLiteral("confirmed"), true}}},
+            {QStringLiteral("confirmed"), false}};
+        QCOMPARE(f.rest("POST", QStringLiteral("/api/tools/execute"), body).status, 400);
+    }
+    QVERIFY(!QFile::exists(marker));
     // The deny-list never reaches sshd.
     QCOMPARE(run(QStringLiteral("rm -rf /"), true).status, 403);
     // Health lists the node the pool is connected to; one SSH login served both commands.
@@ -470,6 +521,27 @@ void TestToolsRest::auditSurvivesKill9()
                  {{QStringLiteral("tool"), QStringLiteral("delete_vm")},
                      {QStringLiteral("args"), guestArgs(vm.node, vm.vmid)}}),
         403);
+    // A call in flight when jarvisd dies: Proxmox never answers its shutdown.
+    sim.injectFault(jarvis::demo::FaultRule::on(
+        QStringLiteral("status/shutdown"), jarvis::demo::Fault::Kind::Hang));
+    {
+        QNetworkRequest request(QUrl(url + QStringLiteral("/api/tools/execute")));
+        request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
+        request.setHeader(
+            QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        const jarvis::demo::GuestInfo running = runningVm(sim); // vm is stopped by now
+        QNetworkReply *pending = nam.post(request,
+            QJsonDocument(QJsonObject {{QStringLiteral("tool"), QStringLiteral("shutdown_vm")},
+                              {QStringLiteral("args"), guestArgs(running.node, running.vmid)},
+                              {QStringLiteral("confirmed"), true}})
+                .toJson());
+        connect(pending, &QNetworkReply::finished, pending, &QObject::deleteLater);
+    }
+    auto auditText = [&auditPath] {
+        QFile file(auditPath);
+        return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(auditText().contains("\"tool\":\"shutdown_vm\""), 10000);
     ::kill(pid_t(first.processId()), SIGKILL);
     QVERIFY(first.waitForFinished(10000));
     QCOMPARE(first.exitStatus(), QProcess::CrashExit);
@@ -484,15 +556,20 @@ void TestToolsRest::auditSurvivesKill9()
     QVERIFY(finished.wait(10000));
     const QJsonArray entries = QJsonDocument::fromJson(reply->readAll()).array();
     reply->deleteLater();
-    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.size(), 3);
     QCOMPARE(entries.at(0).toObject().value(QStringLiteral("tool")).toString(),
-        QStringLiteral("delete_vm"));
+        QStringLiteral("shutdown_vm"));
     QCOMPARE(entries.at(0).toObject().value(QStringLiteral("status")).toString(),
-        QStringLiteral("blocked"));
+        QStringLiteral("interrupted"));
     QCOMPARE(entries.at(1).toObject().value(QStringLiteral("tool")).toString(),
-        QStringLiteral("stop_vm"));
+        QStringLiteral("delete_vm"));
     QCOMPARE(entries.at(1).toObject().value(QStringLiteral("status")).toString(),
+        QStringLiteral("blocked"));
+    QCOMPARE(entries.at(2).toObject().value(QStringLiteral("tool")).toString(),
+        QStringLiteral("stop_vm"));
+    QCOMPARE(entries.at(2).toObject().value(QStringLiteral("status")).toString(),
         QStringLiteral("succeeded"));
+    QCOMPARE(auditText().count("\"interrupted\""), 1);
     second.terminate();
     QVERIFY(second.waitForFinished(10000));
     QCOMPARE(second.exitCode(), 0);
