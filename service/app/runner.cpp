@@ -10,6 +10,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QTemporaryDir>
 #include <QFile>
 #include <QLoggingCategory>
 #include <QProcessEnvironment>
@@ -193,9 +194,6 @@ std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config,
     if (config.protectedNodes.isEmpty() && options.cluster.nodes >= 3)
         config.protectedNodes = {
             options.cluster.nodePrefix + QString::number(options.cluster.nodes)};
-    if (config.auditFile.isEmpty())
-        config.auditFile =
-            QDir::temp().filePath(QStringLiteral("jarvis-demo-%1/audit.jsonl").arg(::getuid()));
     startDemoSshd(config, sshd);
     return simulator;
 }
@@ -275,7 +273,23 @@ int run(int argc, char **argv, Customizer customize)
     config::Config config = loaded.config;
     std::unique_ptr<demo::LoopbackSshd> sshd; // outlives the Application; stops with jarvisd
     std::unique_ptr<demo::PveSimulator> simulator;
+    std::unique_ptr<QTemporaryDir> demoState; // this run's own state (0700), removed on exit
     if (config.demo) {
+        if (config.auditFile.isEmpty()) {
+            demoState = std::make_unique<QTemporaryDir>(
+                QDir::temp().filePath(QStringLiteral("jarvis-demo-XXXXXX")));
+            if (!demoState->isValid()) {
+                err(QStringLiteral("jarvisd: cannot create the demo's state directory: %1\n")
+                        .arg(demoState->errorString()));
+                return 1;
+            }
+            QFile::setPermissions(demoState->path(),
+                QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+            config.auditFile = demoState->filePath(QStringLiteral("audit.jsonl"));
+            err(QStringLiteral("jarvisd: demo: state directory %1 (audit log; this run only, "
+                               "removed on exit)\n")
+                    .arg(demoState->path()));
+        }
         if (config.jwtSecret.isEmpty())
             config.jwtSecret = randomSecret();
         if (config.adminPassword.isEmpty() && config.passwordHash.isEmpty())

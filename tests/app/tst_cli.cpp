@@ -1,6 +1,7 @@
 // jarvisd as a process: command line, --check-config, --hash-password, signals and exit codes.
 #include "auth/password.h"
 
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -8,6 +9,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <unistd.h>
 
 namespace {
 const QString Jarvisd = QStringLiteral(JARVISD_PATH);
@@ -79,6 +81,7 @@ private slots:
     void sigtermStopsCleanly_data();
     void sigtermStopsCleanly();
     void portInUse();
+    void demoStateIsPrivatePerRun();
 
 private:
     QString writeConfig(const QString &text);
@@ -224,6 +227,43 @@ void TestCli::portInUse()
     QVERIFY2(second.err.contains(QStringLiteral("cannot listen")), qPrintable(second.err));
     first.terminate();
     QVERIFY(first.waitForFinished(10000));
+}
+
+void TestCli::demoStateIsPrivatePerRun()
+{
+    // Two demos at once: each has its own state directory (0700, owner only), named on stderr,
+    // and each removes its own when it stops.
+    QProcess first, second;
+    QStringList dirs;
+    for (QProcess *p : {&first, &second}) {
+        p->setProcessEnvironment(cleanEnv());
+        p->start(Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
+        QVERIFY(p->waitForStarted(10000));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (out += p->readAllStandardOutput()).contains("listening on http://127.0.0.1:"),
+            10000);
+        const QString err = QString::fromUtf8(p->readAllStandardError());
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("state directory (\\S+) ")).match(err);
+        QVERIFY2(m.hasMatch(), qPrintable(err));
+        dirs.append(m.captured(1));
+    }
+    QVERIFY(dirs.at(0) != dirs.at(1));
+    for (const QString &dir : std::as_const(dirs)) {
+        const QFileInfo info(dir);
+        QVERIFY(info.isDir());
+        QCOMPARE(info.permissions() & ~(QFileDevice::ReadUser | QFileDevice::WriteUser | QFileDevice::ExeUser),
+            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QCOMPARE(info.ownerId(), ::getuid());
+    }
+    for (QProcess *p : {&first, &second}) {
+        ::kill(pid_t(p->processId()), SIGTERM);
+        QVERIFY(p->waitForFinished(10000));
+        QCOMPARE(p->exitCode(), 0);
+    }
+    for (const QString &dir : std::as_const(dirs))
+        QVERIFY2(!QFileInfo::exists(dir), qPrintable(dir));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
