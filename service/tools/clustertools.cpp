@@ -423,8 +423,10 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
     {
         Tool tool;
         tool.name = QStringLiteral("execute_ssh");
-        tool.description = QStringLiteral("Run a shell command on a node over SSH (read-only "
-                                          "commands YELLOW, others RED, destructive ones BLACK)");
+        tool.description = QStringLiteral(
+            "Run one command line on a node over SSH: commands on the read-only table are YELLOW "
+            "and run as shell-quoted words, others are RED (need confirmed) and run as written, "
+            "destructive ones are BLACK; control characters are refused");
         tool.tier = Tier::Red;
         tool.inputSchema = schema(
             {{QStringLiteral("node"), stringProp(QStringLiteral("node name"))},
