@@ -36,11 +36,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages for the tests (socket.io-client, socket.io, ws), pinned in package.json.
+# npm packages for the tests (socket.io-client, socket.io, ws), pinned by the committed
+# package-lock.json and installed exactly as locked with `npm ci`.
 interop=tests/interop
 stamp="$interop/node_modules/.jarvis-installed"
-if [ -f "$interop/package.json" ] && { [ ! -f "$stamp" ] || [ "$interop/package.json" -nt "$stamp" ]; }; then
-    echo "install-deps: npm install in $interop"
-    (cd "$interop" && npm install --no-audit --no-fund --loglevel=error)
+if [ -f "$interop/package-lock.json" ] && { [ ! -f "$stamp" ] || [ "$interop/package-lock.json" -nt "$stamp" ]; }; then
+    echo "install-deps: npm ci in $interop"
+    (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
 fi

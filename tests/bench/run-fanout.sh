@@ -50,11 +50,11 @@ for exe in "$server_bin" "$fanout_bin" "$jarvisd_bin"; do
 done
 command -v node >/dev/null || { echo "run-fanout: node is not installed (make deps)" >&2; exit 1; }
 
-# npm socket.io 4.8.4 and ws 8.23.0, pinned by package.json (lock files are git-ignored here).
+# npm socket.io 4.8.4 and ws 8.23.0, pinned by the committed package-lock.json.
 stamp=$bench/node_modules/.jarvis-installed
-if [ ! -f "$stamp" ] || [ "$bench/package.json" -nt "$stamp" ]; then
-    echo "run-fanout: npm install in tests/bench"
-    (cd "$bench" && npm install --no-audit --no-fund --loglevel=error)
+if [ ! -f "$stamp" ] || [ "$bench/package-lock.json" -nt "$stamp" ]; then
+    echo "run-fanout: npm ci in tests/bench"
+    (cd "$bench" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
 fi
 # shellcheck disable=SC2016 # a JavaScript template literal

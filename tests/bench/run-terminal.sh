@@ -44,12 +44,12 @@ for cmd in node ssh python3 base64; do
     command -v "$cmd" >/dev/null || { echo "run-terminal: $cmd is not installed" >&2; exit 1; }
 done
 
-# npm socket.io and ssh2, pinned by package.json (the same install as run-fanout.sh).
+# npm socket.io and ssh2, pinned by the committed package-lock.json (the same install as run-fanout.sh).
 stamp=$bench/node_modules/.jarvis-installed
-if [ ! -f "$stamp" ] || [ "$bench/package.json" -nt "$stamp" ] || [ ! -d "$bench/node_modules/ssh2" ] \
+if [ ! -f "$stamp" ] || [ "$bench/package-lock.json" -nt "$stamp" ] || [ ! -d "$bench/node_modules/ssh2" ] \
     || [ ! -d "$bench/node_modules/socket.io-client" ]; then
-    echo "run-terminal: npm install in tests/bench"
-    (cd "$bench" && npm install --no-audit --no-fund --loglevel=error)
+    echo "run-terminal: npm ci in tests/bench"
+    (cd "$bench" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
 fi
 # shellcheck disable=SC2016 # a JavaScript template literal
