@@ -3,6 +3,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHash>
 #include <QHostAddress>
 #include <QStandardPaths>
@@ -106,9 +107,18 @@ QString LoopbackSshd::keygenPath()
     return QStandardPaths::findExecutable(QStringLiteral("ssh-keygen"));
 }
 
+QString LoopbackSshd::sshdPath()
+{
+    QString path = QStandardPaths::findExecutable(QStringLiteral("sshd"));
+    if (path.isEmpty())
+        path = QStandardPaths::findExecutable(QStringLiteral("sshd"),
+            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"), QStringLiteral("/usr/local/sbin")});
+    return path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
+}
+
 bool LoopbackSshd::isAvailable()
 {
-    return QFile::exists(sshdPath()) && !keygenPath().isEmpty();
+    return !sshdPath().isEmpty() && !keygenPath().isEmpty();
 }
 
 QString LoopbackSshd::user()

@@ -10,7 +10,7 @@
 
 namespace jarvis::demo {
 
-// A real OpenSSH server on loopback: `/usr/sbin/sshd -D -e -f <generated config>` on 127.0.0.1
+// A real OpenSSH server on loopback: `sshd -D -e -f <generated config>` on 127.0.0.1
 // and a free port, running as the current user, with a generated ed25519 host key and client key
 // pair in its own directory. Only the generated client key is accepted (public key authentication
 // only, AllowUsers = the current user, no forwarding, no agent, no X11), so logging in gives no
@@ -43,7 +43,9 @@ public:
     LoopbackSshd &operator=(const LoopbackSshd &) = delete;
     ~LoopbackSshd();
 
-    static QString sshdPath() { return QStringLiteral("/usr/sbin/sshd"); }
+    // sshd on PATH or in the usual sbin folders (absolute: sshd re-executes itself); empty when
+    // there is none.
+    static QString sshdPath();
     static QString keygenPath(); // empty when ssh-keygen is not on PATH
     static bool isAvailable(); // sshd and ssh-keygen exist
 

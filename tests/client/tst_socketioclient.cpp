@@ -352,7 +352,7 @@ bool TestSocketIoClient::connectClient(SocketIoClient &client, Target target)
 
 #define SKIP_UNAVAILABLE(target)                                                                   \
     if (skipIfUnavailable(target))                                                                 \
-        QSKIP("node is not installed");
+        QFAIL("node is missing: make deps installs nodejs");
 
 // ---- pure ----------------------------------------------------------------------------------
 

@@ -227,7 +227,7 @@ private slots:
 void TestTemperaturePoller::initTestCase()
 {
     if (!SshdFixture::isAvailable())
-        QSKIP("no /usr/sbin/sshd or ssh-keygen (scripts/install-deps.sh installs openssh-server)");
+        QFAIL("OpenSSH sshd or ssh-keygen is missing: make deps installs openssh-server");
 }
 
 void TestTemperaturePoller::temperaturesReachClients()

@@ -137,7 +137,7 @@ private:
 void TestTerminal::initTestCase()
 {
     if (!SshdFixture::isAvailable())
-        QSKIP("OpenSSH sshd or ssh-keygen is not installed");
+        QFAIL("OpenSSH sshd or ssh-keygen is missing: make deps installs openssh-server");
     QVERIFY2(m_sshd.setUp(), qPrintable(m_sshd.error()));
     m_simulator = std::make_unique<jarvis::demo::PveSimulator>();
     QVERIFY(m_simulator->listen() != 0);

@@ -223,7 +223,7 @@ PoolOptions TestSsh::poolOptions() const
 void TestSsh::initTestCase()
 {
     if (!SshdFixture::isAvailable())
-        QSKIP("OpenSSH server (/usr/sbin/sshd) or ssh-keygen not installed");
+        QFAIL("OpenSSH sshd or ssh-keygen is missing: make deps installs openssh-server");
     m_sshd = std::make_unique<SshdFixture>();
     QVERIFY2(m_sshd->setUp(), qPrintable(m_sshd->error()));
     qInfo("sshd %lld on 127.0.0.1:%d, host key %s", m_sshd->pid(), m_sshd->port(),

@@ -2,7 +2,7 @@
 
 #include "demo/loopbacksshd.h"
 
-// A real OpenSSH server for tests: jarvis::demo::LoopbackSshd (`/usr/sbin/sshd -D -e -f
+// A real OpenSSH server for tests: jarvis::demo::LoopbackSshd (`sshd -D -e -f
 // <generated config>` on 127.0.0.1 and a free port, as the current user) in a temporary
 // directory, with the extra keys tests need: a client key the server rejects
 // (otherClientKeyFile()) and another host key (wrongKnownHostsFile()). The destructor stops sshd
