@@ -473,6 +473,12 @@ void Connection::serviceChannels()
     }
     serviceRetired();
 
+    // A channel's read (ssh_channel_poll) reads the socket when its own buffer is empty, and the
+    // packets it pulls in may be for a channel served earlier in this pass: they then wait in
+    // libssh's buffers, where no socket notifier sees them, until other traffic arrives (up to a
+    // keepalive interval later). So a pass that read anything from the socket is followed by
+    // another one.
+    const auto bytesInBefore = m_socketCounter->in_bytes;
     bool more = false;
     QList<QPointer<Channel>> channels;
     channels.reserve(m_channels.size());
@@ -491,7 +497,7 @@ void Connection::serviceChannels()
         }
     }
     updateNotifiers();
-    if (more)
+    if (more || m_socketCounter->in_bytes != bytesInBefore)
         schedulePump();
 }
 
