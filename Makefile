@@ -1,13 +1,19 @@
 # Jarvis: the two commands of the quick start, and a few more.
 #   make demo   installs what is missing, builds, runs jarvisd --demo on http://127.0.0.1:8080
 #   make test   installs what is missing, builds, runs every test through ctest
+#   make test-sanitize   the same suite built with ASan + LeakSanitizer + UBSan (build-sanitize/)
+#   make fuzz   builds the libFuzzer targets with clang (build-fuzz/), runs each FUZZ_SECONDS
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build test demo format clean
+SANITIZE_BUILD_DIR ?= build-sanitize
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps configure build test test-sanitize fuzz demo format clean
 
 all: build
 
@@ -22,6 +28,42 @@ build: configure
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 $(CTEST_ARGS)
+
+# The whole suite, sanitized: every library, jarvisd (which tst_cli, tst_toolsrest and the Node
+# interop tests start as a child; it inherits these options) and the tests. ASan and LeakSanitizer
+# reports go to files in $(SANITIZE_BUILD_DIR)/sanitizer-reports (log_path), so that one from a
+# child whose output a test does not show still counts: any report fails the run and is printed
+# at the end. UBSan reports go to stderr (GCC's runtime ignores log_path for them) and stop the
+# process, like ASan's. tests/sanitizers/lsan.supp lists the leaks inside system libraries that
+# are not ours to fix. -O1 and line tables only (-g1): quicker to build on CI's
+# 2 cores, and enough for the reports' stack traces.
+SANITIZER_REPORTS = $(abspath $(SANITIZE_BUILD_DIR))/sanitizer-reports
+SANITIZER_ENV = \
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_init_order=1:log_path=$(SANITIZER_REPORTS)/asan \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0
+
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DJARVIS_SANITIZE=ON >/dev/null
+	@cmake --build $(SANITIZE_BUILD_DIR) --parallel $(JOBS)
+	@rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
+	@status=0; cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) \
+		ctest --output-on-failure --timeout 900 $(CTEST_ARGS) || status=$$?; \
+	for report in $(SANITIZER_REPORTS)/*; do \
+		[ -f "$$report" ] || continue; \
+		echo "test-sanitize: sanitizer report $$report:"; cat "$$report"; status=1; \
+	done; \
+	exit $$status
+
+# The libFuzzer targets (tests/fuzz), built with clang in their own folder, each run FUZZ_SECONDS
+# from its committed seed corpus; a table of executions and crashes at the end, non-zero exit on
+# any crash. Artifacts stay in $(FUZZ_BUILD_DIR)/fuzz/.
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_CXX_COMPILER=clang++ -DJARVIS_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) --parallel $(JOBS) --target fuzzers
+	@bash tests/fuzz/run-fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
 
 demo: build
 	@$(BUILD_DIR)/service/jarvisd --demo
@@ -48,4 +90,4 @@ format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	@rm -rf $(BUILD_DIR)
+	@rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(FUZZ_BUILD_DIR)

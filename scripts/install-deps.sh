@@ -11,6 +11,7 @@ APT_PACKAGES=(
     libssh-dev qtkeychain-qt6-dev zlib1g-dev
     openssh-server openssh-client
     clang-format openssl
+    clang libclang-rt-14-dev    # make fuzz: clang and its libFuzzer/ASan/UBSan runtimes
 )
 
 missing=()

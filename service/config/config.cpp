@@ -863,15 +863,23 @@ LoadResult load(const QString &path, const QProcessEnvironment &env)
         return fail(QStringLiteral("file is larger than %1 bytes").arg(MaxFileSize));
     if (file.error() != QFileDevice::NoError)
         return fail(QStringLiteral("cannot read: %1").arg(file.errorString()));
+    return loadText(bytes, path, env);
+}
 
+LoadResult loadText(const QByteArray &bytes, const QString &path, const QProcessEnvironment &env)
+{
+    LoadResult result;
+    result.config.sourceFile = path;
     QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
     QString text = decoder.decode(bytes);
-    if (decoder.hasError())
-        return fail(QStringLiteral("not valid UTF-8"));
+    if (decoder.hasError()) {
+        result.problems << Problem {path, QString(), QStringLiteral("not valid UTF-8")};
+        return result;
+    }
     if (text.startsWith(QChar(0xFEFF)))
         text.remove(0, 1);
 
-    Loader loader(path, info.absolutePath(), env, &result);
+    Loader loader(path, QFileInfo(path).absolutePath(), env, &result);
     const IniFile ini = parseIni(text, Problems(path, &result.problems));
     loader.checkStructure(ini);
     loader.readFile(ini);

@@ -108,6 +108,9 @@ struct LoadResult
 // at least 43 characters), malformed fingerprints/origins/URLs, missing files (TLS cert/key,
 // caFile, ssh keyFile). A missing or unreadable file is one problem with key "".
 LoadResult load(const QString &path, const QProcessEnvironment &env);
+// What load() does with the bytes it read from `path` (UTF-8 check, INI parse, validation): the
+// file system is only asked whether the files the text names exist.
+LoadResult loadText(const QByteArray &bytes, const QString &path, const QProcessEnvironment &env);
 
 // Demo configuration (no file): loopback listen on 8080, env overrides applied the same way;
 // the caller fills in the simulated cluster and generates secrets that the env does not set.

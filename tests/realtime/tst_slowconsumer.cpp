@@ -34,6 +34,11 @@ void TestSlowConsumer::snapshotsSkippedThenReliableCloses()
     config.listen = QStringLiteral("127.0.0.1");
     config.port = 0;
     config.jwtSecret = "slow-consumer-secret-slow-consumer-secret-0123456789";
+    // Neither client answers pings (drain() only reads): with the default heartbeat (25 s + 20 s)
+    // a run slower than 45 s (a loaded machine, the sanitizer build) lost both sessions to the
+    // ping timeout instead of the slow one to its queue. Heartbeats are not under test here.
+    config.pingInterval = 600000;
+    config.pingTimeout = 600000;
     app::Application application(config);
     QString error;
     QVERIFY2(application.start(&error), qPrintable(error));

@@ -3,6 +3,7 @@
 // pseudo-random bytes and mutated valid inputs. Built with any compiler, run by ctest.
 // Arguments: files to replay instead (e.g. crash reproducers), or "--write-corpus DIR" to
 // save the valid seeds for libFuzzer.
+#include "fuzzmutate.h"
 #include "realtime/websocket/wsdeflate.h"
 #include "wstestutil.h"
 
@@ -18,15 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 namespace {
 
 using Bytes = QByteArray;
-
-Bytes randomBytes(std::mt19937 &rng, int maxLength)
-{
-    Bytes out;
-    const int length = int(rng() % (maxLength + 1));
-    for (int i = 0; i < length; ++i)
-        out += char(rng() & 0xFF);
-    return out;
-}
+using jarvis::fuzz::mutate;
+using jarvis::fuzz::randomBytes;
 
 Bytes randomText(std::mt19937 &rng, int maxLength)
 {
@@ -37,38 +31,6 @@ Bytes randomText(std::mt19937 &rng, int maxLength)
     for (int i = 0; i < count; ++i)
         out += pieces[rng() % (sizeof pieces / sizeof *pieces)];
     return out;
-}
-
-Bytes mutate(std::mt19937 &rng, Bytes input)
-{
-    const int mutations = 1 + int(rng() % 4);
-    for (int m = 0; m < mutations; ++m) {
-        const qsizetype pos = input.isEmpty() ? 0 : qsizetype(rng() % input.size());
-        switch (rng() % 6) {
-        case 0: // flip a bit
-            if (!input.isEmpty())
-                input[pos] = char(input[pos] ^ (1 << (rng() % 8)));
-            break;
-        case 1: // random byte
-            if (!input.isEmpty())
-                input[pos] = char(rng() & 0xFF);
-            break;
-        case 2: // insert
-            input.insert(pos, char(rng() & 0xFF));
-            break;
-        case 3: // delete
-            if (!input.isEmpty())
-                input.remove(pos, 1);
-            break;
-        case 4: // truncate
-            input.truncate(pos);
-            break;
-        case 5: // duplicate a slice
-            input.insert(pos, input.mid(pos, qsizetype(rng() % 16)));
-            break;
-        }
-    }
-    return input;
 }
 
 #ifdef FUZZ_SMOKE_WSFRAME

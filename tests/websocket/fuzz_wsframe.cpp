@@ -8,23 +8,14 @@
 // ws); text is valid UTF-8;
 // messages respect maxPayload; close codes are valid; errors are 1002, 1007 or 1009; the
 // decoder always consumes its input or stops at a message or an error.
+#include "fuzzcheck.h"
 #include "realtime/websocket/wsframe.h"
 
 #include <QString>
 
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 using namespace jarvis::realtime::ws;
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);         \
-            std::abort();                                                                          \
-        }                                                                                          \
-    } while (false)
 
 namespace {
 

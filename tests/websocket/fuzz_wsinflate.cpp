@@ -4,20 +4,10 @@
 // Checks: inflating the bytes as a compressed message never exceeds maxSize; all-at-once and
 // chunked inflation agree (with a 15-bit window; see fuzz_wsframe.cpp for why not below); what
 // inflates re-compresses and inflates back; any bytes compress and inflate back unchanged.
+#include "fuzzcheck.h"
 #include "realtime/websocket/wsdeflate.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 using namespace jarvis::realtime::ws;
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);         \
-            std::abort();                                                                          \
-        }                                                                                          \
-    } while (false)
 
 namespace {
 

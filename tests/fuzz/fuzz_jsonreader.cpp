@@ -1,0 +1,104 @@
+// libFuzzer target for the strict JSON reader (shared/protocol/jsonreader.h) that the Socket.IO
+// decoder reads every client packet with. Input: one JSON text.
+// Checks: a refusal has a reason; what the reader accepts, QJsonDocument accepts too (as an array
+// element, so one level deeper: not checked at the nesting limit) and decodes to the same value,
+// down to integer storage and every UTF-16 unit; the value written by QJsonDocument reads back
+// the same; a string written by the project's JSON writer reads back the same.
+#include "fuzzcheck.h"
+#include "protocol/jsonreader.h"
+#include "protocol/jsonwriter.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QVariant>
+
+using namespace jarvis;
+
+namespace {
+
+// Exact comparison: type, integer storage, every string unit (as tst_jsonreader's same()).
+bool same(const QJsonValue &a, const QJsonValue &b)
+{
+    if (a.type() != b.type())
+        return false;
+    switch (a.type()) {
+    case QJsonValue::Double:
+        return a.toVariant().typeId() == b.toVariant().typeId() && a.toDouble() == b.toDouble()
+            && a.toInteger() == b.toInteger();
+    case QJsonValue::String:
+        return a.toString() == b.toString();
+    case QJsonValue::Array: {
+        const QJsonArray x = a.toArray();
+        const QJsonArray y = b.toArray();
+        if (x.size() != y.size())
+            return false;
+        for (qsizetype i = 0; i < x.size(); ++i) {
+            if (!same(x.at(i), y.at(i)))
+                return false;
+        }
+        return true;
+    }
+    case QJsonValue::Object: {
+        const QJsonObject x = a.toObject();
+        const QJsonObject y = b.toObject();
+        if (x.keys() != y.keys())
+            return false;
+        for (auto it = x.begin(); it != x.end(); ++it) {
+            if (!same(it.value(), y.value(it.key())))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return a == b;
+    }
+}
+
+int depth(const QJsonValue &value)
+{
+    int deepest = 0;
+    if (value.isArray()) {
+        for (const QJsonValue &v : value.toArray())
+            deepest = std::max(deepest, depth(v));
+        return deepest + 1;
+    }
+    if (value.isObject()) {
+        for (const QJsonValue &v : value.toObject())
+            deepest = std::max(deepest, depth(v));
+        return deepest + 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
+    QString error;
+    const std::optional<QJsonValue> value = json::read(bytes, &error);
+    if (!value) {
+        FUZZ_CHECK(!error.isEmpty());
+        return 0;
+    }
+    FUZZ_CHECK(depth(*value) <= json::detail::NestingLimit);
+    if (depth(*value) < json::detail::NestingLimit) {
+        QJsonParseError qtError;
+        const QJsonDocument qt = QJsonDocument::fromJson("[" + bytes + "]", &qtError);
+        FUZZ_CHECK(qtError.error == QJsonParseError::NoError);
+        FUZZ_CHECK(qt.array().size() == 1 && same(*value, qt.array().first()));
+
+        const QByteArray written =
+            QJsonDocument(QJsonArray {*value}).toJson(QJsonDocument::Compact);
+        const std::optional<QJsonValue> back = json::read(written);
+        FUZZ_CHECK(back && back->isArray() && same(back->toArray().first(), *value));
+    }
+    if (value->isString()) {
+        QByteArray written;
+        json::appendJsonString(written, value->toString());
+        const std::optional<QJsonValue> back = json::read(written);
+        FUZZ_CHECK(back && same(*back, *value));
+    }
+    return 0;
+}
