@@ -55,6 +55,7 @@ private:
     http::OriginPolicy m_origins;
     QHash<QString, EngineSocket *> m_sessions; // children
     QWebSocketServer m_wsServer;
+    QList<QPointer<QTcpSocket>> m_qtUpgrades; // handed to m_wsServer, not yet upgraded
 };
 
 } // namespace jarvis::realtime
