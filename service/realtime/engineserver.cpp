@@ -87,6 +87,7 @@ EngineSocket *EngineServer::createSession(const QHostAddress &remote)
     connect(session, &EngineSocket::closed, this, [this, session](const QString &reason) {
         qCDebug(lcEngine) << "session" << session->id() << "closed:" << reason;
         m_sessions.remove(session->id());
+        Q_EMIT sessionEnded();
         session->deleteLater();
     });
     return session;

@@ -43,6 +43,8 @@ public:
 
 Q_SIGNALS:
     void connection(jarvis::realtime::EngineSocket *socket);
+    // A session is over (closed() of one of its EngineSockets).
+    void sessionEnded();
 
 private:
     EngineSocket *createSession(const QHostAddress &remote);
