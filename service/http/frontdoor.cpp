@@ -47,7 +47,7 @@ class ConnectionGuard : public QObject
 public:
     using QObject::QObject;
 
-    QTimer *headTimer = nullptr; // child; until the first request is complete
+    QTimer *headTimer = nullptr; // child; until the first request head is complete
     bool handedOff = false; // QtHttpServer has the connection
     bool passOnNextRead = false; // the first request was checked; QtHttpServer reads it next
     bool awaitingResponse = false; // QtHttpServer got a request that is not answered yet
@@ -269,6 +269,8 @@ void FrontDoor::inspect(QTcpSocket *socket)
     case HeadStatus::Complete:
         break;
     }
+    if (guard->headTimer) // the head came in time; its body may take longer, as before
+        guard->headTimer->stop();
     if (head.length > m_limits.maxHeadBytes + 4) {
         refuse(socket, 431,
             QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes), &head);
