@@ -60,6 +60,7 @@ private slots:
     void framingErrors();
     void acceptedFraming_data();
     void acceptedFraming();
+    void pipelinedAnswersInOrder();
     void pollingCloseWithAPendingGet_data();
     void pollingCloseWithAPendingGet();
 
@@ -663,6 +664,53 @@ void TestHttp::acceptedFraming()
         QVERIFY(!responses[i].head.contains("content-length: 0\r"));
     }
     QVERIFY(responses.last().body.contains("\"version\""));
+}
+
+// A held long-poll GET with a request pipelined behind it: the second is answered after the
+// first, never before (QtHttpServer alone answers it at once, out of order).
+void TestHttp::pipelinedAnswersInOrder()
+{
+    const Reply handshake = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"));
+    QCOMPARE(handshake.status, 200);
+    const QByteArray sid = QJsonDocument::fromJson(handshake.body.mid(1))
+                               .object()
+                               .value(QStringLiteral("sid"))
+                               .toString()
+                               .toLatin1();
+    QVERIFY(!sid.isEmpty());
+    const QByteArray path = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_app->port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+        + "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QVERIFY(socket.waitForBytesWritten(5000));
+    // Round trips on other connections: the server has read both requests by then.
+    QByteArray early;
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(request("GET", QStringLiteral("/api/health")).status, 200);
+        early += socket.readAll();
+    }
+    QVERIFY2(early.isEmpty(), early.constData()); // the poll is held, and so is the next request
+    // The client closes the session over another connection: the held poll is answered, then
+    // the request behind it.
+    QSignalSpy closed(&socket, &QTcpSocket::disconnected);
+    QCOMPARE(request("POST", QString::fromLatin1(path), "1").status, 200);
+    QByteArray received = early;
+    const bool ended = QTest::qWaitFor(
+        [&] {
+            received += socket.readAll();
+            return !closed.isEmpty();
+        },
+        10000);
+    QVERIFY2(ended, QByteArray(received).replace("\r\n", " | ").constData());
+    received += socket.readAll();
+    const QList<RawResponse> responses = splitResponses(received);
+    QCOMPARE(responses.size(), 2);
+    QCOMPARE(responses[0].status, 200);
+    QVERIFY2(!responses[0].body.contains("version"), responses[0].body.constData());
+    QCOMPARE(responses[1].status, 200);
+    QVERIFY(responses[1].body.contains("\"version\""));
 }
 
 QTEST_GUILESS_MAIN(TestHttp)
