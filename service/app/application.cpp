@@ -1,6 +1,7 @@
 #include "app/application.h"
 
 #include "app/clusterservices.h"
+#include "app/memorytrimmer.h"
 #include "auth/logincontroller.h"
 #include "http/frontdoor.h"
 #include "http/httpapi.h"
@@ -80,6 +81,7 @@ Application::Application(config::Config config, QObject *parent)
     , m_jwt(m_config.jwtSecret)
     , m_startedAt(QDateTime::currentDateTimeUtc())
 {
+    m_trimmer = new MemoryTrimmer(this);
     m_http = new http::HttpApi(originPolicy(m_config), &m_jwt, m_config.maxBodySize, this);
     http::FrontDoor::Limits limits;
     limits.maxBodyBytes = m_config.maxBodySize;
@@ -140,6 +142,8 @@ realtime::EngineServer *Application::addEngineServer(const realtime::EngineOptio
 {
     auto *engine = new realtime::EngineServer(options, originPolicy(m_config), this);
     m_engines.append(engine);
+    connect(engine, &realtime::EngineServer::sessionEnded, m_trimmer,
+        [this] { m_trimmer->noteRelease(); });
     m_frontDoor->addUpgradeRoute(
         options.path, options.maxPayload,
         [engine](QTcpSocket *socket, const http::RequestHead &head) {

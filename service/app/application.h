@@ -26,6 +26,7 @@ class SioServer;
 namespace jarvis::app {
 
 class ClusterServices;
+class MemoryTrimmer;
 
 // The composition root: builds every service object from the configuration, wires them, and owns
 // them. Nothing below it reaches for globals. Main thread.
@@ -49,6 +50,8 @@ public:
     ClusterServices *cluster() const { return m_cluster; }
     http::HttpApi *http() const { return m_http; }
     const auth::JwtSigner &jwt() const { return m_jwt; }
+    // Returns freed memory to the kernel after many sessions ended.
+    MemoryTrimmer *memoryTrimmer() const { return m_trimmer; }
 
     // A namespace whose CONNECT must carry a valid JWT ({token}) in its auth payload.
     realtime::Namespace *addProtectedNamespace(const QString &name);
@@ -68,6 +71,7 @@ private:
     realtime::SioServer *m_sio = nullptr;
     http::HttpApi *m_http = nullptr;
     http::FrontDoor *m_frontDoor = nullptr;
+    MemoryTrimmer *m_trimmer = nullptr; // child
     auth::LoginController *m_login = nullptr;
     ClusterServices *m_cluster = nullptr;
     bool m_shutDown = false;

@@ -10,8 +10,6 @@
 #include <QTcpSocket>
 #include <QTimer>
 
-#include <sys/ioctl.h>
-
 Q_LOGGING_CATEGORY(lcFrontDoor, "jarvis.http")
 
 namespace jarvis::http {
@@ -38,7 +36,67 @@ public:
 };
 
 namespace {
-const char *const InspectTimerProperty = "_jarvis_head_timer";
+
+// The front door's state for one connection, a child of its socket: every request on it passes
+// the front door's strict framing check (parseHead/parseBody) before QtHttpServer reads it, one
+// request at a time (the next is held in a read transaction until the previous one is answered),
+// so QtHttpServer's lenient parser never sees anything the check has not accepted, and responses
+// go out in request order.
+class ConnectionGuard : public QObject
+{
+public:
+    using QObject::QObject;
+
+    QTimer *headTimer = nullptr; // child; until the first request head is complete
+    bool handedOff = false; // QtHttpServer has the connection
+    bool passOnNextRead = false; // the first request was checked; QtHttpServer reads it next
+    bool awaitingResponse = false; // QtHttpServer got a request that is not answered yet
+    bool headRequest = false; // ... and that request is HEAD
+    bool continueSent = false; // "100 Continue" sent for the request being received
+    bool closing = false; // a response ended the connection: nothing more is read
+};
+
+const char *const GuardProperty = "_jarvis_connection_guard";
+
+ConnectionGuard *guardOf(const QTcpSocket *socket)
+{
+    // Only the front door sets this property, always to a ConnectionGuard.
+    return socket ? static_cast<ConnectionGuard *>(
+                        socket->property(GuardProperty).value<QObject *>())
+                  : nullptr;
+}
+
+// Makes what is buffered invisible to QtHttpServer until the next inspection rolls it back:
+// reads it all inside a transaction (which also re-enables the socket's read notifier when its
+// read buffer had filled up).
+void hold(QTcpSocket *socket)
+{
+    socket->startTransaction();
+    char sink[16 * 1024];
+    while (socket->read(sink, sizeof sink) > 0) { }
+}
+
+// What QtHttpServer's parser may take on top of a body: the head, and chunk framing.
+constexpr qint64 FramingSlack = 64 * 1024;
+
+} // namespace
+
+bool FrontDoor::answeringHead(const QTcpSocket *socket)
+{
+    const ConnectionGuard *guard = guardOf(socket);
+    return guard && guard->headRequest;
+}
+
+void FrontDoor::responseWritten(QTcpSocket *socket, bool closing)
+{
+    ConnectionGuard *guard = guardOf(socket);
+    if (!guard)
+        return;
+    guard->awaitingResponse = false;
+    guard->headRequest = false;
+    guard->closing = guard->closing || closing;
+    if (!guard->closing) // the next pipelined request, if there is one
+        QMetaObject::invokeMethod(socket, &QAbstractSocket::readyRead, Qt::QueuedConnection);
 }
 
 FrontDoor::FrontDoor(Limits limits, QObject *parent)
@@ -102,13 +160,18 @@ void FrontDoor::addUpgradeRoute(
 void FrontDoor::onPendingConnection()
 {
     while (QTcpSocket *socket = m_listener->nextPendingConnection()) {
-        auto *timer = new QTimer(socket);
-        timer->setSingleShot(true);
-        socket->setProperty(InspectTimerProperty, QVariant::fromValue<QObject *>(timer));
-        connect(timer, &QTimer::timeout, socket, [this, socket] {
+        auto *guard = new ConnectionGuard(socket);
+        socket->setProperty(GuardProperty, QVariant::fromValue<QObject *>(guard));
+        guard->headTimer = new QTimer(guard);
+        guard->headTimer->setSingleShot(true);
+        connect(guard->headTimer, &QTimer::timeout, socket, [this, socket] {
             refuse(socket, 408, QStringLiteral("request head not received in time"));
         });
-        timer->start(m_limits.headTimeoutMs);
+        guard->headTimer->start(m_limits.headTimeoutMs);
+        // Bounds what a connection can make us buffer: one request at a time is let through.
+        socket->setReadBufferSize(
+            qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes + FramingSlack);
+        // Connected before QtHttpServer's own readyRead slot, so it runs first on every read.
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspect(socket); });
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         if (socket->bytesAvailable() > 0)
@@ -120,9 +183,10 @@ void FrontDoor::release(QTcpSocket *socket)
 {
     disconnect(socket, nullptr, this, nullptr);
     disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    if (auto *timer = socket->property(InspectTimerProperty).value<QObject *>())
-        delete timer;
-    socket->setProperty(InspectTimerProperty, QVariant());
+    if (socket->isTransactionStarted())
+        socket->rollbackTransaction();
+    delete guardOf(socket);
+    socket->setProperty(GuardProperty, QVariant());
 }
 
 void FrontDoor::answerAndClose(QTcpSocket *socket, const QByteArray &response)
@@ -148,119 +212,132 @@ void FrontDoor::answerAndClose(QTcpSocket *socket, const QByteArray &response)
     drain();
 }
 
-void FrontDoor::refuse(QTcpSocket *socket, int status, const QString &error)
+void FrontDoor::refuse(
+    QTcpSocket *socket, int status, const QString &error, const RequestHead *head)
 {
     release(socket);
-    answerAndClose(socket, rawJsonResponse(status, errorBody(error)));
+    QByteArray response = rawJsonResponse(status, errorBody(error));
+    if (head && head->method == "HEAD")
+        response.truncate(response.indexOf("\r\n\r\n") + 4);
+    answerAndClose(socket, response);
 }
 
-void FrontDoor::refuseBody(
-    QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error)
+void FrontDoor::refuseBody(QTcpSocket *socket, const RequestHead &head, const QString &error)
 {
-    Q_UNUSED(limit);
     const auto route = m_upgradeRoutes.constFind(head.path());
     if (route != m_upgradeRoutes.constEnd() && route->refused)
         route->refused(head);
-    refuse(socket, 413, error);
-}
-
-void FrontDoor::watchBody(QTcpSocket *socket, const RequestHead &head, qint64 limit)
-{
-    // QtHttpServer buffers a whole request before its handler sees it, and the socket's read
-    // buffer is capped: a body larger than the cap (chunked, or a later request on a keep-alive
-    // connection) stops the reading with data still waiting in the kernel. Seen twice in a row
-    // without progress, that is a body over the limit: answer 413 instead of stalling forever.
-    auto *timer = new QTimer(socket);
-    timer->setInterval(250);
-    auto progress = std::make_shared<quint64>(0);
-    auto seen = std::make_shared<quint64>(0);
-    auto stalls = std::make_shared<int>(0);
-    connect(socket, &QTcpSocket::readyRead, timer, [progress] { ++*progress; });
-    connect(
-        timer, &QTimer::timeout, this, [this, socket, head, limit, progress, seen, stalls, timer] {
-            int waiting = 0;
-            if (socket->socketDescriptor() == -1
-                || ::ioctl(int(socket->socketDescriptor()), FIONREAD, &waiting) != 0)
-                return;
-            if (waiting > 0 && *progress == *seen && socket->readBufferSize() > 0
-                && socket->bytesAvailable() + waiting > 0) {
-                if (++*stalls >= 2) {
-                    timer->stop();
-                    const auto route = m_upgradeRoutes.constFind(head.path());
-                    if (route != m_upgradeRoutes.constEnd() && route->refused)
-                        route->refused(head);
-                    answerAndClose(socket,
-                        rawJsonResponse(413,
-                            errorBody(QStringLiteral("request body exceeds the limit of %1 bytes")
-                                          .arg(limit))));
-                }
-            } else {
-                *stalls = 0;
-            }
-            *seen = *progress;
-        });
-    timer->start();
+    refuse(socket, 413, error, &head);
 }
 
 void FrontDoor::inspect(QTcpSocket *socket)
 {
-    const QByteArray peeked = socket->peek(m_limits.maxHeadBytes + 4);
+    ConnectionGuard *guard = guardOf(socket);
+    if (!guard)
+        return;
+    // What an earlier inspection held back (or an empty transaction QtHttpServer started) is
+    // looked at again from the start of the next request.
+    if (socket->isTransactionStarted())
+        socket->rollbackTransaction();
+    if (guard->passOnNextRead) { // the handed-off first request: QtHttpServer reads it now
+        guard->passOnNextRead = false;
+        return;
+    }
+    if (guard->closing || guard->awaitingResponse) {
+        hold(socket); // one request at a time: the next one waits for this answer
+        return;
+    }
+    const qint64 available = socket->bytesAvailable();
+    if (available <= 0)
+        return;
+    const QByteArray peeked = socket->peek(available);
     RequestHead head;
     QString error;
-    switch (parseHead(peeked, &head, &error)) {
+    int status = 400;
+    switch (parseHead(peeked, &head, &error, &status)) {
     case HeadStatus::Incomplete:
-        if (peeked.size() > m_limits.maxHeadBytes)
+        if (peeked.size() > m_limits.maxHeadBytes) {
             refuse(socket, 431,
                 QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes));
+            return;
+        }
+        hold(socket);
         return;
     case HeadStatus::Invalid:
-        refuse(socket, 400, QStringLiteral("bad request: %1").arg(error));
+        refuse(socket, status, QStringLiteral("bad request: %1").arg(error));
         return;
     case HeadStatus::Complete:
         break;
+    }
+    if (guard->headTimer) // the head came in time; its body may take longer, as before
+        guard->headTimer->stop();
+    if (head.length > m_limits.maxHeadBytes + 4) {
+        refuse(socket, 431,
+            QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes), &head);
+        return;
     }
 
     const auto route = m_upgradeRoutes.constFind(head.path());
     const bool routed = route != m_upgradeRoutes.constEnd();
     if (head.isWebSocketUpgrade()) {
+        if (guard->handedOff) {
+            refuse(socket, 400,
+                QStringLiteral("bad request: a WebSocket upgrade must be the first request on "
+                               "its connection"),
+                &head);
+            return;
+        }
         if (!routed) {
-            refuse(socket, 404, QStringLiteral("not found"));
+            refuse(socket, 404, QStringLiteral("not found"), &head);
             return;
         }
         release(socket);
+        socket->setReadBufferSize(0);
         route->handler(socket, head);
         return;
     }
 
     const qint64 limit = routed ? route->maxBodyBytes : m_limits.maxBodyBytes;
-    const QByteArray lengthHeader = head.header("content-length");
-    if (!lengthHeader.isEmpty()) {
-        bool ok = false;
-        const qint64 length = lengthHeader.toLongLong(&ok);
-        if (!ok || length < 0) {
-            refuse(socket, 400, QStringLiteral("bad request: invalid Content-Length"));
+    qsizetype wireLength = 0;
+    switch (parseBody(QByteArrayView(peeked).sliced(head.length), head, limit, &wireLength,
+        &error, &status)) {
+    case HeadStatus::Invalid:
+        if (status == 413)
+            refuseBody(socket, head, error);
+        else
+            refuse(socket, status, QStringLiteral("bad request: %1").arg(error), &head);
+        return;
+    case HeadStatus::Incomplete:
+        if (socket->readBufferSize() > 0 && available >= socket->readBufferSize()) {
+            refuseBody(socket, head,
+                QStringLiteral("request larger than %1 bytes").arg(socket->readBufferSize()));
             return;
         }
-        if (length > limit) {
-            refuseBody(socket, head, limit,
-                QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
-                    .arg(length)
-                    .arg(limit));
-            return;
+        if (!guard->continueSent && head.header("expect").toLower() == "100-continue") {
+            socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+            guard->continueSent = true;
         }
+        hold(socket);
+        return;
+    case HeadStatus::Complete:
+        break;
     }
-    if (head.header("expect").toLower() == "100-continue")
-        socket->write("HTTP/1.1 100 Continue\r\n\r\n");
 
-    release(socket);
+    // A complete, well-framed request: QtHttpServer reads exactly this one.
+    guard->continueSent = false;
+    guard->awaitingResponse = true;
+    guard->headRequest = head.method == "HEAD";
+    if (guard->handedOff)
+        return; // QtHttpServer's readyRead slot runs right after this one
     if (!m_handoff) {
         refuse(socket, 503, QStringLiteral("server not ready"));
         return;
     }
-    // Bounds what QtHttpServer buffers for later requests on this keep-alive connection.
-    socket->setReadBufferSize(
-        qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes);
-    watchBody(socket, head, limit);
+    guard->handedOff = true;
+    guard->passOnNextRead = true;
+    delete guard->headTimer;
+    guard->headTimer = nullptr;
+    disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     m_handoff->hand(socket);
 }
 

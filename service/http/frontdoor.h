@@ -19,11 +19,14 @@ namespace jarvis::http {
 
 class HandoffServer;
 
-// The one listening port. Reads each new connection's request head with peek() (bounded in size
-// and time), answers what must be refused before any handler runs (malformed head 400, head too
-// large 431, body over the limit 413, with "100 Continue" for acceptable Expect requests), hands
-// WebSocket upgrades to the upgrade handler registered for their path (several Engine.IO servers
-// can share the port), and every other connection to QtHttpServer through a bound QTcpServer.
+// The one listening port. Checks every request on every connection with peek() before any
+// handler runs (the first head bounded in time, every request in size), answers what must be
+// refused (bad framing 400 per RFC 9112, unknown transfer coding 501, HTTP version 505, head too
+// large 431, body over the limit 413; each closes the connection and nothing after it on that
+// connection is served), sends "100 Continue" for acceptable Expect requests, hands WebSocket
+// upgrades to the upgrade handler registered for their path (several Engine.IO servers can share
+// the port), and every other connection to QtHttpServer through a bound QTcpServer, which then
+// gets one checked request at a time (see ConnectionGuard in frontdoor.cpp).
 // Lives on the main thread; owns the listening server and, until handed off, the accepted sockets.
 class FrontDoor : public QObject
 {
@@ -62,13 +65,18 @@ public:
     // until it closes, so the kernel never resets the connection under an unread request body.
     static void answerAndClose(QTcpSocket *socket, const QByteArray &response);
 
+    // For writeResponse(), which writes every answer QtHttpServer's handlers give: whether the
+    // request being answered on `socket` is HEAD (its answer has no body), and that the answer
+    // is out (`closing`: the connection ends with it), which lets the next pipelined request in.
+    static bool answeringHead(const QTcpSocket *socket);
+    static void responseWritten(QTcpSocket *socket, bool closing);
+
 private:
     void onPendingConnection();
     void inspect(QTcpSocket *socket);
-    void refuse(QTcpSocket *socket, int status, const QString &error);
-    void refuseBody(
-        QTcpSocket *socket, const RequestHead &head, qint64 limit, const QString &error);
-    void watchBody(QTcpSocket *socket, const RequestHead &head, qint64 limit);
+    void refuse(QTcpSocket *socket, int status, const QString &error,
+        const RequestHead *head = nullptr);
+    void refuseBody(QTcpSocket *socket, const RequestHead &head, const QString &error);
     void release(QTcpSocket *socket);
 
     Limits m_limits;

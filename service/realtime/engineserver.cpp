@@ -87,6 +87,7 @@ EngineSocket *EngineServer::createSession(const QHostAddress &remote)
     connect(session, &EngineSocket::closed, this, [this, session](const QString &reason) {
         qCDebug(lcEngine) << "session" << session->id() << "closed:" << reason;
         m_sessions.remove(session->id());
+        Q_EMIT sessionEnded();
         session->deleteLater();
     });
     return session;
@@ -168,6 +169,8 @@ void EngineServer::handleUpgrade(QTcpSocket *socket, const http::RequestHead &he
         // WebSocket connection, and so does the reference server.
     }
     if (!m_options.rawWebSocket) {
+        m_qtUpgrades.removeAll(nullptr);
+        m_qtUpgrades.append(socket);
         m_wsServer.handleConnection(socket);
         Q_EMIT socket->readyRead();
         return;
@@ -209,7 +212,18 @@ void EngineServer::onWebSocket()
         std::unique_ptr<QWebSocket> ws(m_wsServer.nextPendingConnection());
         const QHostAddress remote = ws->peerAddress();
         const QString sid = QUrlQuery(ws->requestUrl()).queryItemValue(QStringLiteral("sid"));
-        attach(new QtWsTransport(std::move(ws), m_options.maxPayload), remote, sid);
+        // The TCP socket it was upgraded from (QWebSocket does not tell): same peer.
+        QTcpSocket *connection = nullptr;
+        m_qtUpgrades.removeAll(nullptr);
+        for (const QPointer<QTcpSocket> &candidate : std::as_const(m_qtUpgrades)) {
+            if (candidate->peerPort() == ws->peerPort()
+                && candidate->peerAddress() == ws->peerAddress()) {
+                connection = candidate;
+                break;
+            }
+        }
+        m_qtUpgrades.removeAll(connection);
+        attach(new QtWsTransport(std::move(ws), connection, m_options.maxPayload), remote, sid);
     }
 }
 

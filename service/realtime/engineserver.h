@@ -43,6 +43,8 @@ public:
 
 Q_SIGNALS:
     void connection(jarvis::realtime::EngineSocket *socket);
+    // A session is over (closed() of one of its EngineSockets).
+    void sessionEnded();
 
 private:
     EngineSocket *createSession(const QHostAddress &remote);
@@ -55,6 +57,7 @@ private:
     http::OriginPolicy m_origins;
     QHash<QString, EngineSocket *> m_sessions; // children
     QWebSocketServer m_wsServer;
+    QList<QPointer<QTcpSocket>> m_qtUpgrades; // handed to m_wsServer, not yet upgraded
 };
 
 } // namespace jarvis::realtime

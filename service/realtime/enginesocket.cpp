@@ -68,15 +68,47 @@ void EngineSocket::openPolling(QHttpServerResponder &&responder, const http::Hea
 void EngineSocket::openWebSocket(WsTransport *transport)
 {
     m_transport = Transport::WebSocket;
-    m_ws = transport;
-    m_ws->setParent(this);
+    transport->setParent(this);
+    useWebSocket(transport);
+    m_ws->sendText(openPacket(false));
+    startHeartbeat();
+}
+
+void EngineSocket::useWebSocket(WsTransport *ws)
+{
+    m_ws = ws;
     connect(m_ws, &WsTransport::textReceived, this, &EngineSocket::onWsText);
     connect(m_ws, &WsTransport::binaryReceived, this,
         [this](const QByteArray &bytes) { onPacket('4', bytes, true); });
     connect(
         m_ws, &WsTransport::closed, this, [this] { finish(QStringLiteral("transport close")); });
-    m_ws->sendText(openPacket(false));
-    startHeartbeat();
+    connect(m_ws, &WsTransport::drained, this, [this] {
+        if (!m_owedPong.isNull() && m_open)
+            m_ws->sendText(std::exchange(m_owedPong, {}));
+    });
+}
+
+void EngineSocket::answerPing(const QByteArray &data)
+{
+    // Only the latest ping that is not answered yet gets its pong: a client that pings and never
+    // reads makes nothing grow.
+    const QByteArray pong = '3' + data;
+    if (m_transport == Transport::WebSocket && m_ws) {
+        if (m_ws->pendingBytes() > 0) {
+            m_owedPong = pong; // sent once what waits has gone (WsTransport::drained)
+            return;
+        }
+        m_ws->sendText(pong);
+        return;
+    }
+    for (qsizetype i = 0; i < m_queue.size(); ++i) {
+        if (m_queue.at(i).pong) {
+            m_queuedBytes -= m_queue.at(i).bytes.size();
+            m_queue.removeAt(i);
+            break;
+        }
+    }
+    enqueue({pong, false, true, true});
 }
 
 void EngineSocket::startHeartbeat()
@@ -129,10 +161,7 @@ qint64 EngineSocket::pendingBytes() const
 {
     if (m_transport == Transport::WebSocket && m_ws)
         return m_ws->pendingBytes();
-    qint64 bytes = 0;
-    for (const Outgoing &out : m_queue)
-        bytes += out.bytes.size();
-    return bytes;
+    return m_queuedBytes;
 }
 
 void EngineSocket::enqueue(Outgoing out)
@@ -148,7 +177,15 @@ void EngineSocket::enqueue(Outgoing out)
             m_ws->sendTextUncompressed(out.bytes);
         return;
     }
+    m_queuedBytes += out.bytes.size();
     m_queue.append(std::move(out));
+    if (m_queuedBytes > MaxOutboundBytes) {
+        // A polling client that does not poll: the same limit as a WebSocket's queue.
+        qCWarning(lcEngine) << "session" << m_id << "has" << m_queuedBytes
+                            << "bytes unsent; closing it";
+        close(QStringLiteral("transport error"));
+        return;
+    }
     scheduleFlush();
 }
 
@@ -176,6 +213,7 @@ void EngineSocket::flush()
             : out.bytes;
     }
     m_queue.clear();
+    m_queuedBytes = 0;
     answerGet(payload);
 }
 
@@ -273,7 +311,7 @@ void EngineSocket::onPacket(char type, const QByteArray &data, bool binary)
             startHeartbeat();
         return;
     case eio::PacketType::Ping:
-        enqueue({'3' + data, false});
+        answerPing(data);
         return;
     case eio::PacketType::Close:
         if (m_transport == Transport::Polling) {
@@ -342,13 +380,9 @@ void EngineSocket::onProbeText(const QByteArray &frame)
         if (m_pendingGet)
             answerGet(QByteArray(1, '6'));
         m_transport = Transport::WebSocket;
-        m_ws = ws;
-        connect(m_ws, &WsTransport::textReceived, this, &EngineSocket::onWsText);
-        connect(m_ws, &WsTransport::binaryReceived, this,
-            [this](const QByteArray &bytes) { onPacket('4', bytes, true); });
-        connect(m_ws, &WsTransport::closed, this,
-            [this] { finish(QStringLiteral("transport close")); });
+        useWebSocket(ws);
         const QList<Outgoing> queued = std::exchange(m_queue, {});
+        m_queuedBytes = 0;
         for (const Outgoing &out : queued)
             enqueue(out);
         return;
@@ -393,6 +427,7 @@ void EngineSocket::finish(const QString &reason)
     m_pongTimer.stop();
     m_upgradeTimer.stop();
     m_queue.clear();
+    m_queuedBytes = 0;
     if (m_pendingGet)
         answerGet(QByteArray(1, '1'));
     if (m_probe)

@@ -95,6 +95,7 @@ private:
         QByteArray bytes;
         bool binary = false;
         bool compress = true;
+        bool pong = false; // the answer to a client's ping
     };
 
     QByteArray openPacket(bool withUpgrades) const;
@@ -103,6 +104,8 @@ private:
     void flush();
     void answerGet(const QByteArray &payload);
     void onPacket(char type, const QByteArray &data, bool binary);
+    void answerPing(const QByteArray &data);
+    void useWebSocket(WsTransport *ws);
     void onWsText(const QByteArray &frame);
     void onProbeText(const QByteArray &frame);
     void dropProbe();
@@ -119,6 +122,8 @@ private:
     bool m_clientClosing = false; // a close packet came over polling; finish() follows
 
     QList<Outgoing> m_queue;
+    qint64 m_queuedBytes = 0; // of m_queue
+    QByteArray m_owedPong; // WebSocket: the pong for the latest ping, waiting for the queue to drain
     std::unique_ptr<QHttpServerResponder> m_pendingGet;
     QPointer<QTcpSocket> m_pendingGetSocket;
     http::HeaderList m_pendingGetHeaders;

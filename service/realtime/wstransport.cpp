@@ -1,14 +1,30 @@
 #include "realtime/wstransport.h"
 
+#include <QLoggingCategory>
+#include <QTcpSocket>
 #include <QWebSocket>
+
+Q_LOGGING_CATEGORY(lcQtWs, "jarvis.ws.qt")
 
 namespace jarvis::realtime {
 
-QtWsTransport::QtWsTransport(
-    std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent)
+QtWsTransport::QtWsTransport(std::unique_ptr<QWebSocket> socket, QTcpSocket *connection,
+    qint64 maxMessageSize, QObject *parent, qint64 maxOutboundBytes)
     : WsTransport(parent)
     , m_socket(socket.release())
+    , m_tcp(connection)
+    , m_maxOutboundBytes(maxOutboundBytes)
 {
+    // QWebSocket answers pings (and queues its frames) on the TCP socket it was upgraded from:
+    // the queue is checked after every read (pings come in) and every send.
+    if (m_tcp) {
+        connect(m_tcp, &QTcpSocket::readyRead, this, &QtWsTransport::checkOutbound,
+            Qt::QueuedConnection);
+        connect(m_tcp, &QTcpSocket::bytesWritten, this, [this] {
+            if (!m_closed && m_tcp->bytesToWrite() == 0)
+                Q_EMIT drained();
+        });
+    }
     m_socket->setParent(this);
     m_socket->setMaxAllowedIncomingMessageSize(quint64(maxMessageSize));
     m_socket->setMaxAllowedIncomingFrameSize(quint64(maxMessageSize));
@@ -27,14 +43,27 @@ QtWsTransport::~QtWsTransport() = default;
 
 void QtWsTransport::sendText(const QByteArray &utf8)
 {
-    if (!m_closed)
-        m_socket->sendTextMessage(QString::fromUtf8(utf8));
+    if (m_closed)
+        return;
+    m_socket->sendTextMessage(QString::fromUtf8(utf8));
+    checkOutbound();
 }
 
 void QtWsTransport::sendBinary(const QByteArray &bytes)
 {
-    if (!m_closed)
-        m_socket->sendBinaryMessage(bytes);
+    if (m_closed)
+        return;
+    m_socket->sendBinaryMessage(bytes);
+    checkOutbound();
+}
+
+void QtWsTransport::checkOutbound()
+{
+    if (m_closed || pendingBytes() <= m_maxOutboundBytes)
+        return;
+    qCInfo(lcQtWs) << "dropping a WebSocket connection with" << pendingBytes()
+                   << "bytes unsent (limit" << m_maxOutboundBytes << ")";
+    m_socket->abort(); // disconnected() follows and emits closed()
 }
 
 void QtWsTransport::close(int code, const QString &reason)
@@ -46,7 +75,7 @@ void QtWsTransport::close(int code, const QString &reason)
 
 qint64 QtWsTransport::pendingBytes() const
 {
-    return 0;
+    return m_tcp ? m_tcp->bytesToWrite() : 0;
 }
 
 } // namespace jarvis::realtime

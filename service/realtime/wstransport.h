@@ -4,13 +4,20 @@
 
 #include <QByteArray>
 #include <QObject>
+#include <QPointer>
 #include <QUrl>
 
 #include <memory>
 
+class QTcpSocket;
 class QWebSocket;
 
 namespace jarvis::realtime {
+
+// The most that may wait to be sent to one WebSocket client, whatever it is (control frames
+// included), before the connection is dropped; the Socket.IO layer closes a session at the same
+// backlog of reliable events, and skips snapshots far earlier (sioserver.cpp).
+constexpr qint64 MaxOutboundBytes = 64 * 1024 * 1024;
 
 // The server side of one WebSocket connection, as the Engine.IO layer sees it: send text or
 // binary, close, and signals for what arrives. Kept this small so the transport can be replaced
@@ -46,6 +53,8 @@ Q_SIGNALS:
     void textReceived(const QByteArray &utf8);
     void binaryReceived(const QByteArray &bytes);
     void closed();
+    // What was waiting to be sent has all been handed to the kernel (pendingBytes() is 0).
+    void drained();
 };
 
 // WsTransport on QWebSocket (QtWebSockets does framing, masking checks, UTF-8 validation and the
@@ -54,8 +63,13 @@ class QtWsTransport final : public WsTransport
 {
     Q_OBJECT
 public:
-    QtWsTransport(
-        std::unique_ptr<QWebSocket> socket, qint64 maxMessageSize, QObject *parent = nullptr);
+    // `connection` is the TCP socket `socket` was upgraded from (QWebSocketServer::
+    // handleConnection), which QWebSocket writes to but does not expose: the transport drops the
+    // connection when more than `maxOutboundBytes` wait on it (QtWebSockets answers every ping at
+    // once, so only this cap bounds what a client that never reads costs).
+    QtWsTransport(std::unique_ptr<QWebSocket> socket, QTcpSocket *connection,
+        qint64 maxMessageSize, QObject *parent = nullptr,
+        qint64 maxOutboundBytes = MaxOutboundBytes);
     ~QtWsTransport() override;
 
     void sendText(const QByteArray &utf8) override;
@@ -64,7 +78,11 @@ public:
     qint64 pendingBytes() const override;
 
 private:
+    void checkOutbound();
+
     QWebSocket *m_socket; // owned (child)
+    QPointer<QTcpSocket> m_tcp; // the connection under it (not ours)
+    qint64 m_maxOutboundBytes;
     bool m_closed = false;
 };
 

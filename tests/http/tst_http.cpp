@@ -56,6 +56,11 @@ private slots:
     void engineIoErrors();
     void malformedHeads_data();
     void malformedHeads();
+    void framingErrors_data();
+    void framingErrors();
+    void acceptedFraming_data();
+    void acceptedFraming();
+    void pipelinedAnswersInOrder();
     void pollingCloseWithAPendingGet_data();
     void pollingCloseWithAPendingGet();
 
@@ -402,9 +407,10 @@ void TestHttp::malformedHeads_data()
         << QByteArray("HTTP/1.1 400");
     QTest::addRow("head too large")
         << ("GET / HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << QByteArray("HTTP/1.1 431");
-    QTest::addRow("upgrade elsewhere") << QByteArray(
-        "GET /elsewhere HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-                                       << QByteArray("HTTP/1.1 404");
+    QTest::addRow("upgrade elsewhere")
+        << QByteArray("GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\n\r\n")
+        << QByteArray("HTTP/1.1 404");
 }
 
 void TestHttp::malformedHeads()
@@ -416,6 +422,295 @@ void TestHttp::malformedHeads()
     QVERIFY(reply.contains("{\"error\""));
     // And the server is still fine.
     QCOMPARE(request("GET", QStringLiteral("/api/health")).status, 200);
+}
+
+namespace {
+struct Exchange
+{
+    QByteArray received;
+    bool closed = false;
+};
+
+// Sends `bytes` on a new connection and reads until the server closes it (or 10 s pass).
+Exchange exchange(quint16 port, const QByteArray &bytes)
+{
+    Exchange result;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return result;
+    socket.write(bytes);
+    QSignalSpy closed(&socket, &QTcpSocket::disconnected);
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired() && closed.isEmpty()) {
+        result.received += socket.readAll();
+        QTest::qWait(5);
+    }
+    result.received += socket.readAll();
+    result.closed = !closed.isEmpty();
+    return result;
+}
+
+struct RawResponse
+{
+    int status = 0;
+    QByteArray head; // lower-cased
+    QByteArray body;
+};
+
+// Splits a byte stream into responses framed by Content-Length; the responses at `bodiless`
+// indexes (answers to HEAD) have none.
+QList<RawResponse> splitResponses(QByteArray bytes, const QList<int> &bodiless = {})
+{
+    QList<RawResponse> responses;
+    while (bytes.startsWith("HTTP/1.1 ")) {
+        const qsizetype end = bytes.indexOf("\r\n\r\n");
+        if (end < 0)
+            break;
+        RawResponse r;
+        r.status = bytes.mid(9, 3).toInt();
+        r.head = bytes.left(end).toLower();
+        const qsizetype at = r.head.indexOf("content-length:");
+        const qsizetype length = at < 0 || bodiless.contains(responses.size())
+            ? 0
+            : r.head.mid(at + 15, r.head.indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
+        r.body = bytes.mid(end + 4, length);
+        bytes.remove(0, end + 4 + length);
+        responses.append(r);
+    }
+    if (!bytes.isEmpty())
+        responses.append({-1, bytes, {}}); // something that is not a response
+    return responses;
+}
+
+const QByteArray Next = "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"; // pipelined after the bad one
+const QByteArray Post = "POST /api/health HTTP/1.1\r\nHost: x\r\n"; // 405 once read
+} // namespace
+
+// RFC 9112 framing the front door refuses: the status, then the connection is closed, and the
+// request pipelined behind the bad one is never served.
+void TestHttp::framingErrors_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<bool>("goodFirst"); // a good request precedes it on the connection
+    const QByteArray te = "Transfer-Encoding: chunked\r\n";
+    auto row = [](const char *name, const QByteArray &bytes, int status, bool goodFirst = false) {
+        QTest::addRow("%s", name) << bytes << status << goodFirst;
+    };
+    // Content-Length and Transfer-Encoding together, and ambiguous lengths.
+    row("te then cl", Post + te + "Content-Length: 5\r\n\r\n0\r\n\r\n", 400);
+    row("cl then te", Post + "Content-Length: 5\r\n" + te + "\r\n0\r\n\r\n", 400);
+    row("te and cl pipelined", Post + te + "Content-Length: 5\r\n\r\n0\r\n\r\n", 400, true);
+    row("two different cl", Post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400);
+    row("same cl twice", Post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400);
+    row("cl list", Post + "Content-Length: 5, 5\r\n\r\nhello", 400);
+    row("cl plus sign", Post + "Content-Length: +5\r\n\r\nhello", 400);
+    row("cl minus sign", Post + "Content-Length: -5\r\n\r\nhello", 400);
+    row("cl hex", Post + "Content-Length: 0x5\r\n\r\nhello", 400);
+    row("cl leading junk", Post + "Content-Length: a5\r\n\r\nhello", 400);
+    row("cl trailing junk", Post + "Content-Length: 5a\r\n\r\nhello", 400);
+    row("cl inner space", Post + "Content-Length: 5 5\r\n\r\nhello", 400);
+    row("cl decimal point", Post + "Content-Length: 5.0\r\n\r\nhello", 400);
+    row("cl empty", Post + "Content-Length: \r\n\r\nhello", 400);
+    row("cl overflow", Post + "Content-Length: 99999999999999999999999\r\n\r\nhello", 400);
+    row("cl 2^64", Post + "Content-Length: 18446744073709551621\r\n\r\nhello", 400);
+    // Chunked bodies.
+    row("chunk size 2^64-1", Post + te + "\r\nFFFFFFFFFFFFFFFF\r\n", 400);
+    row("chunk size 2^64", Post + te + "\r\n10000000000000000\r\nx\r\n0\r\n\r\n", 400);
+    row("chunk size 2^60 after zeros", Post + te + "\r\n0001000000000000000\r\n", 400);
+    row("chunk size negative", Post + te + "\r\n-1\r\nx\r\n0\r\n\r\n", 400);
+    row("chunk size 0x prefix", Post + te + "\r\n0x5\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk size empty", Post + te + "\r\n\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk size not hex", Post + te + "\r\nzz\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk size trailing space", Post + te + "\r\n5 \r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk ext without name", Post + te + "\r\n5;\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk ext without value", Post + te + "\r\n5;a=\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk ext open quote", Post + te + "\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk ext control char", Post + te + "\r\n5;a=\x01\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk line too long", Post + te + "\r\n5;a=" + QByteArray(5000, 'b') + "\r\n", 400);
+    row("chunk data without crlf", Post + te + "\r\n5\r\nhelloXX0\r\n\r\n", 400);
+    row("chunk data too long", Post + te + "\r\n3\r\nhello\r\n0\r\n\r\n", 400);
+    row("chunk data bare lf", Post + te + "\r\n5\r\nhello\n0\r\n\r\n", 400);
+    row("chunk line bare lf", Post + te + "\r\n5\nhello\r\n0\r\n\r\n", 400);
+    row("last chunk bare lf", Post + te + "\r\n5\r\nhello\r\n0\n\n", 400);
+    row("trailer field", Post + te + "\r\n5\r\nhello\r\n0\r\nX-Trailer: y\r\n\r\n", 400);
+    row("chunked over the limit", Post + te + "\r\n100000\r\n", 413);
+    row("cl over the limit pipelined", Post + "Content-Length: 100000\r\n\r\n", 413, true);
+    // Transfer-Encoding values.
+    row("te gzip, chunked", Post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501);
+    row("te chunked, gzip", Post + "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 501);
+    row("te unknown", Post + "Transfer-Encoding: foo\r\n\r\n0\r\n\r\n", 501);
+    row("te identity", Post + "Transfer-Encoding: identity\r\n\r\nhello", 501);
+    row("te two lines", Post + te + te + "\r\n0\r\n\r\n", 400);
+    row("te chunked twice", Post + "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400);
+    row("te empty", Post + "Transfer-Encoding: \r\n\r\n0\r\n\r\n", 400);
+    row("te empty element", Post + "Transfer-Encoding: , chunked\r\n\r\n0\r\n\r\n", 400);
+    row("te chunked parameter", Post + "Transfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n", 400);
+    row("te junk", Post + "Transfer-Encoding: chunked\x01\r\n\r\n0\r\n\r\n", 400);
+    row("te in http/1.0",
+        "POST /api/health HTTP/1.0\r\nHost: x\r\n" + te + "\r\n0\r\n\r\n", 400);
+    row("te obs-fold", Post + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400);
+    // Header syntax.
+    row("obs-fold", "GET /api/health HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400);
+    row("obs-fold tab", "GET /api/health HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\tc\r\n\r\n", 400);
+    row("space before colon", Post + "Content-Length : 5\r\n\r\nhello", 400);
+    row("tab before colon", "GET /api/health HTTP/1.1\r\nHost\t: x\r\n\r\n", 400);
+    row("space in name", "GET /api/health HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n", 400);
+    row("invalid name char", "GET /api/health HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n", 400);
+    row("empty name", "GET /api/health HTTP/1.1\r\nHost: x\r\n: b\r\n\r\n", 400);
+    row("no colon", "GET /api/health HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n", 400);
+    row("no host", "GET /api/health HTTP/1.1\r\n\r\n", 400);
+    row("two hosts", "GET /api/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
+    // Line ends and bytes that do not belong in a head.
+    row("bare lf request line", "GET /api/health HTTP/1.1\nHost: x\r\n\r\n", 400);
+    row("bare lf everywhere", "GET /api/health HTTP/1.1\nHost: x\n\n", 400);
+    row("bare lf end of head", "GET /api/health HTTP/1.1\r\nHost: x\r\n\n", 400);
+    row("bare cr request line", "GET /api/health HTTP/1.1\rHost: x\r\n\r\n", 400);
+    row("bare cr in value", "GET /api/health HTTP/1.1\r\nHost: x\r\nX-A: b\rc\r\n\r\n", 400);
+    const QByteArray nul(1, '\0');
+    row("nul in target", "GET /api/" + nul + "health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    row("nul in value", "GET /api/health HTTP/1.1\r\nHost: x" + nul + "y\r\n\r\n", 400);
+    row("control char in value", "GET /api/health HTTP/1.1\r\nHost: x\r\nX-A: \x7f\r\n\r\n", 400);
+    row("nul before anything", nul + "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    // The request line.
+    row("two spaces", "GET  /api/health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    row("trailing space", "GET /api/health HTTP/1.1 \r\nHost: x\r\n\r\n", 400);
+    row("leading space", " GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    row("tab separator", "GET\t/api/health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    row("no version", "GET /api/health\r\nHost: x\r\n\r\n", 400);
+    row("lower-case version", "GET /api/health http/1.1\r\nHost: x\r\n\r\n", 400);
+    row("version 1.10", "GET /api/health HTTP/1.10\r\nHost: x\r\n\r\n", 400);
+    row("version 2.0", "GET /api/health HTTP/2.0\r\nHost: x\r\n\r\n", 505);
+    row("version 0.9", "GET /api/health HTTP/0.9\r\nHost: x\r\n\r\n", 505);
+    row("version 3.0 pipelined", "GET /api/health HTTP/3.0\r\nHost: x\r\n\r\n", 505, true);
+    row("bad method", "G(T /api/health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    row("space in target", "GET /api/ health HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    row("upgrade not first",
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        400, true);
+}
+
+void TestHttp::framingErrors()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(int, status);
+    QFETCH(bool, goodFirst);
+    const QByteArray good = "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    const Exchange ex = exchange(m_app->port(), (goodFirst ? good : QByteArray()) + bytes + Next);
+    QVERIFY2(ex.closed, "the server kept the connection open");
+    const QList<RawResponse> responses = splitResponses(ex.received);
+    QCOMPARE(responses.size(), goodFirst ? 2 : 1); // the pipelined request was not served
+    if (goodFirst)
+        QCOMPARE(responses.first().status, 200);
+    const RawResponse &refusal = responses.last();
+    QVERIFY2(refusal.status == status, ex.received.left(300).constData());
+    QVERIFY(refusal.head.contains("connection: close"));
+    QVERIFY(refusal.body.startsWith("{\"error\""));
+}
+
+// Framing that is valid must still work, pipelined requests included; HEAD never has a body.
+void TestHttp::acceptedFraming_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QList<int>>("statuses");
+    QTest::addColumn<QList<int>>("bodiless"); // indexes of HEAD answers
+    const QByteArray last = "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const QByteArray te = "Transfer-Encoding: chunked\r\n\r\n";
+    QTest::addRow("chunked with extensions")
+        << (Post + te + "5;a=b ; c = \"d;\\\"e\"\r\nhello\r\n0;z\r\n\r\n" + last)
+        << QList<int> {405, 200} << QList<int> {};
+    QTest::addRow("chunked, upper-case, zeros")
+        << (Post + "Transfer-Encoding: Chunked\r\n\r\n0000A\r\n0123456789\r\n00\r\n\r\n" + last)
+        << QList<int> {405, 200} << QList<int> {};
+    QTest::addRow("content-length with zeros")
+        << (Post + "Content-Length: 005\r\n\r\nhello" + last) << QList<int> {405, 200}
+        << QList<int> {};
+    QTest::addRow("leading blank line")
+        << ("\r\n" + Next + last) << QList<int> {200, 200} << QList<int> {};
+    QTest::addRow("http/1.0 without host")
+        << ("GET /api/health HTTP/1.0\r\n\r\n" + last) << QList<int> {200, 200} << QList<int> {};
+    QTest::addRow("obs-text and tabs in a value")
+        << ("GET /api/health HTTP/1.1\r\nHost: x\r\nX-A:\tcaf\xc3\xa9 \t\r\n\r\n" + last)
+        << QList<int> {200, 200} << QList<int> {};
+    QTest::addRow("head then get") << ("HEAD /api/health HTTP/1.1\r\nHost: x\r\n\r\n" + last)
+                                   << QList<int> {200, 200} << QList<int> {0};
+    QTest::addRow("head of an error") << ("HEAD /api/nothing HTTP/1.1\r\nHost: x\r\n\r\n" + last)
+                                      << QList<int> {404, 200} << QList<int> {0};
+    QTest::addRow("head of polling")
+        << ("HEAD /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\n\r\n" + last)
+        << QList<int> {400, 200} << QList<int> {0};
+    QTest::addRow("three pipelined") << (Next + Next + last) << QList<int> {200, 200, 200}
+                                     << QList<int> {};
+}
+
+void TestHttp::acceptedFraming()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QList<int>, statuses);
+    QFETCH(QList<int>, bodiless);
+    const Exchange ex = exchange(m_app->port(), bytes);
+    QVERIFY(ex.closed);
+    const QList<RawResponse> responses = splitResponses(ex.received, bodiless);
+    QList<int> got;
+    for (const RawResponse &r : responses)
+        got.append(r.status);
+    QVERIFY2(got == statuses, ex.received.left(600).constData());
+    for (int i : bodiless) {
+        QVERIFY(responses[i].body.isEmpty());
+        QVERIFY(responses[i].head.contains("content-length: "));
+        QVERIFY(!responses[i].head.contains("content-length: 0\r"));
+    }
+    QVERIFY(responses.last().body.contains("\"version\""));
+}
+
+// A held long-poll GET with a request pipelined behind it: the second is answered after the
+// first, never before (QtHttpServer alone answers it at once, out of order).
+void TestHttp::pipelinedAnswersInOrder()
+{
+    const Reply handshake = request("GET", QStringLiteral("/socket.io/?EIO=4&transport=polling"));
+    QCOMPARE(handshake.status, 200);
+    const QByteArray sid = QJsonDocument::fromJson(handshake.body.mid(1))
+                               .object()
+                               .value(QStringLiteral("sid"))
+                               .toString()
+                               .toLatin1();
+    QVERIFY(!sid.isEmpty());
+    const QByteArray path = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_app->port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+        + "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QVERIFY(socket.waitForBytesWritten(5000));
+    // Round trips on other connections: the server has read both requests by then.
+    QByteArray early;
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(request("GET", QStringLiteral("/api/health")).status, 200);
+        early += socket.readAll();
+    }
+    QVERIFY2(early.isEmpty(), early.constData()); // the poll is held, and so is the next request
+    // The client closes the session over another connection: the held poll is answered, then
+    // the request behind it.
+    QSignalSpy closed(&socket, &QTcpSocket::disconnected);
+    QCOMPARE(request("POST", QString::fromLatin1(path), "1").status, 200);
+    QByteArray received = early;
+    const bool ended = QTest::qWaitFor(
+        [&] {
+            received += socket.readAll();
+            return !closed.isEmpty();
+        },
+        10000);
+    QVERIFY2(ended, QByteArray(received).replace("\r\n", " | ").constData());
+    received += socket.readAll();
+    const QList<RawResponse> responses = splitResponses(received);
+    QCOMPARE(responses.size(), 2);
+    QCOMPARE(responses[0].status, 200);
+    QVERIFY2(!responses[0].body.contains("version"), responses[0].body.constData());
+    QCOMPARE(responses[1].status, 200);
+    QVERIFY(responses[1].body.contains("\"version\""));
 }
 
 QTEST_GUILESS_MAIN(TestHttp)

@@ -13,8 +13,11 @@
 #include <QTcpSocket>
 #include <QTest>
 #include <QWebSocket>
+#include <QWebSocketServer>
 
 #include <sys/socket.h>
+
+#include <memory>
 
 using namespace jarvis::realtime;
 using namespace jarvis::realtime::ws;
@@ -254,6 +257,10 @@ private slots:
     void halfCloseDrainsQueuedBytes();
     void overTls();
     void requestDetails();
+    void pingFloodNeverRead();
+    void outboundCapCloses();
+    void qtTransportOutboundCap_data();
+    void qtTransportOutboundCap();
 };
 
 void TestRawWsTransport::echoText()
@@ -803,6 +810,157 @@ void TestRawWsTransport::requestDetails()
     transport->sendText("hello");
     QTRY_COMPARE(texts.size(), 1);
     QCOMPARE(texts.at(0).at(0).toString(), QStringLiteral("hello"));
+}
+
+namespace {
+// Makes `socket` a client that does not read: Qt reads no more than one byte into its buffer
+// (the kernel's buffers still take several megabytes first).
+void stopReading(QTcpSocket &socket)
+{
+    socket.setReadBufferSize(1);
+}
+
+// A masked ping frame whose payload is `i`, padded to the 125 bytes a control frame can carry.
+QByteArray pingFrame(int i)
+{
+    return wstest::frame(0x89, QByteArray::number(i).rightJustified(125, '.'));
+}
+} // namespace
+
+// RFC 6455 section 5.5.3: a client that pings and never reads gets a pong for the latest
+// unanswered ping only. What waits for it stays at most one pong, not one pong per ping, and
+// once it reads, the last pong it gets answers its last ping.
+void TestRawWsTransport::pingFloodNeverRead()
+{
+    RawWsTransport::Options options;
+    options.permessageDeflate = false;
+    Server server(options);
+    server.echo = false;
+    RawClient client;
+    QVERIFY(client.upgrade(server.port()));
+    QTRY_COMPARE(server.transports.size(), 1);
+    QPointer<RawWsTransport> transport = server.last();
+    stopReading(client.socket);
+
+    constexpr int Pings = 150000; // 19 MB of pongs: more than the kernel buffers take
+    qint64 worst = 0;
+    for (int i = 0; i < Pings;) {
+        QByteArray batch;
+        for (int k = 0; k < 1000 && i < Pings; ++k, ++i)
+            batch += pingFrame(i);
+        client.socket.write(batch);
+        while (client.socket.bytesToWrite() > 1'000'000) {
+            QTest::qWait(1);
+            QVERIFY(transport);
+            worst = qMax(worst, transport->pendingBytes());
+        }
+    }
+    QTRY_COMPARE(client.socket.bytesToWrite(), 0);
+    QVERIFY(transport);
+    // Every ping has reached the server once the next frame comes back (a pong is owed).
+    client.send(wstest::text("last"));
+    QTRY_COMPARE(server.received.size(), 1);
+    worst = qMax(worst, transport->pendingBytes());
+    QVERIFY2(worst <= 2 * 127, qPrintable(QString::number(worst)));
+
+    client.socket.setReadBufferSize(0);
+    QByteArray lastPong;
+    int pongs = 0;
+    const QByteArray want = QByteArray::number(Pings - 1).rightJustified(125, '.');
+    while (lastPong != want) {
+        const ServerFrame frame = client.next(10000);
+        QVERIFY2(frame.valid, qPrintable(QStringLiteral("after %1 pongs").arg(pongs)));
+        QCOMPARE(frame.opcode(), 0xA);
+        lastPong = frame.payload;
+        ++pongs;
+    }
+    QVERIFY2(pongs < Pings, qPrintable(QString::number(pongs)));
+    QVERIFY(transport && transport->isOpen());
+}
+
+// A client that never reads while the server sends it large messages: once more than
+// maxOutboundBytes wait for it, the connection is dropped (closed() once), not left to grow.
+void TestRawWsTransport::outboundCapCloses()
+{
+    RawWsTransport::Options options;
+    options.permessageDeflate = false;
+    options.maxOutboundBytes = 1024 * 1024;
+    Server server(options);
+    server.echo = false;
+    RawClient client;
+    QVERIFY(client.upgrade(server.port()));
+    QTRY_COMPARE(server.transports.size(), 1);
+    QPointer<RawWsTransport> transport = server.last();
+    stopReading(client.socket);
+    const QByteArray message(64 * 1024, 'z');
+    qint64 worst = 0;
+    int sent = 0;
+    for (; sent < 2000 && transport && transport->isOpen(); ++sent) {
+        transport->sendBinary(message);
+        worst = qMax(worst, transport->pendingBytes());
+        QTest::qWait(0);
+    }
+    QVERIFY2(sent < 2000, "the connection was never closed");
+    QVERIFY2(worst <= options.maxOutboundBytes, qPrintable(QString::number(worst)));
+    QTRY_COMPARE(server.totalClosed, 1);
+    client.socket.setReadBufferSize(0);
+    QVERIFY(client.waitDisconnected(10000));
+}
+
+void TestRawWsTransport::qtTransportOutboundCap_data()
+{
+    QTest::addColumn<bool>("pings"); // the client pings; otherwise the server sends data
+    QTest::newRow("ping flood") << true;
+    QTest::newRow("large data") << false;
+}
+
+// The QtWebSockets transport (JARVIS_WS_TRANSPORT=qt) answers every ping itself; its queue is
+// bounded by the same cap: past it, the connection is dropped.
+void TestRawWsTransport::qtTransportOutboundCap()
+{
+    QFETCH(bool, pings);
+    // As jarvisd does it: accepted TCP sockets handed to a QWebSocketServer.
+    QTcpServer tcpServer;
+    QVERIFY(tcpServer.listen(QHostAddress::LocalHost, 0));
+    QWebSocketServer wsServer(QStringLiteral("test"), QWebSocketServer::NonSecureMode);
+    QPointer<QTcpSocket> connection;
+    connect(&tcpServer, &QTcpServer::pendingConnectionAvailable, this, [&] {
+        connection = tcpServer.nextPendingConnection();
+        wsServer.handleConnection(connection);
+    });
+    constexpr qint64 Cap = 512 * 1024;
+    std::unique_ptr<QtWsTransport> transport;
+    int closed = 0;
+    connect(&wsServer, &QWebSocketServer::newConnection, this, [&] {
+        transport = std::make_unique<QtWsTransport>(
+            std::unique_ptr<QWebSocket>(wsServer.nextPendingConnection()), connection, 1000000,
+            nullptr, Cap);
+        connect(transport.get(), &WsTransport::closed, this, [&] { ++closed; });
+    });
+    RawClient client;
+    client.socket.connectToHost(QHostAddress::LocalHost, tcpServer.serverPort());
+    QVERIFY(client.socket.waitForConnected(5000));
+    client.socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n");
+    QVERIFY(QTest::qWaitFor([&] { return client.pullHead(); }, 5000));
+    QTRY_VERIFY(transport);
+    stopReading(client.socket);
+    qint64 worst = 0;
+    for (int round = 0; round < 400 && closed == 0; ++round) {
+        if (pings) {
+            QByteArray batch;
+            for (int k = 0; k < 1000; ++k)
+                batch += pingFrame(k);
+            client.socket.write(batch);
+        } else {
+            transport->sendBinary(QByteArray(64 * 1024, 'q'));
+        }
+        QTest::qWait(1);
+        worst = qMax(worst, transport->pendingBytes());
+    }
+    QTRY_COMPARE(closed, 1);
+    QVERIFY2(worst <= Cap + 64 * 1024 + 256 * 1024, qPrintable(QString::number(worst)));
 }
 
 QTEST_MAIN(TestRawWsTransport)

@@ -86,7 +86,15 @@ void FdStream::write(const QByteArray &bytes)
             return;
         m_headOffset = sent;
     }
-    m_queue.push_back(bytes);
+    // Small frames (pongs, short messages) share one queued buffer instead of costing a
+    // QByteArray each, so what a connection queues costs about what its bytes do.
+    constexpr qsizetype SmallWrite = 4096;
+    if (sent == 0 && !m_queue.empty() && bytes.size() < SmallWrite
+        && m_queue.back().size() + bytes.size() <= SmallWrite) {
+        m_queue.back().append(bytes);
+    } else {
+        m_queue.push_back(bytes);
+    }
     m_pending += bytes.size() - sent;
     m_writeNotifier->setEnabled(true);
 }
@@ -119,6 +127,8 @@ void FdStream::onWritable()
         lost();
     else if (m_shutdownRequested)
         ::shutdown(m_fd, SHUT_WR);
+    else
+        Q_EMIT drained();
 }
 
 void FdStream::shutdownWriteWhenFlushed()
@@ -132,6 +142,11 @@ void FdStream::shutdownWriteWhenFlushed()
 
 void FdStream::abort()
 {
+    if (m_fd >= 0) {
+        // A reset, not a FIN behind what the kernel still holds for a peer that may never read.
+        const linger reset {1, 0};
+        ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    }
     lost();
 }
 
@@ -155,6 +170,10 @@ SocketStream::SocketStream(QTcpSocket *socket, QObject *parent)
     m_socket->setParent(this);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(m_socket, &QTcpSocket::readyRead, this, &ByteStream::readyRead);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_socket->bytesToWrite() == 0)
+            Q_EMIT drained();
+    });
     connect(m_socket, &QTcpSocket::disconnected, this, &SocketStream::lost);
     connect(m_socket, &QAbstractSocket::errorOccurred, this, [this] {
         if (m_socket->state() == QAbstractSocket::UnconnectedState)

@@ -38,6 +38,8 @@ Q_SIGNALS:
     // The connection is gone: the peer closed or reset it, a write failed, or abort(). Once,
     // from the event loop.
     void closed();
+    // Everything written has been handed to the kernel (bytesToWrite() is 0 again).
+    void drained();
 };
 
 // A connected, plain TCP socket descriptor (owned: closed on destruction). A read notifier while

@@ -3,6 +3,7 @@
 #include "realtime/websocket/bytestream.h"
 #include "realtime/websocket/wsdeflate.h"
 
+#include <QLoggingCategory>
 #include <QPointer>
 #include <QSslSocket>
 #include <QTcpSocket>
@@ -10,6 +11,8 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+
+Q_LOGGING_CATEGORY(lcRawWs, "jarvis.ws")
 
 namespace jarvis::realtime {
 
@@ -128,6 +131,11 @@ RawWsTransport::RawWsTransport(ws::ByteStream *stream, const Options &options,
     });
     connect(m_stream, &ws::ByteStream::readyRead, this, &RawWsTransport::onReadyRead);
     connect(m_stream, &ws::ByteStream::closed, this, &RawWsTransport::finish);
+    connect(m_stream, &ws::ByteStream::drained, this, [this] {
+        sendOwedPong();
+        if (m_state == State::Open && m_stream->bytesToWrite() == 0)
+            Q_EMIT drained();
+    });
     // Frames that arrived with the head produce no new readyRead. Look from the event loop,
     // after the caller has connected its slots.
     QMetaObject::invokeMethod(
@@ -181,7 +189,38 @@ void RawWsTransport::sendData(ws::Opcode opcode, const QByteArray &payload, bool
 
 void RawWsTransport::write(const QByteArray &frame)
 {
+    if (m_state == State::Closed)
+        return;
     m_stream->write(frame);
+    if (m_stream->bytesToWrite() > m_options.maxOutboundBytes) {
+        // The client does not read what it is sent (or asks for more than it reads): a close
+        // frame would only wait behind the rest, so the connection goes now.
+        qCInfo(lcRawWs) << "dropping a WebSocket connection with" << m_stream->bytesToWrite()
+                        << "bytes unsent (limit" << m_options.maxOutboundBytes << ")";
+        m_stream->abort();
+        finish();
+    }
+}
+
+void RawWsTransport::answerPing(const QByteArray &payload)
+{
+    // Only the latest ping that is not answered yet gets a pong (RFC 6455 section 5.5.3): while
+    // earlier frames still wait to go out, a ping is remembered instead of queueing a pong behind
+    // them, so a client that pings and never reads cannot make the queue grow.
+    if (m_stream->bytesToWrite() == 0) {
+        write(ws::encodeFrame(ws::Opcode::Pong, payload));
+        return;
+    }
+    m_owedPong = payload;
+    m_pongOwed = true;
+}
+
+void RawWsTransport::sendOwedPong()
+{
+    if (!m_pongOwed || m_state != State::Open)
+        return;
+    m_pongOwed = false;
+    write(ws::encodeFrame(ws::Opcode::Pong, std::exchange(m_owedPong, {})));
 }
 
 void RawWsTransport::sendPrepared(const std::shared_ptr<const ws::PreparedMessage> &message)
@@ -267,7 +306,7 @@ void RawWsTransport::handleMessage(ws::DecodedMessage message)
         break;
     case ws::Opcode::Ping:
         if (m_state == State::Open)
-            write(ws::encodeFrame(ws::Opcode::Pong, message.payload));
+            answerPing(message.payload);
         break;
     case ws::Opcode::Pong:
         break;

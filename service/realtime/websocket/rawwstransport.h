@@ -27,6 +27,9 @@ struct RawWsTransportOptions
     int closeTimeoutMs = 5000; // wait for the peer's close frame / for the TCP close, then abort
     int clientMaxWindowBits = 15; // ask clients for a smaller compression window (8..15)
     bool clientNoContextTakeover = false; // ask clients to compress each message on its own
+    // What may wait for a client that does not read (frames of every kind, control frames
+    // included); a write that takes the queue past it drops the connection at once.
+    qint64 maxOutboundBytes = MaxOutboundBytes;
 };
 
 // WsTransport on a raw QTcpSocket / QSslSocket: RFC 6455 framing, permessage-deflate
@@ -95,6 +98,8 @@ private:
     void handleMessage(ws::DecodedMessage message);
     void sendData(ws::Opcode opcode, const QByteArray &payload, bool compress = true);
     void write(const QByteArray &frame);
+    void answerPing(const QByteArray &payload);
+    void sendOwedPong();
     void failConnection(int code, const QString &reason);
     void shutdownTcp();
     void finish();
@@ -107,6 +112,8 @@ private:
     ws::FrameDecoder m_decoder;
     State m_state = State::Open;
     bool m_reading = false; // inside onReadyRead()
+    bool m_pongOwed = false; // a ping arrived while frames were waiting; answered once they left
+    QByteArray m_owedPong; // the latest such ping's payload (RFC 6455 section 5.5.3)
 };
 
 } // namespace jarvis::realtime
