@@ -1,9 +1,10 @@
 // libFuzzer target for the front door's request-head parser (http::parseHead, httputil.h), which
 // sees every byte a client sends before anything else does. Input: the bytes of a connection.
-// Checks: Incomplete exactly until the first blank line; Invalid comes with a reason; a complete
-// head spans up to and including that blank line, has a token method, a target and an HTTP/1.x
-// version, at most 100 headers, and parses the same without what follows it (a body, the next
-// request); path() and query() split the target at its first '?'.
+// Checks: Invalid comes with a reason and a status, and stays Invalid whatever follows; Incomplete
+// has no complete prefix; a complete head ends with its first blank line, is Incomplete one byte
+// shorter, parses the same without what follows it (a body, the next request), has a token
+// method, a target of visible ASCII and an HTTP/1.x version, at most 100 headers; path() and
+// query() split the target at its first '?'.
 // Header fields as RFC 9112 section 5 has them, since QtHttpServer's parser, which reads the same
 // bytes after the front door, refuses anything else: each field line's name (what comes before
 // its first ':') is a token - no whitespace before the colon, no obs-fold line starting with a
@@ -34,44 +35,59 @@ bool isToken(const QByteArray &text)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
-    const qsizetype blank = bytes.indexOf("\r\n\r\n");
 
     RequestHead head;
     QString error;
-    const HeadStatus status = parseHead(bytes, &head, &error);
-    if (blank < 0) {
-        FUZZ_CHECK(status == HeadStatus::Incomplete);
-        return 0;
-    }
-    // One byte short of the blank line is still incomplete.
-    RequestHead partial;
-    FUZZ_CHECK(parseHead(bytes.left(blank + 3), &partial) == HeadStatus::Incomplete);
+    int code = 0;
+    const HeadStatus status = parseHead(bytes, &head, &error, &code);
     if (status == HeadStatus::Invalid) {
+        // A reason and a status; and no byte that follows makes it valid again.
         FUZZ_CHECK(!error.isEmpty());
+        FUZZ_CHECK(code == 400 || code == 431 || code == 501 || code == 505);
+        RequestHead more;
+        FUZZ_CHECK(parseHead(bytes + "\r\n\r\n", &more) == HeadStatus::Invalid);
         return 0;
     }
-    FUZZ_CHECK(status == HeadStatus::Complete);
-    FUZZ_CHECK(head.length == blank + 4);
-    FUZZ_CHECK(isToken(head.method));
-    FUZZ_CHECK(!head.target.isEmpty() && !head.target.contains(' '));
-    FUZZ_CHECK(head.version.startsWith("HTTP/1.") && !head.version.contains(' '));
-    FUZZ_CHECK(head.headers.size() <= 100);
-    for (const auto &[name, value] : head.headers) {
-        FUZZ_CHECK(isToken(name));
-        FUZZ_CHECK(name == name.toLower());
-        FUZZ_CHECK(value == value.trimmed());
-        FUZZ_CHECK(!value.contains('\r') && !value.contains('\n') && !value.contains('\0'));
+    if (status == HeadStatus::Incomplete) {
+        // What is not complete has no complete beginning either.
+        FUZZ_CHECK(!bytes.contains("\r\n\r\n") || bytes.startsWith("\r\n"));
+        RequestHead shorter;
+        FUZZ_CHECK(parseHead(bytes.left(bytes.size() / 2), &shorter) != HeadStatus::Complete);
+        return 0;
     }
-    QList<QByteArray> lines = bytes.left(blank).split('\n');
-    lines.removeFirst(); // the request line
-    for (const QByteArray &line : lines)
-        FUZZ_CHECK(isToken(line.left(line.indexOf(':'))));
-
+    // Complete: the head ends with its first blank line and parses the same without what
+    // follows it (a body, the next request); one byte less is not complete.
+    FUZZ_CHECK(head.length > 0 && head.length <= bytes.size());
+    FUZZ_CHECK(bytes.left(head.length).endsWith("\r\n\r\n"));
+    RequestHead partial;
+    FUZZ_CHECK(parseHead(bytes.left(head.length - 1), &partial) == HeadStatus::Incomplete);
     RequestHead alone;
     FUZZ_CHECK(parseHead(bytes.left(head.length), &alone) == HeadStatus::Complete);
     FUZZ_CHECK(alone.method == head.method && alone.target == head.target
         && alone.version == head.version && alone.headers == head.headers
         && alone.length == head.length);
+
+    FUZZ_CHECK(isToken(head.method));
+    FUZZ_CHECK(!head.target.isEmpty());
+    for (char c : head.target)
+        FUZZ_CHECK(uchar(c) > 0x20 && uchar(c) < 0x7f);
+    FUZZ_CHECK(head.version.size() == 8 && head.version.startsWith("HTTP/1."));
+    FUZZ_CHECK(head.headers.size() <= 100);
+    for (const auto &[name, value] : head.headers) {
+        FUZZ_CHECK(isToken(name));
+        FUZZ_CHECK(name == name.toLower());
+        FUZZ_CHECK(value == value.trimmed());
+        for (char c : value)
+            FUZZ_CHECK(c == '\t' || (uchar(c) >= 0x20 && uchar(c) != 0x7f));
+    }
+    // Every field line of the head, as sent: CRLF-terminated, its name a token.
+    QList<QByteArray> lines = bytes.left(head.length - 4).split('\n');
+    while (!lines.isEmpty() && lines.first() == "\r")
+        lines.removeFirst(); // empty lines before the request line
+    FUZZ_CHECK(!lines.isEmpty());
+    lines.removeFirst(); // the request line
+    for (const QByteArray &line : lines)
+        FUZZ_CHECK(isToken(line.left(line.indexOf(':'))));
 
     const QByteArray path = head.path();
     const QByteArray query = head.query();
