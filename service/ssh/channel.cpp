@@ -79,10 +79,7 @@ void Channel::closeWriteChannel()
     if (m_state == State::Closed || m_eofRequested)
         return;
     m_eofRequested = true;
-    if (m_state == State::Open && sessionAlive()) {
-        flushWrites();
-        afterCall();
-    }
+    wake();
 }
 
 void Channel::enqueueWrite(const QByteArray &data)
@@ -90,10 +87,14 @@ void Channel::enqueueWrite(const QByteArray &data)
     if (m_state == State::Closed || data.isEmpty() || m_eofRequested)
         return;
     m_writeBuffer.append(data);
-    if (m_state == State::Open && sessionAlive()) {
-        flushWrites();
-        afterCall();
-    }
+    wake();
+}
+
+void Channel::wake()
+{
+    // Sent from the connection's pump, the one place that writes to the session.
+    if (m_state == State::Open && m_connection)
+        m_connection->schedulePump();
 }
 
 void Channel::fail(const Error &error)
@@ -155,6 +156,9 @@ bool Channel::service()
         if (!self || m_state != State::Open)
             return false;
     }
+    // Requests (a resize) and data go out here only, in this order, never from a caller's stack.
+    if (ssh_channel_is_open(m_channel))
+        sendRequestsWhileOpen(m_channel);
     flushWrites();
     if (!self || m_state != State::Open || m_readPaused)
         return false;

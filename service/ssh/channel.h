@@ -73,7 +73,15 @@ protected:
     virtual void handleFinished(int exitStatus, const QString &exitSignal) = 0;
     virtual void handleError(const Error &error) = 0;
 
+    // Queues `data`; the connection's pump writes it (see wake()).
     void enqueueWrite(const QByteArray &data);
+    // Asks the connection's pump to serve this channel soon: every write to the session (data,
+    // requests, EOF) is made from there, one channel after another, never from inside a caller's
+    // event handler, so no interleaving of resizes, input and reads can reach libssh.
+    void wake();
+    // Called from the pump while the channel is open, before queued data: requests such as a
+    // window change.
+    virtual void sendRequestsWhileOpen(ssh_channel_struct *) { }
     // Ends the channel with `error` (e.g. a deadline of the subclass).
     void fail(const Error &error);
     ssh_channel_struct *handle() const { return m_channel; }
