@@ -173,7 +173,7 @@ void TerminalSession::input(const QJsonValue &payload)
         m_pendingInput.append(bytes);
         return;
     case State::Open:
-        if (m_shell->bytesToWrite() + bytes.size() > m_limits.maxUnsentInput) {
+        if (m_shell->bytesBeyondWindow() + bytes.size() > m_limits.maxUnsentInput) {
             send(QStringLiteral("error"),
                 QStringLiteral("input dropped: the shell is not reading its input"));
             return;

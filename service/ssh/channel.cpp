@@ -66,6 +66,13 @@ void Channel::setReadPaused(bool paused)
         m_connection->schedulePump();
 }
 
+qsizetype Channel::bytesBeyondWindow() const
+{
+    if (m_state != State::Open || !m_channel)
+        return bytesToWrite();
+    return qMax<qsizetype>(0, bytesToWrite() - qsizetype(ssh_channel_window_size(m_channel)));
+}
+
 void Channel::close()
 {
     if (m_state == State::Closed)

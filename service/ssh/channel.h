@@ -52,6 +52,8 @@ public:
 
     // Bytes written but not yet accepted by the remote window.
     qsizetype bytesToWrite() const { return m_writeBuffer.size() - m_writeOffset; }
+    // Of those, what the remote window has no room for yet (the rest goes with the next pump).
+    qsizetype bytesBeyondWindow() const;
 
     // Exit status and signal name ("TERM") as reported by the server; -1 / empty if none.
     int exitStatus() const { return m_exitStatus; }
