@@ -133,6 +133,7 @@ void Application::shutdown()
         return;
     m_shutDown = true;
     m_frontDoor->close();
+    m_cluster->shutdown(); // terminals first, so their audit says why they ended
     // Sessions first: their sockets refer to namespaces owned by the Socket.IO server.
     for (realtime::EngineServer *engine : std::as_const(m_engines))
         engine->closeAll(QStringLiteral("server shutting down"));

@@ -60,7 +60,6 @@ ClusterServices::ClusterServices(
 {
     m_client = makeClient(config, this);
     m_pool = makePool(config, this);
-    new realtime::TerminalHandler(m_pool, sio->findNamespace(QStringLiteral("/terminal")), this);
     m_events = new realtime::EventBus(sio->findNamespace(QStringLiteral("/events")), this);
 
     realtime::ClusterEmitter::Intervals intervals;
@@ -83,10 +82,24 @@ ClusterServices::ClusterServices(
         new tools::ToolExecutor(tools::SafetyPolicy(config.protectedNodes, config.protectedVmids),
             m_audit.get(), m_events, this);
     tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events, m_pool);
+    // Terminals obey the tools' safety policy (protected nodes) and share their audit log.
+    m_terminals = new realtime::TerminalHandler(m_pool,
+        sio->findNamespace(QStringLiteral("/terminal")), &m_executor->policy(), m_audit.get(),
+        this);
     registerRoutes(http);
 }
 
-ClusterServices::~ClusterServices() = default;
+ClusterServices::~ClusterServices()
+{
+    // First: its sessions write their last audit entries and use the policy of the executor.
+    delete m_terminals;
+}
+
+void ClusterServices::shutdown()
+{
+    if (m_terminals)
+        m_terminals->closeAll();
+}
 
 bool ClusterServices::start(QString *error)
 {

@@ -16,6 +16,7 @@ class ClusterEmitter;
 class EventBus;
 class SioServer;
 class TemperaturePoller;
+class TerminalHandler;
 } // namespace jarvis::realtime
 namespace jarvis::ssh {
 class Pool;
@@ -40,6 +41,8 @@ public:
 
     // Opens the audit log. False with `error` set.
     bool start(QString *error);
+    // Server shutdown: closes every terminal (audited as ended by shutdown).
+    void shutdown();
 
     // {reachable, lastPollAt} for GET /api/health.
     QJsonObject proxmoxHealth() const;
@@ -60,6 +63,7 @@ private:
     realtime::EventBus *m_events = nullptr;
     realtime::ClusterEmitter *m_emitter = nullptr;
     realtime::TemperaturePoller *m_temperatures = nullptr;
+    realtime::TerminalHandler *m_terminals = nullptr;
     tools::ToolExecutor *m_executor = nullptr;
     std::unique_ptr<tools::AuditLog> m_audit;
 };

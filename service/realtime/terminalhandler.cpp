@@ -6,11 +6,14 @@
 #include "ssh/connection.h"
 #include "ssh/pool.h"
 #include "ssh/shellchannel.h"
+#include "tools/auditlog.h"
+#include "tools/safetypolicy.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QLoggingCategory>
 
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -21,16 +24,41 @@ namespace jarvis::realtime {
 namespace {
 constexpr int MinSize = 1;
 constexpr int MaxSize = 1000;
+const QString SizeRule = QStringLiteral("cols and rows must be integers in %1..%2")
+                             .arg(MinSize)
+                             .arg(MaxSize);
 
-// A terminal dimension from the client: a number clamped to 1..1000, or nothing.
+// A terminal dimension from the client: a JSON number that is an integer in 1..1000, or nothing
+// (strings, fractions, out of range, missing). NaN and infinities fail the range test.
 std::optional<int> dimension(const QJsonValue &value)
 {
     if (!value.isDouble())
         return std::nullopt;
     const double d = value.toDouble();
-    if (d != d) // NaN
+    if (!(d >= MinSize && d <= MaxSize) || d != std::floor(d))
         return std::nullopt;
-    return int(qBound(double(MinSize), d, double(MaxSize)));
+    return int(d);
+}
+
+// `start`'s optional size: absent (or null) is the default, anything else must be valid.
+bool optionalDimension(const QJsonObject &request, const QString &key, int fallback, int *out)
+{
+    const QJsonValue value = request.value(key);
+    if (value.isUndefined() || value.isNull()) {
+        *out = fallback;
+        return true;
+    }
+    const std::optional<int> d = dimension(value);
+    *out = d.value_or(fallback);
+    return d.has_value();
+}
+
+// The client's address as people write it (IPv4 without the ::ffff: prefix).
+QString addressText(const QHostAddress &address)
+{
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4);
+    return isV4 ? QHostAddress(v4).toString() : address.toString();
 }
 } // namespace
 
@@ -50,7 +78,7 @@ TerminalSession::TerminalSession(
 
 TerminalSession::~TerminalSession()
 {
-    stop();
+    stop(QStringLiteral("shutdown"));
 }
 
 bool TerminalSession::isReadPaused() const
@@ -64,7 +92,7 @@ void TerminalSession::start(const QJsonValue &payload, const AckCallback &ack)
         qCDebug(lcTerminal) << "socket" << (m_socket ? m_socket->id() : QString())
                             << "replaces its terminal on" << m_node;
         answer(false, QStringLiteral("replaced by a new start"));
-        stop();
+        stop(QStringLiteral("replaced"));
     }
     m_ack = ack;
     const QJsonObject request = payload.toObject();
@@ -72,16 +100,38 @@ void TerminalSession::start(const QJsonValue &payload, const AckCallback &ack)
     if (!payload.isObject() || !node.isString() || node.toString().isEmpty())
         return fail(QStringLiteral("start: 'node' must be a non-empty string"));
     const QString name = node.toString();
-    if (!m_pool || !m_pool->hasNode(name))
-        return fail(QStringLiteral("unknown node: %1").arg(name));
-    const std::optional<ssh::NodeTarget> target = m_pool->target(name);
-    m_node = target ? target->name : name;
+    const std::optional<ssh::NodeTarget> target =
+        m_pool ? m_pool->target(name) : std::optional<ssh::NodeTarget>();
+    m_requestedNode = name;
+    m_node = target ? target->name : name.trimmed();
     m_host = target ? target->host : QString();
-    m_cols = dimension(request.value(QStringLiteral("cols"))).value_or(80);
-    m_rows = dimension(request.value(QStringLiteral("rows"))).value_or(24);
+    const EngineSocket *engine = m_socket ? m_socket->engine() : nullptr;
+    m_remoteAddress = engine ? addressText(engine->remoteAddress()) : QString();
+    const bool sizeOk = optionalDimension(request, QStringLiteral("cols"), 80, &m_cols)
+        & optionalDimension(request, QStringLiteral("rows"), 24, &m_rows);
+    // The safety policy first, by the name asked for and by the node it resolves to: nothing is
+    // opened for a protected node, and the refusal is audited.
+    if (m_handler->isProtected(name) || (target && m_handler->isProtected(target->name))) {
+        const QString message =
+            QStringLiteral("node %1 is protected: terminals are refused").arg(m_node);
+        QJsonObject refused = auditEntry(QStringLiteral("refused"));
+        refused.insert(QStringLiteral("error"), message);
+        m_handler->audit(refused);
+        qCWarning(lcTerminal).noquote() << "refused a terminal on protected node" << m_node
+                                        << "for" << refused.value(QStringLiteral("user")).toString()
+                                        << "from" << m_remoteAddress;
+        return fail(message);
+    }
+    if (!target)
+        return fail(QStringLiteral("unknown node: %1").arg(name));
+    if (!sizeOk)
+        return fail(QStringLiteral("start: ") + SizeRule);
     m_pendingInput.clear();
     m_inputDropped = false;
     m_splitter = {};
+    m_bytesIn = 0;
+    m_bytesOut = 0;
+    m_attempting = true;
     m_state = State::Connecting;
     const quint64 generation = ++m_generation;
     qCDebug(lcTerminal) << "terminal requested on" << m_node << m_cols << "x" << m_rows;
@@ -123,38 +173,86 @@ void TerminalSession::input(const QJsonValue &payload)
         m_pendingInput.append(bytes);
         return;
     case State::Open:
-        if (m_shell->bytesToWrite() + bytes.size() > m_limits.maxUnsentInput) {
+        if (m_shell->bytesBeyondWindow() + bytes.size() > m_limits.maxUnsentInput) {
             send(QStringLiteral("error"),
                 QStringLiteral("input dropped: the shell is not reading its input"));
             return;
         }
-        m_shell->write(bytes);
+        writeShell(bytes);
         return;
     }
 }
 
+void TerminalSession::writeShell(const QByteArray &bytes)
+{
+    m_bytesIn += bytes.size();
+    m_shell->write(bytes);
+}
+
 void TerminalSession::resize(const QJsonValue &payload)
 {
+    // Both or nothing: a bad size is refused, never clamped, and the session goes on.
     const QJsonObject size = payload.toObject();
     const std::optional<int> cols = dimension(size.value(QStringLiteral("cols")));
     const std::optional<int> rows = dimension(size.value(QStringLiteral("rows")));
-    if (!cols || !rows) {
-        return send(
-            QStringLiteral("error"), QStringLiteral("resize: 'cols' and 'rows' must be numbers"));
-    }
+    if (!payload.isObject() || !cols || !rows)
+        return send(QStringLiteral("error"), QStringLiteral("resize: ") + SizeRule);
     m_cols = *cols;
     m_rows = *rows;
     if (m_shell)
         m_shell->resize(m_cols, m_rows); // before the shell is open: used when it opens
 }
 
-void TerminalSession::stop()
+void TerminalSession::stop(const QString &reason)
+{
+    closeAudit(reason, QString(), std::nullopt);
+    reset();
+}
+
+void TerminalSession::reset()
 {
     ++m_generation;
     m_ack = {};
     releaseShell();
     m_pendingInput.clear();
     m_state = State::Idle;
+}
+
+QJsonObject TerminalSession::auditEntry(const QString &status) const
+{
+    QJsonObject args {{QStringLiteral("node"), m_requestedNode}, {QStringLiteral("cols"), m_cols},
+        {QStringLiteral("rows"), m_rows}};
+    return QJsonObject {{QStringLiteral("user"), m_socket ? m_socket->user() : QString()},
+        {QStringLiteral("source"), QStringLiteral("terminal")},
+        {QStringLiteral("tool"), QStringLiteral("terminal")},
+        {QStringLiteral("tier"), QStringLiteral("RED")}, {QStringLiteral("args"), args},
+        {QStringLiteral("node"), m_node}, {QStringLiteral("remoteAddress"), m_remoteAddress},
+        {QStringLiteral("status"), status}};
+}
+
+void TerminalSession::closeAudit(
+    const QString &reason, const QString &error, std::optional<int> exitCode)
+{
+    if (!m_opened.isEmpty()) {
+        QJsonObject closed = std::exchange(m_opened, QJsonObject());
+        closed.insert(QStringLiteral("status"), QStringLiteral("closed"));
+        closed.insert(QStringLiteral("reason"), reason);
+        if (!error.isEmpty())
+            closed.insert(QStringLiteral("error"), error);
+        closed.insert(
+            QStringLiteral("exitCode"), exitCode ? QJsonValue(*exitCode) : QJsonValue::Null);
+        closed.insert(QStringLiteral("durationMs"), double(m_openedAt.elapsed()));
+        closed.insert(QStringLiteral("bytesIn"), double(m_bytesIn));
+        closed.insert(QStringLiteral("bytesOut"), double(m_bytesOut));
+        m_handler->audit(closed);
+    } else if (m_attempting) {
+        QJsonObject failed = auditEntry(QStringLiteral("failed"));
+        failed.insert(QStringLiteral("reason"), reason);
+        if (!error.isEmpty())
+            failed.insert(QStringLiteral("error"), error);
+        m_handler->audit(failed);
+    }
+    m_attempting = false;
 }
 
 void TerminalSession::onAcquired(ssh::Connection *connection)
@@ -173,10 +271,13 @@ void TerminalSession::onAcquired(ssh::Connection *connection)
 void TerminalSession::onOpened()
 {
     m_state = State::Open;
+    m_attempting = false;
+    m_opened = m_handler->audit(auditEntry(QStringLiteral("opened")));
+    m_openedAt.start();
     // The size may have changed after the PTY request went out; resize() is a no-op otherwise.
     m_shell->resize(m_cols, m_rows);
     if (!m_pendingInput.isEmpty()) {
-        m_shell->write(m_pendingInput);
+        writeShell(m_pendingInput);
         m_pendingInput.clear();
     }
     qCInfo(lcTerminal) << "terminal open on" << m_node << "for"
@@ -194,6 +295,7 @@ void TerminalSession::onData(const QByteArray &bytes)
     // program becomes several events that a terminal emulator can render as they come, instead
     // of one event of hundreds of kilobytes.
     constexpr qsizetype MaxEventBytes = 16 * 1024;
+    m_bytesOut += bytes.size();
     const QByteArray complete = m_splitter.feed(bytes);
     qsizetype at = 0;
     while (at < complete.size()) {
@@ -214,9 +316,13 @@ void TerminalSession::onClosed(int exitStatus)
     flushOutput();
     const QString node = m_node;
     const bool wasOpen = m_state == State::Open;
-    if (!wasOpen)
-        answer(false, QStringLiteral("the shell ended before it opened"));
-    stop();
+    QString error;
+    if (!wasOpen) {
+        error = QStringLiteral("the shell ended before it opened");
+        answer(false, error);
+    }
+    closeAudit(QStringLiteral("exit"), error, exitStatus);
+    reset();
     send(QStringLiteral("exit"),
         QJsonObject {{QStringLiteral("code"), exitStatus}, {QStringLiteral("node"), node}});
 }
@@ -231,7 +337,8 @@ void TerminalSession::onError(const ssh::Error &error)
 void TerminalSession::fail(const QString &message)
 {
     answer(false, message);
-    stop();
+    closeAudit(QStringLiteral("error"), message, std::nullopt);
+    reset();
     send(QStringLiteral("error"), message);
 }
 
@@ -320,9 +427,12 @@ void TerminalSession::pollBacklog()
 
 // --- TerminalHandler -------------------------------------------------------------------------
 
-TerminalHandler::TerminalHandler(ssh::Pool *pool, Namespace *terminal, QObject *parent)
+TerminalHandler::TerminalHandler(ssh::Pool *pool, Namespace *terminal,
+    const tools::SafetyPolicy *policy, tools::AuditLog *audit, QObject *parent)
     : QObject(parent)
     , m_pool(pool)
+    , m_policy(policy)
+    , m_audit(audit)
 {
     if (!terminal) {
         qCWarning(lcTerminal) << "no /terminal namespace: terminals are unavailable";
@@ -347,7 +457,26 @@ TerminalHandler::TerminalHandler(ssh::Pool *pool, Namespace *terminal, QObject *
         });
 }
 
-TerminalHandler::~TerminalHandler() = default;
+TerminalHandler::~TerminalHandler()
+{
+    closeAll(); // while the audit log is still there
+}
+
+void TerminalHandler::closeAll()
+{
+    for (TerminalSession *session : std::as_const(m_sessions))
+        session->stop(QStringLiteral("shutdown"));
+}
+
+bool TerminalHandler::isProtected(const QString &node) const
+{
+    return m_policy && m_policy->isProtectedNode(node);
+}
+
+QJsonObject TerminalHandler::audit(const QJsonObject &entry)
+{
+    return m_audit ? m_audit->record(entry) : entry;
+}
 
 int TerminalHandler::activeSessionCount() const
 {
@@ -378,7 +507,7 @@ void TerminalHandler::remove(SioSocket *socket)
     TerminalSession *session = m_sessions.take(socket);
     if (!session)
         return;
-    session->stop(); // closes the channel, never the connection
+    session->stop(QStringLiteral("disconnect")); // closes the channel, never the connection
     session->deleteLater(); // the socket's signal may come from inside one of our emits
 }
 

@@ -5,18 +5,26 @@
 #include "ssh/utf8splitter.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QHash>
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <QTimer>
 
+#include <optional>
+
 namespace jarvis::ssh {
 class Connection;
 class Pool;
 class ShellChannel;
 } // namespace jarvis::ssh
+namespace jarvis::tools {
+class AuditLog;
+class SafetyPolicy;
+} // namespace jarvis::tools
 
 namespace jarvis::realtime {
 
@@ -37,9 +45,13 @@ struct TerminalLimits
 };
 
 // One client's terminal on /terminal: at most one shell at a time (a new `start` closes the
-// previous one), on the node's pooled SSH connection. Keeps input and the terminal size until the
-// shell opens, cuts output at UTF-8 character boundaries, and pauses reading the channel while the
-// client is behind (see TerminalLimits). Never closes the pooled connection, only its own channel.
+// previous one), on the node's pooled SSH connection. Refuses protected nodes (the tools' safety
+// policy) before anything is opened. Keeps input and the terminal size until the shell opens, cuts
+// output at UTF-8 character boundaries, and pauses reading the channel while the client is behind
+// (see TerminalLimits). Never closes the pooled connection, only its own channel.
+// Audit (PROTOCOL.md section 5): a refused start is written as `refused`; an accepted one ends as
+// exactly one `failed` entry (it never opened) or as an `opened` entry completed once by `closed`
+// (exit code, duration, bytes each way, why it ended).
 // Owned by TerminalHandler (one per SioSocket, deleted when the socket disconnects); owns its
 // ShellChannel (child). Main thread only.
 class TerminalSession : public QObject
@@ -54,8 +66,9 @@ public:
     void start(const QJsonValue &payload, const AckCallback &ack);
     void input(const QJsonValue &payload);
     void resize(const QJsonValue &payload);
-    // Closes the shell channel (if any) without telling the client.
-    void stop();
+    // Closes the shell channel (if any) without telling the client; `reason` ("disconnect",
+    // "shutdown") goes to the audit entry of a live session.
+    void stop(const QString &reason);
 
     bool isActive() const { return m_state != State::Idle; }
     bool isReadPaused() const;
@@ -68,6 +81,11 @@ private:
         Open,
     };
 
+    void reset();
+    QJsonObject auditEntry(const QString &status) const;
+    // Completes the audit of the current session, if any: `closed` once it opened, else `failed`.
+    void closeAudit(const QString &reason, const QString &error, std::optional<int> exitCode);
+    void writeShell(const QByteArray &bytes);
     void onAcquired(ssh::Connection *connection);
     void onOpened();
     void onData(const QByteArray &bytes);
@@ -99,17 +117,31 @@ private:
     ssh::ShellChannel *m_shell = nullptr; // child
     ssh::Utf8Splitter m_splitter;
     QTimer m_backlogTimer; // runs while the channel is paused
+    // Audit of the current session.
+    QString m_requestedNode; // as the client wrote it
+    QString m_remoteAddress;
+    bool m_attempting = false; // accepted, not yet open: ends as `failed`
+    QJsonObject m_opened; // the `opened` entry while the shell is open
+    QElapsedTimer m_openedAt;
+    qint64 m_bytesIn = 0; // client to shell, written to the channel
+    qint64 m_bytesOut = 0; // shell to client, read from the channel
 };
 
 // Serves the /terminal namespace: one TerminalSession per connected socket, created on connect
 // and deleted when the socket leaves. Uses the Pool for connections (never disposes of them).
-// Owned by its QObject parent; the pool and the namespace must outlive it. Main thread only.
+// `policy` (protected nodes) and `audit` may be null (no node protected, nothing audited).
+// Owned by its QObject parent; the pool, the namespace, the policy and the audit log must outlive
+// it. Main thread only.
 class TerminalHandler : public QObject
 {
     Q_OBJECT
 public:
-    TerminalHandler(ssh::Pool *pool, Namespace *terminal, QObject *parent = nullptr);
+    TerminalHandler(ssh::Pool *pool, Namespace *terminal, const tools::SafetyPolicy *policy,
+        tools::AuditLog *audit, QObject *parent = nullptr);
     ~TerminalHandler() override;
+
+    // Server shutdown: closes every shell (audited as ended by "shutdown").
+    void closeAll();
 
     void setLimits(const TerminalLimits &limits) { m_limits = limits; } // for later sessions
     const TerminalLimits &limits() const { return m_limits; }
@@ -129,8 +161,12 @@ private:
     void remove(SioSocket *socket);
     void notePause() { ++m_pauses; }
     void noteBacklog(qint64 bytes) { m_maxBacklog = qMax(m_maxBacklog, bytes); }
+    bool isProtected(const QString &node) const;
+    QJsonObject audit(const QJsonObject &entry);
 
     ssh::Pool *m_pool;
+    const tools::SafetyPolicy *m_policy;
+    tools::AuditLog *m_audit;
     TerminalLimits m_limits;
     QHash<SioSocket *, TerminalSession *> m_sessions; // sessions are children
     quint64 m_pauses = 0;

@@ -66,6 +66,13 @@ void Channel::setReadPaused(bool paused)
         m_connection->schedulePump();
 }
 
+qsizetype Channel::bytesBeyondWindow() const
+{
+    if (m_state != State::Open || !m_channel)
+        return bytesToWrite();
+    return qMax<qsizetype>(0, bytesToWrite() - qsizetype(ssh_channel_window_size(m_channel)));
+}
+
 void Channel::close()
 {
     if (m_state == State::Closed)
@@ -79,10 +86,7 @@ void Channel::closeWriteChannel()
     if (m_state == State::Closed || m_eofRequested)
         return;
     m_eofRequested = true;
-    if (m_state == State::Open && sessionAlive()) {
-        flushWrites();
-        afterCall();
-    }
+    wake();
 }
 
 void Channel::enqueueWrite(const QByteArray &data)
@@ -90,10 +94,14 @@ void Channel::enqueueWrite(const QByteArray &data)
     if (m_state == State::Closed || data.isEmpty() || m_eofRequested)
         return;
     m_writeBuffer.append(data);
-    if (m_state == State::Open && sessionAlive()) {
-        flushWrites();
-        afterCall();
-    }
+    wake();
+}
+
+void Channel::wake()
+{
+    // Sent from the connection's pump, the one place that writes to the session.
+    if (m_state == State::Open && m_connection)
+        m_connection->schedulePump();
 }
 
 void Channel::fail(const Error &error)
@@ -155,6 +163,9 @@ bool Channel::service()
         if (!self || m_state != State::Open)
             return false;
     }
+    // Requests (a resize) and data go out here only, in this order, never from a caller's stack.
+    if (ssh_channel_is_open(m_channel))
+        sendRequestsWhileOpen(m_channel);
     flushWrites();
     if (!self || m_state != State::Open || m_readPaused)
         return false;

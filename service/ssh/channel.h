@@ -52,6 +52,8 @@ public:
 
     // Bytes written but not yet accepted by the remote window.
     qsizetype bytesToWrite() const { return m_writeBuffer.size() - m_writeOffset; }
+    // Of those, what the remote window has no room for yet (the rest goes with the next pump).
+    qsizetype bytesBeyondWindow() const;
 
     // Exit status and signal name ("TERM") as reported by the server; -1 / empty if none.
     int exitStatus() const { return m_exitStatus; }
@@ -73,7 +75,15 @@ protected:
     virtual void handleFinished(int exitStatus, const QString &exitSignal) = 0;
     virtual void handleError(const Error &error) = 0;
 
+    // Queues `data`; the connection's pump writes it (see wake()).
     void enqueueWrite(const QByteArray &data);
+    // Asks the connection's pump to serve this channel soon: every write to the session (data,
+    // requests, EOF) is made from there, one channel after another, never from inside a caller's
+    // event handler, so no interleaving of resizes, input and reads can reach libssh.
+    void wake();
+    // Called from the pump while the channel is open, before queued data: requests such as a
+    // window change.
+    virtual void sendRequestsWhileOpen(ssh_channel_struct *) { }
     // Ends the channel with `error` (e.g. a deadline of the subclass).
     void fail(const Error &error);
     ssh_channel_struct *handle() const { return m_channel; }

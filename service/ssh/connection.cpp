@@ -472,6 +472,14 @@ void Connection::serviceChannels()
         return;
     }
     serviceRetired();
+    if (m_keepaliveDue) {
+        m_keepaliveDue = false;
+        // libssh 0.10 keeps one keepalive request outstanding: a call while the previous one is
+        // answered only collects the answer, so the second call sends the next one. While the
+        // previous one is still unanswered both calls just poll, and the silence counts.
+        ssh_send_keepalive(m_session);
+        ssh_send_keepalive(m_session);
+    }
 
     // A channel's read (ssh_channel_poll) reads the socket when its own buffer is empty, and the
     // packets it pulls in may be for a channel served earlier in this pass: they then wait in
@@ -550,12 +558,8 @@ void Connection::onKeepalive()
                 .arg(m_sinceReceive.elapsed())});
         return;
     }
-    // libssh 0.10 keeps one keepalive request outstanding: a call while the previous one is
-    // answered only collects the answer, so the second call sends the next one. While the previous
-    // one is still unanswered both calls just poll, and the silence above counts.
-    ssh_send_keepalive(m_session);
-    ssh_send_keepalive(m_session);
-    afterChannelCall();
+    m_keepaliveDue = true; // sent by the pump, the one place that writes to the session
+    schedulePump();
 }
 
 void Connection::fail(const Error &error)

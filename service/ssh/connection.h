@@ -146,6 +146,7 @@ private:
     QElapsedTimer m_sinceReceive; // since the last byte from the server
     int m_attempt = 0;
     bool m_pumpScheduled = false;
+    bool m_keepaliveDue = false;
 };
 
 } // namespace jarvis::ssh

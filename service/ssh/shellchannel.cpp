@@ -39,9 +39,9 @@ void ShellChannel::resize(int cols, int rows)
     m_options.rows = rows;
     if (!m_options.pty)
         return;
-    if (state() == State::Open && handle()) {
-        ssh_channel_change_pty_size(handle(), cols, rows);
-        afterCall();
+    if (state() == State::Open) {
+        m_sizeChanged = true;
+        wake();
     } else if (m_ptyRequested) {
         m_sizeChanged = true; // applied once the shell is open
     }
@@ -69,11 +69,15 @@ int ShellChannel::sendRequests(ssh_channel_struct *channel)
 
 void ShellChannel::handleOpened()
 {
-    if (m_sizeChanged && handle()) {
-        m_sizeChanged = false;
-        ssh_channel_change_pty_size(handle(), m_options.cols, m_options.rows);
-    }
-    Q_EMIT opened();
+    Q_EMIT opened(); // a size changed meanwhile goes with the pump's next requests
+}
+
+void ShellChannel::sendRequestsWhileOpen(ssh_channel_struct *channel)
+{
+    if (!m_sizeChanged)
+        return;
+    m_sizeChanged = false;
+    ssh_channel_change_pty_size(channel, m_options.cols, m_options.rows);
 }
 
 void ShellChannel::handleData(const QByteArray &data, bool)

@@ -31,7 +31,8 @@ public:
     // Queued; sent as fast as the remote window allows (bytesToWrite() is what waits). Ignored
     // once the channel is closed or closeWriteChannel() was called.
     void write(const QByteArray &data);
-    // 1..1000 each (clamped). Applied now if open, else used when the PTY is requested.
+    // 1..1000 each (clamped; callers validate). Sent by the connection's pump if open (a storm of
+    // resizes sends the latest size once), else used when the PTY is requested.
     void resize(int cols, int rows);
     int cols() const { return m_options.cols; }
     int rows() const { return m_options.rows; }
@@ -47,6 +48,7 @@ Q_SIGNALS:
 protected:
     int sendRequests(ssh_channel_struct *channel) override;
     void handleOpened() override;
+    void sendRequestsWhileOpen(ssh_channel_struct *channel) override;
     void handleData(const QByteArray &data, bool isStderr) override;
     void handleFinished(int exitStatus, const QString &exitSignal) override;
     void handleError(const Error &error) override;
@@ -56,7 +58,7 @@ private:
     QByteArray m_command; // UTF-8, kept for the exec request
     bool m_ptyRequested = false; // sent: a later resize must follow once the shell is open
     bool m_ptyDone = false;
-    bool m_sizeChanged = false; // resized after the PTY request went out
+    bool m_sizeChanged = false; // resized after the PTY request went out; sent by the pump
 };
 
 } // namespace jarvis::ssh

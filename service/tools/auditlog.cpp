@@ -168,6 +168,20 @@ QJsonObject AuditLog::complete(
     return done;
 }
 
+QJsonObject AuditLog::record(QJsonObject entry)
+{
+    if (!entry.contains(QStringLiteral("id"))) {
+        entry.insert(QStringLiteral("id"),
+            QStringLiteral("%1-%2").arg(QDateTime::currentMSecsSinceEpoch()).arg(randomToken(6)));
+    }
+    if (!entry.contains(QStringLiteral("at")))
+        entry.insert(
+            QStringLiteral("at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
+    write(entry);
+    remember(entry);
+    return entry;
+}
+
 QJsonArray AuditLog::recent(int limit) const
 {
     QJsonArray out;

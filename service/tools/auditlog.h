@@ -36,6 +36,11 @@ public:
     QJsonObject complete(
         const QJsonObject &entry, const QString &status, const QString &error, qint64 durationMs);
 
+    // Writes an entry that is not a tool call (a terminal session, PROTOCOL.md section 5) as
+    // given, adding `id` and `at` when it has none, and returns it; writing it again with the same
+    // id completes it.
+    QJsonObject record(QJsonObject entry);
+
     // Newest first.
     QJsonArray recent(int limit) const;
 

@@ -13,6 +13,8 @@
 #include "ssh/pool.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonDocument>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -22,6 +24,7 @@
 #include <QTest>
 #include <QTimer>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 
@@ -102,6 +105,12 @@ private slots:
     void startEchoExit();
     void resizeAndStty();
     void resizeAndInputBeforeReady();
+    void badSizesRefused_data();
+    void badSizesRefused();
+    void protectedNodeRefused_data();
+    void protectedNodeRefused();
+    void auditOpenedAndClosedOnce_data();
+    void auditOpenedAndClosedOnce();
     void unknownNodeAndBadInput();
     void sshNotConfigured();
     void secondStartClosesFirst();
@@ -111,10 +120,15 @@ private slots:
     void invalidUtf8Replaced();
     void outputUncompressedForDeflateClients();
     void flowControlBoundsMemory();
+    void resizeStormAndPasteSpareOtherTerminals();
     void sshdKilledThenReconnects();
 
 private:
-    bool startApplication(bool sshConfigured);
+    bool startApplication(bool sshConfigured, const QStringList &protectedNodes = {});
+    // The audit log's terminal entries written since `from` (a byte offset of the file).
+    QList<QJsonObject> terminalAudit(qint64 from) const;
+    qint64 auditSize() const { return QFileInfo(auditPath()).size(); }
+    QString auditPath() const { return m_dir.filePath(QStringLiteral("audit.jsonl")); }
     Terminal *connectTerminal();
     bool waitReady(Terminal *t);
     // The PID of `t`'s shell (prints it with `echo`).
@@ -151,7 +165,7 @@ void TestTerminal::init()
     m_loginsBefore = m_sshd.acceptedLogins();
 }
 
-bool TestTerminal::startApplication(bool sshConfigured)
+bool TestTerminal::startApplication(bool sshConfigured, const QStringList &protectedNodes)
 {
     m_terminals.clear();
     m_app.reset();
@@ -162,7 +176,8 @@ bool TestTerminal::startApplication(bool sshConfigured)
     c.adminPassword = QStringLiteral("pw");
     c.tokenId = jarvis::demo::PveSimulator::Options().tokenId;
     c.tokenSecret = jarvis::demo::PveSimulator::Options().tokenSecret;
-    c.auditFile = m_dir.filePath(QStringLiteral("audit.jsonl"));
+    c.auditFile = auditPath();
+    c.protectedNodes = protectedNodes;
     c.sshConfigured = sshConfigured;
     c.sshUser = SshdFixture::user();
     c.sshKeyFile = m_sshd.clientKeyFile();
@@ -184,6 +199,20 @@ bool TestTerminal::startApplication(bool sshConfigured)
     }
     m_token = m_app->jwt().issue(QStringLiteral("admin"), 600);
     return handler() != nullptr;
+}
+
+QList<QJsonObject> TestTerminal::terminalAudit(qint64 from) const
+{
+    QList<QJsonObject> entries;
+    QFile file(auditPath());
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(from))
+        return entries;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const QJsonObject entry = QJsonDocument::fromJson(line).object();
+        if (entry.value(QStringLiteral("tool")) == QLatin1String("terminal"))
+            entries.append(entry);
+    }
+    return entries;
 }
 
 void TestTerminal::cleanup()
@@ -282,11 +311,109 @@ void TestTerminal::resizeAndStty()
     t->resize(132, 43);
     t->type(QStringLiteral("stty size\n"));
     QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("43 132")), SshWaitMs);
-    // Out of range is clamped to 1..1000.
-    t->resize(5000, 0);
+    // The range's ends are sizes like any other.
+    t->resize(1000, 1);
     t->type(QStringLiteral("stty size\n"));
     QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("1 1000")), SshWaitMs);
     QCOMPARE(t->count(QStringLiteral("error")), 0);
+}
+
+// Issue 11: a size that is not an integer in 1..1000 (or is missing) is refused with an `error`
+// naming the range, never clamped: nothing is applied and the session goes on. `start` with such
+// a size is refused before anything is opened.
+void TestTerminal::badSizesRefused_data()
+{
+    QTest::addColumn<QString>("event");
+    QTest::addColumn<QJsonArray>("args");
+    const auto size = [](const QJsonValue &cols, const QJsonValue &rows) {
+        QJsonObject o;
+        if (!cols.isUndefined())
+            o.insert(QStringLiteral("cols"), cols);
+        if (!rows.isUndefined())
+            o.insert(QStringLiteral("rows"), rows);
+        return o;
+    };
+    const QJsonValue none(QJsonValue::Undefined);
+    const QList<std::pair<const char *, QJsonObject>> sizes {
+        {"cols 0", size(0, 30)},
+        {"rows 0", size(100, 0)},
+        {"cols 1001", size(1001, 30)},
+        {"rows 1001", size(100, 1001)},
+        {"both far out", size(5000, 0)},
+        {"negative", size(-80, -24)},
+        {"minus one", size(100, -1)},
+        {"fraction", size(100.5, 30)},
+        {"just over", size(1000.0001, 30)},
+        {"just under", size(0.9999, 30)},
+        {"huge", size(1e300, 30)},
+        {"int overflow", size(4294967376.0, 30)},
+        {"negative zero", size(-0.0, 30)},
+        {"NaN", size(qQNaN(), 30)},
+        {"infinity", size(100, qInf())},
+        {"numeric strings", size(QStringLiteral("100"), QStringLiteral("30"))},
+        {"string", size(QStringLiteral("wide"), 30)},
+        {"null", size(QJsonValue::Null, 30)},
+        {"bool", size(true, 30)},
+        {"array", size(QJsonArray {100}, 30)},
+        {"object", size(QJsonObject {{QStringLiteral("n"), 100}}, 30)},
+        {"cols missing", size(none, 30)},
+        {"rows missing", size(100, none)},
+        {"both missing", QJsonObject {}},
+    };
+    for (const auto &[name, payload] : sizes) {
+        QTest::addRow("resize %s", name) << QStringLiteral("resize") << QJsonArray {payload};
+        if (payload.isEmpty() || payload.value(QStringLiteral("rows")).isUndefined()
+            || payload.value(QStringLiteral("cols")).isUndefined()
+            || payload.value(QStringLiteral("cols")).isNull()
+            || !std::isfinite(payload.value(QStringLiteral("cols")).toDouble(0))
+            || !std::isfinite(payload.value(QStringLiteral("rows")).toDouble(0)))
+            continue; // start's sizes are optional: absent or null (as JSON carries NaN) is 80x24
+        QJsonObject start = payload;
+        start.insert(QStringLiteral("node"), QStringLiteral("pve1"));
+        QTest::addRow("start %s", name) << QStringLiteral("start") << QJsonArray {start};
+    }
+    QTest::addRow("resize not an object") << QStringLiteral("resize")
+                                          << QJsonArray {QStringLiteral("100x30")};
+    QTest::addRow("resize array") << QStringLiteral("resize") << QJsonArray {QJsonArray {100, 30}};
+    QTest::addRow("resize number") << QStringLiteral("resize") << QJsonArray {100};
+    QTest::addRow("resize no argument") << QStringLiteral("resize") << QJsonArray {};
+}
+
+void TestTerminal::badSizesRefused()
+{
+    QFETCH(QString, event);
+    QFETCH(QJsonArray, args);
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    if (event == QLatin1String("start")) {
+        t->ack.reset();
+        t->client->emitEvent(QStringLiteral("start"), args, {}, t->client.get(),
+            [t](const AckResult &result) { t->ack = result; });
+        QTRY_COMPARE(t->count(QStringLiteral("error")), 1);
+        QCOMPARE(t->last(QStringLiteral("error")).toString(),
+            QStringLiteral("start: cols and rows must be integers in 1..1000"));
+        QTRY_VERIFY(t->ack.has_value());
+        QCOMPARE(t->ack->args.at(0).toObject(),
+            (QJsonObject {{QStringLiteral("ok"), false},
+                {QStringLiteral("error"),
+                    QStringLiteral("start: cols and rows must be integers in 1..1000")}}));
+        QCOMPARE(t->count(QStringLiteral("ready")), 0);
+        QCOMPARE(m_sshd.acceptedLogins(), m_loginsBefore);
+        return;
+    }
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")},
+        {QStringLiteral("cols"), 90}, {QStringLiteral("rows"), 20}});
+    QVERIFY(waitReady(t));
+    t->client->emitEvent(QStringLiteral("resize"), args);
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 1);
+    QCOMPARE(t->last(QStringLiteral("error")).toString(),
+        QStringLiteral("resize: cols and rows must be integers in 1..1000"));
+    // Nothing applied, and the shell goes on.
+    t->type(QStringLiteral("stty size; echo SIZE\"\"-END\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("SIZE-END")), SshWaitMs);
+    QVERIFY2(t->output.contains(QStringLiteral("20 90\r\nSIZE-END")), qPrintable(t->output));
+    QCOMPARE(t->count(QStringLiteral("exit")), 0);
+    QCOMPARE(t->count(QStringLiteral("error")), 1);
 }
 
 void TestTerminal::resizeAndInputBeforeReady()
@@ -302,6 +429,159 @@ void TestTerminal::resizeAndInputBeforeReady()
     QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("preready")), SshWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("33 101")), SshWaitMs);
     QCOMPARE(t->count(QStringLiteral("error")), 0);
+}
+
+// Issue 3: a protected node (safety.protectedNodes, matched like the tools' policy: any case,
+// surrounding whitespace on either side) gets no terminal. The start is answered {ok:false,
+// error} with the `error` event, nothing is attempted over SSH, and the refusal is audited.
+void TestTerminal::protectedNodeRefused_data()
+{
+    QTest::addColumn<QString>("node");
+    QTest::addRow("as configured") << QStringLiteral("pve2");
+    QTest::addRow("upper case") << QStringLiteral("PVE2");
+    QTest::addRow("mixed case") << QStringLiteral("pVe2");
+    QTest::addRow("spaces") << QStringLiteral("  pve2 ");
+    QTest::addRow("tab and newline") << QStringLiteral("\tPvE2\n");
+    QTest::addRow("no-break space") << QStringLiteral("\u00a0pve2\u00a0");
+}
+
+void TestTerminal::protectedNodeRefused()
+{
+    QFETCH(QString, node);
+    QVERIFY(startApplication(true, {QStringLiteral(" PVE2  ")}));
+    const qint64 auditFrom = auditSize();
+    const int connectionsBefore = m_sshd.logCount("Connection from ");
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    const QString refusal = QStringLiteral("node pve2 is protected: terminals are refused");
+    t->start(QJsonObject {{QStringLiteral("node"), node}});
+    QTRY_COMPARE(t->count(QStringLiteral("error")), 1);
+    QCOMPARE(t->last(QStringLiteral("error")).toString(), refusal);
+    QTRY_VERIFY(t->ack.has_value());
+    QCOMPARE(t->ack->args.at(0).toObject(),
+        (QJsonObject {{QStringLiteral("ok"), false}, {QStringLiteral("error"), refusal}}));
+    // Input and resizes after the refusal reach nothing.
+    t->type(QStringLiteral("id\n"));
+    t->resize(100, 30);
+
+    // The same client still gets a terminal on a node that is not protected, on its own
+    // connection: the protected node never had one, nor a connection attempt.
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("ready")), 1, SshWaitMs);
+    QCOMPARE(t->count(QStringLiteral("error")), 1);
+    QCOMPARE(m_sshd.logCount("Connection from "), connectionsBefore + 1);
+    QCOMPARE(pool()->findChildren<jarvis::ssh::Connection *>().size(), 1);
+    QVERIFY(!pool()->connection(QStringLiteral("pve2")));
+    QCOMPARE(pool()->connectedNodes(), QStringList {QStringLiteral("pve1")});
+
+    const QList<QJsonObject> audit = terminalAudit(auditFrom);
+    QVERIFY(!audit.isEmpty());
+    const QJsonObject refused = audit.first();
+    QCOMPARE(refused.value(QStringLiteral("status")).toString(), QStringLiteral("refused"));
+    QCOMPARE(refused.value(QStringLiteral("node")).toString(), QStringLiteral("pve2"));
+    QCOMPARE(refused.value(QStringLiteral("args")).toObject().value(QStringLiteral("node")),
+        QJsonValue(node));
+    QCOMPARE(refused.value(QStringLiteral("user")).toString(), QStringLiteral("admin"));
+    QCOMPARE(refused.value(QStringLiteral("remoteAddress")).toString(),
+        QStringLiteral("127.0.0.1"));
+    QCOMPARE(refused.value(QStringLiteral("error")).toString(), refusal);
+    QVERIFY(!refused.value(QStringLiteral("id")).toString().isEmpty());
+    QVERIFY(!refused.value(QStringLiteral("at")).toString().isEmpty());
+    QCOMPARE(audit.size(), 2); // and pve1's `opened`
+    QCOMPARE(audit.at(1).value(QStringLiteral("status")).toString(), QStringLiteral("opened"));
+}
+
+// Every terminal is audited once opened and once closed (same id), whichever way it ends: the
+// shell exits, the client disconnects, a new start replaces it, the SSH connection fails, or the
+// server shuts down. A start that never opens is one `failed` entry.
+void TestTerminal::auditOpenedAndClosedOnce_data()
+{
+    QTest::addColumn<QString>("end");
+    QTest::addRow("exit") << QStringLiteral("exit");
+    QTest::addRow("disconnect") << QStringLiteral("disconnect");
+    QTest::addRow("replaced") << QStringLiteral("replaced");
+    QTest::addRow("ssh error") << QStringLiteral("error");
+    QTest::addRow("shutdown") << QStringLiteral("shutdown");
+    QTest::addRow("never opened") << QStringLiteral("failed");
+}
+
+void TestTerminal::auditOpenedAndClosedOnce()
+{
+    QFETCH(QString, end);
+    const qint64 auditFrom = auditSize();
+    Terminal *t = connectTerminal();
+    QVERIFY(t);
+    if (end == QLatin1String("failed")) {
+        m_sshd.stop();
+        t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+        QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("error")), 1, SshWaitMs);
+        m_app.reset();
+        const QList<QJsonObject> audit = terminalAudit(auditFrom);
+        QCOMPARE(audit.size(), 1);
+        QCOMPARE(audit.first().value(QStringLiteral("status")).toString(),
+            QStringLiteral("failed"));
+        QCOMPARE(audit.first().value(QStringLiteral("error")).toString(),
+            t->last(QStringLiteral("error")).toString());
+        QCOMPARE(audit.first().value(QStringLiteral("node")).toString(), QStringLiteral("pve1"));
+        return;
+    }
+    t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")},
+        {QStringLiteral("cols"), 90}, {QStringLiteral("rows"), 20}});
+    QVERIFY(waitReady(t));
+    const QString typed = QStringLiteral("echo AUD\"\"IT-MARK\n");
+    t->type(typed);
+    QTRY_VERIFY_WITH_TIMEOUT(t->output.contains(QStringLiteral("AUDIT-MARK")), SshWaitMs);
+    qint64 bytesIn = typed.size();
+    const QString outputSeen = t->output; // of this session
+    std::optional<int> exitCode;
+    if (end == QLatin1String("exit")) {
+        t->type(QStringLiteral("exit 3\n"));
+        bytesIn += 7;
+        exitCode = 3;
+        QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("exit")), 1, SshWaitMs);
+    } else if (end == QLatin1String("disconnect")) {
+        t->client->disconnectFromServer();
+        QTRY_COMPARE(handler()->sessionCount(), 0);
+    } else if (end == QLatin1String("replaced")) {
+        t->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+        QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("ready")), 2, SshWaitMs);
+    } else if (end == QLatin1String("error")) {
+        m_sshd.kill();
+        QTRY_COMPARE_WITH_TIMEOUT(t->count(QStringLiteral("error")), 1, SshWaitMs);
+    }
+    m_app.reset(); // shutdown: closes what is still open, exactly once
+
+    QList<QJsonObject> audit = terminalAudit(auditFrom);
+    if (end == QLatin1String("replaced")) {
+        // The replacement is a session of its own, closed by the shutdown.
+        QCOMPARE(audit.size(), 4);
+        QCOMPARE(audit.at(3).value(QStringLiteral("reason")).toString(),
+            QStringLiteral("shutdown"));
+        audit.remove(2, 2);
+    }
+    QCOMPARE(audit.size(), 2);
+    const QJsonObject opened = audit.at(0);
+    const QJsonObject closed = audit.at(1);
+    QCOMPARE(opened.value(QStringLiteral("status")).toString(), QStringLiteral("opened"));
+    QCOMPARE(opened.value(QStringLiteral("node")).toString(), QStringLiteral("pve1"));
+    QCOMPARE(opened.value(QStringLiteral("user")).toString(), QStringLiteral("admin"));
+    QCOMPARE(opened.value(QStringLiteral("remoteAddress")).toString(),
+        QStringLiteral("127.0.0.1"));
+    QCOMPARE(opened.value(QStringLiteral("args")).toObject(),
+        (QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")},
+            {QStringLiteral("cols"), 90}, {QStringLiteral("rows"), 20}}));
+    QCOMPARE(closed.value(QStringLiteral("status")).toString(), QStringLiteral("closed"));
+    QCOMPARE(closed.value(QStringLiteral("id")), opened.value(QStringLiteral("id")));
+    QCOMPARE(closed.value(QStringLiteral("reason")).toString(), end);
+    QCOMPARE(closed.value(QStringLiteral("exitCode")),
+        exitCode ? QJsonValue(*exitCode) : QJsonValue(QJsonValue::Null));
+    QVERIFY(closed.value(QStringLiteral("durationMs")).toDouble() >= 0);
+    QCOMPARE(closed.value(QStringLiteral("bytesIn")).toInteger(), bytesIn);
+    QVERIFY(closed.value(QStringLiteral("bytesOut")).toInteger()
+        >= qint64(outputSeen.toUtf8().size()));
+    QVERIFY(closed.value(QStringLiteral("bytesOut")).toInteger() > 0);
+    if (end == QLatin1String("error"))
+        QVERIFY(!closed.value(QStringLiteral("error")).toString().isEmpty());
 }
 
 void TestTerminal::unknownNodeAndBadInput()
@@ -585,6 +865,125 @@ void TestTerminal::flowControlBoundsMemory()
     // Paused as soon as the backlog passed the high watermark: by at most one read (ReadBudget).
     QVERIFY(handler()->maxBacklog() > handler()->limits().highWatermark);
     QVERIFY(handler()->maxBacklog() < 2 * handler()->limits().highWatermark);
+}
+
+// Issue 4: one terminal's resize storm and fast 50 MB paste must not break the node's shared SSH
+// connection. A second terminal on the same node keeps echoing throughout, with its shell (same
+// PID) and the connection (same login) intact; the first terminal's program receives every byte
+// of every message that was not refused, in order, and its shell answers afterwards.
+void TestTerminal::resizeStormAndPasteSpareOtherTerminals()
+{
+    Terminal *a = connectTerminal();
+    Terminal *b = connectTerminal();
+    QVERIFY(a && b);
+    a->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    b->start(QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")}});
+    QVERIFY(waitReady(a));
+    QVERIFY(waitReady(b));
+    const qint64 pidB = shellPid(b);
+    QVERIFY(processExists(pidB));
+    jarvis::ssh::Connection *connection = pool()->connection(QStringLiteral("pve1"));
+    QVERIFY(connection);
+    const int logins = m_sshd.acceptedLogins();
+
+    // a: a program that counts what it reads until a sentinel line (no echo, no line limit) and
+    // reports its progress every 256 KiB.
+    a->type(QStringLiteral("stty -echo -icanon; echo A\"\"-READY; awk '/^PASTE-END$/ "
+                           "{ print \"A\" \"-GOT\", n; exit } { n += length($0) + 1; if (n >= m) { print \"A\" \"-AT\", n; fflush(); m = n + 262144 } }'; "
+                           "stty sane; echo A\"\"-ALIVE\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(a->output.contains(QStringLiteral("A-READY")), SshWaitMs);
+
+    // b echoes a numbered line, waits for it, and echoes the next, all along.
+    int echoed = 0;
+    int echoedDuringPaste = 0;
+    bool pasting = true;
+    auto echoNext = [b, &echoed] { b->type(QStringLiteral("echo B\"\"-%1.\n").arg(echoed + 1)); };
+    QTimer echoer;
+    echoer.setInterval(5);
+    QObject::connect(&echoer, &QTimer::timeout, [&] {
+        if (b->output.contains(QStringLiteral("B-%1.").arg(echoed + 1))) {
+            ++echoed;
+            echoedDuringPaste += pasting ? 1 : 0;
+            echoNext();
+        }
+    });
+    echoNext();
+    echoer.start();
+
+    // The storm: many resizes, then 50 MiB of lines in 32 KiB messages, sent as fast as the
+    // remote takes them (at most 3 MiB ahead of what the program reported it read, so the SSH
+    // window is used up over and over), with a resize every 64 messages.
+    for (int i = 0; i < 40; ++i)
+        a->resize(80 + i % 7, 24 + i % 5);
+    constexpr int ChunkBytes = 32 * 1024;
+    constexpr int Chunks = 50 * 1024 * 1024 / ChunkBytes;
+    constexpr qint64 Ahead = 3 * 1024 * 1024;
+    const QString line = QString(63, QLatin1Char('x')) + QLatin1Char('\n');
+    QString chunk;
+    for (int i = 0; i < ChunkBytes / line.size(); ++i)
+        chunk += line;
+    QCOMPARE(chunk.size(), ChunkBytes);
+    const QRegularExpression at(QStringLiteral("A-AT (\\d+)"));
+    auto reported = [&] {
+        qint64 last = 0;
+        for (auto it = at.globalMatch(a->output); it.hasNext();)
+            last = it.next().captured(1).toLongLong();
+        return last;
+    };
+    auto broken = [&] {
+        return a->count(QStringLiteral("exit")) + b->count(QStringLiteral("exit"))
+            + b->count(QStringLiteral("error")) > 0
+            || (a->count(QStringLiteral("error")) > 0
+                && !a->last(QStringLiteral("error"))
+                        .toString()
+                        .startsWith(QStringLiteral("input dropped")));
+    };
+    for (int sent = 0; sent < Chunks && !broken(); ++sent) {
+        if (!QTest::qWaitFor(
+                [&] { return qint64(sent) * ChunkBytes - reported() <= Ahead || broken(); },
+                SshWaitMs))
+            break;
+        a->type(chunk);
+        if (sent % 64 == 0)
+            a->resize(100 + sent % 13, 30 + sent % 11);
+    }
+    a->type(QStringLiteral("\nPASTE-END\n"));
+
+    const QRegularExpression got(QStringLiteral("A-GOT (\\d+)"));
+    QRegularExpressionMatch match;
+    QTRY_VERIFY_WITH_TIMEOUT((match = got.match(a->output)).hasMatch()
+            || a->count(QStringLiteral("exit")) > 0 || b->count(QStringLiteral("exit")) > 0
+            || a->last(QStringLiteral("error")).toString().contains(QStringLiteral("lost")),
+        180000);
+    pasting = false;
+    QVERIFY2(match.hasMatch(),
+        qPrintable(QStringLiteral("a: %1 / b: %2")
+                .arg(a->last(QStringLiteral("error")).toString(),
+                    b->last(QStringLiteral("error")).toString())));
+    // Only whole messages the remote had no room for are refused, each with an `error`.
+    int refused = 0;
+    for (const auto &e : std::as_const(a->events)) {
+        if (e.first == QLatin1String("error")) {
+            QCOMPARE(e.second.at(0).toString(),
+                QStringLiteral("input dropped: the shell is not reading its input"));
+            ++refused;
+        }
+    }
+    QCOMPARE(match.captured(1).toLongLong(), qint64(Chunks - refused) * ChunkBytes + 1);
+    QTRY_VERIFY_WITH_TIMEOUT(a->output.contains(QStringLiteral("A-ALIVE")), SshWaitMs);
+
+    // b kept echoing and still does, on the same shell and the same connection.
+    const int before = echoed;
+    QTRY_VERIFY_WITH_TIMEOUT(echoed >= before + 3, SshWaitMs);
+    echoer.stop();
+    QVERIFY(echoedDuringPaste > 0);
+    QCOMPARE(shellPid(b), pidB);
+    QCOMPARE(b->count(QStringLiteral("error")), 0);
+    QCOMPARE(b->count(QStringLiteral("exit")), 0);
+    QCOMPARE(pool()->connection(QStringLiteral("pve1")), connection);
+    QCOMPARE(m_sshd.acceptedLogins(), logins);
+    qInfo("paste: %d of %d messages refused; b echoed %d lines during the paste", refused, Chunks,
+        echoedDuringPaste);
 }
 
 void TestTerminal::sshdKilledThenReconnects()

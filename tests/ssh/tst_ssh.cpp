@@ -175,6 +175,7 @@ private Q_SLOTS:
     void utf8SplitAcrossReads();
     void largeInputIsQueuedAndComplete();
     void oneConnectionForShellsAndExec();
+    void resizeStormAndBulkInputSpareOtherChannels();
 
     void hostKeys_data();
     void hostKeys();
@@ -560,6 +561,76 @@ void TestSsh::largeInputIsQueuedAndComplete()
     QCOMPARE(probe.output, digest + "  -\n");
     qInfo("8 MiB written; up to %lld bytes seen waiting for the remote window",
         qint64(maxQueuedWhileOpen));
+}
+
+// Issue 4 at the SSH layer: one shell gets 50 MiB of input queued at once (so its remote window
+// is used up again and again) and a resize on every turn of the loop, while a second shell on the
+// same connection echoes numbered lines and commands run on exec channels. Every byte arrives in
+// order, the storm's last size is the one in force, and the other channels and the connection
+// are unharmed.
+void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
+{
+    Attempt a = connectNow(options());
+    QVERIFY(a.connected());
+    constexpr qint64 Total = 50LL * 1024 * 1024;
+    ShellProbe bulk;
+    std::unique_ptr<ShellChannel> shellA(a.connection->openShell(sized(80, 24)));
+    bulk.watch(shellA.get());
+    ShellProbe echo;
+    std::unique_ptr<ShellChannel> shellB(a.connection->openShell(sized(80, 24)));
+    echo.watch(shellB.get());
+    QTRY_VERIFY_WITH_TIMEOUT(bulk.opened && echo.opened, 10000);
+    shellA->write("stty raw -echo; echo A''-READY; head -c " + QByteArray::number(Total)
+        + " | sha256sum; stty sane; stty size; echo A''-ALIVE\n");
+    QTRY_VERIFY_WITH_TIMEOUT(bulk.output.contains("A-READY"), 10000);
+
+    QByteArray input(Total, Qt::Uninitialized);
+    for (qsizetype i = 0; i < input.size(); ++i)
+        input[i] = char('a' + (i * 7 + (i >> 12)) % 26);
+    shellA->write(input);
+    int echoed = 0;
+    int execs = 0;
+    int execsOk = 0;
+    int turn = 0;
+    QObject context;
+    shellB->write("echo B''-1.\n");
+    QElapsedTimer clock;
+    clock.start();
+    while (!bulk.output.contains("A-ALIVE") && !bulk.ended() && !echo.ended()
+        && clock.elapsed() < 120000) {
+        ++turn;
+        shellA->resize(80 + turn % 17, 24 + turn % 9);
+        if (echo.output.contains("B-" + QByteArray::number(echoed + 1) + '.')) {
+            ++echoed;
+            shellB->write("echo B''-" + QByteArray::number(echoed + 1) + ".\n");
+        }
+        if (execs == execsOk && turn % 20 == 0) {
+            ++execs;
+            a.connection->exec(QStringLiteral("echo exec-ok"), {}, &context,
+                [&](const Result<ExecResult> &r) {
+                    execsOk += r.ok() && r.value->stdOut == "exec-ok\n" ? 1 : 0;
+                });
+        }
+        QTest::qWait(1);
+    }
+    shellA->resize(123, 45);
+    QVERIFY2(!bulk.error, qPrintable(bulk.error ? bulk.error->message : QString()));
+    QVERIFY2(!echo.error, qPrintable(echo.error ? echo.error->message : QString()));
+    QVERIFY2(bulk.output.contains("A-ALIVE"), bulk.output.right(300).constData());
+    const QByteArray digest = QCryptographicHash::hash(input, QCryptographicHash::Sha256).toHex();
+    QVERIFY(bulk.output.contains(digest));
+    const int before = echoed;
+    QTRY_VERIFY_WITH_TIMEOUT(echo.output.contains("B-" + QByteArray::number(before + 1) + '.'),
+        10000);
+    QTRY_COMPARE_WITH_TIMEOUT(execsOk, execs, 10000);
+    QVERIFY(echoed > 0);
+    QVERIFY(execs > 0);
+    shellA->write("stty size\n");
+    QTRY_VERIFY_WITH_TIMEOUT(bulk.output.contains("45 123"), 10000);
+    QVERIFY(a.connection->isConnected());
+    QCOMPARE(a.connection->channelCount(), 2);
+    qInfo("50 MiB in %lld ms with %d resizes; the other shell echoed %d lines, %d execs ran",
+        clock.elapsed(), turn, echoed, execs);
 }
 
 // Two shells and an exec to one node share one SSH connection: sshd logs one login.
