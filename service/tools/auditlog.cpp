@@ -125,18 +125,21 @@ bool AuditLog::write(const QJsonObject &entry)
 
 void AuditLog::remember(const QJsonObject &entry)
 {
+    // One entry per id however far apart its lines are (a terminal session's `closed` may come
+    // hours and thousands of tool calls after its `opened`).
     const QString id = entry.value(QStringLiteral("id")).toString();
-    for (auto it = m_entries.rbegin(); it != m_entries.rend(); ++it) {
-        if (it->value(QStringLiteral("id")).toString() == id) {
-            *it = entry;
-            return;
-        }
-        if (std::distance(m_entries.rbegin(), it) > 64)
-            break; // completions follow their start closely
+    const auto found = m_positions.constFind(id);
+    if (found != m_positions.constEnd() && *found >= m_firstPosition) {
+        m_entries[size_t(*found - m_firstPosition)] = entry;
+        return;
     }
+    m_positions.insert(id, m_firstPosition + qint64(m_entries.size()));
     m_entries.push_back(entry);
-    while (m_entries.size() > size_t(m_memoryEntries))
+    while (m_entries.size() > size_t(m_memoryEntries)) {
+        m_positions.remove(m_entries.front().value(QStringLiteral("id")).toString());
         m_entries.pop_front();
+        ++m_firstPosition;
+    }
 }
 
 QJsonObject AuditLog::begin(const QString &user, const QString &source, const QString &tool,

@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -57,6 +58,8 @@ private:
     int m_memoryEntries;
     QFile m_file;
     std::deque<QJsonObject> m_entries; // oldest first, one per id
+    QHash<QString, qint64> m_positions; // id -> position of its entry (m_entries[pos - first])
+    qint64 m_firstPosition = 0; // position of m_entries.front()
 };
 
 } // namespace jarvis::tools

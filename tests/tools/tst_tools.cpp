@@ -58,6 +58,8 @@ private slots:
     void shellQuoting();
     void auditMarksInterruptedCalls();
     void auditRefusesASecondWriter();
+    void auditOneEntryPerIdFarApart();
+    void auditMarksInterruptedTerminals();
     void auditSurvivesReopenAndTornLine();
     void catalogue();
 
@@ -601,6 +603,53 @@ void TestTools::auditRefusesASecondWriter()
     QString error;
     QVERIFY(!second.open(&error));
     QVERIFY2(error.contains(QStringLiteral("in use")), qPrintable(error));
+}
+
+void TestTools::auditOneEntryPerIdFarApart()
+{
+    // A completion thousands of lines after its start still replaces it (a long terminal
+    // session), and entries evicted from memory make room without confusing the index.
+    tools::AuditLog log(m_dir->filePath(QStringLiteral("far/audit.jsonl")), 150);
+    QString error;
+    QVERIFY2(log.open(&error), qPrintable(error));
+    const QJsonObject longRunning = log.record({{QStringLiteral("tool"), QStringLiteral("terminal")},
+        {QStringLiteral("status"), QStringLiteral("opened")}});
+    for (int i = 0; i < 100; ++i)
+        log.begin(QStringLiteral("admin"), QStringLiteral("api"), QStringLiteral("get_vms"),
+            QStringLiteral("GREEN"), {}, false, QStringLiteral("succeeded"));
+    QJsonObject closed = longRunning;
+    closed.insert(QStringLiteral("status"), QStringLiteral("closed"));
+    log.record(closed);
+    QJsonArray entries = log.recent(1000);
+    QCOMPARE(entries.size(), 101);
+    QCOMPARE(entries.last().toObject().value(QStringLiteral("status")).toString(),
+        QStringLiteral("closed"));
+    for (int i = 0; i < 200; ++i) // evicts the terminal entry and 150 more
+        log.begin(QStringLiteral("admin"), QStringLiteral("api"), QStringLiteral("get_vms"),
+            QStringLiteral("GREEN"), {}, false, QStringLiteral("succeeded"));
+    entries = log.recent(1000);
+    QCOMPARE(entries.size(), 150);
+    QSet<QString> ids;
+    for (const QJsonValue &e : entries)
+        ids.insert(e.toObject().value(QStringLiteral("id")).toString());
+    QCOMPARE(ids.size(), 150);
+    QVERIFY(!ids.contains(longRunning.value(QStringLiteral("id")).toString()));
+}
+
+void TestTools::auditMarksInterruptedTerminals()
+{
+    const QString path = m_audit->path();
+    m_audit->record({{QStringLiteral("tool"), QStringLiteral("terminal")},
+        {QStringLiteral("node"), QStringLiteral("pve1")},
+        {QStringLiteral("status"), QStringLiteral("opened")}});
+    m_executor.reset();
+    m_audit.reset();
+    tools::AuditLog reopened(path);
+    QString error;
+    QVERIFY2(reopened.open(&error), qPrintable(error));
+    const QJsonObject entry = reopened.recent(1).first().toObject();
+    QCOMPARE(entry.value(QStringLiteral("tool")).toString(), QStringLiteral("terminal"));
+    QCOMPARE(entry.value(QStringLiteral("status")).toString(), QStringLiteral("interrupted"));
 }
 
 void TestTools::auditSurvivesReopenAndTornLine()
