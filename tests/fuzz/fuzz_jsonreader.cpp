@@ -4,6 +4,7 @@
 // element, so one level deeper: not checked at the nesting limit) and decodes to the same value,
 // down to integer storage and every UTF-16 unit; the value written by QJsonDocument reads back
 // the same; a string written by the project's JSON writer reads back the same.
+#include "../support/jsonsame.h"
 #include "fuzzcheck.h"
 #include "protocol/jsonreader.h"
 #include "protocol/jsonwriter.h"
@@ -17,42 +18,9 @@ using namespace jarvis;
 
 namespace {
 
-// Exact comparison: type, integer storage, every string unit (as tst_jsonreader's same()).
 bool same(const QJsonValue &a, const QJsonValue &b)
 {
-    if (a.type() != b.type())
-        return false;
-    switch (a.type()) {
-    case QJsonValue::Double:
-        return a.toVariant().typeId() == b.toVariant().typeId() && a.toDouble() == b.toDouble()
-            && a.toInteger() == b.toInteger();
-    case QJsonValue::String:
-        return a.toString() == b.toString();
-    case QJsonValue::Array: {
-        const QJsonArray x = a.toArray();
-        const QJsonArray y = b.toArray();
-        if (x.size() != y.size())
-            return false;
-        for (qsizetype i = 0; i < x.size(); ++i) {
-            if (!same(x.at(i), y.at(i)))
-                return false;
-        }
-        return true;
-    }
-    case QJsonValue::Object: {
-        const QJsonObject x = a.toObject();
-        const QJsonObject y = b.toObject();
-        if (x.keys() != y.keys())
-            return false;
-        for (auto it = x.begin(); it != x.end(); ++it) {
-            if (!same(it.value(), y.value(it.key())))
-                return false;
-        }
-        return true;
-    }
-    default:
-        return a == b;
-    }
+    return jarvis::test::jsonSame(a, b, jarvis::test::JsonCompare::Exact);
 }
 
 int depth(const QJsonValue &value)

@@ -7,6 +7,7 @@
 // encodes to text that expects as many and decodes to the same data. "The same" for numbers means
 // the same double: the encoder writes numbers like JSON.stringify, so an integer beyond 2^53 that
 // the reader held exactly comes back rounded, as it would from a JavaScript peer.
+#include "../support/jsonsame.h"
 #include "fuzzcheck.h"
 #include "protocol/socketio.h"
 
@@ -19,36 +20,7 @@ namespace {
 
 bool sameData(const QJsonValue &a, const QJsonValue &b)
 {
-    if (a.type() != b.type())
-        return false;
-    switch (a.type()) {
-    case QJsonValue::Double:
-        return a.toDouble() == b.toDouble();
-    case QJsonValue::Array: {
-        const QJsonArray x = a.toArray();
-        const QJsonArray y = b.toArray();
-        if (x.size() != y.size())
-            return false;
-        for (qsizetype i = 0; i < x.size(); ++i) {
-            if (!sameData(x.at(i), y.at(i)))
-                return false;
-        }
-        return true;
-    }
-    case QJsonValue::Object: {
-        const QJsonObject x = a.toObject();
-        const QJsonObject y = b.toObject();
-        if (x.keys() != y.keys())
-            return false;
-        for (auto it = x.begin(); it != x.end(); ++it) {
-            if (!sameData(it.value(), y.value(it.key())))
-                return false;
-        }
-        return true;
-    }
-    default:
-        return a == b;
-    }
+    return jarvis::test::jsonSame(a, b, jarvis::test::JsonCompare::Data);
 }
 
 bool samePacket(const sio::Packet &a, const sio::Packet &b)

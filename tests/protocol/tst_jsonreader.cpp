@@ -1,5 +1,6 @@
 // The strict JSON reader (shared/protocol/jsonreader.h): what JSON.parse accepts, decoded to the
 // same QJsonValue QJsonDocument gives, and everything else refused with a message.
+#include "jsonsame.h"
 #include "protocol/jsonreader.h"
 #include "protocol/jsonwriter.h"
 
@@ -23,42 +24,9 @@ QJsonValue viaQt(const QByteArray &text)
     return document.array().first();
 }
 
-// Exact comparison: type, integer storage and every string unit.
 bool same(const QJsonValue &a, const QJsonValue &b)
 {
-    if (a.type() != b.type())
-        return false;
-    switch (a.type()) {
-    case QJsonValue::Double:
-        return a.toVariant().typeId() == b.toVariant().typeId() && a.toDouble() == b.toDouble()
-            && a.toInteger() == b.toInteger();
-    case QJsonValue::String:
-        return a.toString() == b.toString();
-    case QJsonValue::Array: {
-        const QJsonArray x = a.toArray();
-        const QJsonArray y = b.toArray();
-        if (x.size() != y.size())
-            return false;
-        for (qsizetype i = 0; i < x.size(); ++i) {
-            if (!same(x.at(i), y.at(i)))
-                return false;
-        }
-        return true;
-    }
-    case QJsonValue::Object: {
-        const QJsonObject x = a.toObject();
-        const QJsonObject y = b.toObject();
-        if (x.keys() != y.keys())
-            return false;
-        for (auto it = x.begin(); it != x.end(); ++it) {
-            if (!same(it.value(), y.value(it.key())))
-                return false;
-        }
-        return true;
-    }
-    default:
-        return a == b;
-    }
+    return jarvis::test::jsonSame(a, b, jarvis::test::JsonCompare::Exact);
 }
 
 QByteArray randomString(QRandomGenerator &random)
