@@ -5,10 +5,11 @@
 // shorter, parses the same without what follows it (a body, the next request), has a token
 // method, a target of visible ASCII and an HTTP/1.x version, at most 100 headers; path() and
 // query() split the target at its first '?'.
-// Header fields as RFC 9112 section 5 has them, since QtHttpServer's parser, which reads the same
-// bytes after the front door, refuses anything else: each field line's name (what comes before
-// its first ':') is a token - no whitespace before the colon, no obs-fold line starting with a
-// space - lower-cased in the result; no value holds CR, LF or NUL.
+// Header fields as RFC 9112 section 5 has a server read them (the front door decides on a request
+// - upgrade, body limit - before QtHttpServer's parser reads the same bytes, so the two must not
+// read them two ways): each field line's name (what comes before its first ':') is a token - no
+// whitespace before the colon, no obs-fold line starting with a space - lower-cased in the
+// result; no value holds CR, LF or NUL.
 #include "fuzzcheck.h"
 #include "http/httputil.h"
 

@@ -75,7 +75,10 @@ void TestSlowConsumer::snapshotsSkippedThenReliableCloses()
     for (int i = 0; i < 40; ++i) {
         nsp->broadcast(QStringLiteral("vms"), message, realtime::Namespace::Delivery::Latest);
         ++sent;
-        worst = qMax(worst, slowEngine->pendingBytes());
+        // Through the QPointer: a session closed early (it used to be, by the ping timeout) must
+        // fail the test, not leave a dangling pointer.
+        QVERIFY2(slowSession, "the slow client's session closed while only snapshots were sent");
+        worst = qMax(worst, slowSession->pendingBytes());
         for (int k = 0; k < 5; ++k) {
             QTest::qWait(1);
             reader.drain();
