@@ -83,9 +83,9 @@ ClusterServices::ClusterServices(
             m_audit.get(), m_events, this);
     tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events, m_pool);
     // Terminals obey the tools' safety policy (protected nodes) and share their audit log.
-    m_terminals = new realtime::TerminalHandler(m_pool,
-        sio->findNamespace(QStringLiteral("/terminal")), &m_executor->policy(), m_audit.get(),
-        this);
+    m_terminals =
+        new realtime::TerminalHandler(m_pool, sio->findNamespace(QStringLiteral("/terminal")),
+            &m_executor->policy(), m_audit.get(), this);
     registerRoutes(http);
 }
 

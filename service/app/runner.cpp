@@ -10,11 +10,11 @@
 
 #include <QCoreApplication>
 #include <QDir>
-#include <QTemporaryDir>
 #include <QFile>
 #include <QLoggingCategory>
 #include <QProcessEnvironment>
 #include <QSocketNotifier>
+#include <QTemporaryDir>
 #include <QTextStream>
 
 #include <csignal>

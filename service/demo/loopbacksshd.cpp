@@ -112,7 +112,8 @@ QString LoopbackSshd::sshdPath()
     QString path = QStandardPaths::findExecutable(QStringLiteral("sshd"));
     if (path.isEmpty())
         path = QStandardPaths::findExecutable(QStringLiteral("sshd"),
-            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"), QStringLiteral("/usr/local/sbin")});
+            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"),
+                QStringLiteral("/usr/local/sbin")});
     return path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
 }
 

@@ -61,9 +61,9 @@ const char *const GuardProperty = "_jarvis_connection_guard";
 ConnectionGuard *guardOf(const QTcpSocket *socket)
 {
     // Only the front door sets this property, always to a ConnectionGuard.
-    return socket ? static_cast<ConnectionGuard *>(
-                        socket->property(GuardProperty).value<QObject *>())
-                  : nullptr;
+    return socket
+        ? static_cast<ConnectionGuard *>(socket->property(GuardProperty).value<QObject *>())
+        : nullptr;
 }
 
 // Makes what is buffered invisible to QtHttpServer until the next inspection rolls it back:
@@ -169,8 +169,8 @@ void FrontDoor::onPendingConnection()
         });
         guard->headTimer->start(m_limits.headTimeoutMs);
         // Bounds what a connection can make us buffer: one request at a time is let through.
-        socket->setReadBufferSize(
-            qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes) + m_limits.maxHeadBytes + FramingSlack);
+        socket->setReadBufferSize(qMax(m_limits.maxBodyBytes, m_maxRouteBodyBytes)
+            + m_limits.maxHeadBytes + FramingSlack);
         // Connected before QtHttpServer's own readyRead slot, so it runs first on every read.
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspect(socket); });
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
@@ -299,8 +299,8 @@ void FrontDoor::inspect(QTcpSocket *socket)
 
     const qint64 limit = routed ? route->maxBodyBytes : m_limits.maxBodyBytes;
     qsizetype wireLength = 0;
-    switch (parseBody(QByteArrayView(peeked).sliced(head.length), head, limit, &wireLength,
-        &error, &status)) {
+    switch (parseBody(
+        QByteArrayView(peeked).sliced(head.length), head, limit, &wireLength, &error, &status)) {
     case HeadStatus::Invalid:
         if (status == 413)
             refuseBody(socket, head, error);

@@ -74,8 +74,8 @@ public:
 private:
     void onPendingConnection();
     void inspect(QTcpSocket *socket);
-    void refuse(QTcpSocket *socket, int status, const QString &error,
-        const RequestHead *head = nullptr);
+    void refuse(
+        QTcpSocket *socket, int status, const QString &error, const RequestHead *head = nullptr);
     void refuseBody(QTcpSocket *socket, const RequestHead &head, const QString &error);
     void release(QTcpSocket *socket);
 

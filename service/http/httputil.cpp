@@ -65,8 +65,21 @@ bool isTchar(char c)
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return true;
     default:
         return false;
@@ -223,7 +236,7 @@ HeadStatus parseHead(const QByteArray &data, RequestHead *head, QString *error, 
     const QByteArrayView view(data);
     qsizetype pos = 0;
     for (int blank = 0; blank < MaxLeadingBlankLines && view.sliced(pos).startsWith("\r\n");
-        ++blank) {
+         ++blank) {
         pos += 2;
     }
 
@@ -325,8 +338,7 @@ HeadStatus parseHead(const QByteArray &data, RequestHead *head, QString *error, 
         for (const QByteArray &element : std::as_const(codings)) {
             const QByteArrayView coding = trimOws(element);
             const qsizetype semicolon = coding.indexOf(';');
-            const QByteArrayView name =
-                trimOws(semicolon < 0 ? coding : coding.first(semicolon));
+            const QByteArrayView name = trimOws(semicolon < 0 ? coding : coding.first(semicolon));
             if (!isToken(name))
                 return fail(QStringLiteral("malformed Transfer-Encoding"));
             if (name.compare("chunked", Qt::CaseInsensitive) == 0) {

@@ -123,7 +123,8 @@ private:
 
     QList<Outgoing> m_queue;
     qint64 m_queuedBytes = 0; // of m_queue
-    QByteArray m_owedPong; // WebSocket: the pong for the latest ping, waiting for the queue to drain
+    QByteArray
+        m_owedPong; // WebSocket: the pong for the latest ping, waiting for the queue to drain
     std::unique_ptr<QHttpServerResponder> m_pendingGet;
     QPointer<QTcpSocket> m_pendingGetSocket;
     http::HeaderList m_pendingGetHeaders;

@@ -24,9 +24,8 @@ namespace jarvis::realtime {
 namespace {
 constexpr int MinSize = 1;
 constexpr int MaxSize = 1000;
-const QString SizeRule = QStringLiteral("cols and rows must be integers in %1..%2")
-                             .arg(MinSize)
-                             .arg(MaxSize);
+const QString SizeRule =
+    QStringLiteral("cols and rows must be integers in %1..%2").arg(MinSize).arg(MaxSize);
 
 // A terminal dimension from the client: a JSON number that is an integer in 1..1000, or nothing
 // (strings, fractions, out of range, missing). NaN and infinities fail the range test.
@@ -117,9 +116,9 @@ void TerminalSession::start(const QJsonValue &payload, const AckCallback &ack)
         QJsonObject refused = auditEntry(QStringLiteral("refused"));
         refused.insert(QStringLiteral("error"), message);
         m_handler->audit(refused);
-        qCWarning(lcTerminal).noquote() << "refused a terminal on protected node" << m_node
-                                        << "for" << refused.value(QStringLiteral("user")).toString()
-                                        << "from" << m_remoteAddress;
+        qCWarning(lcTerminal).noquote()
+            << "refused a terminal on protected node" << m_node << "for"
+            << refused.value(QStringLiteral("user")).toString() << "from" << m_remoteAddress;
         return fail(message);
     }
     if (!target)

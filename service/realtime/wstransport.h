@@ -67,9 +67,8 @@ public:
     // handleConnection), which QWebSocket writes to but does not expose: the transport drops the
     // connection when more than `maxOutboundBytes` wait on it (QtWebSockets answers every ping at
     // once, so only this cap bounds what a client that never reads costs).
-    QtWsTransport(std::unique_ptr<QWebSocket> socket, QTcpSocket *connection,
-        qint64 maxMessageSize, QObject *parent = nullptr,
-        qint64 maxOutboundBytes = MaxOutboundBytes);
+    QtWsTransport(std::unique_ptr<QWebSocket> socket, QTcpSocket *connection, qint64 maxMessageSize,
+        QObject *parent = nullptr, qint64 maxOutboundBytes = MaxOutboundBytes);
     ~QtWsTransport() override;
 
     void sendText(const QByteArray &utf8) override;

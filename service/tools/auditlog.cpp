@@ -98,9 +98,9 @@ bool AuditLog::open(QString *error)
             return false;
         }
         remember(ended);
-        qCWarning(lcAudit).noquote() << "audit: call" << id << "of"
-                                     << ended.value(QStringLiteral("tool")).toString()
-                                     << "was interrupted by the last stop";
+        qCWarning(lcAudit).noquote()
+            << "audit: call" << id << "of" << ended.value(QStringLiteral("tool")).toString()
+            << "was interrupted by the last stop";
     }
     qCInfo(lcAudit) << "audit log" << m_path << "with" << m_entries.size() << "recent entries";
     return true;

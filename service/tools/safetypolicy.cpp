@@ -58,8 +58,8 @@ bool isRefusedChar(char16_t c)
 bool isPlainWordChar(char16_t c)
 {
     return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
-        || c == u'.' || c == u'_' || c == u'/' || c == u':' || c == u'@' || c == u'%'
-        || c == u'+' || c == u',' || c == u'=' || c == u'-';
+        || c == u'.' || c == u'_' || c == u'/' || c == u':' || c == u'@' || c == u'%' || c == u'+'
+        || c == u',' || c == u'=' || c == u'-';
 }
 
 // Splits on spaces; '...' and "..." quote (no `\`, `$` or backquote inside double quotes, since
@@ -227,8 +227,8 @@ QString matchArgs(const QStringList &args, qsizetype from, const ArgSpec &spec, 
 {
     int operands = 0;
     QSet<QString> seen;
-    auto takeValue = [&](const Option &o, const QString &attached, bool hasAttached,
-                         qsizetype *i, QString *canonical) -> QString {
+    auto takeValue = [&](const Option &o, const QString &attached, bool hasAttached, qsizetype *i,
+                         QString *canonical) -> QString {
         if (hasAttached) {
             const auto v = o.value(attached);
             if (!v)
@@ -256,7 +256,8 @@ QString matchArgs(const QStringList &args, qsizetype from, const ArgSpec &spec, 
         const QString &a = args.at(i);
         if (a == QLatin1String("--") || a == QLatin1String("-"))
             return QStringLiteral("'%1' is not on the read-only table").arg(a);
-        if (a.startsWith(QLatin1String("--")) || (a.startsWith(QLatin1Char('-')) && !spec.combineShort)) {
+        if (a.startsWith(QLatin1String("--"))
+            || (a.startsWith(QLatin1Char('-')) && !spec.combineShort)) {
             const qsizetype eq = a.indexOf(QLatin1Char('='));
             const QString name = eq < 0 ? a : a.left(eq);
             const Option *o = findOption(spec, name);
@@ -430,18 +431,16 @@ QString matchIp(const QStringList &args, QStringList *out)
 
 QList<ProgramRule> readOnlyTable()
 {
-    const QStringList unitLists = {QStringLiteral("list-units"),
-        QStringLiteral("list-unit-files"), QStringLiteral("list-timers"),
-        QStringLiteral("list-sockets"), QStringLiteral("list-jobs")};
+    const QStringList unitLists = {QStringLiteral("list-units"), QStringLiteral("list-unit-files"),
+        QStringLiteral("list-timers"), QStringLiteral("list-sockets"), QStringLiteral("list-jobs")};
     const QList<Option> systemctlCommon = flags({"--no-pager", "-l", "--full", "-a", "--all",
                                               "--plain", "--no-legend", "-q", "--quiet"})
-        + QList<Option> {valued("--state", Columns), valued("-t", Columns),
-            valued("--type", Columns)};
+        + QList<Option> {
+            valued("--state", Columns), valued("-t", Columns), valued("--type", Columns)};
     const QList<Option> journalOptions =
-        flags({"--no-pager", "-q", "--quiet", "-r", "--reverse", "-k", "--dmesg", "-x",
-            "--catalog", "-a", "--all", "--utc", "--no-hostname", "-m", "--merge",
-            "--list-boots", "--disk-usage", "-l", "--full", "--system", "-e", "--pager-end",
-            "-N", "--fields"})
+        flags({"--no-pager", "-q", "--quiet", "-r", "--reverse", "-k", "--dmesg", "-x", "--catalog",
+            "-a", "--all", "--utc", "--no-hostname", "-m", "--merge", "--list-boots",
+            "--disk-usage", "-l", "--full", "--system", "-e", "--pager-end", "-N", "--fields"})
         + QList<Option> {valued("-u", Unit), valued("--unit", Unit), valued("-t", Name),
             valued("--identifier", Name), valued("-n", Integer, Arity::OptionalNext),
             valued("--lines", Integer, Arity::OptionalNext),
@@ -466,23 +465,21 @@ QList<ProgramRule> readOnlyTable()
     QList<ProgramRule> table;
     table.append({QStringLiteral("uptime"), {flags({"-p", "--pretty", "-s", "--since"})}, {}});
     table.append({QStringLiteral("df"),
-        {flags({"-a", "--all", "-h", "--human-readable", "-H", "--si", "-i", "--inodes", "-k",
-             "-l", "--local", "-P", "--portability", "-T", "--print-type", "--total"})
+        {flags({"-a", "--all", "-h", "--human-readable", "-H", "--si", "-i", "--inodes", "-k", "-l",
+             "--local", "-P", "--portability", "-T", "--print-type", "--total"})
                 + QList<Option> {valued("-t", Name), valued("--type", Name), valued("-x", Name),
-                    valued("--exclude-type", Name),
-                    valued("--output", Columns, Arity::Optional)},
+                    valued("--exclude-type", Name), valued("--output", Columns, Arity::Optional)},
             canonicalPath, 16},
         {}});
     table.append({QStringLiteral("free"),
-        {flags({"-b", "--bytes", "-k", "--kilo", "-m", "--mega", "-g", "--giga", "--tera",
-            "-h", "--human", "--si", "-t", "--total", "-w", "--wide", "-l", "--lohi", "-v",
+        {flags({"-b", "--bytes", "-k", "--kilo", "-m", "--mega", "-g", "--giga", "--tera", "-h",
+            "--human", "--si", "-t", "--total", "-w", "--wide", "-l", "--lohi", "-v",
             "--committed"})},
         {}});
     table.append({QStringLiteral("cat"), {{}, listedFile(ReadableFiles), 8, true, {}, 1}, {}});
     table.append({QStringLiteral("systemctl"), {},
         {{{QStringLiteral("status")},
-             {systemctlCommon
-                     + QList<Option> {valued("-n", Integer), valued("--lines", Integer)},
+             {systemctlCommon + QList<Option> {valued("-n", Integer), valued("--lines", Integer)},
                  Unit, 16}},
             {{QStringLiteral("is-active"), QStringLiteral("is-enabled"),
                  QStringLiteral("is-failed")},
@@ -494,13 +491,13 @@ QList<ProgramRule> readOnlyTable()
     table.append({QStringLiteral("journalctl"), {journalOptions}, {}});
     table.append({QStringLiteral("ip"), {}, {}, matchIp});
     table.append({QStringLiteral("hostname"),
-        {flags({"-f", "--fqdn", "--long", "-s", "--short", "-d", "--domain", "-i",
-            "--ip-address", "-I", "--all-ip-addresses", "-A", "--all-fqdns", "-a", "--alias"})},
+        {flags({"-f", "--fqdn", "--long", "-s", "--short", "-d", "--domain", "-i", "--ip-address",
+            "-I", "--all-ip-addresses", "-A", "--all-fqdns", "-a", "--alias"})},
         {}});
     table.append({QStringLiteral("uname"),
-        {flags({"-a", "--all", "-s", "--kernel-name", "-n", "--nodename", "-r",
-            "--kernel-release", "-v", "--kernel-version", "-m", "--machine", "-p", "--processor",
-            "-i", "--hardware-platform", "-o", "--operating-system"})},
+        {flags({"-a", "--all", "-s", "--kernel-name", "-n", "--nodename", "-r", "--kernel-release",
+            "-v", "--kernel-version", "-m", "--machine", "-p", "--processor", "-i",
+            "--hardware-platform", "-o", "--operating-system"})},
         {}});
     table.append({QStringLiteral("lsblk"),
         {flags({"-a", "--all", "-b", "--bytes", "-d", "--nodeps", "-f", "--fs", "-J", "--json",
@@ -516,28 +513,24 @@ QList<ProgramRule> readOnlyTable()
     table.append({QStringLiteral("dmesg"),
         {flags({"-T", "--ctime", "-k", "--kernel", "-x", "--decode", "-t", "--notime", "-r",
              "--raw", "-d", "--show-delta", "-L", "--nopager", "-P", "-u", "--userspace"})
-                + QList<Option> {valued("-l", Columns), valued("--level", Columns),
-                    valued("-f", Columns), valued("--facility", Columns),
-                    valued("--time-format", oneOf({QStringLiteral("delta"),
-                                                QStringLiteral("reltime"),
-                                                QStringLiteral("ctime"),
-                                                QStringLiteral("notime"),
-                                                QStringLiteral("iso")}))}},
+            + QList<Option> {valued("-l", Columns), valued("--level", Columns),
+                valued("-f", Columns), valued("--facility", Columns),
+                valued("--time-format",
+                    oneOf({QStringLiteral("delta"), QStringLiteral("reltime"),
+                        QStringLiteral("ctime"), QStringLiteral("notime"),
+                        QStringLiteral("iso")}))}},
         {}});
-    table.append({QStringLiteral("pvecm"), {},
-        {{{QStringLiteral("status"), QStringLiteral("nodes")}, {}}}});
+    table.append(
+        {QStringLiteral("pvecm"), {}, {{{QStringLiteral("status"), QStringLiteral("nodes")}, {}}}});
     table.append({QStringLiteral("pvesm"), {},
         {{{QStringLiteral("status")},
-            {{valued("--storage", Name), valued("--content", Columns),
-                 valued("--enabled", Bool01), valued("--target", Name)},
-                {},
-                0,
-                false}}}});
+            {{valued("--storage", Name), valued("--content", Columns), valued("--enabled", Bool01),
+                 valued("--target", Name)},
+                {}, 0, false}}}});
     for (const char *guestTool : {"qm", "pct"}) {
         table.append({QLatin1String(guestTool), {},
             {{{QStringLiteral("list")}, {{valued("--full", Bool01)}, {}, 0, false}},
-                {{QStringLiteral("status")},
-                    {{valued("--verbose", Bool01)}, Vmid, 1, false}}}});
+                {{QStringLiteral("status")}, {{valued("--verbose", Bool01)}, Vmid, 1, false}}}});
     }
     table.append({QStringLiteral("pveversion"), {flags({"-v", "--verbose"})}, {}});
     table.append({QStringLiteral("sensors"),
@@ -547,8 +540,7 @@ QList<ProgramRule> readOnlyTable()
     const Value dataset = matching("[A-Za-z_][A-Za-z0-9._:/@-]{0,255}");
     table.append({QStringLiteral("zpool"), {},
         {{{QStringLiteral("status")},
-             {flags({"-x", "-v", "-P", "-L", "-D", "-g", "-t", "-e", "-p", "-i", "-s"}), pool,
-                 16}},
+             {flags({"-x", "-v", "-P", "-L", "-D", "-g", "-t", "-e", "-p", "-i", "-s"}), pool, 16}},
             {{QStringLiteral("list")},
                 {flags({"-H", "-p", "-P", "-v", "-L", "-g"})
                         + QList<Option> {valued("-o", Columns)},
@@ -569,8 +561,8 @@ QList<ProgramRule> readOnlyTable()
             {}, 0, true, {QStringLiteral("-b"), QStringLiteral("-n")}},
         {}});
     table.append({QStringLiteral("ps"),
-        {flags({"-e", "-A", "-a", "-d", "-f", "-F", "-l", "-j", "-H", "-w", "-y", "-M", "-L",
-             "-T", "--forest", "--no-headers", "--headers"})
+        {flags({"-e", "-A", "-a", "-d", "-f", "-F", "-l", "-j", "-H", "-w", "-y", "-M", "-L", "-T",
+             "--forest", "--no-headers", "--headers"})
                 + QList<Option> {valued("-o", Columns), valued("-O", Columns),
                     valued("--format", Columns), valued("-p", matching("[0-9,]{1,128}")),
                     valued("--pid", matching("[0-9,]{1,128}")), valued("-C", Name),
@@ -581,11 +573,11 @@ QList<ProgramRule> readOnlyTable()
     table.append({QStringLiteral("whoami"), {}, {}});
     table.append({QStringLiteral("date"),
         {flags({"-u", "--utc", "--universal", "-R", "--rfc-email"})
-                + QList<Option> {
-                    valued("-I", oneOf({QStringLiteral("date"), QStringLiteral("hours"),
-                                     QStringLiteral("minutes"), QStringLiteral("seconds"),
-                                     QStringLiteral("ns")}),
-                        Arity::Optional),
+                + QList<Option> {valued("-I",
+                                     oneOf({QStringLiteral("date"), QStringLiteral("hours"),
+                                         QStringLiteral("minutes"), QStringLiteral("seconds"),
+                                         QStringLiteral("ns")}),
+                                     Arity::Optional),
                     valued("--iso-8601",
                         oneOf({QStringLiteral("date"), QStringLiteral("hours"),
                             QStringLiteral("minutes"), QStringLiteral("seconds"),

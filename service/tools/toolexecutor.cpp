@@ -99,8 +99,9 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
     if (bodyConfirmed.isBool() && argsConfirmed.isBool()
         && bodyConfirmed.toBool() != argsConfirmed.toBool()) {
         done({400,
-            failureBody(QStringLiteral("'confirmed' is %1 in the body but %2 inside args: send "
-                                       "it once, or the same in both")
+            failureBody(
+                QStringLiteral("'confirmed' is %1 in the body but %2 inside args: send "
+                               "it once, or the same in both")
                     .arg(bodyConfirmed.toBool() ? QStringLiteral("true") : QStringLiteral("false"),
                         argsConfirmed.toBool() ? QStringLiteral("true")
                                                : QStringLiteral("false")))});

@@ -237,12 +237,12 @@ void TestCli::demoStateIsPrivatePerRun()
     QStringList dirs;
     for (QProcess *p : {&first, &second}) {
         p->setProcessEnvironment(cleanEnv());
-        p->start(Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
+        p->start(
+            Jarvisd, {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0")});
         QVERIFY(p->waitForStarted(10000));
         QByteArray out;
         QTRY_VERIFY_WITH_TIMEOUT(
-            (out += p->readAllStandardOutput()).contains("listening on http://127.0.0.1:"),
-            10000);
+            (out += p->readAllStandardOutput()).contains("listening on http://127.0.0.1:"), 10000);
         const QString err = QString::fromUtf8(p->readAllStandardError());
         const QRegularExpressionMatch m =
             QRegularExpression(QStringLiteral("state directory (\\S+) ")).match(err);
@@ -253,7 +253,8 @@ void TestCli::demoStateIsPrivatePerRun()
     for (const QString &dir : std::as_const(dirs)) {
         const QFileInfo info(dir);
         QVERIFY(info.isDir());
-        QCOMPARE(info.permissions() & ~(QFileDevice::ReadUser | QFileDevice::WriteUser | QFileDevice::ExeUser),
+        QCOMPARE(info.permissions()
+                & ~(QFileDevice::ReadUser | QFileDevice::WriteUser | QFileDevice::ExeUser),
             QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
         QCOMPARE(info.ownerId(), ::getuid());
     }

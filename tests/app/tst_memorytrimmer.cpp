@@ -80,9 +80,10 @@ void TestMemoryTrimmer::applicationNotesEndedSessions()
         QTcpSocket socket;
         socket.connectToHost(QHostAddress::LocalHost, application.port());
         QVERIFY(socket.waitForConnected(5000));
-        socket.write("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        socket.write(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         QByteArray got;
         QVERIFY(QTest::qWaitFor(
             [&] {

@@ -407,10 +407,9 @@ void TestHttp::malformedHeads_data()
         << QByteArray("HTTP/1.1 400");
     QTest::addRow("head too large")
         << ("GET / HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << QByteArray("HTTP/1.1 431");
-    QTest::addRow("upgrade elsewhere")
-        << QByteArray("GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\n\r\n")
-        << QByteArray("HTTP/1.1 404");
+    QTest::addRow("upgrade elsewhere") << QByteArray(
+        "GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\n\r\n") << QByteArray("HTTP/1.1 404");
 }
 
 void TestHttp::malformedHeads()
@@ -483,7 +482,8 @@ QList<RawResponse> splitResponses(QByteArray bytes, const QList<int> &bodiless =
     return responses;
 }
 
-const QByteArray Next = "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"; // pipelined after the bad one
+const QByteArray Next =
+    "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"; // pipelined after the bad one
 const QByteArray Post = "POST /api/health HTTP/1.1\r\nHost: x\r\n"; // 405 once read
 } // namespace
 
@@ -548,8 +548,7 @@ void TestHttp::framingErrors_data()
     row("te empty element", Post + "Transfer-Encoding: , chunked\r\n\r\n0\r\n\r\n", 400);
     row("te chunked parameter", Post + "Transfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n", 400);
     row("te junk", Post + "Transfer-Encoding: chunked\x01\r\n\r\n0\r\n\r\n", 400);
-    row("te in http/1.0",
-        "POST /api/health HTTP/1.0\r\nHost: x\r\n" + te + "\r\n0\r\n\r\n", 400);
+    row("te in http/1.0", "POST /api/health HTTP/1.0\r\nHost: x\r\n" + te + "\r\n0\r\n\r\n", 400);
     row("te obs-fold", Post + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400);
     // Header syntax.
     row("obs-fold", "GET /api/health HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400);
@@ -625,9 +624,8 @@ void TestHttp::acceptedFraming_data()
     QTest::addRow("chunked, upper-case, zeros")
         << (Post + "Transfer-Encoding: Chunked\r\n\r\n0000A\r\n0123456789\r\n00\r\n\r\n" + last)
         << QList<int> {405, 200} << QList<int> {};
-    QTest::addRow("content-length with zeros")
-        << (Post + "Content-Length: 005\r\n\r\nhello" + last) << QList<int> {405, 200}
-        << QList<int> {};
+    QTest::addRow("content-length with zeros") << (Post + "Content-Length: 005\r\n\r\nhello" + last)
+                                               << QList<int> {405, 200} << QList<int> {};
     QTest::addRow("leading blank line")
         << ("\r\n" + Next + last) << QList<int> {200, 200} << QList<int> {};
     QTest::addRow("http/1.0 without host")
@@ -642,8 +640,8 @@ void TestHttp::acceptedFraming_data()
     QTest::addRow("head of polling")
         << ("HEAD /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\n\r\n" + last)
         << QList<int> {400, 200} << QList<int> {0};
-    QTest::addRow("three pipelined") << (Next + Next + last) << QList<int> {200, 200, 200}
-                                     << QList<int> {};
+    QTest::addRow("three pipelined")
+        << (Next + Next + last) << QList<int> {200, 200, 200} << QList<int> {};
 }
 
 void TestHttp::acceptedFraming()

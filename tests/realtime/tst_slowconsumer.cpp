@@ -153,9 +153,10 @@ void TestSlowConsumer::pingFloodBeforeAuth()
     QTcpSocket flooder;
     flooder.connectToHost(QHostAddress::LocalHost, application.port());
     QVERIFY(flooder.waitForConnected(5000));
-    flooder.write("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    flooder.write(
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     QByteArray got;
     QVERIFY(QTest::qWaitFor(
         [&] {
@@ -195,8 +196,8 @@ void TestSlowConsumer::pingFloodBeforeAuth()
 
     // The reader is served while the flooder waits.
     reader.total = 0;
-    nsp->broadcast(QStringLiteral("vms"),
-        realtime::Message {QJsonArray {QStringLiteral("still here")}, {}});
+    nsp->broadcast(
+        QStringLiteral("vms"), realtime::Message {QJsonArray {QStringLiteral("still here")}, {}});
     QTRY_VERIFY(reader.drain() > 0 || reader.total > 0);
 
     // Now the flooder reads: the last thing it gets is the pong for its last ping.

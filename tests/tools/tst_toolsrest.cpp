@@ -402,16 +402,17 @@ void TestToolsRest::executeSshOverRealSshd()
         const auto refused = run(QStringLiteral("uptime") + sep + QStringLiteral("touch ") + marker,
             true); // even confirmed
         QCOMPARE(refused.status, 400);
-        QVERIFY(refused.json.object().value(QStringLiteral("error")).toString().contains(
-            QStringLiteral("control character")));
+        QVERIFY(refused.json.object()
+                    .value(QStringLiteral("error"))
+                    .toString()
+                    .contains(QStringLiteral("control character")));
     }
     QCOMPARE(run(QStringLiteral("uptime; touch ") + marker, false).status, 403);
     // A read-only command goes out as shell-quoted words: nothing in it is expanded remotely.
-    const auto quoted =
-        run(QStringLiteral("date -d '$(touch %1)'").arg(marker), false);
+    const auto quoted = run(QStringLiteral("date -d '$(touch %1)'").arg(marker), false);
     QCOMPARE(quoted.status, 200);
-    QCOMPARE(quoted.json.object().value(QStringLiteral("tier")).toString(),
-        QStringLiteral("YELLOW"));
+    QCOMPARE(
+        quoted.json.object().value(QStringLiteral("tier")).toString(), QStringLiteral("YELLOW"));
     const QJsonObject quotedResult =
         quoted.json.object().value(QStringLiteral("result")).toObject();
     QCOMPARE(quotedResult.value(QStringLiteral("command")).toString(),
