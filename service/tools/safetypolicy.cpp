@@ -383,6 +383,7 @@ QString matchIp(const QStringList &args, QStringList *out)
         QStringLiteral("ls"), QStringLiteral("lst")};
     static const Value ifname = matching("[A-Za-z0-9_][A-Za-z0-9._@:-]{0,15}");
     static const Value address = matching("[0-9a-fA-F.:]{2,45}(/[0-9]{1,3})?");
+    static const Value routeTable = matching("[A-Za-z0-9_]{1,32}");
 
     qsizetype i = 1;
     while (i < args.size() && args.at(i).startsWith(QLatin1Char('-'))) {
@@ -409,7 +410,7 @@ QString matchIp(const QStringList &args, QStringList *out)
     // show [dev] IFNAME, or for routes: table ID
     if (i < args.size() && object == QLatin1String("route") && args.at(i) == QLatin1String("table")
         && i + 1 < args.size()) {
-        if (!matching("[A-Za-z0-9_]{1,32}")(args.at(i + 1)))
+        if (!routeTable(args.at(i + 1)))
             return QStringLiteral("ip route: bad table");
         out->append(args.at(i));
         out->append(args.at(i + 1));
