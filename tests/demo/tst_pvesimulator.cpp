@@ -474,11 +474,19 @@ private Q_SLOTS:
         PveSimulator::Options options = manualClock();
         options.unauthorizedDelayMs = 300;
         QVERIFY(start(options));
-        const Reply denied =
-            get(QStringLiteral("/version"), QByteArray("PVEAPIToken=root@pam!jarvis=nope"));
-        QCOMPARE(denied.status, 401);
-        QVERIFY(denied.elapsedMs >= 300);
+        // The 401 goes out through the delay (counted by the simulator, whatever the machine's
+        // speed); a right token is answered at once, also while a 401 is held back.
+        QNetworkReply *pending = m_nam->get(
+            request(QStringLiteral("/version"), QByteArray("PVEAPIToken=root@pam!jarvis=nope")));
+        QTRY_COMPARE(m_sim->delayedAnswers(), 1);
         QCOMPARE(get(QStringLiteral("/version")).status, 200);
+        const Reply denied = finish(pending);
+        QCOMPARE(denied.status, 401);
+        QCOMPARE(m_sim->delayedAnswers(), 1);
+        QCOMPARE(m_sim->heldAnswers(), 0);
+        qInfo("401 after %lld ms (delay 300 ms)", denied.elapsedMs); // a figure, not a check
+        QCOMPARE(get(QStringLiteral("/version")).status, 200);
+        QCOMPARE(m_sim->delayedAnswers(), 1);
     }
 
     // --- power actions and tasks ----------------------------------------------------------
@@ -953,8 +961,11 @@ private Q_SLOTS:
         QCOMPARE(healthy.status, 200);
 
         m_sim->injectFault(FaultRule::on(key, kind, delayMs));
+        const int delayedBefore = m_sim->delayedAnswers();
         const Reply r = call();
-        QVERIFY(r.elapsedMs >= delayMs);
+        // Held back by the delay exactly when the rule has one (not a wall-clock figure).
+        QCOMPARE(m_sim->delayedAnswers() - delayedBefore, delayMs > 0 ? 1 : 0);
+        QCOMPARE(m_sim->heldAnswers(), 0);
         switch (kind) {
         case Fault::Kind::ServerError:
             QCOMPARE(r.status, 500);
@@ -1066,15 +1077,20 @@ private Q_SLOTS:
     {
         QVERIFY(start());
         m_sim->injectFault(FaultRule::on(
-            QString::fromLatin1(endpoint::ClusterResources), Fault::Kind::Slow, 1500));
+            QString::fromLatin1(endpoint::ClusterResources), Fault::Kind::Slow, 4000));
         QNetworkReply *slow =
             m_nam->get(request(QStringLiteral("/cluster/resources"), std::nullopt));
+        QTRY_COMPARE(m_sim->delayedAnswers(), 1); // received, its answer held back
+        // Another request is answered while the slow one is held (if the simulator blocked, the
+        // quick answer could only come after it).
         const Reply quick = get(QStringLiteral("/cluster/status"));
         QCOMPARE(quick.status, 200);
-        QVERIFY2(quick.elapsedMs < 1000, qPrintable(QString::number(quick.elapsedMs)));
         QVERIFY(!slow->isFinished());
+        QCOMPARE(m_sim->heldAnswers(), 1);
+        qInfo("quick answer in %lld ms beside a 4000 ms slow one", quick.elapsedMs);
         const Reply r = finish(slow);
         QCOMPARE(r.status, 200);
+        QCOMPARE(m_sim->heldAnswers(), 0);
         QCOMPARE(r.data().toArray().size(), 24);
     }
 
@@ -1364,10 +1380,10 @@ private Q_SLOTS:
         QCOMPARE(entriesOfType(all, QStringLiteral("storage")).size(), 100);
         QCOMPARE(entriesOfType(all, QStringLiteral("sdn")).size(), 50);
         QCOMPARE(resources(QStringLiteral("vm")).size(), 5000);
+        // Figures only; the target (under 200 ms per answer) is checked by make bench-poll.
         qInfo("50 nodes / 5000 guests: built in %lld ms; /cluster/resources (%lld bytes) generated "
               "in %.2f ms (best of %d; mean %.2f ms); over HTTP incl. client parse %lld ms",
             buildMs, bytes, bestMs, Rounds, perCallMs, httpMs);
-        QVERIFY2(perCallMs < 200, qPrintable(QString::number(perCallMs)));
 
         const GuestInfo guest = m_sim->cluster().guests().constLast();
         const Reply action = post(QStringLiteral("/nodes/%1/%2/%3/status/reboot")

@@ -400,7 +400,7 @@ void TestSsh::execTimeout()
     QCOMPARE(int(result->error.kind), int(Error::Kind::Timeout));
     QVERIFY2(result->error.message.contains(QLatin1String("timed out after 300 ms")),
         qPrintable(result->error.message));
-    QVERIFY2(elapsed >= 300 && elapsed < 3000, qPrintable(QString::number(elapsed)));
+    qInfo("exec timeout of 300 ms reported after %lld ms", elapsed); // a figure, not a check
     // The command is asked to stop (a "signal" request, then the channel closes). OpenSSH only
     // honours signal requests in privilege-separated sessions, which root logins are not.
     if (SshdFixture::user() == QLatin1String("root")) {
@@ -821,16 +821,17 @@ void TestSsh::connectErrors_data()
     QTest::addColumn<QString>("port"); // closed | silent | sshd
     QTest::addColumn<int>("timeoutMs");
     QTest::addColumn<int>("kind");
-    QTest::addColumn<qint64>("maxMs");
+    QTest::addColumn<QString>("message"); // a part of the error's message
+    // A refused connection fails as Connect (not by running into the 10 s deadline), a name that
+    // does not resolve as Resolve, a server that never speaks by the (short) deadline.
     QTest::addRow("nobody listening")
         << "127.0.0.1"
-        << "closed" << 10000 << int(Error::Kind::Connect) << qint64(2000);
-    QTest::addRow("unresolvable host")
-        << "no-such-host.invalid"
-        << "sshd" << 15000 << int(Error::Kind::Resolve) << qint64(15000);
+        << "closed" << 10000 << int(Error::Kind::Connect) << QString();
+    QTest::addRow("unresolvable host") << "no-such-host.invalid"
+                                       << "sshd" << 15000 << int(Error::Kind::Resolve) << QString();
     QTest::addRow("server never answers")
         << "127.0.0.1"
-        << "silent" << 500 << int(Error::Kind::Timeout) << qint64(3000);
+        << "silent" << 500 << int(Error::Kind::Timeout) << QStringLiteral("timed out after 500 ms");
 }
 
 void TestSsh::connectErrors()
@@ -839,7 +840,7 @@ void TestSsh::connectErrors()
     QFETCH(QString, port);
     QFETCH(int, timeoutMs);
     QFETCH(int, kind);
-    QFETCH(qint64, maxMs);
+    QFETCH(QString, message);
     QTcpServer silent; // accepts (the kernel does) and never says a word
     ConnectionOptions o = options();
     o.host = host;
@@ -856,7 +857,7 @@ void TestSsh::connectErrors()
     Attempt a = connectNow(o);
     QVERIFY(a.error.has_value());
     QCOMPARE(int(a.error->kind), kind);
-    QVERIFY2(a.elapsedMs <= maxMs, qPrintable(QString::number(a.elapsedMs)));
+    QVERIFY2(a.error->message.contains(message), qPrintable(a.error->message));
     QCOMPARE(a.connection->state(), Connection::State::Disconnected);
     qInfo("%s (%lld ms)", qPrintable(a.error->message), a.elapsedMs);
 }
@@ -900,14 +901,24 @@ void TestSsh::keepaliveDetectsFrozenServer()
     std::unique_ptr<ShellChannel> shell(a.connection->openShell());
     probe.watch(shell.get());
     QTRY_VERIFY_WITH_TIMEOUT(probe.opened, 10000);
-    // Idle but alive: keepalives are answered, nothing is dropped, and nothing spins.
+    // Idle but alive: keepalives are answered, nothing is dropped, and nothing spins: five
+    // keepalives take a few pump passes each (the timer's, the answer's), not thousands (a
+    // write notifier left enabled fires on every turn of the event loop).
     QSignalSpy dropped(a.connection.get(), &Connection::disconnected);
+    constexpr quint64 Keepalives = 5;
+    constexpr quint64 MaxPumpsPerKeepalive = 8;
+    const quint64 keepalivesBefore = a.connection->keepalivesSent();
+    const quint64 pumpsBefore = a.connection->pumpCount();
     const qint64 cpuBefore = cpuMs();
-    QTest::qWait(1000);
-    const qint64 idleCpu = cpuMs() - cpuBefore;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        a.connection->keepalivesSent() >= keepalivesBefore + Keepalives, 10000);
+    const quint64 keepalives = a.connection->keepalivesSent() - keepalivesBefore;
+    const quint64 pumps = a.connection->pumpCount() - pumpsBefore;
     QCOMPARE(dropped.count(), 0);
-    QVERIFY2(idleCpu < 150, qPrintable(QString::number(idleCpu)));
-    qInfo("idle second with keepalive every 200 ms: %lld ms CPU", idleCpu);
+    QVERIFY2(pumps <= keepalives * MaxPumpsPerKeepalive,
+        qPrintable(QStringLiteral("%1 pump passes for %2 keepalives").arg(pumps).arg(keepalives)));
+    qInfo("idle, keepalive every 200 ms: %llu keepalives, %llu pump passes, %lld ms CPU",
+        keepalives, pumps, cpuMs() - cpuBefore);
 
     QElapsedTimer timer;
     timer.start();
@@ -1096,13 +1107,15 @@ void TestSsh::pausedChannelDoesNotStallOthers()
     QVERIFY(result && result->ok());
     QCOMPARE(result->value->stdOut, QByteArray("exec-while-paused\n"));
 
-    // Watch for a while: the paused channel is not read, and the server sends at most about one
-    // window (libssh's 1.28 MB) more, instead of the whole 50 MB.
-    QElapsedTimer watch;
-    watch.start();
+    // Twenty more round trips on the same connection (each one a command the server runs and
+    // answers after whatever it had queued before): the paused channel is not read, and the
+    // server sends at most about one window (libssh's 1.28 MB) more, instead of the whole 50 MB.
     quint64 wire = 0;
-    while (watch.elapsed() < 500) {
-        QTest::qWait(20);
+    for (int i = 0; i < 20; ++i) {
+        probe.output.clear();
+        shell->write("echo round-$((" + QByteArray::number(i) + "+1000))\n");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            probe.output.contains("round-" + QByteArray::number(i + 1000)), 10000);
         wire = a.connection->bytesReceived() - wireAtPause;
         QVERIFY2(wire < 4 * 1024 * 1024, qPrintable(QString::number(wire)));
     }
@@ -1123,12 +1136,18 @@ void TestSsh::eventLoopKeepsTurning_data()
     QTest::addRow("pipes") << false;
 }
 
-// A channel streaming at full speed (100 MB) never stalls the event loop: a 10 ms timer keeps
-// firing; the worst gap between two ticks and the throughput are reported.
+// A channel streaming at full speed (100 MB) never stalls the event loop: the connection reads
+// a bounded amount per pass and returns to the loop, so a zero-interval timer (which fires once per
+// turn of the loop) fires between every few reads. Checked as bytes delivered between two turns,
+// which does not depend on the machine's speed or load; the worst gap in milliseconds between
+// turns and the throughput are printed, not checked.
 void TestSsh::eventLoopKeepsTurning()
 {
     QFETCH(bool, pty);
     constexpr qint64 Total = 100000000;
+    // Two pump passes a turn at most (the read notifier's and the queued one), each reading at
+    // most 256 KiB per channel: 2 MiB leaves room, a loop that read to the end would pass 100 MB.
+    constexpr qint64 MaxBytesPerTurn = 2 * 1024 * 1024;
     Attempt a = connectNow(options());
     QVERIFY(a.connected());
     ShellOptions so;
@@ -1136,32 +1155,40 @@ void TestSsh::eventLoopKeepsTurning()
     so.command = QStringLiteral("head -c %1 /dev/zero").arg(Total);
     std::unique_ptr<ShellChannel> stream(a.connection->openShell(so));
     qint64 received = 0;
+    qint64 sinceTurn = 0;
+    qint64 worstTurnBytes = 0;
     int exitStatus = INT_MIN;
-    connect(stream.get(), &ShellChannel::dataReceived, this,
-        [&](const QByteArray &data) { received += data.size(); });
+    connect(stream.get(), &ShellChannel::dataReceived, this, [&](const QByteArray &data) {
+        received += data.size();
+        sinceTurn += data.size();
+        worstTurnBytes = qMax(worstTurnBytes, sinceTurn);
+    });
     connect(stream.get(), &ShellChannel::closed, this, [&](int status) { exitStatus = status; });
 
     QElapsedTimer sinceTick, total;
     qint64 worstGap = 0;
     int ticks = 0;
-    QTimer ticker;
-    ticker.setInterval(10);
-    connect(&ticker, &QTimer::timeout, this, [&] {
+    QTimer turn;
+    turn.setInterval(0);
+    connect(&turn, &QTimer::timeout, this, [&] {
+        sinceTurn = 0;
         if (ticks++ > 0)
             worstGap = qMax(worstGap, sinceTick.elapsed());
         sinceTick.start();
     });
     QTRY_VERIFY_WITH_TIMEOUT(stream->isOpen() || exitStatus != INT_MIN, 10000);
     total.start();
-    ticker.start();
+    turn.start();
     QTRY_VERIFY_WITH_TIMEOUT(exitStatus != INT_MIN, 180000);
-    ticker.stop();
+    turn.stop();
     const qint64 elapsed = qMax<qint64>(1, total.elapsed());
     QCOMPARE(exitStatus, 0);
     QCOMPARE(received, Total);
-    qInfo("%s: %lld bytes in %lld ms (%.1f MB/s); 10 ms timer: %d ticks, worst gap %lld ms",
-        pty ? "PTY" : "pipes", received, elapsed, received / 1000.0 / elapsed, ticks, worstGap);
-    QVERIFY2(worstGap < 500, qPrintable(QString::number(worstGap)));
+    qInfo("%s: %lld bytes in %lld ms (%.1f MB/s); %d turns of the loop, at most %lld bytes in "
+          "one, worst gap %lld ms",
+        pty ? "PTY" : "pipes", received, elapsed, received / 1000.0 / elapsed, ticks,
+        worstTurnBytes, worstGap);
+    QVERIFY2(worstTurnBytes <= MaxBytesPerTurn, qPrintable(QString::number(worstTurnBytes)));
 }
 
 QTEST_GUILESS_MAIN(TestSsh)
