@@ -54,8 +54,8 @@ ssh::Pool *makePool(const config::Config &config, QObject *parent)
 }
 } // namespace
 
-ClusterServices::ClusterServices(
-    const config::Config &config, http::HttpApi *http, realtime::SioServer *sio, QObject *parent)
+ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *http,
+    realtime::SioServer *sio, core::Clock *clock, QObject *parent)
     : QObject(parent)
 {
     m_client = makeClient(config, this);
@@ -69,13 +69,13 @@ ClusterServices::ClusterServices(
     QHash<QString, QString> hosts;
     for (const config::NodeConfig &node : config.nodes)
         hosts.insert(node.name, node.host);
-    m_emitter = new realtime::ClusterEmitter(
-        m_client, sio->findNamespace(QStringLiteral("/cluster")), m_events, intervals, hosts, this);
+    m_emitter = new realtime::ClusterEmitter(m_client,
+        sio->findNamespace(QStringLiteral("/cluster")), m_events, intervals, hosts, clock, this);
     realtime::TemperaturePoller::Options temperature;
     temperature.command = config.temperatureCommand; // the admin's; empty = the default
     temperature.intervalMs = config.intervalTemperature * 1000;
     m_temperatures =
-        new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, this);
+        new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, clock, this);
 
     m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
     m_executor =

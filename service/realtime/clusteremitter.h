@@ -7,10 +7,14 @@
 #include <QJsonArray>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 #include <functional>
 #include <optional>
+
+namespace jarvis::core {
+class Clock;
+class Ticker;
+} // namespace jarvis::core
 
 namespace jarvis::proxmox {
 class Client;
@@ -29,7 +33,8 @@ class SioSocket;
 // polling pauses while nobody is connected to /cluster and resumes (with an immediate poll) when
 // someone connects. Health changes go to /events as `poll` events; node offline, quorum lost,
 // storage above 90 % and a failing poll raise alerts that resolve when they clear.
-// Owns its timers; main thread.
+// Its timers and time come from `clock` (core::Clock::system() in the service, a ManualClock in
+// tests). Owns its timers; main thread.
 class ClusterEmitter : public QObject
 {
     Q_OBJECT
@@ -45,7 +50,8 @@ public:
     };
 
     ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
-        Intervals intervals, QHash<QString, QString> nodeHosts, QObject *parent = nullptr);
+        Intervals intervals, QHash<QString, QString> nodeHosts, core::Clock *clock,
+        QObject *parent = nullptr);
 
     // Polls the given sources now (joining a poll already running) and calls `done` after their
     // snapshots were emitted (ok = every source succeeded; error = the first failure).
@@ -104,9 +110,10 @@ private:
     EventBus *m_events;
     Intervals m_intervals;
     QHash<QString, QString> m_nodeHosts;
-    QTimer m_nodesTimer;
-    QTimer m_vmsTimer;
-    QTimer m_storageTimer;
+    core::Clock *m_clock;
+    core::Ticker *m_nodesTimer; // children
+    core::Ticker *m_vmsTimer;
+    core::Ticker *m_storageTimer;
     bool m_active = false;
 
     QHash<Source, PollState> m_polls;
