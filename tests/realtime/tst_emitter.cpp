@@ -3,6 +3,8 @@
 // core::ManualClock: the test advances time and counts polls (no sleeps, no "N ticks within T").
 #include "clusterfixture.h"
 #include "proxmox/client.h"
+#include "rawsioclient.h"
+#include "realtime/websocket/wsdeflate.h"
 
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
@@ -45,6 +47,8 @@ private slots:
     void pollHealthAndAlerts();
     void nodeOfflineAlertRaisedAndResolved();
     void rawEventMatchesEncodeEvent();
+    void perMessageDeflateSetting_data();
+    void perMessageDeflateSetting();
 };
 
 void TestEmitter::snapshotShapes()
@@ -428,6 +432,73 @@ void TestEmitter::rawEventMatchesEncodeEvent()
     const QJsonArray received =
         f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
     QCOMPARE(received, jarvis::model::toJson(f.emitter()->vms()));
+}
+
+void TestEmitter::perMessageDeflateSetting_data()
+{
+    QTest::addColumn<bool>("configured"); // [server] perMessageDeflate
+    QTest::addColumn<QByteArray>("offer"); // the client's Sec-WebSocket-Extensions
+    QTest::addColumn<bool>("negotiated");
+    const QByteArray browser = "permessage-deflate; client_max_window_bits"; // Chrome, Firefox
+    const QByteArray npm = "permessage-deflate; client_no_context_takeover; "
+                           "server_no_context_takeover"; // a stricter offer
+    QTest::addRow("on, browser offer") << true << browser << true;
+    QTest::addRow("on, strict offer") << true << npm << true;
+    QTest::addRow("on, no offer") << true << QByteArray() << false;
+    QTest::addRow("off, browser offer") << false << browser << false;
+    QTest::addRow("off, strict offer") << false << npm << false;
+    QTest::addRow("off, no offer") << false << QByteArray() << false;
+}
+
+// perMessageDeflate=false (PROTOCOL.md section 7) makes the server decline every offer in the
+// handshake, and everything still flows: the snapshots to a new client (uncompressed) and an
+// acknowledged event both ways. With it on, an offer is accepted and big events come compressed.
+void TestEmitter::perMessageDeflateSetting()
+{
+    QFETCH(bool, configured);
+    QFETCH(QByteArray, offer);
+    QFETCH(bool, negotiated);
+    ManualClock clock;
+    ClusterFixture f(
+        300, {}, [configured](jarvis::config::Config &c) { c.perMessageDeflate = configured; },
+        &clock);
+    QVERIFY2(f.started, qPrintable(f.startError));
+    f.connect(QStringLiteral("/cluster")); // the first poll, so that a snapshot is cached
+    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) == 1
+            && f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1,
+        10000);
+
+    RawSioClient raw;
+    QVERIFY(raw.join(f.app->port(), "/cluster", f.token.toUtf8(),
+        offer.isEmpty() ? QByteArray() : "Sec-WebSocket-Extensions: " + offer + "\r\n"));
+    QCOMPARE(raw.responseHead.toLower().contains("sec-websocket-extensions: permessage-deflate"),
+        negotiated);
+
+    // The cached `vms` snapshot (several KB: compressed when negotiated), then the refresh's
+    // fresh one and its ack (the last `vms` before the ack is the emitter's current list).
+    raw.emitEvent(R"(7["refresh"])");
+    std::optional<QByteArray> vms;
+    bool acked = false;
+    while (!(vms && acked)) {
+        const std::optional<RawSioClient::Frame> frame = raw.nextFrame(10000);
+        QVERIFY2(frame, vms ? "no ack" : "no vms");
+        QByteArray text = frame->payload;
+        if (frame->rsv1()) {
+            QVERIFY2(negotiated, "a compressed frame without permessage-deflate");
+            jarvis::realtime::ws::Inflater inflater(15, true);
+            text.clear();
+            QCOMPARE(int(inflater.inflate(frame->payload, &text, 16 << 20)), 0);
+            QCOMPARE(int(inflater.finishMessage(&text, 16 << 20)), 0);
+        }
+        if (text.startsWith(R"(42/cluster,["vms",)")) {
+            QCOMPARE(frame->rsv1(), negotiated); // well over the 1 KiB threshold
+            vms = text;
+        }
+        acked = acked || text.startsWith(R"(43/cluster,7[{"ok":true}])");
+    }
+    const QJsonArray guests =
+        QJsonDocument::fromJson(vms->mid(int(qstrlen("42/cluster,")))).array().at(1).toArray();
+    QCOMPARE(guests, jarvis::model::toJson(f.emitter()->vms()));
 }
 
 QTEST_GUILESS_MAIN(TestEmitter)
