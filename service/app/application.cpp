@@ -77,6 +77,10 @@ std::optional<QSslConfiguration> loadTls(const config::Config &config, QString *
 } // namespace
 
 Application::Application(config::Config config, QObject *parent)
+    : Application(std::move(config), nullptr, parent)
+{ }
+
+Application::Application(config::Config config, core::Clock *clock, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_jwt(m_config.jwtSecret)
@@ -100,7 +104,7 @@ Application::Application(config::Config config, QObject *parent)
         m_config.tokenLifetime, this);
     registerRoutes();
     registerNamespaces();
-    m_cluster = new ClusterServices(m_config, m_http, m_sio, this);
+    m_cluster = new ClusterServices(m_config, m_http, m_sio, clock, this);
 }
 
 Application::~Application()

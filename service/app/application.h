@@ -12,6 +12,9 @@
 namespace jarvis::auth {
 class LoginController;
 }
+namespace jarvis::core {
+class Clock;
+}
 namespace jarvis::http {
 class FrontDoor;
 class HttpApi;
@@ -35,6 +38,9 @@ class Application : public QObject
     Q_OBJECT
 public:
     explicit Application(config::Config config, QObject *parent = nullptr);
+    // With the time and timers of the cluster emitter and the temperature poller taken from
+    // `clock` (tests step a core::ManualClock); the one above uses core::Clock::system().
+    Application(config::Config config, core::Clock *clock, QObject *parent = nullptr);
     ~Application() override;
 
     // Starts listening. False with `error` set when the port cannot be opened or TLS files fail.

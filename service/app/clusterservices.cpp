@@ -54,8 +54,8 @@ ssh::Pool *makePool(const config::Config &config, QObject *parent)
 }
 } // namespace
 
-ClusterServices::ClusterServices(
-    const config::Config &config, http::HttpApi *http, realtime::SioServer *sio, QObject *parent)
+ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *http,
+    realtime::SioServer *sio, core::Clock *clock, QObject *parent)
     : QObject(parent)
 {
     m_client = makeClient(config, this);
@@ -76,14 +76,14 @@ ClusterServices::ClusterServices(
     QHash<QString, QString> hosts;
     for (const config::NodeConfig &node : config.nodes)
         hosts.insert(node.name, node.host);
-    m_emitter =
-        new realtime::ClusterEmitter(m_client, sio->findNamespace(QStringLiteral("/cluster")),
-            m_events, &m_executor->policy(), intervals, hosts, this);
+    m_emitter = new realtime::ClusterEmitter(m_client,
+        sio->findNamespace(QStringLiteral("/cluster")), m_events, &m_executor->policy(), intervals,
+        hosts, clock, this);
     realtime::TemperaturePoller::Options temperature;
     temperature.command = config.temperatureCommand; // the admin's; empty = the default
     temperature.intervalMs = config.intervalTemperature * 1000;
     m_temperatures =
-        new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, this);
+        new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, clock, this);
 
     tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events, m_pool);
     // Terminals obey the tools' safety policy (protected nodes) and share their audit log.

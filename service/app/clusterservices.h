@@ -5,6 +5,9 @@
 #include <QJsonObject>
 #include <QObject>
 
+namespace jarvis::core {
+class Clock;
+}
 namespace jarvis::http {
 class HttpApi;
 }
@@ -35,8 +38,9 @@ class ClusterServices : public QObject
 {
     Q_OBJECT
 public:
+    // `clock` (null: core::Clock::system()) drives the emitter's and the poller's timers.
     ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio,
-        QObject *parent = nullptr);
+        core::Clock *clock = nullptr, QObject *parent = nullptr);
     ~ClusterServices() override;
 
     // Opens the audit log. False with `error` set.

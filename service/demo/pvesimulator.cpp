@@ -598,8 +598,11 @@ void PveSimulator::later(int delayMs, QTcpSocket *socket, std::function<void(QTc
         then(socket);
         return;
     }
+    ++m_held;
+    ++m_delayed;
     QTimer::singleShot(
-        delayMs, this, [socket = QPointer<QTcpSocket>(socket), then = std::move(then)] {
+        delayMs, this, [this, socket = QPointer<QTcpSocket>(socket), then = std::move(then)] {
+            --m_held;
             if (socket && socket->state() == QAbstractSocket::ConnectedState)
                 then(socket);
         });

@@ -124,6 +124,10 @@ public:
     void removeFault(int id);
     void clearFaults();
     int pendingHangs() const; // hung requests whose client is still connected
+    // Answers held back by a delay (a Slow fault, a fault's delayMs, unauthorizedDelayMs) since
+    // the start: held now, and in all. Lets tests check a delay deterministically.
+    int heldAnswers() const { return m_held; }
+    int delayedAnswers() const { return m_delayed; }
 
     // Requests received per endpoint key, whatever their outcome.
     int requestCount(const QString &endpointKey) const { return m_counts.value(endpointKey); }
@@ -164,6 +168,8 @@ private:
     mutable QList<QPointer<QTcpSocket>> m_hung;
     QHash<QString, int> m_counts;
     int m_total = 0;
+    int m_held = 0;
+    int m_delayed = 0;
     quint16 m_port = 0;
     bool m_tls = false;
     QString m_fingerprint;

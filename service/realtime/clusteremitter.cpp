@@ -1,5 +1,6 @@
 #include "realtime/clusteremitter.h"
 
+#include "core/clock.h"
 #include "proxmox/client.h"
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
@@ -36,7 +37,7 @@ Message single(const QJsonValue &value)
 
 ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
     const tools::SafetyPolicy *safety, Intervals intervals, QHash<QString, QString> nodeHosts,
-    QObject *parent)
+    core::Clock *clock, QObject *parent)
     : QObject(parent)
     , m_client(client)
     , m_cluster(cluster)
@@ -44,16 +45,20 @@ ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, Even
     , m_safety(safety)
     , m_intervals(intervals)
     , m_nodeHosts(std::move(nodeHosts))
+    , m_clock(clock ? clock : core::Clock::system())
+    , m_nodesTimer(m_clock->createTicker(this))
+    , m_vmsTimer(m_clock->createTicker(this))
+    , m_storageTimer(m_clock->createTicker(this))
 {
-    const std::pair<QTimer *, std::pair<int, Source>> timers[] = {
-        {&m_nodesTimer, {m_intervals.nodesMs, Source::Nodes}},
-        {&m_vmsTimer, {m_intervals.vmsMs, Source::Vms}},
-        {&m_storageTimer, {m_intervals.storageMs, Source::Storage}},
+    const std::pair<core::Ticker *, std::pair<int, Source>> timers[] = {
+        {m_nodesTimer, {m_intervals.nodesMs, Source::Nodes}},
+        {m_vmsTimer, {m_intervals.vmsMs, Source::Vms}},
+        {m_storageTimer, {m_intervals.storageMs, Source::Storage}},
     };
     for (const auto &[timer, spec] : timers) {
         timer->setInterval(spec.first);
         const Source source = spec.second;
-        connect(timer, &QTimer::timeout, this, [this, source] { poll(source); });
+        connect(timer, &core::Ticker::timeout, this, [this, source] { poll(source); });
     }
 
     connect(m_cluster, &Namespace::connected, this, &ClusterEmitter::onClientConnected);
@@ -79,9 +84,9 @@ ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, Even
 void ClusterEmitter::setIntervals(Intervals intervals)
 {
     m_intervals = intervals;
-    m_nodesTimer.setInterval(intervals.nodesMs);
-    m_vmsTimer.setInterval(intervals.vmsMs);
-    m_storageTimer.setInterval(intervals.storageMs);
+    m_nodesTimer->setInterval(intervals.nodesMs);
+    m_vmsTimer->setInterval(intervals.vmsMs);
+    m_storageTimer->setInterval(intervals.storageMs);
 }
 
 bool ClusterEmitter::lastPollOk() const
@@ -118,17 +123,17 @@ void ClusterEmitter::updateActivity()
     m_active = active;
     if (active) {
         qCInfo(lcEmitter) << "a client is connected to /cluster: polling resumes";
-        m_nodesTimer.start();
-        m_vmsTimer.start();
-        m_storageTimer.start();
+        m_nodesTimer->start();
+        m_vmsTimer->start();
+        m_storageTimer->start();
         poll(Source::Nodes);
         poll(Source::Vms);
         poll(Source::Storage);
     } else {
         qCInfo(lcEmitter) << "nobody is connected to /cluster: polling pauses";
-        m_nodesTimer.stop();
-        m_vmsTimer.stop();
-        m_storageTimer.stop();
+        m_nodesTimer->stop();
+        m_vmsTimer->stop();
+        m_storageTimer->stop();
     }
 }
 
@@ -306,7 +311,7 @@ void ClusterEmitter::finish(Source source, bool ok, const QString &error)
     state.running = false;
     ++state.count;
     if (ok) {
-        m_lastPollAt = QDateTime::currentDateTimeUtc();
+        m_lastPollAt = m_clock->now();
         state.failures = 0;
     } else {
         ++state.failures;

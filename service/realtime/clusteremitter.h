@@ -7,10 +7,14 @@
 #include <QJsonArray>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 #include <functional>
 #include <optional>
+
+namespace jarvis::core {
+class Clock;
+class Ticker;
+} // namespace jarvis::core
 
 namespace jarvis::proxmox {
 class Client;
@@ -34,7 +38,8 @@ class SioSocket;
 // someone connects. Health changes go to /events as `poll` events; node offline, quorum lost,
 // storage above 90 % and a failing poll raise alerts that resolve when they clear. Nodes and
 // guests carry `protected` as the safety policy (`safety`, not owned, outlives the emitter) says.
-// Owns its timers; main thread.
+// Its timers and time come from `clock` (core::Clock::system() in the service, a ManualClock in
+// tests). Owns its timers; main thread.
 class ClusterEmitter : public QObject
 {
     Q_OBJECT
@@ -51,6 +56,7 @@ public:
 
     ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
         const tools::SafetyPolicy *safety, Intervals intervals, QHash<QString, QString> nodeHosts,
+        core::Clock *clock,
         QObject *parent = nullptr);
 
     // Polls the given sources now (joining a poll already running) and calls `done` after their
@@ -111,9 +117,10 @@ private:
     const tools::SafetyPolicy *m_safety;
     Intervals m_intervals;
     QHash<QString, QString> m_nodeHosts;
-    QTimer m_nodesTimer;
-    QTimer m_vmsTimer;
-    QTimer m_storageTimer;
+    core::Clock *m_clock;
+    core::Ticker *m_nodesTimer; // children
+    core::Ticker *m_vmsTimer;
+    core::Ticker *m_storageTimer;
     bool m_active = false;
 
     QHash<Source, PollState> m_polls;

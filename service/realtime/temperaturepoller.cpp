@@ -1,5 +1,6 @@
 #include "realtime/temperaturepoller.h"
 
+#include "core/clock.h"
 #include "realtime/clusteremitter.h"
 #include "realtime/eventbus.h"
 #include "ssh/pool.h"
@@ -28,8 +29,8 @@ QString celsiusText(double celsius)
 
 } // namespace
 
-TemperaturePoller::TemperaturePoller(
-    ssh::Pool *pool, ClusterEmitter *emitter, EventBus *events, Options options, QObject *parent)
+TemperaturePoller::TemperaturePoller(ssh::Pool *pool, ClusterEmitter *emitter, EventBus *events,
+    Options options, core::Clock *clock, QObject *parent)
     : QObject(parent)
     , m_pool(pool)
     , m_emitter(emitter)
@@ -37,6 +38,7 @@ TemperaturePoller::TemperaturePoller(
     , m_options(std::move(options))
     , m_command(m_options.command.trimmed().isEmpty() ? ssh::defaultTemperatureCommand()
                                                       : m_options.command)
+    , m_timer((clock ? clock : core::Clock::system())->createTicker(this))
 {
     m_enabled = m_pool && m_pool->isConfigured();
     if (!m_enabled) {
@@ -46,20 +48,20 @@ TemperaturePoller::TemperaturePoller(
     m_nodes = m_pool->nodeNames();
     for (const QString &node : std::as_const(m_nodes))
         m_state.insert(node, NodeState {});
-    m_timer.setInterval(qMax(100, m_options.intervalMs));
-    connect(&m_timer, &QTimer::timeout, this, &TemperaturePoller::onTick);
-    m_timer.start();
+    m_timer->setInterval(qMax(100, m_options.intervalMs));
+    connect(m_timer, &core::Ticker::timeout, this, &TemperaturePoller::onTick);
+    m_timer->start();
     // The emitter resumes polling (with an immediate poll) when someone connects to /cluster;
     // temperatures follow at once instead of a whole interval later.
     connect(m_emitter, &ClusterEmitter::pollFinished, this, [this] {
         if (m_active || !m_emitter->isPolling())
             return;
         m_active = true;
-        m_timer.start(); // the next round one interval from now
+        m_timer->start(); // the next round one interval from now
         startRound();
     });
     qCInfo(lcTemperature).noquote()
-        << "reading temperatures of" << m_nodes.size() << "node(s) every" << m_timer.interval()
+        << "reading temperatures of" << m_nodes.size() << "node(s) every" << m_timer->interval()
         << "ms with"
         << (m_options.command.trimmed().isEmpty() ? QStringLiteral("the default command")
                                                   : QStringLiteral("the configured command"));
@@ -68,9 +70,9 @@ TemperaturePoller::TemperaturePoller(
 void TemperaturePoller::setInterval(int intervalMs)
 {
     m_options.intervalMs = intervalMs;
-    m_timer.setInterval(qMax(100, intervalMs));
+    m_timer->setInterval(qMax(100, intervalMs));
     if (m_enabled)
-        m_timer.start();
+        m_timer->start();
 }
 
 void TemperaturePoller::pollNow()

@@ -8,8 +8,11 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
-#include <QTimer>
 
+namespace jarvis::core {
+class Clock;
+class Ticker;
+} // namespace jarvis::core
 namespace jarvis::ssh {
 class Pool;
 }
@@ -33,7 +36,7 @@ class EventBus;
 // clearCelsius (80 °C; the gap keeps a sensor hovering at the limit from flapping).
 // The command is the administrator's ([temperature] command=, or ssh::defaultTemperatureCommand()
 // when empty); nothing from a client ever reaches it. Without SSH configured it does nothing and
-// says so once. Main thread.
+// says so once. Its timer comes from `clock` (core::Clock::system() when null). Main thread.
 class TemperaturePoller : public QObject
 {
     Q_OBJECT
@@ -47,7 +50,7 @@ public:
     };
 
     TemperaturePoller(ssh::Pool *pool, ClusterEmitter *emitter, EventBus *events, Options options,
-        QObject *parent = nullptr);
+        core::Clock *clock = nullptr, QObject *parent = nullptr);
 
     bool isEnabled() const { return m_enabled; } // SSH is configured
     QString command() const { return m_command; }
@@ -59,6 +62,8 @@ public:
 
     const QList<model::TemperatureData> &temperatures() const { return m_emitted; }
     int roundCount() const { return m_rounds; }
+    // A round was started and some of its nodes have not answered yet.
+    bool isRoundRunning() const { return m_pending > 0; }
 
 Q_SIGNALS:
     // After a round's temperatures were handed to the emitter.
@@ -89,7 +94,7 @@ private:
     QString m_command;
     bool m_enabled = false;
     bool m_active = false; // the emitter was polling at the last look
-    QTimer m_timer;
+    core::Ticker *m_timer; // child
     QStringList m_nodes; // as configured
     QHash<QString, NodeState> m_state;
     int m_pending = 0; // nodes of the current round still running

@@ -9,12 +9,15 @@
 #include <libssh/libssh.h>
 
 #include <cstring>
+#include <utility>
 
 namespace jarvis::ssh {
 
 namespace {
 // Read per channel per pump before the others get their turn; the connection comes back at once.
 constexpr qsizetype ReadBudget = 256 * 1024;
+// At most this much is drained from libssh in one go (it holds about one window, 1.28 MB).
+constexpr qsizetype MaxReadAhead = 2 * 1024 * 1024;
 // Written per ssh_channel_write() call; it stops early when the remote window is used up.
 constexpr qsizetype WriteChunk = 32 * 1024;
 } // namespace
@@ -182,32 +185,47 @@ bool Channel::readAvailable()
     QPointer<Channel> self(this);
     bool more = false;
     for (int stream = 0; stream < 2; ++stream) {
-        QByteArray data;
-        while (data.size() < ReadBudget) {
-            // What libssh holds for this stream (it reads the socket first if that is nothing).
-            const int available = ssh_channel_poll(m_channel, stream);
-            if (available == SSH_ERROR && sessionAlive()) {
-                fail(channelError(QStringLiteral("read failed")));
-                return false;
+        QByteArray &ahead = m_readAhead[stream];
+        const bool drain = ahead.isEmpty();
+        if (drain) {
+            // Everything libssh holds for this stream (see the header: a read re-opens the
+            // window, so each read takes all of it).
+            while (ahead.size() < MaxReadAhead) {
+                // It reads the socket first if it holds nothing.
+                const int available = ssh_channel_poll(m_channel, stream);
+                if (available == SSH_ERROR && sessionAlive()) {
+                    fail(channelError(QStringLiteral("read failed")));
+                    return false;
+                }
+                if (available <= 0)
+                    break; // nothing buffered (0), end of this stream (SSH_EOF), or a dead session
+                const qsizetype old = ahead.size();
+                ahead.resize(old + available);
+                const int n = ssh_channel_read_nonblocking(
+                    m_channel, ahead.data() + old, uint32_t(available), stream);
+                ahead.resize(old + qMax(n, 0));
+                if (n <= 0)
+                    break;
             }
-            if (available <= 0)
-                break; // nothing buffered (0), end of this stream (SSH_EOF), or a dead session
-            // One allocation of the exact size in the common case.
-            const qsizetype old = data.size();
-            data.resize(old + qMin<qsizetype>(available, ReadBudget - old));
-            const int n = ssh_channel_read_nonblocking(
-                m_channel, data.data() + old, uint32_t(data.size() - old), stream);
-            data.resize(old + qMax(n, 0));
-            if (n <= 0)
-                break;
+            if (ahead.size() >= MaxReadAhead)
+                more = true; // libssh may hold more
         }
-        if (data.size() >= ReadBudget)
+        if (ahead.isEmpty())
+            continue;
+        QByteArray data;
+        if (ahead.size() <= ReadBudget) {
+            data = std::exchange(ahead, QByteArray());
+            // What libssh took in since the last drain waits in its buffer, where no socket
+            // notifier sees it (and the server may be stopped by the window): drain again.
+            more = more || !drain;
+        } else {
+            data = ahead.left(ReadBudget);
+            ahead.remove(0, ReadBudget);
             more = true;
-        if (!data.isEmpty()) {
-            handleData(data, stream == 1);
-            if (!self || m_state != State::Open || m_readPaused)
-                return false;
         }
+        handleData(data, stream == 1);
+        if (!self || m_state != State::Open || m_readPaused)
+            return false;
     }
     return more;
 }

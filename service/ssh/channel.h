@@ -26,6 +26,11 @@ class Connection;
 // (it only sends WINDOW_ADJUST when the application reads), so the server stops sending once the
 // window (at most 1.28 MB, libssh's WINDOWBASE) is used up and the remote program blocks on its
 // output. Other channels on the same connection keep flowing.
+// But a read in libssh 0.10 re-opens the window to 1.28 MB without counting what libssh still
+// buffers (0.11 counts it): a reader that took less than libssh held per read let that buffer grow
+// by up to a window per read (tens of MB under load). So a read drains everything libssh holds
+// into the channel's read-ahead (m_readAhead), which is handed out ReadBudget at a time and read
+// again only once it is empty: libssh's buffer plus the read-ahead stay within about two windows.
 //
 // Owned by its QObject parent (or whoever created it). Closing or deleting a channel never closes
 // the connection; a connection that goes away ends its channels with an error. Main thread only.
@@ -121,6 +126,7 @@ private:
     State m_state = State::Waiting;
     bool m_channelOpen = false; // the SSH channel open was confirmed
     bool m_readPaused = false;
+    QByteArray m_readAhead[2]; // drained from libssh, not yet handed out: stdout, stderr
     QByteArray m_writeBuffer;
     qsizetype m_writeOffset = 0;
     bool m_eofRequested = false;

@@ -462,6 +462,7 @@ void Connection::becomeConnected()
 void Connection::serviceChannels()
 {
     QPointer<Connection> guard(this);
+    ++m_pumps;
     for (int i = 0; i < MaxPollsPerPump; ++i) {
         if (ssh_event_dopoll(m_event, 0) != SSH_OK)
             break;
@@ -479,6 +480,7 @@ void Connection::serviceChannels()
         // previous one is still unanswered both calls just poll, and the silence counts.
         ssh_send_keepalive(m_session);
         ssh_send_keepalive(m_session);
+        ++m_keepalivesSent;
     }
 
     // A channel's read (ssh_channel_poll) reads the socket when its own buffer is empty, and the

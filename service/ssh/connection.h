@@ -75,6 +75,10 @@ public:
     // Bytes on the wire (encrypted) in this session so far.
     quint64 bytesReceived() const;
     quint64 bytesSent() const;
+    // Counters for tests and diagnostics: passes of the pump over the connected session, and
+    // keepalive requests sent (an idle session pumps a few times per keepalive, never spins).
+    quint64 pumpCount() const { return m_pumps; }
+    quint64 keepalivesSent() const { return m_keepalivesSent; }
 
     // Channels opened before the connection is up wait for it (and fail if it fails).
     ShellChannel *openShell(const ShellOptions &options = {}, QObject *parent = nullptr);
@@ -147,6 +151,8 @@ private:
     int m_attempt = 0;
     bool m_pumpScheduled = false;
     bool m_keepaliveDue = false;
+    quint64 m_pumps = 0;
+    quint64 m_keepalivesSent = 0;
 };
 
 } // namespace jarvis::ssh

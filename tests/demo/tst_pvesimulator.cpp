@@ -474,11 +474,19 @@ private Q_SLOTS:
         PveSimulator::Options options = manualClock();
         options.unauthorizedDelayMs = 300;
         QVERIFY(start(options));
-        const Reply denied =
-            get(QStringLiteral("/version"), QByteArray("PVEAPIToken=root@pam!jarvis=nope"));
-        QCOMPARE(denied.status, 401);
-        QVERIFY(denied.elapsedMs >= 300);
+        // The 401 goes out through the delay (counted by the simulator, whatever the machine's
+        // speed); a right token is answered at once, also while a 401 is held back.
+        QNetworkReply *pending = m_nam->get(
+            request(QStringLiteral("/version"), QByteArray("PVEAPIToken=root@pam!jarvis=nope")));
+        QTRY_COMPARE(m_sim->delayedAnswers(), 1);
         QCOMPARE(get(QStringLiteral("/version")).status, 200);
+        const Reply denied = finish(pending);
+        QCOMPARE(denied.status, 401);
+        QCOMPARE(m_sim->delayedAnswers(), 1);
+        QCOMPARE(m_sim->heldAnswers(), 0);
+        qInfo("401 after %lld ms (delay 300 ms)", denied.elapsedMs); // a figure, not a check
+        QCOMPARE(get(QStringLiteral("/version")).status, 200);
+        QCOMPARE(m_sim->delayedAnswers(), 1);
     }
 
     // --- power actions and tasks ----------------------------------------------------------
@@ -953,8 +961,11 @@ private Q_SLOTS:
         QCOMPARE(healthy.status, 200);
 
         m_sim->injectFault(FaultRule::on(key, kind, delayMs));
+        const int delayedBefore = m_sim->delayedAnswers();
         const Reply r = call();
-        QVERIFY(r.elapsedMs >= delayMs);
+        // Held back by the delay exactly when the rule has one (not a wall-clock figure).
+        QCOMPARE(m_sim->delayedAnswers() - delayedBefore, delayMs > 0 ? 1 : 0);
+        QCOMPARE(m_sim->heldAnswers(), 0);
         switch (kind) {
         case Fault::Kind::ServerError:
             QCOMPARE(r.status, 500);
@@ -1012,22 +1023,26 @@ private Q_SLOTS:
         QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("method");
         QTest::addColumn<QString>("path");
+        QTest::addColumn<int>("after"); // the status once the fault is cleared
         QTest::addRow("cluster/resources") << endpoint::ClusterResources << "GET"
-                                           << "/cluster/resources";
+                                           << "/cluster/resources" << 200;
         QTest::addRow("cluster/status") << endpoint::ClusterStatus << "GET"
-                                        << "/cluster/status";
+                                        << "/cluster/status" << 200;
         QTest::addRow("nodes") << endpoint::Nodes << "GET"
-                               << "/nodes";
+                               << "/nodes" << 200;
         QTest::addRow("nodes/{node}/status") << endpoint::NodeStatus << "GET"
-                                             << "/nodes/pve1/status";
+                                             << "/nodes/pve1/status" << 200;
+        // 103 is stopped, and the hung start never ran: starting it now works.
         QTest::addRow("status/{action}") << endpoint::Power << "POST"
-                                         << "/nodes/pve2/qemu/103/status/start";
+                                         << "/nodes/pve2/qemu/103/status/start" << 200;
         QTest::addRow("tasks") << endpoint::Tasks << "GET"
-                               << "/nodes/pve1/tasks";
+                               << "/nodes/pve1/tasks" << 200;
+        // A made-up UPID: no such task.
         QTest::addRow("tasks/status") << endpoint::TaskStatus << "GET"
                                       << "/nodes/pve1/tasks/"
                                          "UPID%3Apve1%3A00001234%3A00ABCDEF%3A6853B1A0%3Aqmstart%"
-                                         "3A100%3Aroot%40pam%21jarvis%3A/status";
+                                         "3A100%3Aroot%40pam%21jarvis%3A/status"
+                                      << 400;
     }
 
     // A hung request stays pending until the client gives up; the simulator serves others
@@ -1037,6 +1052,7 @@ private Q_SLOTS:
         QFETCH(QString, key);
         QFETCH(QString, method);
         QFETCH(QString, path);
+        QFETCH(int, after);
         QVERIFY(start());
         m_sim->injectFault(FaultRule::on(key, Fault::Kind::Hang));
         QNetworkRequest r = request(path, std::nullopt);
@@ -1058,23 +1074,28 @@ private Q_SLOTS:
         hung->deleteLater();
         QTRY_COMPARE(m_sim->pendingHangs(), 0);
         m_sim->clearFaults();
-        const Reply after = method == QLatin1String("POST") ? post(path) : get(path);
-        QVERIFY(after.status == 200 || after.status == 400); // the made-up UPID is unknown
+        const Reply again = method == QLatin1String("POST") ? post(path) : get(path);
+        QCOMPARE(again.status, after);
     }
 
     void slowAnswerDoesNotBlock()
     {
         QVERIFY(start());
         m_sim->injectFault(FaultRule::on(
-            QString::fromLatin1(endpoint::ClusterResources), Fault::Kind::Slow, 1500));
+            QString::fromLatin1(endpoint::ClusterResources), Fault::Kind::Slow, 4000));
         QNetworkReply *slow =
             m_nam->get(request(QStringLiteral("/cluster/resources"), std::nullopt));
+        QTRY_COMPARE(m_sim->delayedAnswers(), 1); // received, its answer held back
+        // Another request is answered while the slow one is held (if the simulator blocked, the
+        // quick answer could only come after it).
         const Reply quick = get(QStringLiteral("/cluster/status"));
         QCOMPARE(quick.status, 200);
-        QVERIFY2(quick.elapsedMs < 1000, qPrintable(QString::number(quick.elapsedMs)));
         QVERIFY(!slow->isFinished());
+        QCOMPARE(m_sim->heldAnswers(), 1);
+        qInfo("quick answer in %lld ms beside a 4000 ms slow one", quick.elapsedMs);
         const Reply r = finish(slow);
         QCOMPARE(r.status, 200);
+        QCOMPARE(m_sim->heldAnswers(), 0);
         QCOMPARE(r.data().toArray().size(), 24);
     }
 
@@ -1364,16 +1385,31 @@ private Q_SLOTS:
         QCOMPARE(entriesOfType(all, QStringLiteral("storage")).size(), 100);
         QCOMPARE(entriesOfType(all, QStringLiteral("sdn")).size(), 50);
         QCOMPARE(resources(QStringLiteral("vm")).size(), 5000);
+        // Figures only; the target (under 200 ms per answer) is checked by make bench-poll.
         qInfo("50 nodes / 5000 guests: built in %lld ms; /cluster/resources (%lld bytes) generated "
               "in %.2f ms (best of %d; mean %.2f ms); over HTTP incl. client parse %lld ms",
             buildMs, bytes, bestMs, Rounds, perCallMs, httpMs);
-        QVERIFY2(perCallMs < 200, qPrintable(QString::number(perCallMs)));
 
+        // A reboot of the last guest: what PVE answers follows from the guest's state, known
+        // before the call (the checks made before the worker starts).
         const GuestInfo guest = m_sim->cluster().guests().constLast();
+        const bool qemu = guest.kind == GuestKind::Qemu;
+        QString refusal;
+        if (qemu && guest.status == QLatin1String("paused"))
+            refusal = QStringLiteral("VM is paused - cannot shutdown");
+        else if (guest.status == QLatin1String("stopped"))
+            refusal = QStringLiteral("VM %1 not running").arg(guest.vmid); // "VM" for CTs too
         const Reply action = post(QStringLiteral("/nodes/%1/%2/%3/status/reboot")
                                       .arg(guest.node, toPath(guest.kind))
                                       .arg(guest.vmid));
-        QVERIFY(action.status == 200 || action.status == 500);
+        qInfo("guest %d (%s) is %s", guest.vmid, qemu ? "qemu" : "lxc", qPrintable(guest.status));
+        if (refusal.isEmpty()) {
+            QCOMPARE(action.status, 200);
+            QVERIFY(action.data().toString().startsWith(QLatin1String("UPID:")));
+        } else {
+            QCOMPARE(action.status, 500);
+            QCOMPARE(QString::fromUtf8(action.reason), refusal);
+        }
     }
 
     // --- TLS ------------------------------------------------------------------------------

@@ -1,18 +1,34 @@
 // ClusterEmitter end to end: a real jarvisd Application polling the PVE simulator over HTTP, and
-// real Socket.IO clients on /cluster and /events (short intervals; no sleeps as assertions).
+// real Socket.IO clients on /cluster and /events. Where timing matters the emitter runs on a
+// core::ManualClock: the test advances time and counts polls (no sleeps, no "N ticks within T").
 #include "clusterfixture.h"
+#include "proxmox/client.h"
+#include "rawsioclient.h"
+#include "realtime/websocket/wsdeflate.h"
 
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
 
+using jarvis::core::ManualClock;
 using jarvis::demo::Fault;
 using jarvis::demo::FaultRule;
 using jarvis::realtime::ClusterEmitter;
+using Source = jarvis::realtime::ClusterEmitter::Source;
 
 namespace {
 ClusterEmitter::Intervals fast(int nodes = 200, int vms = 300, int storage = 400)
 {
     return {nodes, vms, storage};
+}
+
+// Proxmox requests the fixture's jarvisd has sent and not yet seen answered. Counted when a poll
+// sends them, so it can be read right after ManualClock::advance(), before any event is handled.
+int inFlight(const ClusterFixture &f)
+{
+    int n = 0;
+    for (const jarvis::config::NodeConfig &node : f.config.nodes)
+        n += f.app->cluster()->client()->inFlight(node.name);
+    return n;
 }
 } // namespace
 
@@ -33,6 +49,8 @@ private slots:
     void rawEventMatchesEncodeEvent();
     void protectedFlags_data();
     void protectedFlags();
+    void perMessageDeflateSetting_data();
+    void perMessageDeflateSetting();
 };
 
 void TestEmitter::snapshotShapes()
@@ -85,38 +103,52 @@ void TestEmitter::snapshotShapes()
 
 void TestEmitter::newClientGetsSnapshotAtOnce()
 {
-    ClusterFixture f;
+    ManualClock clock; // never advanced: no tick during the test
+    ClusterFixture f(300, {}, {}, &clock);
     QVERIFY(f.started);
-    f.emitter()->setIntervals(fast(60000, 60000, 60000)); // no tick during the test
     f.connect(QStringLiteral("/cluster"), QStringLiteral("first"));
     QTRY_VERIFY_WITH_TIMEOUT(
         f.count(QStringLiteral("first"), QStringLiteral("storage")) == 1, 10000);
+    QTRY_COMPARE(inFlight(f), 0);
     const int requests = f.simulator->totalRequests();
-    const qint64 before = QDateTime::currentMSecsSinceEpoch();
     f.connect(QStringLiteral("/cluster"), QStringLiteral("second"));
+    // From the cache, at once: the connection itself sent no Proxmox request, and the clock
+    // never moved, so no tick can have brought it.
+    QCOMPARE(inFlight(f), 0);
     QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("second"), QStringLiteral("nodes")) == 1
             && f.count(QStringLiteral("second"), QStringLiteral("vms")) == 1
             && f.count(QStringLiteral("second"), QStringLiteral("storage")) == 1
             && f.count(QStringLiteral("second"), QStringLiteral("quorum")) == 1,
-        2000);
-    // From the cache: no Proxmox request was needed, and it came at once.
+        10000);
     QCOMPARE(f.simulator->totalRequests(), requests);
-    QVERIFY(f.of(QStringLiteral("second"), QStringLiteral("vms")).first().atMs - before < 2000);
 }
 
 void TestEmitter::intervalsHonouredAndResent()
 {
-    ClusterFixture f;
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(10000, 250, 10000));
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(
-        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
-    const int start = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
-    QTest::qWait(1600);
-    const int ticks = f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) - start;
-    // 1600 ms at 250 ms: about 6; loose bounds for a loaded CI machine.
-    QVERIFY2(ticks >= 3 && ticks <= 8, qPrintable(QString::number(ticks)));
+    // The first poll of every source follows the connection at once.
+    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes) == 1
+            && f.emitter()->pollCount(Source::Vms) == 1
+            && f.emitter()->pollCount(Source::Storage) == 1,
+        10000);
+    QTRY_COMPARE_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 1, 10000);
+    // Every 250 ms of the clock one `vms` poll, and not a millisecond earlier.
+    for (int tick = 1; tick <= 6; ++tick) {
+        QTRY_COMPARE(inFlight(f), 0);
+        clock.advance(249);
+        QCOMPARE(inFlight(f), 0);
+        clock.advance(1);
+        QCOMPARE(inFlight(f), 1); // /cluster/resources for `vms`
+        QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms), 1 + tick, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 1 + tick, 10000);
+    }
+    QCOMPARE(f.emitter()->pollCount(Source::Nodes), 1);
+    QCOMPARE(f.emitter()->pollCount(Source::Storage), 1);
     // Re-sent although nothing changed (no power action in between).
     const auto sent = f.of(QStringLiteral("/cluster"), QStringLiteral("vms"));
     QCOMPARE(sent.last().args.first().toArray().size(), sent.first().args.first().toArray().size());
@@ -126,53 +158,70 @@ void TestEmitter::intervalsHonouredAndResent()
 
 void TestEmitter::noOverlapUnderSlowProxmox()
 {
-    ClusterFixture f;
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
     QVERIFY(f.started);
-    f.simulator->injectFault(
-        FaultRule::on(QStringLiteral("cluster/resources"), Fault::Kind::Slow, 600));
+    const QString resources = QStringLiteral("cluster/resources");
+    f.simulator->injectFault(FaultRule::on(resources, Fault::Kind::Slow, 2000));
     f.emitter()->setIntervals(fast(100, 100, 100));
     f.connect(QStringLiteral("/cluster"));
-    QElapsedTimer clock;
-    clock.start();
-    QTest::qWait(2000);
-    const double elapsed = double(clock.elapsed());
-    // Each source has at most one request in flight: at most elapsed/600 + 1 each, three sources.
-    const int requests = f.simulator->requestCount(QStringLiteral("cluster/resources"));
-    const int bound = 3 * (int(elapsed / 600) + 2);
-    QVERIFY2(
-        requests <= bound, qPrintable(QStringLiteral("%1 requests > %2").arg(requests).arg(bound)));
-    QVERIFY(requests >= 3);
-    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 2, 5000);
+    // The first poll of each source: one /cluster/resources each, all three held back.
+    QTRY_COMPARE_WITH_TIMEOUT(f.simulator->requestCount(resources), 3, 10000);
+    const int before = inFlight(f);
+    QVERIFY(before >= 3);
+    // Twenty intervals pass while they are held (nothing is handled in between): every tick
+    // finds its source still running and sends nothing.
+    for (int i = 0; i < 20; ++i)
+        clock.advance(100);
+    QCOMPARE(inFlight(f), before);
+    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes) == 1
+            && f.emitter()->pollCount(Source::Vms) == 1
+            && f.emitter()->pollCount(Source::Storage) == 1,
+        10000);
+    QTRY_COMPARE(inFlight(f), 0);
+    QCOMPARE(f.simulator->requestCount(resources), 3); // the missed ticks are not made up
+    QCOMPARE(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 1);
+    // Once idle, the next tick polls again.
+    clock.advance(100);
+    QCOMPARE(inFlight(f), 3 + 1); // three /cluster/resources and /cluster/status
+    QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 2, 10000);
 }
 
 void TestEmitter::pausesWithoutClientsAndResumes()
 {
-    ClusterFixture f;
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(150, 150, 150));
-    QTest::qWait(500);
-    QCOMPARE(f.simulator->totalRequests(), 0); // nobody connected yet: no polling at all
+    QCOMPARE(clock.activeTickers(), 0); // nobody connected yet: no timer runs at all
+    clock.advance(1000);
+    QCOMPARE(inFlight(f), 0);
+    QCOMPARE(f.simulator->totalRequests(), 0);
     QVERIFY(!f.emitter()->isPolling());
 
     auto *client = f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->isPolling(), 3000);
-    QTRY_VERIFY_WITH_TIMEOUT(f.simulator->totalRequests() > 0, 3000); // resumes at once
+    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->isPolling(), 10000);
+    QCOMPARE(clock.activeTickers(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(f.simulator->totalRequests() > 0, 10000); // resumes at once
     client->disconnectFromServer();
-    QTRY_VERIFY_WITH_TIMEOUT(!f.emitter()->isPolling(), 3000);
-    QTest::qWait(300); // let a poll already in flight finish
+    QTRY_VERIFY_WITH_TIMEOUT(!f.emitter()->isPolling(), 10000);
+    QCOMPARE(clock.activeTickers(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(inFlight(f), 0, 10000); // a poll already in flight finishes
     const int paused = f.simulator->totalRequests();
-    QTest::qWait(800);
+    clock.advance(1000);
+    QCOMPARE(inFlight(f), 0);
     QCOMPARE(f.simulator->totalRequests(), paused);
 
     f.connect(QStringLiteral("/cluster"), QStringLiteral("again"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.simulator->totalRequests() > paused, 1000);
+    QTRY_VERIFY_WITH_TIMEOUT(f.simulator->totalRequests() > paused, 10000);
 }
 
 void TestEmitter::refreshWithAck()
 {
-    ClusterFixture f;
+    ManualClock clock; // never advanced: only the refreshes poll
+    ClusterFixture f(300, {}, {}, &clock);
     QVERIFY(f.started);
-    f.emitter()->setIntervals(fast(60000, 60000, 60000));
     auto *client = f.connect(QStringLiteral("/cluster"));
     QTRY_VERIFY_WITH_TIMEOUT(
         f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1, 10000);
@@ -212,13 +261,15 @@ void TestEmitter::nodeDownNeverBlanksTheView()
 
 void TestEmitter::pollHealthAndAlerts()
 {
-    ClusterFixture f;
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
     QVERIFY(f.started);
     f.emitter()->setIntervals(fast(60000, 150, 60000));
     f.connect(QStringLiteral("/events"));
     f.connect(QStringLiteral("/cluster"));
     QTRY_VERIFY_WITH_TIMEOUT(
-        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
+        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) == 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms), 1, 10000);
     const int vmsBefore = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
     const int fault = f.simulator->injectFault(
         FaultRule::on(QStringLiteral("cluster/resources"), Fault::Kind::ServerError));
@@ -246,18 +297,30 @@ void TestEmitter::pollHealthAndAlerts()
         }
         return n;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(pollEvents(false) == 1, 5000);
-    QTRY_VERIFY_WITH_TIMEOUT(alerts(false) >= 1, 5000); // after 3 failures in a row
-    QTest::qWait(500);
-    QCOMPARE(pollEvents(false), 1); // a health *change* is reported once
-    QCOMPARE(alerts(false), 1); // and the alert is not repeated
-    // A failed tick sends nothing on /cluster.
-    const int vmsDuringFault = f.count(QStringLiteral("/cluster"), QStringLiteral("vms"));
-    QVERIFY(vmsDuringFault <= vmsBefore + 1);
+    QTRY_COMPARE_WITH_TIMEOUT(pollEvents(true), 1, 10000); // the first poll's health
+    // Five failing `vms` polls, one per tick.
+    for (int failures = 1; failures <= 5; ++failures) {
+        clock.advance(150);
+        QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms), 1 + failures, 10000);
+        QVERIFY(!f.emitter()->lastPollOk());
+        if (failures == 1)
+            QTRY_COMPARE_WITH_TIMEOUT(pollEvents(false), 1, 10000);
+        if (failures == 3) // the third failure in a row raises the alert
+            QTRY_COMPARE_WITH_TIMEOUT(alerts(false), 1, 10000);
+    }
 
     f.simulator->removeFault(fault);
-    QTRY_VERIFY_WITH_TIMEOUT(pollEvents(true) >= 1, 5000);
-    QTRY_VERIFY_WITH_TIMEOUT(alerts(true) == 1, 5000);
+    clock.advance(150);
+    QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms), 7, 10000);
+    // The recovery comes after everything the failures sent, on the same sockets: by then a
+    // repeated report or alert would have arrived.
+    QTRY_COMPARE_WITH_TIMEOUT(pollEvents(true), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(alerts(true), 1, 10000);
+    QCOMPARE(pollEvents(false), 1); // a health *change* is reported once
+    QCOMPARE(alerts(false), 1); // and the alert is not repeated
+    // A failed tick sends nothing on /cluster: only the recovery's `vms` came.
+    QTRY_COMPARE_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), vmsBefore + 1, 10000);
     const QJsonObject resolved =
         f.of(QStringLiteral("/events"), QStringLiteral("alert")).last().args.first().toObject();
     QVERIFY(QDateTime::fromString(
@@ -431,6 +494,73 @@ void TestEmitter::protectedFlags()
     // The emitter's own snapshot says the same (what tools and new clients get).
     for (const jarvis::model::VmData &vm : f.emitter()->vms())
         QCOMPARE(vm.isProtected, vmids.contains(vm.vmid) || protectedNodes.contains(vm.node));
+}
+
+void TestEmitter::perMessageDeflateSetting_data()
+{
+    QTest::addColumn<bool>("configured"); // [server] perMessageDeflate
+    QTest::addColumn<QByteArray>("offer"); // the client's Sec-WebSocket-Extensions
+    QTest::addColumn<bool>("negotiated");
+    const QByteArray browser = "permessage-deflate; client_max_window_bits"; // Chrome, Firefox
+    const QByteArray npm = "permessage-deflate; client_no_context_takeover; "
+                           "server_no_context_takeover"; // a stricter offer
+    QTest::addRow("on, browser offer") << true << browser << true;
+    QTest::addRow("on, strict offer") << true << npm << true;
+    QTest::addRow("on, no offer") << true << QByteArray() << false;
+    QTest::addRow("off, browser offer") << false << browser << false;
+    QTest::addRow("off, strict offer") << false << npm << false;
+    QTest::addRow("off, no offer") << false << QByteArray() << false;
+}
+
+// perMessageDeflate=false (PROTOCOL.md section 7) makes the server decline every offer in the
+// handshake, and everything still flows: the snapshots to a new client (uncompressed) and an
+// acknowledged event both ways. With it on, an offer is accepted and big events come compressed.
+void TestEmitter::perMessageDeflateSetting()
+{
+    QFETCH(bool, configured);
+    QFETCH(QByteArray, offer);
+    QFETCH(bool, negotiated);
+    ManualClock clock;
+    ClusterFixture f(
+        300, {}, [configured](jarvis::config::Config &c) { c.perMessageDeflate = configured; },
+        &clock);
+    QVERIFY2(f.started, qPrintable(f.startError));
+    f.connect(QStringLiteral("/cluster")); // the first poll, so that a snapshot is cached
+    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) == 1
+            && f.count(QStringLiteral("/cluster"), QStringLiteral("storage")) == 1,
+        10000);
+
+    RawSioClient raw;
+    QVERIFY(raw.join(f.app->port(), "/cluster", f.token.toUtf8(),
+        offer.isEmpty() ? QByteArray() : "Sec-WebSocket-Extensions: " + offer + "\r\n"));
+    QCOMPARE(raw.responseHead.toLower().contains("sec-websocket-extensions: permessage-deflate"),
+        negotiated);
+
+    // The cached `vms` snapshot (several KB: compressed when negotiated), then the refresh's
+    // fresh one and its ack (the last `vms` before the ack is the emitter's current list).
+    raw.emitEvent(R"(7["refresh"])");
+    std::optional<QByteArray> vms;
+    bool acked = false;
+    while (!(vms && acked)) {
+        const std::optional<RawSioClient::Frame> frame = raw.nextFrame(10000);
+        QVERIFY2(frame, vms ? "no ack" : "no vms");
+        QByteArray text = frame->payload;
+        if (frame->rsv1()) {
+            QVERIFY2(negotiated, "a compressed frame without permessage-deflate");
+            jarvis::realtime::ws::Inflater inflater(15, true);
+            text.clear();
+            QCOMPARE(int(inflater.inflate(frame->payload, &text, 16 << 20)), 0);
+            QCOMPARE(int(inflater.finishMessage(&text, 16 << 20)), 0);
+        }
+        if (text.startsWith(R"(42/cluster,["vms",)")) {
+            QCOMPARE(frame->rsv1(), negotiated); // well over the 1 KiB threshold
+            vms = text;
+        }
+        acked = acked || text.startsWith(R"(43/cluster,7[{"ok":true}])");
+    }
+    const QJsonArray guests =
+        QJsonDocument::fromJson(vms->mid(int(qstrlen("42/cluster,")))).array().at(1).toArray();
+    QCOMPARE(guests, jarvis::model::toJson(f.emitter()->vms()));
 }
 
 QTEST_GUILESS_MAIN(TestEmitter)

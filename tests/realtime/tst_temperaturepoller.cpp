@@ -2,9 +2,11 @@
 // temperatures over SSH from a real OpenSSH sshd on loopback (SshdFixture), where the temperature
 // command is `cat` of a recorded `sensors -j` output the test rewrites; real Socket.IO clients on
 // /cluster and /events. pve1 and pve3 reach the sshd; pve2's SSH port has nobody listening.
+// The emitter and the poller run on a core::ManualClock: a test steps rounds (no sleeps).
 #include "app/application.h"
 #include "app/clusterservices.h"
 #include "client/socketioclient.h"
+#include "core/clock.h"
 #include "demo/pvesimulator.h"
 #include "realtime/clusteremitter.h"
 #include "realtime/temperaturepoller.h"
@@ -63,6 +65,7 @@ int deadPort()
 class Fixture
 {
 public:
+    static constexpr int PollerMs = 300;
     Fixture()
     {
         if (!sshd.setUp()) {
@@ -97,15 +100,38 @@ public:
             node.apiUrl = simulator->baseUrl();
             c.nodes.append(node);
         }
-        app = std::make_unique<jarvis::app::Application>(c);
+        app = std::make_unique<jarvis::app::Application>(c, &clock);
         QString error;
         started = app->start(&error);
         startError = error;
         token = app->jwt().issue(QStringLiteral("admin"), 3600);
         if (started) {
             emitter()->setIntervals({200, 60000, 60000});
-            poller()->setInterval(300);
+            poller()->setInterval(PollerMs);
         }
+    }
+
+    // One round by the clock: once the previous round is over, one poller interval passes (the
+    // emitter's `nodes` poll ticks too); true when a round finished.
+    bool round()
+    {
+        if (!QTest::qWaitFor([this] { return !poller()->isRoundRunning(); }, 20000))
+            return false;
+        const int before = poller()->roundCount();
+        clock.advance(PollerMs);
+        return QTest::qWaitFor([&] { return poller()->roundCount() > before; }, 20000);
+    }
+
+    // Rounds until `done` holds; what a round sends reaches the clients asynchronously, and one
+    // round more changes nothing. False after 20 rounds.
+    template<typename Condition> bool roundsUntil(Condition done)
+    {
+        for (int i = 0; i < 20 && !done(); ++i) {
+            if (!round())
+                return false;
+            (void)QTest::qWaitFor(done, 1000);
+        }
+        return done();
     }
 
     QString readingFile() const { return sshd.path(QStringLiteral("sensors.json")); }
@@ -199,6 +225,7 @@ public:
         return {};
     }
 
+    jarvis::core::ManualClock clock; // outlives the Application
     SshdFixture sshd;
     std::unique_ptr<jarvis::demo::PveSimulator> simulator;
     std::unique_ptr<jarvis::app::Application> app;
@@ -239,13 +266,15 @@ void TestTemperaturePoller::temperaturesReachClients()
     f.connect(QStringLiteral("/cluster"));
 
     bool present = false;
-    QTRY_VERIFY_WITH_TIMEOUT((f.latestZones(QStringLiteral("pve1"), &present), present), 20000);
+    QVERIFY(
+        f.roundsUntil([&] { return (f.latestZones(QStringLiteral("pve1"), &present), present); }));
     const QJsonObject zones = f.latestZones(QStringLiteral("pve1"));
     QCOMPARE(zones.size(), 3);
     QCOMPARE(zones.value(QStringLiteral("coretemp-isa-0000/Package id 0")).toDouble(), 47.0);
     QCOMPARE(zones.value(QStringLiteral("coretemp-isa-0000/Core 0")).toDouble(), 41.0);
     QCOMPARE(zones.value(QStringLiteral("nvme-pci-0100/Composite")).toDouble(), 38.85);
-    QTRY_VERIFY_WITH_TIMEOUT((f.latestZones(QStringLiteral("pve3"), &present), present), 10000);
+    QVERIFY(
+        f.roundsUntil([&] { return (f.latestZones(QStringLiteral("pve3"), &present), present); }));
     QCOMPARE(f.latestZones(QStringLiteral("pve3")), zones);
 
     // `nodes` carries each node's latest temperatures; pve2 (unreadable) has {}.
@@ -259,21 +288,23 @@ void TestTemperaturePoller::temperaturesReachClients()
         }
         return QJsonValue();
     };
-    QTRY_VERIFY_WITH_TIMEOUT(nodeTemperatures(QStringLiteral("pve1")).toObject() == zones, 10000);
+    QVERIFY(f.roundsUntil(
+        [&] { return nodeTemperatures(QStringLiteral("pve1")).toObject() == zones; }));
     QCOMPARE(nodeTemperatures(QStringLiteral("pve3")).toObject(), zones);
     QVERIFY(nodeTemperatures(QStringLiteral("pve2")).isObject());
     QVERIFY(nodeTemperatures(QStringLiteral("pve2")).toObject().isEmpty());
 
     // New readings follow on the next rounds.
     f.writeReading(sensorsJson(52.5, 40.0));
-    QTRY_VERIFY_WITH_TIMEOUT(f.latestZones(QStringLiteral("pve1"))
-                                 .value(QStringLiteral("coretemp-isa-0000/Package id 0"))
-                                 .toDouble()
-            == 52.5,
-        10000);
+    QVERIFY(f.roundsUntil([&] {
+        return f.latestZones(QStringLiteral("pve1"))
+                   .value(QStringLiteral("coretemp-isa-0000/Package id 0"))
+                   .toDouble()
+            == 52.5;
+    }));
     // Both reachable nodes share one pooled connection each: one login per node, not per round.
-    const int rounds = f.poller()->roundCount();
-    QTRY_VERIFY_WITH_TIMEOUT(f.poller()->roundCount() >= rounds + 3, 10000);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(f.round());
     QCOMPARE(f.sshd.acceptedLogins(), 2);
 }
 
@@ -285,38 +316,42 @@ void TestTemperaturePoller::failingNodeSkippedAndReported()
     f.connect(QStringLiteral("/cluster"));
 
     // pve2 cannot be reached: left out of `temperature`, one poll ok:false for it.
-    QTRY_VERIFY_WITH_TIMEOUT(f.pollEvents(QStringLiteral("pve2"), false).size() == 1, 20000);
+    QVERIFY(f.roundsUntil([&] { return f.pollEvents(QStringLiteral("pve2"), false).size() == 1; }));
     const QJsonObject failure = f.pollEvents(QStringLiteral("pve2"), false).first();
     QVERIFY2(failure.value(QStringLiteral("error")).toString().startsWith(QLatin1String("pve2: ")),
         qPrintable(failure.value(QStringLiteral("error")).toString()));
     bool present = false;
-    QTRY_VERIFY_WITH_TIMEOUT((f.latestZones(QStringLiteral("pve1"), &present), present), 10000);
+    QVERIFY(
+        f.roundsUntil([&] { return (f.latestZones(QStringLiteral("pve1"), &present), present); }));
     f.latestZones(QStringLiteral("pve2"), &present);
     QVERIFY(!present);
     QCOMPARE(f.pollEvents(QStringLiteral("pve1"), false).size(), 0);
     QCOMPARE(f.pollEvents(QStringLiteral("pve1"), true).size(), 1);
 
     // A health *change* is reported once, not every round.
-    const int rounds = f.poller()->roundCount();
-    QTRY_VERIFY_WITH_TIMEOUT(f.poller()->roundCount() >= rounds + 3, 15000);
-    QCOMPARE(f.pollEvents(QStringLiteral("pve2"), false).size(), 1);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(f.round());
 
     // Output the parser does not understand fails the node too; the next good reading recovers.
     f.writeReading("sensors: No sensors found!\n");
-    QTRY_VERIFY_WITH_TIMEOUT(f.pollEvents(QStringLiteral("pve1"), false).size() == 1, 10000);
+    QVERIFY(f.roundsUntil([&] { return f.pollEvents(QStringLiteral("pve1"), false).size() == 1; }));
     QVERIFY(f.pollEvents(QStringLiteral("pve1"), false)
                 .first()
                 .value(QStringLiteral("error"))
                 .toString()
                 .contains(QLatin1String("not understood")));
-    QTRY_VERIFY_WITH_TIMEOUT((f.latestZones(QStringLiteral("pve1"), &present), !present), 10000);
+    // What those rounds sent came before this, on the same socket: pve2 was reported once.
+    QCOMPARE(f.pollEvents(QStringLiteral("pve2"), false).size(), 1);
+    QVERIFY(
+        f.roundsUntil([&] { return (f.latestZones(QStringLiteral("pve1"), &present), !present); }));
     f.writeReading(sensorsJson(45.0, 37.0));
-    QTRY_VERIFY_WITH_TIMEOUT(f.pollEvents(QStringLiteral("pve1"), true).size() == 2, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT((f.latestZones(QStringLiteral("pve1"), &present), present), 10000);
+    QVERIFY(f.roundsUntil([&] { return f.pollEvents(QStringLiteral("pve1"), true).size() == 2; }));
+    QVERIFY(
+        f.roundsUntil([&] { return (f.latestZones(QStringLiteral("pve1"), &present), present); }));
 
     // A failing command (exit status) also counts as a failure.
     QFile::remove(f.readingFile());
-    QTRY_VERIFY_WITH_TIMEOUT(f.pollEvents(QStringLiteral("pve1"), false).size() == 2, 10000);
+    QVERIFY(f.roundsUntil([&] { return f.pollEvents(QStringLiteral("pve1"), false).size() == 2; }));
     QVERIFY(f.pollEvents(QStringLiteral("pve1"), false)
                 .last()
                 .value(QStringLiteral("error"))
@@ -331,11 +366,12 @@ void TestTemperaturePoller::highTemperatureAlert()
     f.connect(QStringLiteral("/events"));
     f.connect(QStringLiteral("/cluster"));
     bool present = false;
-    QTRY_VERIFY_WITH_TIMEOUT((f.latestZones(QStringLiteral("pve1"), &present), present), 20000);
+    QVERIFY(
+        f.roundsUntil([&] { return (f.latestZones(QStringLiteral("pve1"), &present), present); }));
     QCOMPARE(f.alerts(false).size(), 0);
 
     f.writeReading(sensorsJson(91.5, 40.0));
-    QTRY_VERIFY_WITH_TIMEOUT(f.alerts(false).size() == 2, 10000); // pve1 and pve3
+    QVERIFY(f.roundsUntil([&] { return f.alerts(false).size() == 2; })); // pve1 and pve3
     QStringList nodes;
     for (const QJsonObject &alert : f.alerts(false)) {
         nodes.append(alert.value(QStringLiteral("node")).toString());
@@ -350,26 +386,32 @@ void TestTemperaturePoller::highTemperatureAlert()
 
     // Still hot, then between the limits: raised once, not resolved.
     f.writeReading(sensorsJson(82.0, 40.0));
-    const int rounds = f.poller()->roundCount();
-    QTRY_VERIFY_WITH_TIMEOUT(f.poller()->roundCount() >= rounds + 3, 10000);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(f.round());
     QCOMPARE(f.alerts(false).size(), 2);
     QCOMPARE(f.alerts(true).size(), 0);
 
     f.writeReading(sensorsJson(60.0, 40.0));
-    QTRY_VERIFY_WITH_TIMEOUT(f.alerts(true).size() == 2, 10000);
+    QVERIFY(f.roundsUntil([&] { return f.alerts(true).size() == 2; }));
+    QCOMPARE(f.alerts(false).size(), 2); // raised once per node, through all those rounds
 }
 
 void TestTemperaturePoller::idleWithoutClients()
 {
     Fixture f;
     QVERIFY2(f.started, qPrintable(f.startError));
-    QTest::qWait(1000); // three intervals with nobody on /cluster
+    // Three intervals with nobody on /cluster: the ticks start no round (checked as they
+    // happen, before anything else could run) and nothing logs in.
+    for (int i = 0; i < 3; ++i) {
+        f.clock.advance(Fixture::PollerMs);
+        QVERIFY(!f.poller()->isRoundRunning());
+    }
     QCOMPARE(f.poller()->roundCount(), 0);
     QCOMPARE(f.sshd.acceptedLogins(), 0);
-    // The first round follows the client's arrival at once, not an interval later.
-    f.poller()->setInterval(60000);
+    // The first round follows the client's arrival at once: the clock does not move again.
     f.connect(QStringLiteral("/cluster"));
-    QTRY_VERIFY_WITH_TIMEOUT(f.poller()->roundCount() == 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(f.poller()->roundCount() == 1, 20000);
+    QCOMPARE(f.sshd.acceptedLogins(), 2);
 }
 
 void TestTemperaturePoller::offWithoutSsh()

@@ -24,6 +24,9 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 using namespace jarvis::ssh;
 
@@ -31,16 +34,31 @@ namespace {
 
 constexpr int ConnectWaitMs = 20000;
 
+// VmRSS in KiB; -1 when /proc/self/status cannot be read (the memory test fails then).
 qint64 rssKiB()
 {
     QFile status(QStringLiteral("/proc/self/status"));
     if (!status.open(QIODevice::ReadOnly))
         return -1;
     for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+        if (line.startsWith("VmRSS:")) {
+            bool ok = false;
+            const qint64 kib = line.mid(6).trimmed().split(' ').value(0).toLongLong(&ok);
+            return ok && kib > 0 ? kib : -1;
+        }
     }
     return -1;
+}
+
+// RSS of what is in use: memory malloc has freed but kept (its arenas, the top of the heap) is
+// handed back first, as jarvisd's MemoryTrimmer does. Without this, RSS also counts how freed
+// chunks happen to be laid out, which depends on timing and load, not on what we keep.
+qint64 liveRssKiB()
+{
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+    return rssKiB();
 }
 
 // Bytes `seq 1 last` prints.
@@ -400,7 +418,7 @@ void TestSsh::execTimeout()
     QCOMPARE(int(result->error.kind), int(Error::Kind::Timeout));
     QVERIFY2(result->error.message.contains(QLatin1String("timed out after 300 ms")),
         qPrintable(result->error.message));
-    QVERIFY2(elapsed >= 300 && elapsed < 3000, qPrintable(QString::number(elapsed)));
+    qInfo("exec timeout of 300 ms reported after %lld ms", elapsed); // a figure, not a check
     // The command is asked to stop (a "signal" request, then the channel closes). OpenSSH only
     // honours signal requests in privilege-separated sessions, which root logins are not.
     if (SshdFixture::user() == QLatin1String("root")) {
@@ -821,16 +839,17 @@ void TestSsh::connectErrors_data()
     QTest::addColumn<QString>("port"); // closed | silent | sshd
     QTest::addColumn<int>("timeoutMs");
     QTest::addColumn<int>("kind");
-    QTest::addColumn<qint64>("maxMs");
+    QTest::addColumn<QString>("message"); // a part of the error's message
+    // A refused connection fails as Connect (not by running into the 10 s deadline), a name that
+    // does not resolve as Resolve, a server that never speaks by the (short) deadline.
     QTest::addRow("nobody listening")
         << "127.0.0.1"
-        << "closed" << 10000 << int(Error::Kind::Connect) << qint64(2000);
-    QTest::addRow("unresolvable host")
-        << "no-such-host.invalid"
-        << "sshd" << 15000 << int(Error::Kind::Resolve) << qint64(15000);
+        << "closed" << 10000 << int(Error::Kind::Connect) << QString();
+    QTest::addRow("unresolvable host") << "no-such-host.invalid"
+                                       << "sshd" << 15000 << int(Error::Kind::Resolve) << QString();
     QTest::addRow("server never answers")
         << "127.0.0.1"
-        << "silent" << 500 << int(Error::Kind::Timeout) << qint64(3000);
+        << "silent" << 500 << int(Error::Kind::Timeout) << QStringLiteral("timed out after 500 ms");
 }
 
 void TestSsh::connectErrors()
@@ -839,7 +858,7 @@ void TestSsh::connectErrors()
     QFETCH(QString, port);
     QFETCH(int, timeoutMs);
     QFETCH(int, kind);
-    QFETCH(qint64, maxMs);
+    QFETCH(QString, message);
     QTcpServer silent; // accepts (the kernel does) and never says a word
     ConnectionOptions o = options();
     o.host = host;
@@ -856,7 +875,7 @@ void TestSsh::connectErrors()
     Attempt a = connectNow(o);
     QVERIFY(a.error.has_value());
     QCOMPARE(int(a.error->kind), kind);
-    QVERIFY2(a.elapsedMs <= maxMs, qPrintable(QString::number(a.elapsedMs)));
+    QVERIFY2(a.error->message.contains(message), qPrintable(a.error->message));
     QCOMPARE(a.connection->state(), Connection::State::Disconnected);
     qInfo("%s (%lld ms)", qPrintable(a.error->message), a.elapsedMs);
 }
@@ -900,14 +919,24 @@ void TestSsh::keepaliveDetectsFrozenServer()
     std::unique_ptr<ShellChannel> shell(a.connection->openShell());
     probe.watch(shell.get());
     QTRY_VERIFY_WITH_TIMEOUT(probe.opened, 10000);
-    // Idle but alive: keepalives are answered, nothing is dropped, and nothing spins.
+    // Idle but alive: keepalives are answered, nothing is dropped, and nothing spins: five
+    // keepalives take a few pump passes each (the timer's, the answer's), not thousands (a
+    // write notifier left enabled fires on every turn of the event loop).
     QSignalSpy dropped(a.connection.get(), &Connection::disconnected);
+    constexpr quint64 Keepalives = 5;
+    constexpr quint64 MaxPumpsPerKeepalive = 8;
+    const quint64 keepalivesBefore = a.connection->keepalivesSent();
+    const quint64 pumpsBefore = a.connection->pumpCount();
     const qint64 cpuBefore = cpuMs();
-    QTest::qWait(1000);
-    const qint64 idleCpu = cpuMs() - cpuBefore;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        a.connection->keepalivesSent() >= keepalivesBefore + Keepalives, 10000);
+    const quint64 keepalives = a.connection->keepalivesSent() - keepalivesBefore;
+    const quint64 pumps = a.connection->pumpCount() - pumpsBefore;
     QCOMPARE(dropped.count(), 0);
-    QVERIFY2(idleCpu < 150, qPrintable(QString::number(idleCpu)));
-    qInfo("idle second with keepalive every 200 ms: %lld ms CPU", idleCpu);
+    QVERIFY2(pumps <= keepalives * MaxPumpsPerKeepalive,
+        qPrintable(QStringLiteral("%1 pump passes for %2 keepalives").arg(pumps).arg(keepalives)));
+    qInfo("idle, keepalive every 200 ms: %llu keepalives, %llu pump passes, %lld ms CPU",
+        keepalives, pumps, cpuMs() - cpuBefore);
 
     QElapsedTimer timer;
     timer.start();
@@ -978,14 +1007,17 @@ void TestSsh::serverKilledMidSession()
 // ---- flow control and the event loop ----------------------------------------------------------
 
 // 205 MB of `seq` to a consumer that buffers at most ~1 MiB: it pauses reading above 1 MiB and
-// resumes below 256 KiB. Every line arrives, in order, and the process's memory stays bounded.
+// resumes below 256 KiB. Every line arrives, in order, and what the process holds stays bounded:
+// checked exactly as the consumer's queue and the bytes read from the socket but not yet handed
+// to it (libssh's buffers, bounded by the SSH window), and as RSS in use, which stays far below
+// the 205 MB that a reader ignoring the pause would have to keep.
 void TestSsh::flowControlBoundsMemory()
 {
     constexpr qint64 Last = 24000000;
     constexpr qsizetype HighWater = 1024 * 1024;
     constexpr qsizetype LowWater = 256 * 1024;
     constexpr qsizetype DrainPerTick = 512 * 1024; // ~100 MB/s at most: slower than the producer
-    constexpr qint64 RssBoundKiB = 64 * 1024;
+    constexpr qint64 RssBoundKiB = 32 * 1024;
     const qint64 expectedBytes = seqBytes(Last);
 
     Attempt a = connectNow(options());
@@ -1014,8 +1046,15 @@ void TestSsh::flowControlBoundsMemory()
     connect(stream.get(), &ShellChannel::closed, this, [&](int status) { exitStatus = status; });
     connect(stream.get(), &ShellChannel::errorOccurred, this, [&](const Error &e) { error = e; });
 
-    const qint64 rssBefore = rssKiB();
+    const qint64 rssBefore = liveRssKiB();
+    QVERIFY2(rssBefore > 0, "cannot read VmRSS from /proc/self/status");
     qint64 rssPeak = rssBefore;
+    qint64 rawRssPeak = rssKiB();
+    bool rssUnreadable = false;
+    // Bytes read from the socket and not yet delivered: payload plus SSH packet overhead.
+    const quint64 wireBefore = a.connection->bytesReceived();
+    qint64 undeliveredPeak = 0;
+    int ticks = 0;
     QTimer drain;
     drain.setInterval(5);
     connect(&drain, &QTimer::timeout, this, [&] {
@@ -1038,7 +1077,15 @@ void TestSsh::flowControlBoundsMemory()
         }
         if (stream->isReadPaused() && buffered < LowWater)
             stream->setReadPaused(false);
-        rssPeak = qMax(rssPeak, rssKiB());
+        undeliveredPeak =
+            qMax(undeliveredPeak, qint64(a.connection->bytesReceived() - wireBefore) - received);
+        if (++ticks % 4 == 0) { // every 20 ms
+            const qint64 raw = rssKiB();
+            const qint64 live = liveRssKiB();
+            rssUnreadable = rssUnreadable || raw < 0 || live < 0;
+            rawRssPeak = qMax(rawRssPeak, raw);
+            rssPeak = qMax(rssPeak, live);
+        }
     });
     QElapsedTimer timer;
     timer.start();
@@ -1054,11 +1101,22 @@ void TestSsh::flowControlBoundsMemory()
     QCOMPARE(next, Last + 1);
     QVERIFY(pauses > 0);
     qInfo("flow control: %lld bytes in %lld ms (%.1f MB/s), %d pauses, consumer buffer peak %lld "
-          "KiB, "
-          "RSS %lld -> peak %lld KiB (+%lld KiB, bound %lld KiB)",
+          "KiB, read but undelivered peak %lld KiB, RSS in use %lld -> peak %lld KiB (+%lld KiB, "
+          "bound %lld KiB), RSS with what malloc keeps: peak +%lld KiB",
         received, elapsed, received / 1000.0 / elapsed, pauses, qint64(peakBuffered / 1024),
-        rssBefore, rssPeak, rssPeak - rssBefore, RssBoundKiB);
+        undeliveredPeak / 1024, rssBefore, rssPeak, rssPeak - rssBefore, RssBoundKiB,
+        rawRssPeak - rssBefore);
+    qInfo("wire bytes beyond the payload at the end (SSH packet overhead): %lld KiB",
+        (qint64(a.connection->bytesReceived() - wireBefore) - received) / 1024);
+    QVERIFY2(!rssUnreadable, "/proc/self/status could not be read while sampling");
     QVERIFY(peakBuffered < HighWater + 512 * 1024); // at most one read budget past the mark
+    // libssh 0.10 re-opens the window to 1.28 MB on a read without counting what it still holds;
+    // Channel drains it on each read, so libssh's buffer plus the channel's read-ahead stay
+    // within about two windows (without that, 19-47 MB here, and most of the RSS growth). Plus
+    // the packet overhead on the bytes counted so far (about 0.1 % with OpenSSH's packets).
+    QVERIFY2(undeliveredPeak < 4 * 1024 * 1024 + expectedBytes / 100,
+        qPrintable(QString::number(undeliveredPeak)));
+    QVERIFY(expectedBytes > 3 * RssBoundKiB * 1024); // an unbounded queue would pass the bound
     // RSS is measured in the normal build only: under ASan its quarantine grows it (sanitizer.h).
     if (!jarvis::test::AddressSanitized)
         QVERIFY2(
@@ -1096,13 +1154,15 @@ void TestSsh::pausedChannelDoesNotStallOthers()
     QVERIFY(result && result->ok());
     QCOMPARE(result->value->stdOut, QByteArray("exec-while-paused\n"));
 
-    // Watch for a while: the paused channel is not read, and the server sends at most about one
-    // window (libssh's 1.28 MB) more, instead of the whole 50 MB.
-    QElapsedTimer watch;
-    watch.start();
+    // Twenty more round trips on the same connection (each one a command the server runs and
+    // answers after whatever it had queued before): the paused channel is not read, and the
+    // server sends at most about one window (libssh's 1.28 MB) more, instead of the whole 50 MB.
     quint64 wire = 0;
-    while (watch.elapsed() < 500) {
-        QTest::qWait(20);
+    for (int i = 0; i < 20; ++i) {
+        probe.output.clear();
+        shell->write("echo round-$((" + QByteArray::number(i) + "+1000))\n");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            probe.output.contains("round-" + QByteArray::number(i + 1000)), 10000);
         wire = a.connection->bytesReceived() - wireAtPause;
         QVERIFY2(wire < 4 * 1024 * 1024, qPrintable(QString::number(wire)));
     }
@@ -1123,12 +1183,18 @@ void TestSsh::eventLoopKeepsTurning_data()
     QTest::addRow("pipes") << false;
 }
 
-// A channel streaming at full speed (100 MB) never stalls the event loop: a 10 ms timer keeps
-// firing; the worst gap between two ticks and the throughput are reported.
+// A channel streaming at full speed (100 MB) never stalls the event loop: the connection reads
+// a bounded amount per pass and returns to the loop, so a zero-interval timer (which fires once per
+// turn of the loop) fires between every few reads. Checked as bytes delivered between two turns,
+// which does not depend on the machine's speed or load; the worst gap in milliseconds between
+// turns and the throughput are printed, not checked.
 void TestSsh::eventLoopKeepsTurning()
 {
     QFETCH(bool, pty);
     constexpr qint64 Total = 100000000;
+    // Two pump passes a turn at most (the read notifier's and the queued one), each reading at
+    // most 256 KiB per channel: 2 MiB leaves room, a loop that read to the end would pass 100 MB.
+    constexpr qint64 MaxBytesPerTurn = 2 * 1024 * 1024;
     Attempt a = connectNow(options());
     QVERIFY(a.connected());
     ShellOptions so;
@@ -1136,32 +1202,40 @@ void TestSsh::eventLoopKeepsTurning()
     so.command = QStringLiteral("head -c %1 /dev/zero").arg(Total);
     std::unique_ptr<ShellChannel> stream(a.connection->openShell(so));
     qint64 received = 0;
+    qint64 sinceTurn = 0;
+    qint64 worstTurnBytes = 0;
     int exitStatus = INT_MIN;
-    connect(stream.get(), &ShellChannel::dataReceived, this,
-        [&](const QByteArray &data) { received += data.size(); });
+    connect(stream.get(), &ShellChannel::dataReceived, this, [&](const QByteArray &data) {
+        received += data.size();
+        sinceTurn += data.size();
+        worstTurnBytes = qMax(worstTurnBytes, sinceTurn);
+    });
     connect(stream.get(), &ShellChannel::closed, this, [&](int status) { exitStatus = status; });
 
     QElapsedTimer sinceTick, total;
     qint64 worstGap = 0;
     int ticks = 0;
-    QTimer ticker;
-    ticker.setInterval(10);
-    connect(&ticker, &QTimer::timeout, this, [&] {
+    QTimer turn;
+    turn.setInterval(0);
+    connect(&turn, &QTimer::timeout, this, [&] {
+        sinceTurn = 0;
         if (ticks++ > 0)
             worstGap = qMax(worstGap, sinceTick.elapsed());
         sinceTick.start();
     });
     QTRY_VERIFY_WITH_TIMEOUT(stream->isOpen() || exitStatus != INT_MIN, 10000);
     total.start();
-    ticker.start();
+    turn.start();
     QTRY_VERIFY_WITH_TIMEOUT(exitStatus != INT_MIN, 180000);
-    ticker.stop();
+    turn.stop();
     const qint64 elapsed = qMax<qint64>(1, total.elapsed());
     QCOMPARE(exitStatus, 0);
     QCOMPARE(received, Total);
-    qInfo("%s: %lld bytes in %lld ms (%.1f MB/s); 10 ms timer: %d ticks, worst gap %lld ms",
-        pty ? "PTY" : "pipes", received, elapsed, received / 1000.0 / elapsed, ticks, worstGap);
-    QVERIFY2(worstGap < 500, qPrintable(QString::number(worstGap)));
+    qInfo("%s: %lld bytes in %lld ms (%.1f MB/s); %d turns of the loop, at most %lld bytes in "
+          "one, worst gap %lld ms",
+        pty ? "PTY" : "pipes", received, elapsed, received / 1000.0 / elapsed, ticks,
+        worstTurnBytes, worstGap);
+    QVERIFY2(worstTurnBytes <= MaxBytesPerTurn, qPrintable(QString::number(worstTurnBytes)));
 }
 
 QTEST_GUILESS_MAIN(TestSsh)

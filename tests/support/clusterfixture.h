@@ -6,6 +6,7 @@
 #include "app/application.h"
 #include "app/clusterservices.h"
 #include "client/socketioclient.h"
+#include "core/clock.h"
 #include "demo/pvesimulator.h"
 #include "realtime/clusteremitter.h"
 
@@ -32,8 +33,10 @@ class ClusterFixture
 public:
     static constexpr const char *Secret = "fixture-secret-fixture-secret-fixture-secret-0123";
 
+    // With `clock` (a core::ManualClock), the emitter polls only when the test advances it.
     explicit ClusterFixture(int taskDurationMs = 300, QStringList protectedNodes = {},
-        std::function<void(jarvis::config::Config &)> tweak = {})
+        std::function<void(jarvis::config::Config &)> tweak = {},
+        jarvis::core::Clock *clock = nullptr)
     {
         jarvis::demo::PveSimulator::Options o;
         o.cluster.taskDurationMs = taskDurationMs;
@@ -58,7 +61,7 @@ public:
         if (tweak)
             tweak(c);
         config = c;
-        app = std::make_unique<jarvis::app::Application>(c);
+        app = std::make_unique<jarvis::app::Application>(c, clock);
         QString error;
         started = app->start(&error);
         startError = error;
