@@ -131,7 +131,11 @@ void startDemoSshd(config::Config &config, std::unique_ptr<demo::LoopbackSshd> *
                            "openssh-server)\n"));
         return;
     }
-    auto server = std::make_unique<demo::LoopbackSshd>();
+    // The demo's shells start the same way on every machine: HOME is an empty folder of the demo's
+    // own, so the user's start-up files (which may wait on a lock, prompt, or print) stay out.
+    demo::LoopbackSshd::Options options;
+    options.cleanHome = true;
+    auto server = std::make_unique<demo::LoopbackSshd>(options);
     if (!server->setUp()) {
         err(QStringLiteral("jarvisd: demo: cannot start a loopback sshd (%1): terminals and "
                            "temperatures are off in the demo\n")

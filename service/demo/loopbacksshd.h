@@ -33,7 +33,7 @@ public:
         // start-up files (~/.bashrc, ~/.profile; Debian's bash reads ~/.bashrc even for commands
         // run by sshd) stay out: tests and benchmarks need a shell that starts the same way on
         // every machine (a `pyenv rehash` in root's ~/.bashrc waits 60 s on a stale lock).
-        // Off for the demo, whose terminal is the user's own environment.
+        // The demo turns it on too.
         bool cleanHome = false;
     };
 
