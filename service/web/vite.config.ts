@@ -18,7 +18,7 @@ export default defineConfig({
     target: "es2020",
     modulePreload: { polyfill: false },
     cssCodeSplit: true,
-    sourcemap: false,
+    sourcemap: !!process.env.JARVIS_SOURCEMAP, minify: !process.env.JARVIS_NOMINIFY,
     reportCompressedSize: false,
     chunkSizeWarningLimit: 600,
   },

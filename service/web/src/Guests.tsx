@@ -1,7 +1,7 @@
 // The guests table: role table with one row per guest, virtualised (only the visible rows plus
 // an overscan are in the DOM, keyed by vmid), filtered and sorted by a memoised index of vmids.
 import { For, Index, Show, createMemo, createSignal, onCleanup, onMount } from "solid-js";
-import { guestById, guests, nodes, pending, searchKeys, setGuestPending, toolFor, VERB, type Action } from "./live";
+import { guestById, guests, lowerName, nodes, pending, searchKey, setGuestPending, toolFor, VERB, type Action } from "./live";
 import type { VMData } from "./types";
 import { api } from "./session";
 import { bytes, duration, pct } from "./format";
@@ -34,7 +34,7 @@ function sortValue(g: VMData, key: SortKey): number | string {
     case "vmid":
       return g.vmid;
     case "name":
-      return (g.name || "").toLowerCase();
+      return lowerName(g);
     case "type":
       return g.type;
     case "node":
@@ -99,7 +99,6 @@ export default function Guests() {
     const tf = typeFilter();
     const key = sortKey();
     const dir = sortDir();
-    const keys = searchKeys;
     const rows: { v: number | string; id: number }[] = [];
     for (let i = 0; i < list.length; i++) {
       const g = list[i];
@@ -107,7 +106,7 @@ export default function Guests() {
       if (sf && g.status !== sf) continue;
       if (tf && g.type !== tf) continue;
       if (words.length) {
-        const k = keys.get(g.vmid) || "";
+        const k = searchKey(g);
         let ok = true;
         for (const w of words) if (!k.includes(w)) { ok = false; break; }
         if (!ok) continue;
@@ -248,7 +247,8 @@ export default function Guests() {
                         {a().label}
                       </button>
                       <Show when={why()}>
-                        <span id={id()} class="sr-only">
+                        {/* hidden: still read as the button's description, kept out of the cell's name */}
+                        <span id={id()} hidden>
                           {why()}
                         </span>
                       </Show>
