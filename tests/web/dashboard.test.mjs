@@ -126,7 +126,10 @@ describe('dashboard in chromium against jarvisd --demo', { timeout: 240_000 }, (
         await dialog.waitFor({ state: 'detached' });
         await row.getByText('stopped', { exact: true }).waitFor();
         await page.getByRole('log').getByText(new RegExp(escapeRegExp(guest.name))).first().waitFor();
-        // Desktop screenshot once the page has something to show in every panel.
+    });
+
+    it('desktop screenshot (1280x800)', async () => {
+        await liveIndicator(page).waitFor();
         await page.getByRole('log').getByRole('listitem').first().waitFor();
         await page.screenshot({ path: path.join(artifacts, 'dashboard-desktop.png') });
     });
