@@ -5,6 +5,7 @@
 #include "auth/logincontroller.h"
 #include "http/frontdoor.h"
 #include "http/httpapi.h"
+#include "http/staticsite.h"
 #include "realtime/engineserver.h"
 #include "realtime/sioserver.h"
 #include "ssh/pool.h"
@@ -87,6 +88,9 @@ Application::Application(config::Config config, QObject *parent)
     limits.maxBodyBytes = m_config.maxBodySize;
     m_frontDoor = new http::FrontDoor(limits, this);
     m_frontDoor->setHttpServer(m_http);
+    // The dashboard: compiled in as the Qt resource :/web, or a directory (--web-root).
+    m_http->setStaticSite(std::make_unique<http::StaticSite>(
+        m_config.webRoot.isEmpty() ? QStringLiteral(":/web") : m_config.webRoot));
 
     m_sio = new realtime::SioServer(
         addEngineServer(engineOptions(m_config)), m_config.connectTimeout, this);
@@ -208,15 +212,6 @@ void Application::registerRoutes()
                     QDateTime::fromSecsSinceEpoch(context.tokenExpiresAt, Qt::UTC)
                         .toString(Qt::ISODate)}};
             http::writeJson(responder, 200, QJsonDocument(body), context.cors);
-        });
-    m_http->route(Method::Get, QStringLiteral("/"), Access::Public,
-        [](const QHttpServerRequest &, QHttpServerResponder &&responder,
-            const http::RequestContext &) {
-            http::writeResponse(responder, 200, "text/html; charset=utf-8",
-                "<!doctype html><title>Jarvis</title>"
-                "<p>jarvisd is running. The dashboard is not built yet; "
-                "the API is under <code>/api/</code> and Socket.IO under "
-                "<code>/socket.io/</code>.</p>");
         });
 }
 

@@ -5,8 +5,8 @@ namespace jarvis::app {
 QString usage()
 {
     return QStringLiteral(
-        "Usage: jarvisd [--config FILE] [--demo] [--listen ADDR] [--port N] [--check-config]\n"
-        "               [--hash-password] [--version] [--help]\n"
+        "Usage: jarvisd [--config FILE] [--demo] [--listen ADDR] [--port N] [--web-root DIR]\n"
+        "               [--check-config] [--hash-password] [--version] [--help]\n"
         "\n"
         "  --config FILE     configuration file (default /etc/jarvis/jarvisd.conf, or "
         "$JARVIS_CONFIG)\n"
@@ -14,6 +14,9 @@ QString usage()
         "config needed\n"
         "  --listen ADDR     address to listen on (overrides server/listen)\n"
         "  --port N          port to listen on (overrides server/port; 0 = any free port)\n"
+        "  --web-root DIR    serve the dashboard from DIR (a development build) instead of the "
+        "one\n"
+        "                    built into jarvisd\n"
         "  --check-config    validate the configuration and exit (0 ok, 2 problems, one per line)\n"
         "  --hash-password   read a password on stdin and print its auth/passwordHash value\n"
         "  --version         print the version and exit\n"
@@ -65,6 +68,11 @@ std::optional<CommandLine> parseCommandLine(const QStringList &arguments, QStrin
             if (!ok || port < 0 || port > 65535)
                 return fail(QStringLiteral("--port needs a number from 0 to 65535"));
             cl.port = port;
+        } else if (arg == QLatin1String("--web-root")) {
+            const auto v = takeValue();
+            if (!v || v->isEmpty())
+                return fail(QStringLiteral("--web-root needs a directory"));
+            cl.webRoot = *v;
         } else if (hasInlineValue) {
             return fail(QStringLiteral("%1 takes no value").arg(arg));
         } else if (arg == QLatin1String("--demo")) {

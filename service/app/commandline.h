@@ -15,6 +15,7 @@ struct CommandLine
     bool demo = false;
     std::optional<QString> listen;
     std::optional<int> port;
+    QString webRoot; // --web-root DIR: serve the dashboard from DIR instead of the embedded one
     bool checkConfig = false;
     bool hashPassword = false;
     bool version = false;

@@ -7,10 +7,13 @@
 #include "core/random.h"
 #include "demo/loopbacksshd.h"
 #include "demo/pvesimulator.h"
+#include "http/httpapi.h"
+#include "http/staticsite.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QProcessEnvironment>
 #include <QSocketNotifier>
@@ -252,6 +255,13 @@ int run(int argc, char **argv, Customizer customize)
     QStringList problems;
     for (const config::Problem &p : std::as_const(loaded.problems))
         problems.append(p.toString());
+    if (!cl->webRoot.isEmpty()) {
+        const QFileInfo root(cl->webRoot);
+        if (root.isDir())
+            loaded.config.webRoot = root.absoluteFilePath();
+        else
+            problems.append(QStringLiteral("--web-root: %1 is not a directory").arg(cl->webRoot));
+    }
     applyTuning(loaded.config, env, &problems);
     if (cl->checkConfig) {
         for (const QString &p : std::as_const(problems))
@@ -303,6 +313,15 @@ int run(int argc, char **argv, Customizer customize)
     Application application(config);
     if (customize)
         customize(application);
+    if (!config.webRoot.isEmpty())
+        err(QStringLiteral("jarvisd: serving the dashboard from %1\n").arg(config.webRoot));
+    if (!application.http()->staticSite()->hasIndex()) {
+        err(config.webRoot.isEmpty()
+                ? QStringLiteral("jarvisd: the dashboard is not built into this jarvisd: / "
+                                 "answers 404 (the API and Socket.IO work)\n")
+                : QStringLiteral("jarvisd: %1 has no index.html: / answers 404\n")
+                      .arg(config.webRoot));
+    }
     if (!application.start(&error)) {
         err(QStringLiteral("jarvisd: %1\n").arg(error));
         return 1;

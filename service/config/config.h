@@ -80,6 +80,7 @@ struct Config
     QList<NodeConfig> nodes;
 
     bool demo = false;
+    QString webRoot; // jarvisd --web-root DIR (not in the file); empty = the embedded :/web
     QString sourceFile; // the file it was read from (empty in demo without a file)
 
     bool tlsEnabled() const { return !tlsCert.isEmpty() && !tlsKey.isEmpty(); }

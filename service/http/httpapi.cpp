@@ -1,11 +1,14 @@
 #include "http/httpapi.h"
 
 #include "auth/jwt.h"
+#include "http/staticsite.h"
 
 #include <QHttpServerResponder>
 #include <QJsonParseError>
 #include <QLoggingCategory>
 #include <QTcpSocket>
+
+#include <algorithm>
 
 Q_DECLARE_LOGGING_CATEGORY(lcFrontDoor)
 
@@ -54,6 +57,13 @@ HttpApi::HttpApi(
     , m_maxBodySize(maxBodySize)
 { }
 
+HttpApi::~HttpApi() = default;
+
+void HttpApi::setStaticSite(std::unique_ptr<StaticSite> site)
+{
+    m_static = std::move(site);
+}
+
 void HttpApi::route(Method method, const QString &path, Access access, Handler handler)
 {
     m_routes.append({method, path, access, std::move(handler)});
@@ -88,6 +98,15 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     if (const auto polling = m_pollingHandlers.constFind(path.toUtf8());
         polling != m_pollingHandlers.constEnd()) {
         polling.value()(request, std::move(responder), socket);
+        return true;
+    }
+
+    if (m_static && StaticSite::servesPath(path)
+        && std::none_of(m_routes.cbegin(), m_routes.cend(),
+            [&path](const Route &route) { return route.path == path; })) {
+        writeResponse(responder,
+            m_static->answer(methodName(request.method()),
+                request.url().path(QUrl::FullyEncoded).toUtf8(), request.headers()));
         return true;
     }
 

@@ -10,6 +10,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <memory>
 
 class QTcpSocket;
 
@@ -18,6 +19,8 @@ class JwtSigner;
 }
 
 namespace jarvis::http {
+
+class StaticSite;
 
 // What a handler knows about the request beyond QHttpServerRequest.
 struct RequestContext
@@ -30,8 +33,9 @@ struct RequestContext
 
 // The REST surface on QtHttpServer 6.4: a route table read top to bottom, one place for CORS,
 // Origin checks, body limits, bearer-token checks and the JSON error bodies. Engine.IO polling
-// requests are handed to the polling handler registered for their path. Main thread; constructed
-// by the composition root.
+// requests are handed to the polling handler registered for their path, and every other request
+// outside the API prefixes to the static site (the dashboard), when there is one. Main thread;
+// constructed by the composition root.
 class HttpApi : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -44,12 +48,18 @@ public:
 
     HttpApi(OriginPolicy origins, const auth::JwtSigner *jwt, qint64 maxBodySize,
         QObject *parent = nullptr);
+    ~HttpApi() override;
 
     enum class Access { Public, Authenticated };
     void route(Method method, const QString &path, Access access, Handler handler);
     // Every request for exactly `path` but OPTIONS goes to `handler` (an Engine.IO server's polling
     // transport; one handler per path, several paths may be registered).
     void addPollingHandler(const QByteArray &path, PollingHandler handler);
+    // Serves GET/HEAD of every path outside /api, /socket.io, /mcp and /metrics that has no route
+    // from `site` (public, no token, no Origin check: the files are no secret and carry no CORS
+    // headers); other methods there answer 405.
+    void setStaticSite(std::unique_ptr<StaticSite> site);
+    StaticSite *staticSite() const { return m_static.get(); }
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -69,6 +79,7 @@ private:
     qint64 m_maxBodySize;
     QList<Route> m_routes;
     QHash<QByteArray, PollingHandler> m_pollingHandlers; // by path
+    std::unique_ptr<StaticSite> m_static;
 };
 
 // A request body that must be a JSON object; nullopt with the reason otherwise.

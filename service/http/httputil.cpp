@@ -552,28 +552,34 @@ void closeAfterResponse(QTcpSocket *socket)
         socket->setProperty(CloseAfterResponseProperty, true);
 }
 
-void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
-    const QByteArray &body, const HeaderList &extraHeaders)
+void writeResponse(QHttpServerResponder &responder, const Response &response)
 {
     QTcpSocket *socket = responder.socket();
     const bool close = socket && socket->property(CloseAfterResponseProperty).toBool();
-    responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(status));
-    if (!contentType.isEmpty())
-        responder.writeHeader("Content-Type", contentType);
-    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-    responder.writeHeader("Cache-Control", "no-store");
-    for (const auto &header : extraHeaders)
+    responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(response.status));
+    if (!response.contentType.isEmpty())
+        responder.writeHeader("Content-Type", response.contentType);
+    if (!response.bodyless)
+        responder.writeHeader("Content-Length", QByteArray::number(response.body.size()));
+    responder.writeHeader("Cache-Control", response.cacheControl);
+    for (const auto &header : response.headers)
         responder.writeHeader(header.first, header.second);
     if (close)
         responder.writeHeader("Connection", "close");
     // A HEAD answer has the headers of the GET answer, Content-Length included, and no body.
-    if (FrontDoor::answeringHead(socket))
+    if (response.bodyless || FrontDoor::answeringHead(socket))
         responder.writeBody("", 0);
     else
-        responder.writeBody(body);
+        responder.writeBody(response.body);
     FrontDoor::responseWritten(socket, close);
     if (close)
         socket->disconnectFromHost(); // after what is still buffered has been written
+}
+
+void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
+    const QByteArray &body, const HeaderList &extraHeaders)
+{
+    writeResponse(responder, Response {status, contentType, body, extraHeaders});
 }
 
 void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,

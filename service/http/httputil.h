@@ -77,7 +77,19 @@ QJsonObject errorBody(const QString &error);
 // whose response may come later, e.g. a held long-poll).
 void closeAfterResponse(QTcpSocket *socket);
 
+// One answer for writeResponse().
+struct Response
+{
+    int status = 200;
+    QByteArray contentType; // none when empty
+    QByteArray body;
+    HeaderList headers;
+    QByteArray cacheControl = "no-store";
+    bool bodyless = false; // 304: neither body nor Content-Length
+};
+
 // Writes one response through a QtHttpServer responder (Content-Length is set).
+void writeResponse(QHttpServerResponder &responder, const Response &response);
 void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
     const QByteArray &body, const HeaderList &extraHeaders = {});
 void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,

@@ -5,6 +5,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -82,6 +83,8 @@ private slots:
     void sigtermStopsCleanly();
     void portInUse();
     void demoStateIsPrivatePerRun();
+    void webRootNotADirectory();
+    void webRootServesTheDirectory();
 
 private:
     QString writeConfig(const QString &text);
@@ -110,8 +113,8 @@ void TestCli::help()
 {
     const Run r = runJarvisd({QStringLiteral("--help")});
     QCOMPARE(r.exitCode, 0);
-    for (const char *option : {"--config", "--demo", "--listen", "--port", "--check-config",
-             "--hash-password", "--version", "--help"})
+    for (const char *option : {"--config", "--demo", "--listen", "--port", "--web-root",
+             "--check-config", "--hash-password", "--version", "--help"})
         QVERIFY2(r.out.contains(QLatin1String(option)), option);
 }
 
@@ -122,6 +125,8 @@ void TestCli::badOption_data()
     QTest::addRow("port text") << QStringList {QStringLiteral("--port"), QStringLiteral("eighty")};
     QTest::addRow("port range") << QStringList {QStringLiteral("--port=70000")};
     QTest::addRow("config missing value") << QStringList {QStringLiteral("--config")};
+    QTest::addRow("web-root missing value") << QStringList {QStringLiteral("--web-root")};
+    QTest::addRow("web-root empty") << QStringList {QStringLiteral("--web-root=")};
 }
 
 void TestCli::badOption()
@@ -265,6 +270,58 @@ void TestCli::demoStateIsPrivatePerRun()
     }
     for (const QString &dir : std::as_const(dirs))
         QVERIFY2(!QFileInfo::exists(dir), qPrintable(dir));
+}
+
+void TestCli::webRootNotADirectory()
+{
+    const QString file = writeConfig(QStringLiteral("not a directory"));
+    for (const QString &root : {m_dir.filePath(QStringLiteral("no-such-dir")), file}) {
+        const Run r = runJarvisd({QStringLiteral("--demo"), QStringLiteral("--port"),
+                                     QStringLiteral("0"), QStringLiteral("--web-root"), root},
+            {}, cleanEnv());
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--web-root: %1 is not a directory").arg(root)),
+            qPrintable(r.err));
+        QVERIFY(r.out.isEmpty()); // it never listened
+    }
+}
+
+void TestCli::webRootServesTheDirectory()
+{
+    QTemporaryDir web;
+    QVERIFY(web.isValid());
+    QFile index(web.filePath(QStringLiteral("index.html")));
+    QVERIFY(index.open(QIODevice::WriteOnly));
+    index.write("<!doctype html><p>served from --web-root</p>");
+    index.close();
+
+    QProcess process;
+    process.setProcessEnvironment(cleanEnv());
+    process.start(Jarvisd,
+        {QStringLiteral("--demo"), QStringLiteral("--port"), QStringLiteral("0"),
+            QStringLiteral("--web-root"), web.path()});
+    QVERIFY(process.waitForStarted(10000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).contains("\n"), 10000);
+    const QRegularExpressionMatch m =
+        QRegularExpression(QStringLiteral("^jarvisd: listening on http://127.0.0.1:(\\d+)\n"))
+            .match(QString::fromUtf8(out));
+    QVERIFY2(m.hasMatch(), out.constData());
+
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, quint16(m.captured(1).toUInt()));
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("GET /some/client/route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QByteArray reply;
+    QTRY_VERIFY_WITH_TIMEOUT((reply += socket.readAll()).contains("</p>"), 10000);
+    QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+    QVERIFY(reply.contains("served from --web-root"));
+    QVERIFY(reply.contains("Cache-Control: no-cache"));
+
+    ::kill(pid_t(process.processId()), SIGTERM);
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitCode(), 0);
+    QVERIFY(process.readAllStandardError().contains("serving the dashboard from"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

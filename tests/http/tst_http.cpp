@@ -3,6 +3,7 @@
 #include "app/application.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
+#include "httpexchange.h"
 
 #include <QDeadlineTimer>
 #include <QJsonArray>
@@ -15,6 +16,10 @@
 #include <QTest>
 
 using namespace jarvis;
+using test::Exchange;
+using test::exchange;
+using test::RawResponse;
+using test::splitResponses;
 
 namespace {
 const QByteArray Secret = "test-secret-that-is-long-enough-0123456789abcdefgh";
@@ -122,20 +127,7 @@ Reply TestHttp::request(const QByteArray &method, const QString &path, const QBy
 
 QByteArray TestHttp::raw(const QByteArray &bytes)
 {
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, m_app->port());
-    if (!socket.waitForConnected(5000))
-        return {};
-    socket.write(bytes);
-    QByteArray received;
-    QSignalSpy closed(&socket, &QTcpSocket::disconnected);
-    QDeadlineTimer deadline(10000);
-    while (!deadline.hasExpired() && closed.isEmpty()) {
-        received += socket.readAll();
-        QTest::qWait(10);
-    }
-    received += socket.readAll();
-    return received;
+    return exchange(m_app->port(), bytes).received;
 }
 
 void TestHttp::health()
@@ -269,7 +261,11 @@ void TestHttp::notFoundAndMethodNotAllowed_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<int>("status");
     QTest::addRow("unknown api") << QByteArray("GET") << QStringLiteral("/api/nothing") << 404;
-    QTest::addRow("unknown root") << QByteArray("GET") << QStringLiteral("/x/y/z") << 404;
+    QTest::addRow("api itself") << QByteArray("GET") << QStringLiteral("/api") << 404;
+    QTest::addRow("unknown socket.io path")
+        << QByteArray("GET") << QStringLiteral("/socket.io/x/y") << 404;
+    QTest::addRow("mcp (later)") << QByteArray("GET") << QStringLiteral("/mcp") << 404;
+    QTest::addRow("metrics (later)") << QByteArray("GET") << QStringLiteral("/metrics") << 404;
     QTest::addRow("delete health") << QByteArray("DELETE") << QStringLiteral("/api/health") << 405;
     QTest::addRow("get login") << QByteArray("GET") << QStringLiteral("/api/auth/login") << 405;
     QTest::addRow("put login") << QByteArray("PUT") << QStringLiteral("/api/auth/login") << 405;
@@ -424,64 +420,6 @@ void TestHttp::malformedHeads()
 }
 
 namespace {
-struct Exchange
-{
-    QByteArray received;
-    bool closed = false;
-};
-
-// Sends `bytes` on a new connection and reads until the server closes it (or 10 s pass).
-Exchange exchange(quint16 port, const QByteArray &bytes)
-{
-    Exchange result;
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    if (!socket.waitForConnected(5000))
-        return result;
-    socket.write(bytes);
-    QSignalSpy closed(&socket, &QTcpSocket::disconnected);
-    QDeadlineTimer deadline(10000);
-    while (!deadline.hasExpired() && closed.isEmpty()) {
-        result.received += socket.readAll();
-        QTest::qWait(5);
-    }
-    result.received += socket.readAll();
-    result.closed = !closed.isEmpty();
-    return result;
-}
-
-struct RawResponse
-{
-    int status = 0;
-    QByteArray head; // lower-cased
-    QByteArray body;
-};
-
-// Splits a byte stream into responses framed by Content-Length; the responses at `bodiless`
-// indexes (answers to HEAD) have none.
-QList<RawResponse> splitResponses(QByteArray bytes, const QList<int> &bodiless = {})
-{
-    QList<RawResponse> responses;
-    while (bytes.startsWith("HTTP/1.1 ")) {
-        const qsizetype end = bytes.indexOf("\r\n\r\n");
-        if (end < 0)
-            break;
-        RawResponse r;
-        r.status = bytes.mid(9, 3).toInt();
-        r.head = bytes.left(end).toLower();
-        const qsizetype at = r.head.indexOf("content-length:");
-        const qsizetype length = at < 0 || bodiless.contains(responses.size())
-            ? 0
-            : r.head.mid(at + 15, r.head.indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
-        r.body = bytes.mid(end + 4, length);
-        bytes.remove(0, end + 4 + length);
-        responses.append(r);
-    }
-    if (!bytes.isEmpty())
-        responses.append({-1, bytes, {}}); // something that is not a response
-    return responses;
-}
-
 const QByteArray Next =
     "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"; // pipelined after the bad one
 const QByteArray Post = "POST /api/health HTTP/1.1\r\nHost: x\r\n"; // 405 once read
