@@ -227,7 +227,7 @@ export default function Guests() {
             </div>
             <div role="cell" class="td c-uptime num">{duration(gg().uptime)}</div>
             <div role="cell" class="td c-tags" title={(gg().tags || []).join(", ")}>
-              <For each={gg().tags || []}>{(t) => <span class="tag">{t}</span>}</For>
+              <Index each={gg().tags || []}>{(t) => <span class="tag">{t()}</span>}</Index>
             </div>
             <div role="cell" class="td c-actions">
               <Index each={ACTIONS}>

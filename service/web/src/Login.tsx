@@ -6,6 +6,7 @@ export default function Login() {
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const [retryIn, setRetryIn] = createSignal(0);
+  const [throttledFor, setThrottledFor] = createSignal(0);
   let timer: number | undefined;
   onCleanup(() => window.clearInterval(timer));
 
@@ -33,12 +34,15 @@ export default function Login() {
     if (r.kind === "wrong") setError("Wrong password");
     else if (r.kind === "throttled") {
       countdown(r.retryAfter);
+      setThrottledFor(r.retryAfter);
       setError("throttled");
     } else setError(r.message);
   };
 
   const message = () =>
-    error() === "throttled" ? `Too many attempts, try again in ${retryIn()} s` : error();
+    // The alert keeps the server's figure (a ticking alert would be re-announced every second);
+    // the button stays disabled until the wait is over, and the alert then goes.
+    error() === "throttled" ? `Too many attempts, try again in ${throttledFor()} s` : error();
 
   return (
     <main class="login-page">
