@@ -125,7 +125,11 @@ describe('dashboard in chromium against jarvisd --demo', { timeout: 240_000 }, (
         await dialog.getByRole('button', { name: 'Stop', exact: true }).click();
         await dialog.waitFor({ state: 'detached' });
         await row.getByText('stopped', { exact: true }).waitFor();
-        await page.getByRole('log').getByText(new RegExp(escapeRegExp(guest.name))).first().waitFor();
+        // An entry of the event log about this action names the guest.
+        await page.getByRole('log').getByRole('listitem')
+            .filter({ hasText: new RegExp(`(^|\\W)${escapeRegExp(guest.name)}(\\W|$)`) })
+            .filter({ hasText: /stop/i })
+            .first().waitFor();
     });
 
     it('desktop screenshot (1280x800)', async () => {
