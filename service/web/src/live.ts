@@ -111,11 +111,6 @@ export function applyGuests(list: VMData[]) {
   performance.measure("vms-apply", "vms-apply-start", "vms-applied");
 }
 
-// For measuring from a benchmark build only (VITE_JARVIS_BENCH=1 at build time); absent otherwise.
-if (import.meta.env.VITE_JARVIS_BENCH) {
-  (window as unknown as Record<string, unknown>).__jarvisBench = { applyGuests, guests };
-}
-
 function markFresh() {
   setLastUpdate(Date.now());
 }
