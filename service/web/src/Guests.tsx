@@ -210,6 +210,14 @@ export default function Guests() {
               <Show when={gg().protected}>
                 <span class="pill warn small">protected</span>
               </Show>
+              <Show when={gg().lock}>
+                <span class="pill small" title={`locked: ${gg().lock}`}>
+                  {gg().lock}
+                </span>
+              </Show>
+              <Show when={gg().template}>
+                <span class="pill small">template</span>
+              </Show>
             </div>
             <div role="cell" class="td c-type">{typeLabel(gg())}</div>
             <div role="cell" class="td c-node">{gg().node}</div>
