@@ -62,6 +62,13 @@ ClusterServices::ClusterServices(
     m_pool = makePool(config, this);
     m_events = new realtime::EventBus(sio->findNamespace(QStringLiteral("/events")), this);
 
+    // The executor owns the safety policy the emitter (`protected` flags) and the terminals obey;
+    // it names the guests of its events from the emitter's latest `vms`.
+    m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
+    m_executor = new tools::ToolExecutor(
+        tools::SafetyPolicy(config.protectedNodes, config.protectedVmids), m_audit.get(), m_events,
+        [this] { return m_emitter ? m_emitter->vms() : QList<model::VmData>(); }, this);
+
     realtime::ClusterEmitter::Intervals intervals;
     intervals.nodesMs = config.intervalNodes * 1000;
     intervals.vmsMs = config.intervalVms * 1000;
@@ -69,18 +76,15 @@ ClusterServices::ClusterServices(
     QHash<QString, QString> hosts;
     for (const config::NodeConfig &node : config.nodes)
         hosts.insert(node.name, node.host);
-    m_emitter = new realtime::ClusterEmitter(
-        m_client, sio->findNamespace(QStringLiteral("/cluster")), m_events, intervals, hosts, this);
+    m_emitter =
+        new realtime::ClusterEmitter(m_client, sio->findNamespace(QStringLiteral("/cluster")),
+            m_events, &m_executor->policy(), intervals, hosts, this);
     realtime::TemperaturePoller::Options temperature;
     temperature.command = config.temperatureCommand; // the admin's; empty = the default
     temperature.intervalMs = config.intervalTemperature * 1000;
     m_temperatures =
         new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, this);
 
-    m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
-    m_executor =
-        new tools::ToolExecutor(tools::SafetyPolicy(config.protectedNodes, config.protectedVmids),
-            m_audit.get(), m_events, this);
     tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events, m_pool);
     // Terminals obey the tools' safety policy (protected nodes) and share their audit log.
     m_terminals =

@@ -56,6 +56,7 @@ QByteArray randomSecret()
 }
 
 const QString DemoPassword = QStringLiteral("jarvis-demo");
+constexpr int DemoProtectedVmid = 101;
 
 // Extra tuning from the environment, for tests and containers.
 bool applyTuning(config::Config &config, const QProcessEnvironment &env, QStringList *problems)
@@ -192,10 +193,14 @@ std::unique_ptr<demo::PveSimulator> startSimulator(config::Config &config,
         node.apiUrl = simulator->baseUrl();
         config.nodes.append(node);
     }
-    // One protected node, so the demo shows what a refusal looks like.
+    // One protected node, so the demo shows what a refusal looks like; and one protected guest on
+    // an unprotected node, so both reasons show: 101 (postgres-main), the second guest of the
+    // first node in SimulatedCluster's curated list.
     if (config.protectedNodes.isEmpty() && options.cluster.nodes >= 3)
         config.protectedNodes = {
             options.cluster.nodePrefix + QString::number(options.cluster.nodes)};
+    if (config.protectedVmids.isEmpty() && options.cluster.guests >= 2)
+        config.protectedVmids = {DemoProtectedVmid};
     startDemoSshd(config, sshd);
     return simulator;
 }
@@ -345,12 +350,11 @@ int run(int argc, char **argv, Customizer customize)
 
     out(QStringLiteral("jarvisd: listening on %1\n").arg(application.url()));
     if (config.demo) {
-        out(QStringLiteral(
-            "jarvisd: demo mode: open %1 and log in as \"%2\" with password \"%3\"\n")
+        out(QStringLiteral("open %1/ and log in with user %2, password %3\n")
                 .arg(application.url(), config.username,
                     config.adminPassword == DemoPassword
                         ? DemoPassword
-                        : QStringLiteral("(from JARVIS_ADMIN_PASSWORD)")));
+                        : QStringLiteral("(the one in JARVIS_ADMIN_PASSWORD)")));
     }
     const int code = QCoreApplication::exec();
     application.shutdown();

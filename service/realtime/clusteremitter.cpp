@@ -3,6 +3,7 @@
 #include "proxmox/client.h"
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
+#include "tools/safetypolicy.h"
 
 #include <QLoggingCategory>
 
@@ -34,11 +35,13 @@ Message single(const QJsonValue &value)
 } // namespace
 
 ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
-    Intervals intervals, QHash<QString, QString> nodeHosts, QObject *parent)
+    const tools::SafetyPolicy *safety, Intervals intervals, QHash<QString, QString> nodeHosts,
+    QObject *parent)
     : QObject(parent)
     , m_client(client)
     , m_cluster(cluster)
     , m_events(events)
+    , m_safety(safety)
     , m_intervals(intervals)
     , m_nodeHosts(std::move(nodeHosts))
 {
@@ -211,6 +214,7 @@ void ClusterEmitter::pollNodes()
             [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
         for (model::NodeData &n : nodes) {
             n.host = m_nodeHosts.value(n.node);
+            n.isProtected = m_safety->isProtectedNode(n.node);
             if (!n.loadavg && previous.contains(n.node) && n.status == QLatin1String("online"))
                 n.loadavg = previous.value(n.node).loadavg;
         }
@@ -271,6 +275,8 @@ void ClusterEmitter::pollVms()
         m_vms = r.value->vms;
         std::sort(m_vms.begin(), m_vms.end(),
             [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
+        for (model::VmData &vm : m_vms)
+            vm.isProtected = m_safety->isProtectedGuest(vm.vmid, vm.node);
         m_haveVms = true;
         emitVms();
         finish(Source::Vms, true, {});

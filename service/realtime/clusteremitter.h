@@ -17,6 +17,10 @@ class Client;
 struct Error;
 } // namespace jarvis::proxmox
 
+namespace jarvis::tools {
+class SafetyPolicy;
+}
+
 namespace jarvis::realtime {
 
 class EventBus;
@@ -28,7 +32,8 @@ class SioSocket;
 // every tick re-sends its snapshot; a new client gets the latest snapshot of every event at once;
 // polling pauses while nobody is connected to /cluster and resumes (with an immediate poll) when
 // someone connects. Health changes go to /events as `poll` events; node offline, quorum lost,
-// storage above 90 % and a failing poll raise alerts that resolve when they clear.
+// storage above 90 % and a failing poll raise alerts that resolve when they clear. Nodes and
+// guests carry `protected` as the safety policy (`safety`, not owned, outlives the emitter) says.
 // Owns its timers; main thread.
 class ClusterEmitter : public QObject
 {
@@ -45,7 +50,8 @@ public:
     };
 
     ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
-        Intervals intervals, QHash<QString, QString> nodeHosts, QObject *parent = nullptr);
+        const tools::SafetyPolicy *safety, Intervals intervals, QHash<QString, QString> nodeHosts,
+        QObject *parent = nullptr);
 
     // Polls the given sources now (joining a poll already running) and calls `done` after their
     // snapshots were emitted (ok = every source succeeded; error = the first failure).
@@ -102,6 +108,7 @@ private:
     proxmox::Client *m_client;
     Namespace *m_cluster;
     EventBus *m_events;
+    const tools::SafetyPolicy *m_safety;
     Intervals m_intervals;
     QHash<QString, QString> m_nodeHosts;
     QTimer m_nodesTimer;

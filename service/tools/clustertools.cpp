@@ -119,7 +119,11 @@ private:
         QJsonObject data {{QStringLiteral("kind"), QStringLiteral("task")},
             {QStringLiteral("upid"), m_upid}, {QStringLiteral("node"), m_node},
             {QStringLiteral("taskType"), task.type}, {QStringLiteral("id"), task.id},
-            {QStringLiteral("status"), task.status}};
+            {QStringLiteral("status"), task.status},
+            {QStringLiteral("target"),
+                eventTarget(QJsonObject {{QStringLiteral("node"), m_node},
+                                {QStringLiteral("vmid"), m_result.value(QStringLiteral("vmid"))}},
+                    m_emitter->vms())}};
         if (task.status == QLatin1String("stopped"))
             data.insert(QStringLiteral("exitstatus"), task.exitstatus);
         const bool failed = task.status == QLatin1String("stopped") && !task.succeeded();

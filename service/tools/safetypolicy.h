@@ -45,6 +45,12 @@ public:
 
     bool isProtectedNode(const QString &node) const;
     bool isProtectedVmid(int vmid) const { return m_protectedVmids.contains(vmid); }
+    // A guest is protected when its vmid is, or the node it runs on is (what /cluster's
+    // `protected` says).
+    bool isProtectedGuest(int vmid, const QString &node) const
+    {
+        return isProtectedVmid(vmid) || isProtectedNode(node);
+    }
 
     // Why a command line cannot be run at all (control characters, invalid Unicode, empty), or
     // nullopt.

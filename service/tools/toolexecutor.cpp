@@ -7,6 +7,8 @@
 #include <QLoggingCategory>
 #include <QPointer>
 
+#include <cmath>
+
 Q_LOGGING_CATEGORY(lcTools, "jarvis.tools")
 
 namespace jarvis::tools {
@@ -18,12 +20,38 @@ QJsonObject failureBody(const QString &error)
 }
 } // namespace
 
-ToolExecutor::ToolExecutor(
-    SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events, QObject *parent)
+QJsonObject eventTarget(const QJsonObject &args, const QList<model::VmData> &guests)
+{
+    QJsonObject target;
+    const QJsonValue node = args.value(QStringLiteral("node"));
+    if (node.isString() && !node.toString().isEmpty())
+        target.insert(QStringLiteral("node"), node);
+    const QJsonValue vmid = args.value(QStringLiteral("vmid"));
+    const double number = vmid.toDouble(-1);
+    if (!vmid.isDouble() || number < 1 || number > 999999999 || number != std::floor(number))
+        return target;
+    target.insert(QStringLiteral("vmid"), vmid.toInt());
+    for (const model::VmData &guest : guests) {
+        if (guest.vmid != vmid.toInt())
+            continue;
+        target.insert(QStringLiteral("name"), guest.name);
+        target.insert(QStringLiteral("type"),
+            guest.kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc")
+                                                   : QStringLiteral("qemu"));
+        if (!target.contains(QStringLiteral("node")))
+            target.insert(QStringLiteral("node"), guest.node);
+        break;
+    }
+    return target;
+}
+
+ToolExecutor::ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events,
+    Guests guests, QObject *parent)
     : QObject(parent)
     , m_policy(std::move(policy))
     , m_audit(audit)
     , m_events(events)
+    , m_guests(std::move(guests))
 { }
 
 void ToolExecutor::add(Tool tool)
@@ -61,7 +89,9 @@ void ToolExecutor::publish(const QString &tool, Tier tier, const QString &source
     QJsonObject data {{QStringLiteral("kind"), QStringLiteral("tool")},
         {QStringLiteral("tool"), tool}, {QStringLiteral("tier"), tierName(tier)},
         {QStringLiteral("source"), source}, {QStringLiteral("user"), user},
-        {QStringLiteral("args"), args}, {QStringLiteral("status"), status}};
+        {QStringLiteral("args"), args}, {QStringLiteral("status"), status},
+        {QStringLiteral("target"),
+            eventTarget(args, m_guests ? m_guests() : QList<model::VmData>())}};
     if (!error.isEmpty())
         data.insert(QStringLiteral("error"), error);
     if (durationMs)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "model/clusterdata.h"
 #include "tools/safetypolicy.h"
 #include "tools/tool.h"
 
@@ -18,6 +19,13 @@ namespace jarvis::tools {
 
 class AuditLog;
 
+// `data.target` of a tool or task event on /events (PROTOCOL.md section 3): what the call is
+// about, {node?, vmid?, name?, type?}. `node` and `vmid` as the arguments give them (a string and
+// a positive integer; anything else is left out); for a vmid found in `guests` (the latest `vms`
+// snapshot) its `name` and `type` ("qemu" | "lxc"), and its node when the arguments name none.
+// {} for a call about nothing in particular.
+QJsonObject eventTarget(const QJsonObject &args, const QList<model::VmData> &guests);
+
 // The one entry point for running a tool, whoever asks (REST now, MCP later): lookup, `confirmed`
 // extraction, argument validation, the safety policy, the audit entry (before and after), the
 // `tool` events on /events, and the answer with the contract's status codes. Main thread.
@@ -31,8 +39,11 @@ public:
         QJsonObject body;
     };
 
+    // The latest `vms` snapshot, for naming the guest a tool event is about (data.target).
+    using Guests = std::function<QList<model::VmData>()>;
+
     ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events,
-        QObject *parent = nullptr);
+        Guests guests = {}, QObject *parent = nullptr);
 
     void add(Tool tool);
     const Tool *find(const QString &name) const;
@@ -53,6 +64,7 @@ private:
     SafetyPolicy m_policy;
     AuditLog *m_audit;
     realtime::EventBus *m_events;
+    Guests m_guests;
     QList<Tool> m_tools;
 };
 

@@ -528,6 +528,8 @@ void appendVm(QByteArray &out, const VmData &vm)
     put(out, vm.netout);
     put(out, ",\"node\":");
     put(out, vm.node);
+    put(out, ",\"protected\":");
+    put(out, vm.isProtected);
     put(out, ",\"status\":");
     put(out, vm.status);
     put(out, ",\"tags\":[");
@@ -912,11 +914,12 @@ QJsonObject toJson(const NodeData &node)
 {
     static const QJsonObject prototype = makePrototype(
         {"cpu"_L1, "disk"_L1, "host"_L1, "id"_L1, "maxcpu"_L1, "maxdisk"_L1, "maxmem"_L1, "mem"_L1,
-            "name"_L1, "node"_L1, "status"_L1, "temperatures"_L1, "uptime"_L1});
+            "name"_L1, "node"_L1, "protected"_L1, "status"_L1, "temperatures"_L1, "uptime"_L1});
     QJsonObject o = prototype;
     ValueFiller(o) << node.cpu << node.disk << node.host << QString(u"node/"_s + node.node)
                    << node.maxcpu << node.maxdisk << node.maxmem << node.mem << node.node
-                   << node.node << node.status << zonesToJson(node.temperatures) << node.uptime;
+                   << node.node << node.isProtected << node.status << zonesToJson(node.temperatures)
+                   << node.uptime;
     if (node.loadavg) {
         QJsonArray load;
         for (double d : *node.loadavg)
@@ -928,16 +931,16 @@ QJsonObject toJson(const NodeData &node)
 
 QJsonObject toJson(const VmData &vm)
 {
-    static const QJsonObject prototype =
-        makePrototype({"cpu"_L1, "disk"_L1, "diskread"_L1, "diskwrite"_L1, "maxcpu"_L1,
-            "maxdisk"_L1, "maxmem"_L1, "mem"_L1, "name"_L1, "netin"_L1, "netout"_L1, "node"_L1,
-            "status"_L1, "tags"_L1, "template"_L1, "type"_L1, "uptime"_L1, "vmid"_L1});
+    static const QJsonObject prototype = makePrototype(
+        {"cpu"_L1, "disk"_L1, "diskread"_L1, "diskwrite"_L1, "maxcpu"_L1, "maxdisk"_L1, "maxmem"_L1,
+            "mem"_L1, "name"_L1, "netin"_L1, "netout"_L1, "node"_L1, "protected"_L1, "status"_L1,
+            "tags"_L1, "template"_L1, "type"_L1, "uptime"_L1, "vmid"_L1});
     static const QJsonValue qemu(u"qemu"_s);
     static const QJsonValue lxc(u"lxc"_s);
     QJsonObject o = prototype;
     ValueFiller(o) << vm.cpu << vm.disk << vm.diskread << vm.diskwrite << vm.maxcpu << vm.maxdisk
                    << vm.maxmem << vm.mem << vm.name << vm.netin << vm.netout << vm.node
-                   << vm.status
+                   << vm.isProtected << vm.status
                    << (vm.tags.isEmpty() ? QJsonArray() : QJsonArray::fromStringList(vm.tags))
                    << vm.isTemplate << (vm.kind == VmData::Kind::Lxc ? lxc : qemu) << vm.uptime
                    << vm.vmid;
@@ -1045,6 +1048,7 @@ std::optional<NodeData> nodeFromJson(const QJsonObject &o)
     r.read("maxdisk"_L1, node.maxdisk);
     r.read("uptime"_L1, node.uptime);
     r.read("temperatures"_L1, node.temperatures);
+    r.read("protected"_L1, node.isProtected);
 
     const QJsonValue load = r.present("loadavg"_L1);
     if (load.isArray()) {
@@ -1097,6 +1101,7 @@ std::optional<VmData> vmFromJson(const QJsonObject &o)
     r.read("template"_L1, vm.isTemplate);
     r.read("tags"_L1, vm.tags);
     r.read("lock"_L1, vm.lock);
+    r.read("protected"_L1, vm.isProtected);
     if (!r.ok())
         return std::nullopt;
     return vm;

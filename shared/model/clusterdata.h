@@ -32,6 +32,7 @@ struct NodeData
     qint64 uptime = 0; // seconds
     std::optional<QList<double>> loadavg; // 3 values when known
     QMap<QString, double> temperatures; // sensor -> celsius; {} when unknown
+    bool isProtected = false; // wire "protected": in jarvisd's safety.protectedNodes
 
     friend bool operator==(const NodeData &, const NodeData &) = default;
 };
@@ -57,6 +58,7 @@ struct VmData
     bool isTemplate = false; // wire "template"
     QStringList tags; // PVE sends "a;b" or "a+b" (older) or ","; split and trimmed
     QString lock; // omitted on the wire when empty
+    bool isProtected = false; // wire "protected": its vmid or its node is protected (safety)
 
     friend bool operator==(const VmData &, const VmData &) = default;
 };

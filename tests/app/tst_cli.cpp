@@ -207,8 +207,16 @@ void TestCli::sigtermStopsCleanly()
     QVERIFY(process.waitForStarted(10000));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT(
-        (out += process.readAllStandardOutput()).contains("listening on http://127.0.0.1:"), 10000);
-    QVERIFY(out.contains("password \"jarvis-demo\""));
+        (out += process.readAllStandardOutput()).contains("password jarvis-demo\n"), 10000);
+    // The first line names the URL; the second tells a newcomer where to go and how to log in.
+    const QStringList lines = QString::fromUtf8(out).split(QLatin1Char('\n'));
+    const QRegularExpressionMatch m =
+        QRegularExpression(QStringLiteral("^jarvisd: listening on (http://127.0.0.1:\\d+)$"))
+            .match(lines.value(0));
+    QVERIFY2(m.hasMatch(), out.constData());
+    QCOMPARE(lines.value(1),
+        QStringLiteral("open %1/ and log in with user admin, password jarvis-demo")
+            .arg(m.captured(1)));
     ::kill(pid_t(process.processId()), signal);
     QVERIFY(process.waitForFinished(10000));
     QCOMPARE(process.exitStatus(), QProcess::NormalExit);

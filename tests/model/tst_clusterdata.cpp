@@ -339,6 +339,7 @@ private Q_SLOTS:
     void wireKeys_data();
     void wireKeys();
     void wireTypes();
+    void protectedFlag();
     void hugeByteCounts_data();
     void hugeByteCounts();
     void roundTrip_data();
@@ -429,16 +430,16 @@ void TestClusterData::fixtureVms_data()
     QTest::addRow("100 running") << 0 << QByteArray(R"({"vmid":100,"name":"server1","node":"node2",
         "type":"qemu","status":"running","cpu":0.0249060195469461,"maxcpu":1,"mem":842551296,
         "maxmem":1073741824,"disk":0,"maxdisk":34359738368,"uptime":874350,"netin":2456116121,
-        "netout":545248946,"diskread":4510777856,"diskwrite":6059209728,"template":false,
+        "netout":545248946,"diskread":4510777856,"diskwrite":6059209728,"template":false,"protected":false,
         "tags":[]})");
     QTest::addRow("101 template") << 1 << QByteArray(R"({"vmid":101,"name":"leap154","node":"node1",
         "type":"qemu","status":"stopped","cpu":0,"maxcpu":4,"mem":0,"maxmem":16777216000,"disk":0,
         "maxdisk":68719476736,"uptime":0,"netin":0,"netout":0,"diskread":0,"diskwrite":0,
-        "template":true,"tags":[]})");
+        "template":true,"protected":false,"tags":[]})");
     QTest::addRow("102 tags with +") << 2 << QByteArray(R"({"vmid":102,"name":"machine-test",
         "node":"node1","type":"qemu","status":"stopped","cpu":0,"maxcpu":4,"mem":0,
         "maxmem":8388608000,"disk":0,"maxdisk":53901000704,"uptime":0,"netin":0,"netout":0,
-        "diskread":0,"diskwrite":0,"template":false,"tags":["go-proxmox","cloud-init"]})");
+        "diskread":0,"diskwrite":0,"template":false,"protected":false,"tags":["go-proxmox","cloud-init"]})");
 }
 
 void TestClusterData::fixtureVms()
@@ -465,20 +466,20 @@ void TestClusterData::fixtureNodes_data()
         << u"cluster_resources_node.json"_s << 0 << QByteArray(R"({"id":"node/node3","node":"node3",
         "name":"node3","host":"","status":"online","cpu":0.0054917623564653,"maxcpu":4,
         "mem":1681965056,"maxmem":16668827648,"disk":2983723008,"maxdisk":482713534464,
-        "uptime":872961,"temperatures":{}})");
+        "uptime":872961,"temperatures":{},"protected":false})");
     QTest::addRow("resources node2")
         << u"cluster_resources_node.json"_s << 1 << QByteArray(R"({"id":"node/node2","node":"node2",
         "name":"node2","host":"","status":"online","cpu":0.00365387809333998,"maxcpu":12,
         "mem":8127873024,"maxmem":33567911936,"disk":2797338624,"maxdisk":940166742016,
-        "uptime":874373,"temperatures":{}})");
+        "uptime":874373,"temperatures":{},"protected":false})");
     QTest::addRow("nodes node1") << u"nodes.json"_s << 0 << QByteArray(R"({"id":"node/node1",
         "node":"node1","name":"node1","host":"","status":"online","cpu":0.00348605577689243,
         "maxcpu":12,"mem":11508809728,"maxmem":33568288768,"disk":2310930432,
-        "maxdisk":940743983104,"uptime":2236708,"temperatures":{}})");
+        "maxdisk":940743983104,"uptime":2236708,"temperatures":{},"protected":false})");
     QTest::addRow("nodes node2") << u"nodes.json"_s << 1 << QByteArray(R"({"id":"node/node2",
         "node":"node2","name":"node2","host":"","status":"online","cpu":0.00722831505483549,
         "maxcpu":4,"mem":1838854144,"maxmem":16651751424,"disk":2303721472,
-        "maxdisk":482721529856,"uptime":6256882,"temperatures":{}})");
+        "maxdisk":482721529856,"uptime":6256882,"temperatures":{},"protected":false})");
 }
 
 void TestClusterData::fixtureNodes()
@@ -1353,7 +1354,8 @@ void TestClusterData::wireKeys_data()
     NodeData node;
     node.node = u"pve"_s;
     const QStringList nodeKeys {u"cpu"_s, u"disk"_s, u"host"_s, u"id"_s, u"maxcpu"_s, u"maxdisk"_s,
-        u"maxmem"_s, u"mem"_s, u"name"_s, u"node"_s, u"status"_s, u"temperatures"_s, u"uptime"_s};
+        u"maxmem"_s, u"mem"_s, u"name"_s, u"node"_s, u"protected"_s, u"status"_s, u"temperatures"_s,
+        u"uptime"_s};
     QTest::addRow("node, loadavg unknown") << toJson(node) << nodeKeys;
     node.loadavg = QList<double> {1, 2, 3};
     QStringList withLoad = nodeKeys;
@@ -1366,7 +1368,7 @@ void TestClusterData::wireKeys_data()
     vm.node = u"pve"_s;
     const QStringList vmKeys {u"cpu"_s, u"disk"_s, u"diskread"_s, u"diskwrite"_s, u"maxcpu"_s,
         u"maxdisk"_s, u"maxmem"_s, u"mem"_s, u"name"_s, u"netin"_s, u"netout"_s, u"node"_s,
-        u"status"_s, u"tags"_s, u"template"_s, u"type"_s, u"uptime"_s, u"vmid"_s};
+        u"protected"_s, u"status"_s, u"tags"_s, u"template"_s, u"type"_s, u"uptime"_s, u"vmid"_s};
     QTest::addRow("vm, no lock") << toJson(vm) << vmKeys;
     vm.lock = u"migrate"_s;
     QStringList withLock = vmKeys;
@@ -1418,6 +1420,7 @@ void TestClusterData::wireTypes()
         QVERIFY2(n.value(QLatin1StringView(key)).isDouble(), key);
     QVERIFY(n.value("temperatures"_L1).isObject()); // {} when unknown, never null
     QVERIFY(n.value("loadavg"_L1).isArray());
+    QVERIFY(n.value("protected"_L1).isBool());
     QVERIFY(text(n).contains(R"("temperatures":{})"));
 
     node.temperatures = {{u"acpitz"_s, 41.5}, {u"x86_pkg_temp"_s, 55}};
@@ -1431,6 +1434,7 @@ void TestClusterData::wireTypes()
     const QJsonObject v = toJson(vm);
     QVERIFY(v.value("vmid"_L1).isDouble());
     QVERIFY(v.value("template"_L1).isBool());
+    QVERIFY(v.value("protected"_L1).isBool());
     QVERIFY(v.value("tags"_L1).isArray());
     QCOMPARE(v.value("type"_L1).toString(), u"lxc"_s);
     QVERIFY(text(v).contains(R"("tags":[])"));
@@ -1816,6 +1820,7 @@ void TestClusterData::directWriterVms_data()
         vm.cpu = (i % 97) / 1000.0;
         vm.mem = qint64(i) * 1048576;
         vm.isTemplate = i % 50 == 0;
+        vm.isProtected = i % 11 == 0;
         if (i % 7 == 0)
             vm.tags = QStringList {u"prod"_s, u"db"_s};
         if (i % 100 == 0)
@@ -2187,6 +2192,36 @@ void TestClusterData::streamingHostileInputs()
     }
     // The mutations keep a fair share of the inputs valid, so both branches were exercised.
     QVERIFY2(accepted > 100, qPrintable(QString::number(accepted)));
+}
+
+// `protected` (jarvisd's safety config, not Proxmox's): a boolean both ways; a client reading an
+// older server's payload without it gets false; anything but a boolean is refused.
+void TestClusterData::protectedFlag()
+{
+    NodeData node;
+    node.node = u"pve3"_s;
+    node.isProtected = true;
+    QCOMPARE(toJson(node).value("protected"_L1), QJsonValue(true));
+    QCOMPARE(nodeFromJson(toJson(node)), std::optional<NodeData>(node));
+    QJsonObject old = toJson(node);
+    old.remove("protected"_L1);
+    QCOMPARE(nodeFromJson(old)->isProtected, false);
+    old.insert("protected"_L1, u"yes"_s);
+    QVERIFY(!nodeFromJson(old));
+
+    VmData vm = sampleVm(105);
+    vm.isProtected = true;
+    QCOMPARE(toJson(vm).value("protected"_L1), QJsonValue(true));
+    QCOMPARE(vmFromJson(toJson(vm)), std::optional<VmData>(vm));
+    QCOMPARE(encodedDirectly(QList<VmData> {vm}), encodedViaTree(QList<VmData> {vm}));
+    old = toJson(vm);
+    old.remove("protected"_L1);
+    QCOMPARE(vmFromJson(old)->isProtected, false);
+    old.insert("protected"_L1, 1);
+    QVERIFY(!vmFromJson(old));
+    // Proxmox knows nothing of it: parsing its rows never sets it.
+    QVERIFY(
+        !vmFromPve(obj(R"({"type":"qemu","vmid":105,"node":"pve","protected":1})"))->isProtected);
 }
 
 QTEST_GUILESS_MAIN(TestClusterData)

@@ -31,6 +31,8 @@ private slots:
     void pollHealthAndAlerts();
     void nodeOfflineAlertRaisedAndResolved();
     void rawEventMatchesEncodeEvent();
+    void protectedFlags_data();
+    void protectedFlags();
 };
 
 void TestEmitter::snapshotShapes()
@@ -55,6 +57,7 @@ void TestEmitter::snapshotShapes()
     QVERIFY(node.value(QStringLiteral("temperatures")).isObject());
     QVERIFY(node.value(QStringLiteral("cpu")).isDouble());
     QCOMPARE(node.value(QStringLiteral("loadavg")).toArray().size(), 3);
+    QCOMPARE(node.value(QStringLiteral("protected")), QJsonValue(false));
 
     const QJsonArray vms =
         f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
@@ -65,6 +68,7 @@ void TestEmitter::snapshotShapes()
         QVERIFY(vm.value(QStringLiteral("type")) == QLatin1String("qemu")
             || vm.value(QStringLiteral("type")) == QLatin1String("lxc"));
         QVERIFY(vm.value(QStringLiteral("template")).isBool());
+        QCOMPARE(vm.value(QStringLiteral("protected")), QJsonValue(false));
         QVERIFY(vm.value(QStringLiteral("tags")).isArray());
     }
     const QJsonObject quorum =
@@ -369,6 +373,64 @@ void TestEmitter::rawEventMatchesEncodeEvent()
     const QJsonArray received =
         f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
     QCOMPARE(received, jarvis::model::toJson(f.emitter()->vms()));
+}
+
+// `protected` on every node and guest, from [safety]: a node when it is in protectedNodes
+// (matched as the tools match: any case, whitespace ignored), a guest when its vmid is in
+// protectedVmids or its node is protected.
+void TestEmitter::protectedFlags_data()
+{
+    QTest::addColumn<QStringList>("nodes");
+    QTest::addColumn<QList<int>>("vmids");
+    QTest::addColumn<QStringList>("protectedNodes"); // as named on the wire
+    QTest::addRow("nothing") << QStringList() << QList<int>() << QStringList();
+    QTest::addRow("node, written differently")
+        << QStringList {QStringLiteral(" PVE3 ")} << QList<int>()
+        << QStringList {QStringLiteral("pve3")};
+    QTest::addRow("guest on an unprotected node")
+        << QStringList() << QList<int> {101} << QStringList();
+    QTest::addRow("both, and an unknown vmid")
+        << QStringList {QStringLiteral("pve3"), QStringLiteral("mars")} << QList<int> {101, 4242}
+        << QStringList {QStringLiteral("pve3")};
+}
+
+void TestEmitter::protectedFlags()
+{
+    QFETCH(QStringList, nodes);
+    QFETCH(QList<int>, vmids);
+    QFETCH(QStringList, protectedNodes);
+    ClusterFixture f(300, nodes, [&vmids](jarvis::config::Config &c) { c.protectedVmids = vmids; });
+    QVERIFY2(f.started, qPrintable(f.startError));
+    f.connect(QStringLiteral("/cluster"));
+    QTRY_VERIFY_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("nodes")) >= 1
+            && f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1,
+        10000);
+
+    const QJsonArray nodeList =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("nodes")).last().args.first().toArray();
+    QCOMPARE(nodeList.size(), 3);
+    for (const QJsonValue &v : nodeList) {
+        const QJsonObject node = v.toObject();
+        const QString name = node.value(QStringLiteral("node")).toString();
+        QCOMPARE(
+            node.value(QStringLiteral("protected")), QJsonValue(protectedNodes.contains(name)));
+    }
+    const QJsonArray vms =
+        f.of(QStringLiteral("/cluster"), QStringLiteral("vms")).last().args.first().toArray();
+    QCOMPARE(vms.size(), 12);
+    int protectedGuests = 0;
+    for (const QJsonValue &v : vms) {
+        const QJsonObject vm = v.toObject();
+        const bool expected = vmids.contains(vm.value(QStringLiteral("vmid")).toInt())
+            || protectedNodes.contains(vm.value(QStringLiteral("node")).toString());
+        QVERIFY2(vm.value(QStringLiteral("protected")) == QJsonValue(expected),
+            qPrintable(QString::number(vm.value(QStringLiteral("vmid")).toInt())));
+        protectedGuests += expected ? 1 : 0;
+    }
+    QCOMPARE(protectedGuests > 0, !nodes.isEmpty() || !vmids.isEmpty());
+    // The emitter's own snapshot says the same (what tools and new clients get).
+    for (const jarvis::model::VmData &vm : f.emitter()->vms())
+        QCOMPARE(vm.isProtected, vmids.contains(vm.vmid) || protectedNodes.contains(vm.node));
 }
 
 QTEST_GUILESS_MAIN(TestEmitter)

@@ -42,6 +42,8 @@ class TestTools : public QObject
 private slots:
     void init();
     void cleanup();
+    void eventTarget_data();
+    void eventTarget();
     void tierMatrix_data();
     void tierMatrix();
     void confirmedPlacement_data();
@@ -692,6 +694,59 @@ void TestTools::catalogue()
             QSet<QString>({QStringLiteral("name"), QStringLiteral("description"),
                 QStringLiteral("tier"), QStringLiteral("inputSchema")}));
     }
+}
+
+void TestTools::eventTarget_data()
+{
+    QTest::addColumn<QJsonObject>("args");
+    QTest::addColumn<QJsonObject>("target");
+    const QString pve1 = QStringLiteral("pve1");
+    auto guest = [](const QString &node, int vmid, const QString &name, const QString &type) {
+        return QJsonObject {{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid},
+            {QStringLiteral("name"), name}, {QStringLiteral("type"), type}};
+    };
+    QTest::addRow("no args") << QJsonObject() << QJsonObject();
+    QTest::addRow("node only") << QJsonObject {{QStringLiteral("node"), pve1}}
+                               << QJsonObject {{QStringLiteral("node"), pve1}};
+    QTest::addRow("known qemu") << QJsonObject {{QStringLiteral("node"), pve1},
+        {QStringLiteral("vmid"),
+            101}} << guest(pve1, 101, QStringLiteral("postgres-main"), QStringLiteral("qemu"));
+    QTest::addRow("known lxc") << QJsonObject {{QStringLiteral("node"), pve1},
+        {QStringLiteral("vmid"), 200}}
+                               << guest(pve1, 200, QStringLiteral("pihole"), QStringLiteral("lxc"));
+    QTest::addRow("node as asked, even when the snapshot differs")
+        << QJsonObject {{QStringLiteral("node"), QStringLiteral("PVE2")},
+               {QStringLiteral("vmid"), 200}}
+        << guest(QStringLiteral("PVE2"), 200, QStringLiteral("pihole"), QStringLiteral("lxc"));
+    QTest::addRow("node from the snapshot")
+        << QJsonObject {{QStringLiteral("vmid"), 101}}
+        << guest(pve1, 101, QStringLiteral("postgres-main"), QStringLiteral("qemu"));
+    QTest::addRow("unknown guest")
+        << QJsonObject {{QStringLiteral("node"), pve1}, {QStringLiteral("vmid"), 4242}}
+        << QJsonObject {{QStringLiteral("node"), pve1}, {QStringLiteral("vmid"), 4242}};
+    QTest::addRow("vmid not an integer") << QJsonObject {{QStringLiteral("vmid"), 101.5},
+        {QStringLiteral("node"), 7}} << QJsonObject();
+    QTest::addRow("vmid a string")
+        << QJsonObject {{QStringLiteral("vmid"), QStringLiteral("101")}} << QJsonObject();
+    QTest::addRow("vmid zero") << QJsonObject {{QStringLiteral("vmid"), 0}} << QJsonObject();
+    QTest::addRow("empty node") << QJsonObject {{QStringLiteral("node"), QString()}}
+                                << QJsonObject();
+}
+
+void TestTools::eventTarget()
+{
+    QFETCH(QJsonObject, args);
+    QFETCH(QJsonObject, target);
+    model::VmData db;
+    db.vmid = 101;
+    db.name = QStringLiteral("postgres-main");
+    db.node = QStringLiteral("pve1");
+    model::VmData dns;
+    dns.vmid = 200;
+    dns.name = QStringLiteral("pihole");
+    dns.node = QStringLiteral("pve1");
+    dns.kind = model::VmData::Kind::Lxc;
+    QCOMPARE(tools::eventTarget(args, {db, dns}), target);
 }
 
 QTEST_GUILESS_MAIN(TestTools)

@@ -40,6 +40,8 @@ private slots:
     void stopVmEmitsFreshDataBeforeAnswering();
     void redNeedsConfirmation();
     void protectedNodeRefused();
+    void eventsNameTheirTarget_data();
+    void eventsNameTheirTarget();
     void badRequests_data();
     void badRequests();
     void proxmoxFailureIs502();
@@ -217,6 +219,93 @@ void TestToolsRest::protectedNodeRefused()
                  .value(QStringLiteral("node"))
                  .toString(),
         QStringLiteral("pve1"));
+}
+
+// Every `tool` and `task` event on /events names what it is about (data.target): node and vmid
+// from the arguments, the guest's name and type from the latest `vms` (the simulator's curated
+// guests: 100 web-frontend and 200 pihole on pve1, 105 k8s-worker-1 on pve3).
+void TestToolsRest::eventsNameTheirTarget_data()
+{
+    QTest::addColumn<QString>("tool");
+    QTest::addColumn<QJsonObject>("args");
+    QTest::addColumn<bool>("confirmed");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QJsonObject>("target");
+    QTest::addColumn<QStringList>("steps");
+    auto target = [](const QString &node, int vmid, const QString &name, const QString &type) {
+        return QJsonObject {{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid},
+            {QStringLiteral("name"), name}, {QStringLiteral("type"), type}};
+    };
+    QTest::addRow("guest action and its task")
+        << QStringLiteral("stop_vm") << guestArgs(QStringLiteral("pve1"), 100) << true << 200
+        << target(
+               QStringLiteral("pve1"), 100, QStringLiteral("web-frontend"), QStringLiteral("qemu"))
+        << QStringList {QStringLiteral("tool:started"), QStringLiteral("task:stopped"),
+               QStringLiteral("tool:succeeded")}; // task:running too, unless the task was quick
+    QTest::addRow("blocked container action")
+        << QStringLiteral("stop_container") << guestArgs(QStringLiteral("pve1"), 200) << false
+        << 403
+        << target(QStringLiteral("pve1"), 200, QStringLiteral("pihole"), QStringLiteral("lxc"))
+        << QStringList {QStringLiteral("tool:blocked")};
+    QTest::addRow("guest on a protected node")
+        << QStringLiteral("start_vm") << guestArgs(QStringLiteral("pve3"), 105) << true << 403
+        << target(
+               QStringLiteral("pve3"), 105, QStringLiteral("k8s-worker-1"), QStringLiteral("qemu"))
+        << QStringList {QStringLiteral("tool:blocked")};
+    QTest::addRow("node tool") << QStringLiteral("get_node_status")
+                               << QJsonObject {{QStringLiteral("node"), QStringLiteral("pve2")}}
+                               << false << 200
+                               << QJsonObject {{QStringLiteral("node"), QStringLiteral("pve2")}}
+                               << QStringList {QStringLiteral("tool:started"),
+                                      QStringLiteral("tool:succeeded")};
+    QTest::addRow("about nothing in particular")
+        << QStringLiteral("get_vms") << QJsonObject() << false << 200 << QJsonObject()
+        << QStringList {QStringLiteral("tool:started"), QStringLiteral("tool:succeeded")};
+}
+
+void TestToolsRest::eventsNameTheirTarget()
+{
+    QFETCH(QString, tool);
+    QFETCH(QJsonObject, args);
+    QFETCH(bool, confirmed);
+    QFETCH(int, status);
+    QFETCH(QJsonObject, target);
+    QFETCH(QStringList, steps);
+    ClusterFixture f(300, {QStringLiteral("pve3")});
+    QVERIFY2(f.started, qPrintable(f.startError));
+    f.connect(QStringLiteral("/cluster")); // polling runs while someone watches: names are known
+    f.connect(QStringLiteral("/events"));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        f.count(QStringLiteral("/cluster"), QStringLiteral("vms")) >= 1, 10000);
+
+    QJsonObject body {{QStringLiteral("tool"), tool}, {QStringLiteral("args"), args}};
+    if (confirmed)
+        body.insert(QStringLiteral("confirmed"), true);
+    QCOMPARE(f.rest("POST", QStringLiteral("/api/tools/execute"), body).status, status);
+
+    // What differs from the expectation ("" once every step arrived, each naming the target).
+    auto problems = [&] {
+        QStringList seen;
+        for (const ReceivedEvent &e : f.of(QStringLiteral("/events"), QStringLiteral("event"))) {
+            const QJsonObject data =
+                e.args.first().toObject().value(QStringLiteral("data")).toObject();
+            const QString kind = data.value(QStringLiteral("kind")).toString();
+            if (kind != QLatin1String("tool") && kind != QLatin1String("task"))
+                continue;
+            const QString step =
+                kind + QLatin1Char(':') + data.value(QStringLiteral("status")).toString();
+            if (step != QLatin1String("task:running"))
+                seen.append(step);
+            const QJsonValue got = data.value(QStringLiteral("target"));
+            if (!got.isObject() || got.toObject() != target)
+                return step + QStringLiteral(" has target ")
+                    + QString::fromUtf8(QJsonDocument(
+                        QJsonObject {{QStringLiteral("t"),
+                            got}}).toJson(QJsonDocument::Compact));
+        }
+        return seen == steps ? QString() : QStringLiteral("steps: ") + seen.join(QLatin1Char(' '));
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(problems(), QString(), 10000);
 }
 
 void TestToolsRest::badRequests_data()
