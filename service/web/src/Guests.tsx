@@ -207,9 +207,6 @@ export default function Guests() {
             <div role="cell" class="td c-vmid num">{gg().vmid}</div>
             <div role="cell" class="td c-name" title={gg().name}>
               <span class="nm">{gg().name}</span>
-              <Show when={gg().protected}>
-                <span class="pill warn small">protected</span>
-              </Show>
               <Show when={gg().lock}>
                 <span class="pill small" title={`locked: ${gg().lock}`}>
                   {gg().lock}
@@ -264,6 +261,11 @@ export default function Guests() {
                   );
                 }}
               </Index>
+              <Show when={gg().protected}>
+                <span class="pill warn small" title={reason(gg(), "stop")}>
+                  protected
+                </span>
+              </Show>
             </div>
           </div>
         )}
