@@ -237,7 +237,7 @@ export default function Guests() {
             <div role="cell" class="td c-actions">
               <Index each={ACTIONS}>
                 {(a) => {
-                  const why = () => reason(gg(), a().action);
+                  const why = createMemo(() => reason(gg(), a().action));
                   const id = () => `why-${gg().vmid}-${a().action}`;
                   return (
                     <>
