@@ -25,7 +25,8 @@ export default function Events() {
         <h2 id="events-title">Events</h2>
         <span class="count">newest first, last {EVENT_CAP}</span>
       </div>
-      <ol class="log" role="log" aria-labelledby="events-title">
+      <div class="log" role="log" aria-labelledby="events-title">
+        <ol>
         <For each={events()} fallback={<li class="empty">No events yet.</li>}>
           {(e) => {
             const target = targetText(e);
@@ -53,7 +54,8 @@ export default function Events() {
             );
           }}
         </For>
-      </ol>
+        </ol>
+      </div>
     </section>
   );
 }

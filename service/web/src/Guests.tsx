@@ -207,8 +207,13 @@ export default function Guests() {
             <div role="cell" class="td c-vmid num">{gg().vmid}</div>
             <div role="cell" class="td c-name" title={gg().name}>
               <span class="nm">{gg().name}</span>
-              <Show when={gg().protected}>
-                <span class="pill warn small">protected</span>
+              <Show when={gg().lock}>
+                <span class="pill small" title={`locked: ${gg().lock}`}>
+                  {gg().lock}
+                </span>
+              </Show>
+              <Show when={gg().template}>
+                <span class="pill small">template</span>
               </Show>
             </div>
             <div role="cell" class="td c-type">{typeLabel(gg())}</div>
@@ -232,7 +237,7 @@ export default function Guests() {
             <div role="cell" class="td c-actions">
               <Index each={ACTIONS}>
                 {(a) => {
-                  const why = () => reason(gg(), a().action);
+                  const why = createMemo(() => reason(gg(), a().action));
                   const id = () => `why-${gg().vmid}-${a().action}`;
                   return (
                     <>
@@ -256,6 +261,11 @@ export default function Guests() {
                   );
                 }}
               </Index>
+              <Show when={gg().protected}>
+                <span class="pill warn small" title={reason(gg(), "stop")}>
+                  protected
+                </span>
+              </Show>
             </div>
           </div>
         )}

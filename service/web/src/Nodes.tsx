@@ -73,7 +73,7 @@ function NodeCard(props: { n: NodeData }) {
           </div>
           <div>
             <dt>Load</dt>
-            <dd class="num">{n().loadavg ? n().loadavg!.map((x) => x.toFixed(2)).join(" ") : "—"}</dd>
+            <dd class="num">{n().loadavg ? n().loadavg!.map((x) => x.toFixed(x >= 10 ? 1 : 2)).join(" ") : "—"}</dd>
           </div>
           <div>
             <dt>Temp</dt>
