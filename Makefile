@@ -3,6 +3,7 @@
 #   make test   installs what is missing, builds, runs every test through ctest
 #   make test-sanitize   the same suite built with ASan + LeakSanitizer + UBSan (build-sanitize/)
 #   make fuzz   builds the libFuzzer targets with clang (build-fuzz/), runs each FUZZ_SECONDS
+#   make screenshots   the browser test, then its desktop screenshot becomes docs/dashboard.png
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -85,6 +86,18 @@ bench-poll: build
 .PHONY: bench-terminal
 bench-terminal: build
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-terminal.sh $(BENCH_ARGS)
+
+# make bench-web: the main-thread time of one `vms` snapshot in the dashboard (chromium), 5000
+# guests by default (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--samples 15".
+.PHONY: bench-web
+bench-web: build
+	@JARVISD=$(abspath $(BUILD_DIR))/service/jarvisd node tests/web/snapshot-apply.mjs $(BENCH_ARGS)
+
+# make screenshots: runs the browser test (ctest web_dashboard) and copies its desktop screenshot
+# to docs/dashboard.png (the README's picture); both screenshots stay in $(BUILD_DIR)/tests/web/artifacts.
+.PHONY: screenshots
+screenshots: build
+	@cd $(BUILD_DIR) && JARVIS_UPDATE_SCREENSHOT=1 ctest --output-on-failure -R '^web_dashboard$$'
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -12,6 +12,7 @@ APT_PACKAGES=(
     openssh-server openssh-client
     clang-format openssl
     clang libclang-rt-14-dev    # make fuzz: clang and its libFuzzer/ASan/UBSan runtimes
+    chromium                    # tests/web: the dashboard in a real browser (playwright-core)
 )
 
 missing=()
@@ -37,12 +38,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages for the tests (socket.io-client, socket.io, ws), pinned by the committed
-# package-lock.json and installed exactly as locked with `npm ci`.
-interop=tests/interop
-stamp="$interop/node_modules/.jarvis-installed"
-if [ -f "$interop/package-lock.json" ] && { [ ! -f "$stamp" ] || [ "$interop/package-lock.json" -nt "$stamp" ]; }; then
-    echo "install-deps: npm ci in $interop"
-    (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
-    touch "$stamp"
-fi
+# npm packages, pinned by each committed package-lock.json and installed exactly as locked with
+# `npm ci`, again only when the lock file is newer than the stamp: the interop tests
+# (socket.io-client, socket.io, ws), the dashboard's build (service/web: Vite, Solid, ...; CMake
+# checks the same stamp before it builds) and the browser tests (tests/web: playwright-core).
+for dir in tests/interop service/web tests/web; do
+    stamp="$dir/node_modules/.jarvis-installed"
+    if [ -f "$dir/package-lock.json" ] && { [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; }; then
+        echo "install-deps: npm ci in $dir"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+        touch "$stamp"
+    fi
+done

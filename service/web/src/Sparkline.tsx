@@ -1,0 +1,55 @@
+import { createEffect, onCleanup, onMount } from "solid-js";
+import uPlot from "uplot";
+import { history, historyVersion, HISTORY_SECONDS } from "./live";
+
+/** A small uPlot line of one node's CPU or memory (percent) over the last hour. */
+export default function Sparkline(props: { node: string; metric: "cpu" | "mem"; label: string; color: string }) {
+  let box!: HTMLDivElement;
+  let plot: uPlot | undefined;
+  const data = (): uPlot.AlignedData => {
+    const s = history.get(props.node);
+    return s ? [s.t, props.metric === "cpu" ? s.cpu : s.mem] : [[], []];
+  };
+  onMount(() => {
+    const width = Math.max(60, Math.floor(box.clientWidth) || 200);
+    plot = new uPlot(
+      {
+        width,
+        height: 36,
+        pxAlign: 0,
+        cursor: { show: false },
+        legend: { show: false },
+        select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+        axes: [{ show: false }, { show: false }],
+        scales: {
+          x: {
+            time: true,
+            range: (_u, _min, max) => {
+              const end = Math.max(max || 0, Date.now() / 1000);
+              return [end - HISTORY_SECONDS, end];
+            },
+          },
+          y: { range: [0, 100] },
+        },
+        series: [{}, { stroke: props.color, width: 1.5, fill: props.color + "22", points: { show: false } }],
+      },
+      data(),
+      box,
+    );
+    const ro = new ResizeObserver(() => {
+      const w = Math.floor(box.clientWidth);
+      if (plot && w > 0 && w !== plot.width) plot.setSize({ width: w, height: 36 });
+    });
+    ro.observe(box);
+    onCleanup(() => {
+      ro.disconnect();
+      plot?.destroy();
+      plot = undefined;
+    });
+  });
+  createEffect(() => {
+    historyVersion();
+    plot?.setData(data());
+  });
+  return <div class="spark" ref={box} role="img" aria-label={props.label} />;
+}

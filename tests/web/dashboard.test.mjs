@@ -1,0 +1,216 @@
+// The dashboard jarvisd embeds, end to end in Debian's chromium (playwright-core), against
+// `jarvisd --demo` on a free port, driven only by the accessible names of issue 10:
+// wrong password, log in, every node and guest, search, Stop through the dialog (row and event
+// log), a protected guest's Stop disabled, a terminal running a command, jarvisd stopped and
+// started again on the same port (Reconnecting…, then Live), the phone layout, and no console
+// error or uncaught exception through it all. Screenshots (desktop 1280x800, phone 390x844) go to
+// $JARVIS_WEB_ARTIFACTS; JARVIS_UPDATE_SCREENSHOT=1 also copies the desktop one to
+// docs/dashboard.png (`make screenshots`).
+//
+// Env: JARVISD (the built jarvisd, set by ctest), CHROMIUM (default /usr/bin/chromium).
+// Conditions are awaited (Playwright locator waits), never fixed sleeps.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ADMIN_PASSWORD, client, closeClients, connected, login, startServer, waitFor } from '../interop/harness.mjs';
+import {
+    WAIT_MS, artifactsDir, escapeRegExp, guestRow, guestsTable, launchChromium, liveIndicator, logIn, networkErrorOn, newPage,
+} from './browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The demo's nodes and guests as any client sees them: the first snapshots on /cluster. */
+async function clusterSnapshot(url) {
+    const token = await login(url);
+    const socket = client(url, '/cluster', { auth: { token } });
+    const nodes = waitFor(socket, 'nodes', { timeoutMs: WAIT_MS });
+    const vms = waitFor(socket, 'vms', { timeoutMs: WAIT_MS });
+    await connected(socket, WAIT_MS);
+    const [[nodeList], [guestList]] = await Promise.all([nodes, vms]);
+    socket.disconnect();
+    return { nodes: nodeList, guests: guestList };
+}
+
+describe('dashboard in chromium against jarvisd --demo', { timeout: 400_000 }, () => {
+    let server;
+    let browser;
+    let desk; // { page, problems, phase, ... } at 1280x800
+    let page;
+    let snapshot;
+    const artifacts = artifactsDir();
+
+    before(async () => {
+        server = await startServer({ kind: 'jarvisd' });
+        snapshot = await clusterSnapshot(server.url);
+        browser = await launchChromium();
+        desk = await newPage(browser);
+        page = desk.page;
+    });
+
+    after(async () => {
+        closeClients();
+        await browser?.close();
+        await server?.stop();
+    });
+
+    it('serves the dashboard: the login form', async () => {
+        await page.goto(server.url + '/');
+        await page.getByLabel('Password', { exact: true }).waitFor();
+        await page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+    });
+
+    it('a wrong password shows "Wrong password" (role alert)', async () => {
+        // Chromium logs the 401 of the login request as a console error: expected here only.
+        desk.phase('wrong password', networkErrorOn(/\/api\/auth\/login/));
+        await logIn(page, 'not-the-password-' + crypto.randomUUID());
+        await page.getByRole('alert').filter({ hasText: 'Wrong password' }).waitFor();
+        desk.phase('after wrong password');
+    });
+
+    it('logs in; the header says Live', async () => {
+        desk.phase('log in');
+        await logIn(page, ADMIN_PASSWORD);
+        await liveIndicator(page).waitFor();
+        await guestsTable(page).waitFor();
+    });
+
+    it('shows every node and every guest of the demo', async () => {
+        assert.ok(snapshot.nodes.length >= 3, `demo nodes: ${snapshot.nodes.length}`);
+        assert.ok(snapshot.guests.length >= 2, `demo guests: ${snapshot.guests.length}`);
+        for (const node of snapshot.nodes)
+            await page.getByRole('article', { name: node.name || node.node, exact: true }).waitFor();
+        for (const guest of snapshot.guests)
+            await guestRow(page, guest).waitFor();
+    });
+
+    it('search narrows the table, clearing it brings every row back', async () => {
+        const rows = guestsTable(page).getByRole('row').filter({ hasNot: page.getByRole('columnheader') });
+        // A guest whose name no other guest's searchable text contains.
+        const target = snapshot.guests.find((g) =>
+            snapshot.guests.every((o) => o === g || !`${o.vmid} ${o.name} ${o.node} ${o.status} ${(o.tags || []).join(' ')}`
+                .toLowerCase().includes(g.name.toLowerCase())));
+        assert.ok(target, 'a guest with a unique name');
+        const other = snapshot.guests.find((g) => g !== target);
+        const search = page.getByLabel('Search');
+        await search.fill(target.name);
+        await guestRow(page, other).waitFor({ state: 'detached' });
+        await guestRow(page, target).waitFor();
+        assert.equal(await rows.count(), 1, 'one row left');
+        await search.fill('');
+        for (const guest of snapshot.guests)
+            await guestRow(page, guest).waitFor();
+    });
+
+    it("a protected guest's Stop is disabled", async () => {
+        const guarded = snapshot.guests.find((g) => g.protected === true && g.status === 'running');
+        assert.ok(guarded, 'the demo has a running protected guest (VMData.protected, PROTOCOL.md section 5)');
+        const stop = guestRow(page, guarded).getByRole('button', { name: 'Stop', exact: true });
+        await stop.waitFor();
+        assert.equal(await stop.isDisabled(), true, `Stop on protected ${guarded.name} is enabled`);
+    });
+
+    it('Stop on a running guest: dialog, confirm, the row shows stopped and the event log names it', async () => {
+        const protectedNodes = new Set(snapshot.nodes.filter((n) => n.protected).map((n) => n.node));
+        const guest = snapshot.guests.find((g) =>
+            g.status === 'running' && !g.protected && !g.template && !protectedNodes.has(g.node));
+        assert.ok(guest, 'a running unprotected guest');
+        const row = guestRow(page, guest);
+        await row.getByRole('button', { name: 'Stop', exact: true }).click();
+        const dialog = page.getByRole('alertdialog').or(page.getByRole('dialog'));
+        await dialog.filter({ hasText: guest.name }).waitFor();
+        await dialog.getByRole('button', { name: 'Stop', exact: true }).click();
+        await dialog.waitFor({ state: 'detached' });
+        await row.getByText('stopped', { exact: true }).waitFor();
+        // An entry of the event log about this action names the guest.
+        await page.getByRole('log').getByRole('listitem')
+            .filter({ hasText: new RegExp(`(^|\\W)${escapeRegExp(guest.name)}(\\W|$)`) })
+            .filter({ hasText: /stop/i })
+            .first().waitFor();
+    });
+
+    it('desktop screenshot (1280x800)', async () => {
+        await liveIndicator(page).waitFor();
+        await page.getByRole('log').getByRole('listitem').first().waitFor();
+        // From the top, as a user first sees it, without a hover highlight.
+        await page.mouse.move(0, 0);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: path.join(artifacts, 'dashboard-desktop.png') });
+    });
+
+    it('Terminal: pick a node, the shell runs a command and its output appears', async () => {
+        const protectedNodes = new Set(snapshot.nodes.filter((n) => n.protected).map((n) => n.node));
+        const node = snapshot.nodes.find((n) => n.status === 'online' && !protectedNodes.has(n.node));
+        assert.ok(node, 'an online unprotected node');
+        await page.getByRole('link', { name: 'Terminal', exact: true }).click();
+        await page.getByLabel('Node', { exact: true }).selectOption(node.node);
+        const open = page.getByRole('button', { name: 'Open', exact: true });
+        if (await open.isEnabled())
+            await open.click();
+        const rows = page.locator('.xterm-rows');
+        await rows.first().waitFor();
+        // The shell's arithmetic, so the answer cannot be the echo of what was typed.
+        const a = crypto.randomInt(1000, 9999);
+        const b = crypto.randomInt(1000, 9999);
+        await page.locator('.xterm-helper-textarea').first().focus();
+        await page.keyboard.type(`echo jarvis-$((${a}+${b}))`);
+        await page.keyboard.press('Enter');
+        // The demo's shell is the user's own (root's start-up files run): on a machine where they
+        // are slow (`pyenv rehash` waiting for another shell's lock, 60 s at a time) the line
+        // waits in the PTY until the shell reads it, hence the long bound (an interactive bash took 63 s to
+        // start on the shared development machine).
+        await rows.filter({ hasText: `jarvis-${a + b}` }).first().waitFor({ timeout: 180_000 });
+        await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+        await guestsTable(page).waitFor();
+    });
+
+    it('jarvisd stopped: Reconnecting…; started again on the same port: Live', async () => {
+        // While jarvisd is down Chromium logs each refused Socket.IO request as a console error.
+        desk.phase('jarvisd down', networkErrorOn(/\/socket\.io\//));
+        await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+        const port = server.port;
+        await server.stop();
+        await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
+        // Same port, same JWT secret (the harness's), so the page's token stays valid.
+        server = await startServer({ kind: 'jarvisd', port });
+        await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor({ state: 'detached' });
+        await liveIndicator(page).waitFor();
+        desk.phase('after restart');
+        for (const guest of snapshot.guests)
+            await guestRow(page, guest).waitFor();
+    });
+
+    it('phone 390x844: no sideways scrolling', async () => {
+        const phone = await newPage(browser, { viewport: { width: 390, height: 844 } });
+        try {
+            await phone.page.goto(server.url + '/');
+            await logIn(phone.page, ADMIN_PASSWORD);
+            await liveIndicator(phone.page).waitFor();
+            await guestRow(phone.page, snapshot.guests[0]).waitFor();
+            const { scrollWidth, innerWidth } = await phone.page.evaluate(() => ({
+                scrollWidth: document.scrollingElement.scrollWidth,
+                innerWidth: window.innerWidth,
+            }));
+            await phone.page.screenshot({ path: path.join(artifacts, 'dashboard-phone.png'), fullPage: true });
+            assert.ok(scrollWidth <= innerWidth, `page scrolls sideways: scrollWidth ${scrollWidth} > innerWidth ${innerWidth}`);
+            assert.deepEqual(phone.problems, [], 'console errors or uncaught exceptions on the phone page');
+        } finally {
+            await phone.close();
+        }
+    });
+
+    it('no console error and no uncaught exception through the whole run', () => {
+        assert.deepEqual(desk.problems, []);
+        if (desk.tolerated.length)
+            console.log(`# expected network errors logged by chromium: ${desk.tolerated.length} (${[...new Set(desk.tolerated.map((e) => e.phase))].join(', ')})`);
+        console.log(`# screenshots: ${artifacts}`);
+        if (process.env.JARVIS_UPDATE_SCREENSHOT === '1') {
+            const target = path.resolve(here, '..', '..', 'docs', 'dashboard.png');
+            fs.copyFileSync(path.join(artifacts, 'dashboard-desktop.png'), target);
+            console.log(`# copied the desktop screenshot to ${target}`);
+        }
+    });
+});
