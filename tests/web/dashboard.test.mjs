@@ -158,11 +158,8 @@ describe('dashboard in chromium against jarvisd --demo', { timeout: 400_000 }, (
         await page.locator('.xterm-helper-textarea').first().focus();
         await page.keyboard.type(`echo jarvis-$((${a}+${b}))`);
         await page.keyboard.press('Enter');
-        // The demo's shell is the user's own (root's start-up files run): on a machine where they
-        // are slow (`pyenv rehash` waiting for another shell's lock, 60 s at a time) the line
-        // waits in the PTY until the shell reads it, hence the long bound (an interactive bash took 63 s to
-        // start on the shared development machine).
-        await rows.filter({ hasText: `jarvis-${a + b}` }).first().waitFor({ timeout: 180_000 });
+        // The demo's shells start from an empty HOME, so no start-up file of the user's delays them.
+        await rows.filter({ hasText: `jarvis-${a + b}` }).first().waitFor({ timeout: WAIT_MS });
         await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
         await guestsTable(page).waitFor();
     });
