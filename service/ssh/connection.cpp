@@ -80,8 +80,23 @@ Connection::Connection(ConnectionOptions options, QObject *parent)
     , m_options(std::move(options))
     , m_deadline(new QTimer(this))
     , m_keepalive(new QTimer(this))
+    , m_pump(new QTimer(this))
     , m_socketCounter(std::make_unique<ssh_counter_struct>())
 {
+    // A repeating zero-interval timer, not a queued call: Qt runs calls queued while it delivers
+    // queued calls in the same pass, so a pump that reschedules itself while data keeps coming
+    // would never let the event loop turn. One timer (a restarted single-shot one is a new
+    // timer each time, which Qt may fire again in the same pass) fires at most once per turn;
+    // it stops at the first tick with nothing asked for.
+    m_pump->setInterval(0);
+    connect(m_pump, &QTimer::timeout, this, [this] {
+        if (!m_pumpRequested) {
+            m_pump->stop();
+            return;
+        }
+        m_pumpRequested = false;
+        process();
+    });
     m_deadline->setSingleShot(true);
     m_deadline->setTimerType(Qt::PreciseTimer);
     connect(m_deadline, &QTimer::timeout, this, &Connection::onDeadline);
@@ -690,13 +705,9 @@ void Connection::updateNotifiers()
 
 void Connection::schedulePump()
 {
-    if (m_pumpScheduled)
-        return;
-    m_pumpScheduled = true;
-    QTimer::singleShot(0, this, [this] {
-        m_pumpScheduled = false;
-        process();
-    });
+    m_pumpRequested = true;
+    if (!m_pump->isActive())
+        m_pump->start();
 }
 
 QString Connection::cipherIn() const

@@ -137,6 +137,7 @@ private:
     QSocketNotifier *m_writeNotifier = nullptr; // child, one per socket
     QTimer *m_deadline; // child
     QTimer *m_keepalive; // child
+    QTimer *m_pump; // child: one pump pass per turn of the event loop
     int m_lookupId = -1;
     QList<QHostAddress> m_addresses;
     qsizetype m_addressIndex = 0;
@@ -149,8 +150,8 @@ private:
     quint64 m_lastBytesIn = 0;
     QElapsedTimer m_sinceReceive; // since the last byte from the server
     int m_attempt = 0;
-    bool m_pumpScheduled = false;
     bool m_keepaliveDue = false;
+    bool m_pumpRequested = false;
     quint64 m_pumps = 0;
     quint64 m_keepalivesSent = 0;
 };
