@@ -76,9 +76,9 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     QHash<QString, QString> hosts;
     for (const config::NodeConfig &node : config.nodes)
         hosts.insert(node.name, node.host);
-    m_emitter = new realtime::ClusterEmitter(m_client,
-        sio->findNamespace(QStringLiteral("/cluster")), m_events, &m_executor->policy(), intervals,
-        hosts, clock, this);
+    m_emitter =
+        new realtime::ClusterEmitter(m_client, sio->findNamespace(QStringLiteral("/cluster")),
+            m_events, &m_executor->policy(), intervals, hosts, clock, this);
     realtime::TemperaturePoller::Options temperature;
     temperature.command = config.temperatureCommand; // the admin's; empty = the default
     temperature.intervalMs = config.intervalTemperature * 1000;

@@ -56,8 +56,7 @@ public:
 
     ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
         const tools::SafetyPolicy *safety, Intervals intervals, QHash<QString, QString> nodeHosts,
-        core::Clock *clock,
-        QObject *parent = nullptr);
+        core::Clock *clock, QObject *parent = nullptr);
 
     // Polls the given sources now (joining a poll already running) and calls `done` after their
     // snapshots were emitted (ok = every source succeeded; error = the first failure).
