@@ -1,6 +1,7 @@
 // /terminal end to end: a real jarvisd Application whose SSH pool points at a real OpenSSH sshd on
 // loopback (SshdFixture), driven by real Socket.IO clients (client::SocketIoClient). Every wait is
 // a QTRY_* or QTest::qWaitFor on an observable event; nothing sleeps as an assertion.
+#include "processmemory.h"
 #include "rawsioclient.h"
 #include "sanitizer.h"
 #include "sshdfixture.h"
@@ -28,53 +29,15 @@
 #include <functional>
 #include <memory>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 using jarvis::client::AckResult;
 using jarvis::client::SocketIoClient;
 
 namespace {
 constexpr int SshWaitMs = 20000;
 
-// The test process's resident set (it hosts jarvisd), in bytes.
-// VmRSS of this process in bytes; -1 when /proc/self/status cannot be read (a test that needs it
-// fails then, it does not pass unmeasured).
-qint64 residentBytes()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:")) {
-            bool ok = false;
-            const qint64 kib = line.mid(6).trimmed().split(' ').value(0).toLongLong(&ok);
-            return ok && kib > 0 ? kib * 1024 : -1;
-        }
-    }
-    return -1;
-}
-
-// RSS in use: what malloc freed but kept is handed back first (as jarvisd's MemoryTrimmer does),
-// so that the figure follows what is held, not how freed chunks happen to lie after a busy run.
-qint64 liveResidentBytes()
-{
-#if defined(__GLIBC__)
-    ::malloc_trim(0);
-#endif
-    return residentBytes();
-}
-
-// Bytes `seq 1 last` prints (through a PTY every "\n" becomes "\r\n": add `last`).
-qint64 seqBytes(qint64 last)
-{
-    qint64 total = 0;
-    qint64 low = 1;
-    for (int digits = 1; low <= last; ++digits, low *= 10)
-        total += (qMin(last, low * 10 - 1) - low + 1) * (digits + 1);
-    return total;
-}
+// Memory: the test process hosts jarvisd.
+using jarvis::test::liveResidentBytes;
+using jarvis::test::seqBytes; // through a PTY every "\n" becomes "\r\n": add the lines
 
 bool processExists(qint64 pid)
 {

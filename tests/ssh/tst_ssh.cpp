@@ -1,6 +1,7 @@
 // libssh on the Qt event loop (Connection, ShellChannel, ExecChannel, Pool), against a real OpenSSH
 // sshd on a loopback port (SshdFixture), plus the UTF-8 splitter the terminal layer uses.
 
+#include "processmemory.h"
 #include "sanitizer.h"
 #include "ssh/connection.h"
 #include "ssh/pool.h"
@@ -24,9 +25,6 @@
 
 #include <signal.h>
 #include <sys/resource.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 using namespace jarvis::ssh;
 
@@ -34,41 +32,20 @@ namespace {
 
 constexpr int ConnectWaitMs = 20000;
 
-// VmRSS in KiB; -1 when /proc/self/status cannot be read (the memory test fails then).
+using jarvis::test::seqBytes;
+
+// VmRSS in KiB, all of it or only what is in use (tests/support/processmemory.h); -1 when
+// /proc/self/status cannot be read (the memory test fails then).
 qint64 rssKiB()
 {
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:")) {
-            bool ok = false;
-            const qint64 kib = line.mid(6).trimmed().split(' ').value(0).toLongLong(&ok);
-            return ok && kib > 0 ? kib : -1;
-        }
-    }
-    return -1;
+    const qint64 bytes = jarvis::test::residentBytes();
+    return bytes < 0 ? -1 : bytes / 1024;
 }
 
-// RSS of what is in use: memory malloc has freed but kept (its arenas, the top of the heap) is
-// handed back first, as jarvisd's MemoryTrimmer does. Without this, RSS also counts how freed
-// chunks happen to be laid out, which depends on timing and load, not on what we keep.
 qint64 liveRssKiB()
 {
-#if defined(__GLIBC__)
-    ::malloc_trim(0);
-#endif
-    return rssKiB();
-}
-
-// Bytes `seq 1 last` prints.
-qint64 seqBytes(qint64 last)
-{
-    qint64 total = 0;
-    qint64 low = 1;
-    for (int digits = 1; low <= last; ++digits, low *= 10)
-        total += (qMin(last, low * 10 - 1) - low + 1) * (digits + 1);
-    return total;
+    const qint64 bytes = jarvis::test::liveResidentBytes();
+    return bytes < 0 ? -1 : bytes / 1024;
 }
 
 qint64 cpuMs()
