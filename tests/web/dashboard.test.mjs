@@ -135,6 +135,12 @@ describe('dashboard in chromium against jarvisd --demo', { timeout: 400_000 }, (
     it('desktop screenshot (1280x800)', async () => {
         await liveIndicator(page).waitFor();
         await page.getByRole('log').getByRole('listitem').first().waitFor();
+        // Every online node card shows its hottest temperature once the demo's first SSH read of
+        // the sensors is in (the first poll starts with jarvisd; 30 s between polls).
+        for (const node of snapshot.nodes.filter((n) => n.status === 'online')) {
+            await page.getByRole('article', { name: node.name || node.node, exact: true })
+                .getByText(/\d+ °C/).waitFor({ timeout: 60_000 });
+        }
         // From the top, as a user first sees it, without a hover highlight.
         await page.mouse.move(0, 0);
         await page.evaluate(() => window.scrollTo(0, 0));
