@@ -101,6 +101,10 @@ export async function startServer({ kind = 'test', port = 0, env = {}, args = []
         if (key.startsWith('JARVIS_') && key !== 'JARVIS_TEST_SERVER')
             delete childEnv[key];
     }
+    // The suite runs once per WebSocket transport jarvisd ships (ctest interop_socketio_client
+    // and interop_socketio_client_qt): INTEROP_WS_TRANSPORT=qt selects QtWebSockets.
+    if (process.env.INTEROP_WS_TRANSPORT)
+        childEnv.JARVIS_WS_TRANSPORT = process.env.INTEROP_WS_TRANSPORT;
     Object.assign(childEnv, {
         JARVIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
         JARVIS_JWT_SECRET: JWT_SECRET,
