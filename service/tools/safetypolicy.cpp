@@ -724,9 +724,20 @@ std::optional<QString> SafetyPolicy::check(
                 .arg(vmid.toInt())
                 .arg(tool.name, tierName(tier));
     }
-    if (tier == Tier::Red && !confirmed)
-        return QStringLiteral("%1 is a RED tool: repeat the request with \"confirmed\": true")
-            .arg(tool.name);
+    if (tier == Tier::Red && !confirmed) {
+        QString refusal =
+            QStringLiteral("%1 is a RED tool: repeat the request with \"confirmed\": true")
+                .arg(tool.name);
+        // A command (execute_ssh) says why it is RED: which word took it out of the read-only
+        // table.
+        const QJsonValue command = args.value(QStringLiteral("command"));
+        if (command.isString()) {
+            const CommandPlan plan = planCommand(command.toString());
+            if (plan.tier == Tier::Red && !plan.reason.isEmpty())
+                refusal += QStringLiteral(" (%1)").arg(plan.reason);
+        }
+        return refusal;
+    }
     return std::nullopt;
 }
 

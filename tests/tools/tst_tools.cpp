@@ -469,8 +469,18 @@ void TestTools::sshClassification()
     QCOMPARE(tools::tierName(policy.classifyCommand(command)), tools::tierName(tier));
     if (tier == Tier::Black)
         QVERIFY(plan.toRun.isEmpty());
-    if (tier == Tier::Red) // a confirmed RED command runs exactly as judged
+    if (tier == Tier::Red) { // a confirmed RED command runs exactly as judged
         QCOMPARE(plan.toRun, command);
+        // Unconfirmed, the refusal says why the command is RED.
+        tools::Tool tool;
+        tool.name = QStringLiteral("execute_ssh");
+        const std::optional<QString> refusal =
+            policy.check(tool, Tier::Red, {{QStringLiteral("command"), command}}, false);
+        QVERIFY(refusal.has_value());
+        QVERIFY2(
+            !plan.reason.isEmpty() && refusal->endsWith(QStringLiteral(" (%1)").arg(plan.reason)),
+            qPrintable(*refusal));
+    }
     if (!toRun.isEmpty())
         QCOMPARE(plan.toRun, toRun);
 }
