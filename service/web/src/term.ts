@@ -74,14 +74,15 @@ export function openTerminal(el: HTMLElement, hooks: TerminalHooks): TerminalHan
     hooks.onState({ kind: "connecting" });
     const s = io("/terminal", { auth: { token: hooks.token }, forceNew: true, reconnection: false });
     socket = s;
-    s.on("connect", () => {
-      safeFit();
-      s.emit("start", { node: hooks.node, cols: term.cols, rows: term.rows }, (ack: { ok: boolean; error?: string }) => {
-        if (ack && ack.ok === false && !ended) {
-          ended = true;
-          hooks.onState({ kind: "failed", error: ack.error || "the terminal could not be opened" });
-        }
-      });
+    // `start` is emitted at once, not on "connect": socket.io-client sends what was emitted while
+    // connecting before it runs the "connect" handlers, so keys typed before the connection was up
+    // would reach jarvisd ahead of `start` and be lost. Emitted now, it is the first packet.
+    safeFit();
+    s.emit("start", { node: hooks.node, cols: term.cols, rows: term.rows }, (ack: { ok: boolean; error?: string }) => {
+      if (ack && ack.ok === false && !ended) {
+        ended = true;
+        hooks.onState({ kind: "failed", error: ack.error || "the terminal could not be opened" });
+      }
     });
     s.on("ready", (r: { host?: string }) => {
       hooks.onState({ kind: "ready", host: r?.host });
