@@ -1,6 +1,7 @@
 #include "http/httputil.h"
 
 #include "http/frontdoor.h"
+#include "realtime/websocket/httptoken.h"
 
 #include <QHttpServerResponder>
 #include <QJsonArray>
@@ -60,38 +61,12 @@ constexpr int MaxLeadingBlankLines = 8; // RFC 9112 section 2.2: ignore empty li
 constexpr qsizetype MaxChunkLine = 4096; // chunk size plus extensions
 constexpr int MaxContentLengthDigits = 18; // fits qint64
 
-bool isTchar(char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
 bool isToken(QByteArrayView v)
 {
     if (v.isEmpty())
         return false;
     for (char c : v) {
-        if (!isTchar(c))
+        if (!net::isTokenChar(c))
             return false;
     }
     return true;
@@ -170,7 +145,7 @@ bool validChunkExtensions(QByteArrayView ext)
     };
     auto token = [&] {
         const qsizetype from = p;
-        while (p < n && isTchar(ext[p]))
+        while (p < n && net::isTokenChar(ext[p]))
             ++p;
         return p > from;
     };

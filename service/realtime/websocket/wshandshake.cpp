@@ -1,5 +1,7 @@
 #include "realtime/websocket/wshandshake.h"
 
+#include "realtime/websocket/httptoken.h"
+
 #include <QCryptographicHash>
 
 #include <algorithm>
@@ -8,39 +10,10 @@ namespace jarvis::realtime::ws {
 
 namespace {
 
-// RFC 7230 tchar.
-bool isTokenChar(uchar c)
-{
-    if (c >= '0' && c <= '9')
-        return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
 bool isToken(QByteArrayView text)
 {
     return !text.isEmpty()
-        && std::all_of(text.begin(), text.end(), [](char c) { return isTokenChar(uchar(c)); });
+        && std::all_of(text.begin(), text.end(), [](char c) { return net::isTokenChar(c); });
 }
 
 // All values of a header, joined with ", " (list-valued headers may be split over lines).
@@ -157,7 +130,7 @@ private:
     QByteArray token()
     {
         const qsizetype start = m_pos;
-        while (!atEnd() && isTokenChar(uchar(m_text[m_pos])))
+        while (!atEnd() && net::isTokenChar(m_text[m_pos]))
             ++m_pos;
         return m_text.sliced(start, m_pos - start).toByteArray();
     }
