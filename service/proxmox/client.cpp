@@ -1,6 +1,6 @@
 #include "proxmox/client.h"
 
-#include "model/pvereader.h"
+#include "proxmox/pvereader.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -475,32 +475,32 @@ Error shapeError(const QString &what, const Error &answered)
 } // namespace
 
 void Client::clusterResources(
-    const QObject *context, std::function<void(const Result<model::ClusterResources> &)> done)
+    const QObject *context, std::function<void(const Result<ClusterResources> &)> done)
 {
     // The body is read by the streaming parser (no QJsonDocument): unparsable JSON or no "data"
     // member is a BadResponse from the transport (with failover), "data" not an array is a shape
     // error, exactly as through get().
     struct Parsed
     {
-        std::optional<model::ClusterResources> resources;
+        std::optional<ClusterResources> resources;
         bool notArray = false;
     };
     auto parsed = std::make_shared<Parsed>();
     getRaw(
         QStringLiteral("/cluster/resources"), context,
         [parsed](const QByteArray &body, QString *why) {
-            model::PveBodyStatus status = model::PveBodyStatus::Ok;
-            parsed->resources = model::resourcesFromPveJson(body, why, &status);
-            parsed->notArray = status == model::PveBodyStatus::DataNotArray;
+            PveBodyStatus status = PveBodyStatus::Ok;
+            parsed->resources = resourcesFromPveJson(body, why, &status);
+            parsed->notArray = status == PveBodyStatus::DataNotArray;
             return parsed->resources.has_value() || parsed->notArray;
         },
         [done = std::move(done), parsed](const Result<QJsonValue> &r) {
             if (!r.ok())
-                return done(fail<model::ClusterResources>(r.error));
+                return done(fail<ClusterResources>(r.error));
             if (!parsed->resources)
-                return done(fail<model::ClusterResources>(
+                return done(fail<ClusterResources>(
                     shapeError(QStringLiteral("/cluster/resources"), r.error)));
-            done(Result<model::ClusterResources>::success(std::move(*parsed->resources)));
+            done(Result<ClusterResources>::success(std::move(*parsed->resources)));
         });
 }
 
@@ -514,21 +514,21 @@ void Client::clusterStatus(
             if (!r.value->isArray())
                 return done(fail<model::QuorumData>(
                     shapeError(QStringLiteral("/cluster/status"), r.error)));
-            done(Result<model::QuorumData>::success(model::quorumFromPve(r.value->toArray())));
+            done(Result<model::QuorumData>::success(quorumFromPve(r.value->toArray())));
         });
 }
 
 void Client::nodeStatus(const QString &node, const QObject *context,
-    std::function<void(const Result<QJsonObject> &)> done)
+    std::function<void(const Result<NodeStatus> &)> done)
 {
     const QString path =
         QStringLiteral("/nodes/%1/status").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
     get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
         if (!r.ok())
-            return done(fail<QJsonObject>(r.error));
+            return done(fail<NodeStatus>(r.error));
         if (!r.value->isObject())
-            return done(fail<QJsonObject>(shapeError(path, r.error)));
-        done(Result<QJsonObject>::success(r.value->toObject()));
+            return done(fail<NodeStatus>(shapeError(path, r.error)));
+        done(Result<NodeStatus>::success(nodeStatusFromPve(r.value->toObject())));
     });
 }
 
@@ -553,18 +553,39 @@ void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid
 }
 
 void Client::taskStatus(const QString &node, const QString &upid, const QObject *context,
-    std::function<void(const Result<model::TaskStatus> &)> done)
+    std::function<void(const Result<TaskStatus> &)> done)
 {
     const QString path = QStringLiteral("/nodes/%1/tasks/%2/status")
                              .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
                                  QString::fromUtf8(QUrl::toPercentEncoding(upid)));
     get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
         if (!r.ok())
-            return done(fail<model::TaskStatus>(r.error));
-        const auto status = model::taskStatusFromPve(r.value->toObject());
+            return done(fail<TaskStatus>(r.error));
+        const auto status = taskStatusFromPve(r.value->toObject());
         if (!status)
-            return done(fail<model::TaskStatus>(shapeError(path, r.error)));
-        done(Result<model::TaskStatus>::success(*status));
+            return done(fail<TaskStatus>(shapeError(path, r.error)));
+        done(Result<TaskStatus>::success(*status));
+    });
+}
+
+void Client::recentTasks(const QString &node, const QObject *context,
+    std::function<void(const Result<QList<TaskStatus>> &)> done)
+{
+    const QString path = node.isEmpty()
+        ? QStringLiteral("/cluster/tasks")
+        : QStringLiteral("/nodes/%1/tasks").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
+    get(path, context, [done = std::move(done), path](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<QList<TaskStatus>>(r.error));
+        if (!r.value->isArray())
+            return done(fail<QList<TaskStatus>>(shapeError(path, r.error)));
+        QList<TaskStatus> tasks;
+        const QJsonArray rows = r.value->toArray();
+        for (const QJsonValue &row : rows) {
+            if (std::optional<TaskStatus> task = taskFromPveList(row.toObject()))
+                tasks.append(std::move(*task));
+        }
+        done(Result<QList<TaskStatus>>::success(std::move(tasks)));
     });
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/clusterdata.h"
+#include "proxmox/pvedata.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -93,23 +93,28 @@ public:
     Client(ClientOptions options, QList<ApiNode> nodes, QObject *parent = nullptr);
     ~Client() override;
 
-    // Low level: `path` below /api2/json (e.g. "/cluster/resources"); the callback gets `data`.
+    // Low level: `path` below /api2/json (e.g. "/cluster/resources"); the callback gets `data`,
+    // raw Proxmox JSON: for proxmox/ and its tests only; everything else uses the typed calls.
     void get(const QString &path, const QObject *context, JsonCallback done);
     void post(
         const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done);
 
     // Typed calls.
     void clusterResources(
-        const QObject *context, std::function<void(const Result<model::ClusterResources> &)> done);
+        const QObject *context, std::function<void(const Result<ClusterResources> &)> done);
     void clusterStatus(
         const QObject *context, std::function<void(const Result<model::QuorumData> &)> done);
     void nodeStatus(const QString &node, const QObject *context,
-        std::function<void(const Result<QJsonObject> &)> done);
+        std::function<void(const Result<NodeStatus> &)> done);
     // action: start|stop|shutdown|reboot|suspend|resume. The callback gets the UPID.
     void guestAction(const QString &node, model::VmData::Kind kind, int vmid, const QString &action,
         const QObject *context, std::function<void(const Result<QString> &)> done);
     void taskStatus(const QString &node, const QString &upid, const QObject *context,
-        std::function<void(const Result<model::TaskStatus> &)> done);
+        std::function<void(const Result<TaskStatus> &)> done);
+    // Recent tasks of one node, or of the cluster when `node` is empty (rows that cannot be read
+    // are skipped).
+    void recentTasks(const QString &node, const QObject *context,
+        std::function<void(const Result<QList<TaskStatus>> &)> done);
 
     // Health as last seen.
     bool isReachable() const; // at least one node answered its last request

@@ -193,7 +193,7 @@ void ClusterEmitter::pollNodes()
     struct Cycle
     {
         int pending = 2;
-        std::optional<proxmox::Result<model::ClusterResources>> resources;
+        std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
         std::optional<proxmox::Result<model::QuorumData>> quorum;
     };
     auto cycle = std::make_shared<Cycle>();
@@ -247,11 +247,11 @@ void ClusterEmitter::pollNodes()
                 continue;
             const QString name = n.node;
             m_client->nodeStatus(name, this,
-                [this, name, statusPending, done](const proxmox::Result<QJsonObject> &status) {
+                [this, name, statusPending, done](const proxmox::Result<proxmox::NodeStatus> &status) {
                     if (status.ok()) {
                         for (model::NodeData &node : m_nodes) {
                             if (node.node == name)
-                                model::mergeNodeStatus(node, *status.value);
+                                proxmox::mergeNodeStatus(node, *status.value);
                         }
                     }
                     if (--*statusPending == 0)
@@ -260,7 +260,7 @@ void ClusterEmitter::pollNodes()
         }
     };
     m_client->clusterResources(
-        this, [cycle, complete](const proxmox::Result<model::ClusterResources> &r) {
+        this, [cycle, complete](const proxmox::Result<proxmox::ClusterResources> &r) {
             cycle->resources = r;
             complete();
         });
@@ -272,7 +272,7 @@ void ClusterEmitter::pollNodes()
 
 void ClusterEmitter::pollVms()
 {
-    m_client->clusterResources(this, [this](const proxmox::Result<model::ClusterResources> &r) {
+    m_client->clusterResources(this, [this](const proxmox::Result<proxmox::ClusterResources> &r) {
         if (!r.ok()) {
             finish(Source::Vms, false, r.error.message);
             return;
@@ -290,7 +290,7 @@ void ClusterEmitter::pollVms()
 
 void ClusterEmitter::pollStorage()
 {
-    m_client->clusterResources(this, [this](const proxmox::Result<model::ClusterResources> &r) {
+    m_client->clusterResources(this, [this](const proxmox::Result<proxmox::ClusterResources> &r) {
         if (!r.ok()) {
             finish(Source::Storage, false, r.error.message);
             return;

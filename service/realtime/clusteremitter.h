@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/clusterdata.h"
+#include "proxmox/pvedata.h"
 
 #include <QDateTime>
 #include <QHash>

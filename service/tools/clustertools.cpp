@@ -85,14 +85,14 @@ private:
     void pollOnce()
     {
         m_client->taskStatus(
-            m_node, m_upid, this, [this](const proxmox::Result<model::TaskStatus> &r) {
+            m_node, m_upid, this, [this](const proxmox::Result<proxmox::TaskStatus> &r) {
                 if (!r.ok()) {
                     if (++m_errors >= 5 || m_clock.elapsed() > m_options.taskTimeoutMs)
                         return finish(upstream(r.error));
                     return m_timer.start(m_options.taskPollMs);
                 }
                 m_errors = 0;
-                const model::TaskStatus &task = *r.value;
+                const proxmox::TaskStatus &task = *r.value;
                 if (task.status != m_lastStatus) {
                     m_lastStatus = task.status;
                     publish(task);
@@ -114,7 +114,7 @@ private:
             });
     }
 
-    void publish(const model::TaskStatus &task)
+    void publish(const proxmox::TaskStatus &task)
     {
         QJsonObject data {{QStringLiteral("kind"), QStringLiteral("task")},
             {QStringLiteral("upid"), m_upid}, {QStringLiteral("node"), m_node},
@@ -182,7 +182,7 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
         const int vmid = call.args.value(QStringLiteral("vmid")).toInt();
         ctx.client->clusterResources(ctx.emitter,
             [ctx, kind, action, storage, node, vmid, done](
-                const proxmox::Result<model::ClusterResources> &r) {
+                const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
                     return done(upstream(r.error));
                 const VmData *guest = nullptr;
@@ -231,12 +231,12 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
 
 // Lists from /cluster/resources, optionally for one node.
 Handler listResources(const Context &ctx,
-    std::function<QJsonValue(const model::ClusterResources &, const QString &node)> pick)
+    std::function<QJsonValue(const proxmox::ClusterResources &, const QString &node)> pick)
 {
     return [ctx, pick](const ToolCall &call, Done done) {
         const QString node = call.args.value(QStringLiteral("node")).toString();
         ctx.client->clusterResources(
-            ctx.emitter, [pick, node, done](const proxmox::Result<model::ClusterResources> &r) {
+            ctx.emitter, [pick, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
                     return done(upstream(r.error));
                 if (!node.isEmpty()) {
@@ -291,7 +291,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
                         return done(upstream(q.error));
                     const model::QuorumData quorum = *q.value;
                     ctx.client->clusterResources(ctx.emitter,
-                        [quorum, done](const proxmox::Result<model::ClusterResources> &r) {
+                        [quorum, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                             if (!r.ok())
                                 return done(upstream(r.error));
                             done(Outcome::success(
@@ -305,7 +305,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
         NodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
             ctx.client->clusterResources(
-                ctx.emitter, [ctx, node, done](const proxmox::Result<model::ClusterResources> &r) {
+                ctx.emitter, [ctx, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
                     std::optional<model::NodeData> found;
@@ -319,34 +319,34 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
                     if (found->status != QLatin1String("online"))
                         return done(Outcome::success(model::toJson(*found)));
                     ctx.client->nodeStatus(found->node, ctx.emitter,
-                        [found, done](const proxmox::Result<QJsonObject> &s) mutable {
+                        [found, done](const proxmox::Result<proxmox::NodeStatus> &s) mutable {
                             if (!s.ok())
                                 return done(upstream(s.error));
-                            model::mergeNodeStatus(*found, *s.value);
+                            proxmox::mergeNodeStatus(*found, *s.value);
                             done(Outcome::success(model::toJson(*found)));
                         });
                 });
         });
     add(QStringLiteral("get_vms"), QStringLiteral("QEMU virtual machines (optionally of one node)"),
         Tier::Green, OptionalNodeSchema,
-        listResources(ctx, [](const model::ClusterResources &r, const QString &node) {
+        listResources(ctx, [](const proxmox::ClusterResources &r, const QString &node) {
             return filtered<VmData>(
                 r.vms, node, [](const VmData &v) { return v.kind == VmData::Kind::Qemu; });
         }));
     add(QStringLiteral("get_containers"), QStringLiteral("LXC containers (optionally of one node)"),
         Tier::Green, OptionalNodeSchema,
-        listResources(ctx, [](const model::ClusterResources &r, const QString &node) {
+        listResources(ctx, [](const proxmox::ClusterResources &r, const QString &node) {
             return filtered<VmData>(
                 r.vms, node, [](const VmData &v) { return v.kind == VmData::Kind::Lxc; });
         }));
     add(QStringLiteral("get_storage"), QStringLiteral("Storage pools and their usage"), Tier::Green,
         OptionalNodeSchema,
-        listResources(ctx, [](const model::ClusterResources &r, const QString &node) {
+        listResources(ctx, [](const proxmox::ClusterResources &r, const QString &node) {
             return filtered<model::StorageData>(r.storage, node);
         }));
     add(QStringLiteral("get_cluster_resources"),
         QStringLiteral("Every node, guest and storage in one answer"), Tier::Green, NoArgsSchema,
-        listResources(ctx, [](const model::ClusterResources &r, const QString &) {
+        listResources(ctx, [](const proxmox::ClusterResources &r, const QString &) {
             return QJsonObject {{QStringLiteral("nodes"), model::toJson(r.nodes)},
                 {QStringLiteral("vms"), model::toJson(r.vms)},
                 {QStringLiteral("storage"), model::toJson(r.storage)}};
@@ -369,15 +369,15 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
     add(QStringLiteral("get_recent_tasks"), QStringLiteral("Recent Proxmox tasks"), Tier::Green,
         OptionalNodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
-            const QString path = node.isEmpty()
-                ? QStringLiteral("/cluster/tasks")
-                : QStringLiteral("/nodes/%1/tasks")
-                      .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)));
-            ctx.client->get(path, ctx.emitter, [done](const proxmox::Result<QJsonValue> &r) {
-                if (!r.ok())
-                    return done(upstream(r.error));
-                done(Outcome::success(r.value->toArray()));
-            });
+            ctx.client->recentTasks(node, ctx.emitter,
+                [done](const proxmox::Result<QList<proxmox::TaskStatus>> &r) {
+                    if (!r.ok())
+                        return done(upstream(r.error));
+                    QJsonArray tasks;
+                    for (const proxmox::TaskStatus &task : *r.value)
+                        tasks.append(proxmox::toJson(task));
+                    done(Outcome::success(tasks));
+                });
         });
     add(QStringLiteral("get_task_status"), QStringLiteral("Status of one Proxmox task by UPID"),
         Tier::Green,
@@ -385,15 +385,12 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
                    {QStringLiteral("upid"), stringProp(QStringLiteral("task UPID"), 512)}},
             {QStringLiteral("node"), QStringLiteral("upid")}),
         [ctx](const ToolCall &call, Done done) {
-            ctx.client->get(QStringLiteral("/nodes/%1/tasks/%2/status")
-                                .arg(QString::fromUtf8(QUrl::toPercentEncoding(
-                                         call.args.value(QStringLiteral("node")).toString())),
-                                    QString::fromUtf8(QUrl::toPercentEncoding(
-                                        call.args.value(QStringLiteral("upid")).toString()))),
-                ctx.emitter, [done](const proxmox::Result<QJsonValue> &r) {
+            ctx.client->taskStatus(call.args.value(QStringLiteral("node")).toString(),
+                call.args.value(QStringLiteral("upid")).toString(), ctx.emitter,
+                [done](const proxmox::Result<proxmox::TaskStatus> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
-                    done(Outcome::success(*r.value));
+                    done(Outcome::success(proxmox::toJson(*r.value)));
                 });
         });
 

@@ -12,10 +12,10 @@
 
 #include <optional>
 
-// The typed cluster payloads of PROTOCOL.md section 5, shared by the service (which builds them
-// from Proxmox answers) and the clients (which read them off the wire). Parsing from Proxmox is
-// lenient (numbers as strings, 0/1 booleans, missing fields on offline nodes, unknown `type`
-// values skipped); toJson() is strict and emits exactly the wire field names.
+// The typed cluster payloads of PROTOCOL.md section 5 (the wire types), shared by the service
+// (which builds them from Proxmox answers in proxmox/pvedata) and the clients (which read them off
+// the wire). toJson() is strict and emits exactly the wire field names; *FromJson() is strict
+// about types and tolerant of extra fields.
 namespace jarvis::model {
 
 struct NodeData
@@ -112,45 +112,6 @@ struct TemperatureData
     friend bool operator==(const TemperatureData &, const TemperatureData &) = default;
 };
 
-// A Proxmox task status (GET /nodes/{node}/tasks/{upid}/status).
-struct TaskStatus
-{
-    QString upid;
-    QString node;
-    QString type; // "qmstart", ...
-    QString id; // guest id as string
-    QString status; // "running" | "stopped"
-    QString exitstatus; // "OK", "WARNINGS: 2", error text; empty while running
-    bool succeeded() const
-    {
-        return status == QLatin1String("stopped")
-            && (exitstatus == QLatin1String("OK")
-                || exitstatus.startsWith(QLatin1String("WARNINGS")));
-    }
-
-    friend bool operator==(const TaskStatus &, const TaskStatus &) = default;
-};
-
-// --- Proxmox -> typed (lenient). Each returns nullopt for an entry that cannot be used (no node
-// name, no vmid, a `type` that is not ours); list parsers skip such entries.
-std::optional<NodeData> nodeFromPve(const QJsonObject &o);
-std::optional<VmData> vmFromPve(const QJsonObject &o);
-std::optional<StorageData> storageFromPve(const QJsonObject &o);
-std::optional<TaskStatus> taskStatusFromPve(const QJsonObject &o);
-// /cluster/status rows -> quorum (a standalone node has no "cluster" row: quorate from its node
-// row).
-QuorumData quorumFromPve(const QJsonArray &rows);
-// /cluster/resources (any mix of types) -> the three lists; unknown types ignored.
-struct ClusterResources
-{
-    QList<NodeData> nodes;
-    QList<VmData> vms;
-    QList<StorageData> storage;
-};
-ClusterResources resourcesFromPve(const QJsonArray &rows);
-// /nodes/{node}/status `data` merged into a node (loadavg, uptime, memory, rootfs, cpu).
-void mergeNodeStatus(NodeData &node, const QJsonObject &status);
-
 // --- typed -> wire (strict, PROTOCOL.md section 5).
 QJsonObject toJson(const NodeData &node);
 QJsonObject toJson(const VmData &vm);
@@ -175,9 +136,9 @@ std::optional<StorageData> storageFromJson(const QJsonObject &o);
 std::optional<QuorumData> quorumFromJson(const QJsonObject &o);
 std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o);
 
-// Lenient scalar readers shared by the parsers: "106" or 106 or 106.0; "1"/1/true.
-std::optional<qint64> pveInteger(const QJsonValue &v);
-std::optional<double> pveNumber(const QJsonValue &v);
-std::optional<bool> pveBool(const QJsonValue &v);
+namespace detail {
+// A finite double rounded to qint64; nullopt when it does not fit (shared with proxmox/pvedata).
+std::optional<qint64> integerFromDouble(double d);
+} // namespace detail
 
 } // namespace jarvis::model

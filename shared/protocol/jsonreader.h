@@ -24,7 +24,7 @@ namespace jarvis::json {
 // anything else.
 std::optional<QJsonValue> read(QByteArrayView text, QString *error = nullptr);
 
-// Building blocks shared with the lenient PVE reader (model/pvereader.cpp).
+// Building blocks shared with the lenient PVE reader (service/proxmox/pvereader.cpp).
 namespace detail {
 
 constexpr int NestingLimit = 1024; // QJsonDocument's

@@ -98,10 +98,10 @@ void cycleCost(int nodes, int guests, int cycles)
     qsizetype bytes = 0;
     for (int i = 0; i < cycles + 2; ++i) { // two warm-up cycles
         bool done = false;
-        std::optional<model::ClusterResources> resources;
+        std::optional<proxmox::ClusterResources> resources;
         const double start = bench::selfCpuSeconds();
         // The service's path: Client::clusterResources reads the body with the streaming parser.
-        client.clusterResources(&client, [&](const proxmox::Result<model::ClusterResources> &r) {
+        client.clusterResources(&client, [&](const proxmox::Result<proxmox::ClusterResources> &r) {
             if (r.ok())
                 resources = *r.value;
             done = true;

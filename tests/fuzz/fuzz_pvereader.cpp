@@ -1,16 +1,17 @@
-// libFuzzer target for the streaming PVE reader (shared/model/pvereader.h), which reads the
+// libFuzzer target for the streaming PVE reader (service/proxmox/pvereader.h), which reads the
 // Proxmox API's /cluster/resources answer. Input: one response body.
 // Checks, against QJsonDocument::fromJson plus resourcesFromPve() (which the reader promises to
 // match): the same accept/reject, the same status for the JSON shape (no "data", "data" not an
 // array), the same nodes, guests and storage; a refusal has a reason.
 #include "fuzzcheck.h"
-#include "model/pvereader.h"
+#include "proxmox/pvereader.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 using namespace jarvis::model;
+using namespace jarvis::proxmox;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

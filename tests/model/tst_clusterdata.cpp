@@ -4,7 +4,7 @@
 
 #include "hostileinput.h"
 #include "model/clusterdata.h"
-#include "model/pvereader.h"
+#include "proxmox/pvereader.h"
 #include "protocol/socketio.h"
 
 #include <QDir>
@@ -18,6 +18,7 @@
 #include <limits>
 
 using namespace jarvis::model;
+using namespace jarvis::proxmox;
 using namespace Qt::Literals::StringLiterals;
 
 Q_DECLARE_METATYPE(jarvis::model::NodeData)
@@ -25,7 +26,7 @@ Q_DECLARE_METATYPE(jarvis::model::VmData)
 Q_DECLARE_METATYPE(jarvis::model::StorageData)
 Q_DECLARE_METATYPE(jarvis::model::QuorumData)
 Q_DECLARE_METATYPE(jarvis::model::TemperatureData)
-Q_DECLARE_METATYPE(jarvis::model::TaskStatus)
+Q_DECLARE_METATYPE(jarvis::proxmox::TaskStatus)
 
 namespace jarvis::model {
 // Readable QCOMPARE failures (found by ADL): the wire JSON of the value.
@@ -55,12 +56,18 @@ char *toString(const TemperatureData &v)
 {
     return jsonString(toJson(v));
 }
+} // namespace jarvis::model
+
+namespace jarvis::proxmox {
 char *toString(const TaskStatus &v)
 {
-    return jsonString(QJsonObject {{"upid"_L1, v.upid}, {"node"_L1, v.node}, {"type"_L1, v.type},
-        {"id"_L1, v.id}, {"status"_L1, v.status}, {"exitstatus"_L1, v.exitstatus}});
+    return qstrdup(QJsonDocument(QJsonObject {{"upid"_L1, v.upid}, {"node"_L1, v.node},
+                                     {"type"_L1, v.type}, {"id"_L1, v.id}, {"status"_L1, v.status},
+                                     {"exitstatus"_L1, v.exitstatus}})
+            .toJson(QJsonDocument::Compact)
+            .constData());
 }
-} // namespace jarvis::model
+} // namespace jarvis::proxmox
 
 namespace {
 
@@ -154,7 +161,7 @@ struct Exerciser
             (void)taskStatusFromPve(o);
             NodeData merged;
             merged.node = u"x"_s;
-            mergeNodeStatus(merged, o);
+            mergeNodeStatus(merged, nodeStatusFromPve(o));
             roundTrip(merged, nodeFromJson, "merged node");
             (void)nodeFromJson(o);
             (void)vmFromJson(o);
@@ -543,7 +550,7 @@ void TestClusterData::fixtureNodeStatusMerge()
         readFixture(u"nodes_node_status.json"_s).object().value("data"_L1).toObject();
     NodeData node = *nodeFromPve(obj(R"({"type":"node","node":"pve","status":"online","cpu":0.5,
         "maxcpu":2,"mem":1,"maxmem":2,"disk":3,"maxdisk":4,"uptime":5})"));
-    mergeNodeStatus(node, status);
+    mergeNodeStatus(node, nodeStatusFromPve(status));
 
     QCOMPARE(node.loadavg, std::optional<QList<double>>(QList<double> {0, 0, 0}));
     QCOMPARE(node.uptime, 2501631);
@@ -643,7 +650,7 @@ void TestClusterData::pveInteger()
     QFETCH(bool, valid);
     QFETCH(qint64, expected);
 
-    const std::optional<qint64> result = jarvis::model::pveInteger(input);
+    const std::optional<qint64> result = jarvis::proxmox::pveInteger(input);
     QCOMPARE(result.has_value(), valid);
     if (valid)
         QCOMPARE(*result, expected);
@@ -675,7 +682,7 @@ void TestClusterData::pveNumber()
     QFETCH(bool, valid);
     QFETCH(double, expected);
 
-    const std::optional<double> result = jarvis::model::pveNumber(input);
+    const std::optional<double> result = jarvis::proxmox::pveNumber(input);
     QCOMPARE(result.has_value(), valid);
     if (valid)
         QCOMPARE(*result, expected);
@@ -710,7 +717,7 @@ void TestClusterData::pveBool()
     QFETCH(bool, valid);
     QFETCH(bool, expected);
 
-    const std::optional<bool> result = jarvis::model::pveBool(input);
+    const std::optional<bool> result = jarvis::proxmox::pveBool(input);
     QCOMPARE(result.has_value(), valid);
     if (valid)
         QCOMPARE(*result, expected);
@@ -1210,7 +1217,7 @@ void TestClusterData::mergeNodeStatusLenient()
     node.disk = 3;
     node.maxdisk = 4;
     node.uptime = 5;
-    mergeNodeStatus(node, obj(json.constData()));
+    mergeNodeStatus(node, nodeStatusFromPve(obj(json.constData())));
     QCOMPARE(node, expected);
 }
 

@@ -89,7 +89,7 @@ void TestProxmoxClient::typedCalls()
 {
     proxmox::Client client(options(), {apiNode(QStringLiteral("pve1"), *m_sim)});
     const auto resources =
-        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+        waitFor<proxmox::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(resources && resources->ok());
     QCOMPARE(resources->value->nodes.size(), 3);
     QCOMPARE(resources->value->vms.size(), 12);
@@ -99,10 +99,13 @@ void TestProxmoxClient::typedCalls()
     QVERIFY(quorum && quorum->ok());
     QVERIFY(quorum->value->quorate);
     QCOMPARE(quorum->value->nodelist.size(), 3);
-    const auto status = waitFor<QJsonObject>(
+    const auto status = waitFor<proxmox::NodeStatus>(
         [&](auto done) { client.nodeStatus(QStringLiteral("pve1"), this, done); });
     QVERIFY(status && status->ok());
-    QVERIFY(status->value->contains(QStringLiteral("loadavg")));
+    QVERIFY(status->value->loadavg);
+    QCOMPARE(status->value->loadavg->size(), 3);
+    QVERIFY(status->value->uptime && *status->value->uptime > 0);
+    QVERIFY(status->value->maxmem && *status->value->maxmem > 0);
     QVERIFY(client.isReachable());
     QVERIFY(client.lastSuccessAt().isValid());
 }
@@ -111,7 +114,7 @@ void TestProxmoxClient::guestActionAndTask()
 {
     proxmox::Client client(options(), {apiNode(QStringLiteral("pve1"), *m_sim)});
     const auto resources =
-        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+        waitFor<proxmox::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(resources && resources->ok());
     const model::VmData vm = resources->value->vms.first();
     const QString action =
@@ -120,15 +123,33 @@ void TestProxmoxClient::guestActionAndTask()
         [&](auto done) { client.guestAction(vm.node, vm.kind, vm.vmid, action, this, done); });
     QVERIFY(upid && upid->ok());
     QVERIFY(upid->value->startsWith(QStringLiteral("UPID:")));
-    std::optional<model::TaskStatus> task;
+    std::optional<proxmox::TaskStatus> task;
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
-        const auto t = waitFor<model::TaskStatus>(
+        const auto t = waitFor<proxmox::TaskStatus>(
             [&](auto done) { client.taskStatus(vm.node, *upid->value, this, done); });
         task = t && t->ok() ? t->value : std::nullopt;
         return task && task->status == QLatin1String("stopped");
     }()),
         5000);
     QVERIFY(task->succeeded());
+    QCOMPARE(task->node, vm.node);
+    QVERIFY(!task->user.isEmpty());
+    QVERIFY(task->starttime > 0);
+
+    // The node's task list, typed the same way: the finished task, stopped with its exit status.
+    const auto tasks = waitFor<QList<proxmox::TaskStatus>>(
+        [&](auto done) { client.recentTasks(vm.node, this, done); });
+    QVERIFY(tasks && tasks->ok());
+    const auto listed = std::find_if(tasks->value->begin(), tasks->value->end(),
+        [&](const proxmox::TaskStatus &t) { return t.upid == *upid->value; });
+    QVERIFY(listed != tasks->value->end());
+    QCOMPARE(listed->status, QStringLiteral("stopped"));
+    QCOMPARE(listed->exitstatus, task->exitstatus);
+    QVERIFY(listed->succeeded());
+    QVERIFY(listed->endtime >= listed->starttime);
+    const QJsonObject json = proxmox::toJson(*listed);
+    QCOMPARE(json.value(QStringLiteral("upid")).toString(), *upid->value);
+    QCOMPARE(json.value(QStringLiteral("status")).toString(), QStringLiteral("stopped"));
 
     // A guest on the wrong node: Proxmox refuses, either at once (500) or in the task it starts.
     const QString wrongNode =
@@ -142,9 +163,9 @@ void TestProxmoxClient::guestActionAndTask()
         QVERIFY2(wrong->error.message.contains(QStringLiteral("does not exist")),
             qPrintable(wrong->error.message));
     } else {
-        std::optional<model::TaskStatus> failed;
+        std::optional<proxmox::TaskStatus> failed;
         QTRY_VERIFY_WITH_TIMEOUT(([&] {
-            const auto t = waitFor<model::TaskStatus>(
+            const auto t = waitFor<proxmox::TaskStatus>(
                 [&](auto done) { client.taskStatus(wrongNode, *wrong->value, this, done); });
             failed = t && t->ok() ? t->value : std::nullopt;
             return failed && failed->status == QLatin1String("stopped");
@@ -184,7 +205,7 @@ void TestProxmoxClient::faultMatrix()
     proxmox::Client client(options(400), {apiNode(QStringLiteral("pve1"), *m_sim)});
     QSignalSpy health(&client, &proxmox::Client::nodeHealthChanged);
     const auto r =
-        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+        waitFor<proxmox::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(r);
     QVERIFY(!r->ok());
     QCOMPARE(r->error.kind, expected);
@@ -200,8 +221,8 @@ void TestProxmoxClient::faultMatrix()
 
     // Recovery once the fault ends (after the backoff).
     m_sim->removeFault(id);
-    std::optional<proxmox::Result<model::ClusterResources>> again;
-    QTRY_VERIFY_WITH_TIMEOUT((again = waitFor<model::ClusterResources>(
+    std::optional<proxmox::Result<proxmox::ClusterResources>> again;
+    QTRY_VERIFY_WITH_TIMEOUT((again = waitFor<proxmox::ClusterResources>(
                                   [&](auto done) { client.clusterResources(this, done); }),
                                  again && again->ok()),
         5000);
@@ -216,7 +237,7 @@ void TestProxmoxClient::failoverAndRecovery()
     proxmox::Client client(options(), {dead, apiNode(QStringLiteral("pve2"), *m_sim)});
     QSignalSpy health(&client, &proxmox::Client::nodeHealthChanged);
     const auto r =
-        waitFor<model::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
+        waitFor<proxmox::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(r && r->ok());
     QCOMPARE(r->value->vms.size(), 12);
     QCOMPARE(health.count(), 1);

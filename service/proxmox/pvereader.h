@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/clusterdata.h"
+#include "proxmox/pvedata.h"
 
 #include <QByteArray>
 #include <QJsonValue>
@@ -16,10 +16,10 @@
 // A streaming reader for PVE's /cluster/resources answer ({"data":[{...},...]}): the bytes go
 // straight into NodeData / VmData / StorageData, without a QJsonDocument in between. Per entry of
 // `data` it collects the flat members the field rules read into a reusable row and applies the
-// same rules as resourcesFromPve(QJsonArray) (clusterdata.cpp shares them through the row
+// same rules as resourcesFromPve(QJsonArray) (pvedata.cpp shares them through the row
 // abstraction below). It accepts and rejects exactly the documents QJsonDocument::fromJson does
 // (same grammar, same leniencies, same nesting limit) and keeps the last of duplicate keys.
-namespace jarvis::model {
+namespace jarvis::proxmox {
 
 enum class PveBodyStatus {
     Ok,
@@ -149,9 +149,9 @@ struct PveRow
     }
 };
 
-// The rules of resourcesFromPve() for one entry (in clusterdata.cpp).
+// The rules of resourcesFromPve() for one entry (in pvedata.cpp).
 void appendResourceRow(ClusterResources &resources, const PveRow &row);
 
 } // namespace detail
 
-} // namespace jarvis::model
+} // namespace jarvis::proxmox

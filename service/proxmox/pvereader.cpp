@@ -1,4 +1,4 @@
-#include "model/pvereader.h"
+#include "proxmox/pvereader.h"
 
 #include "protocol/jsonreader.h"
 
@@ -11,7 +11,7 @@
 // is an error. Strings must be valid UTF-8 (no overlongs, no encoded surrogates, nothing past
 // U+10FFFF); \uXXXX escapes are UTF-16 code units, so surrogate pairs join up by themselves.
 
-namespace jarvis::model {
+namespace jarvis::proxmox {
 
 const detail::PveValue &detail::PveRow::undefinedValue()
 {
@@ -24,9 +24,9 @@ namespace {
 using detail::PveRow;
 using detail::PveValue;
 
-using json::detail::addHexDigit;
-using json::detail::decodeUtf8;
-using json::detail::isDigit;
+using jarvis::json::detail::addHexDigit;
+using jarvis::json::detail::decodeUtf8;
+using jarvis::json::detail::isDigit;
 constexpr int kNestingLimit = json::detail::NestingLimit;
 
 void setNumber(PveValue *out, const json::detail::Number &number)
@@ -533,4 +533,4 @@ std::optional<ClusterResources> resourcesFromPveJson(
     return Reader(body).parse(error, status);
 }
 
-} // namespace jarvis::model
+} // namespace jarvis::proxmox
