@@ -73,6 +73,8 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     intervals.nodesMs = config.intervalNodes * 1000;
     intervals.vmsMs = config.intervalVms * 1000;
     intervals.storageMs = config.intervalStorage * 1000;
+    intervals.quorumMs = config.intervalQuorum * 1000;
+    intervals.nodeStatusMs = config.intervalNodeStatus * 1000;
     QHash<QString, QString> hosts;
     for (const config::NodeConfig &node : config.nodes)
         hosts.insert(node.name, node.host);

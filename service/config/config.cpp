@@ -56,7 +56,8 @@ const QList<GroupKeys> &knownKeys()
                 QStringLiteral("insecure")}},
         {QStringLiteral("intervals"),
             {QStringLiteral("nodes"), QStringLiteral("vms"), QStringLiteral("storage"),
-                QStringLiteral("temperature")}},
+                QStringLiteral("temperature"), QStringLiteral("quorum"),
+                QStringLiteral("nodeStatus")}},
         {QStringLiteral("safety"),
             {QStringLiteral("protectedNodes"), QStringLiteral("protectedVmids")}},
         {QStringLiteral("ssh"),
@@ -648,6 +649,8 @@ void Loader::readIntervals(const GroupReader &g)
     g.integer(QStringLiteral("vms"), 1, 86400, &c.intervalVms);
     g.integer(QStringLiteral("storage"), 1, 86400, &c.intervalStorage);
     g.integer(QStringLiteral("temperature"), 1, 86400, &c.intervalTemperature);
+    g.integer(QStringLiteral("quorum"), 1, 86400, &c.intervalQuorum);
+    g.integer(QStringLiteral("nodeStatus"), 1, 86400, &c.intervalNodeStatus);
 }
 
 void Loader::readSafety(const GroupReader &g)

@@ -58,6 +58,8 @@ struct Config
     int intervalVms = 15;
     int intervalStorage = 30;
     int intervalTemperature = 30;
+    int intervalQuorum = 30; // /cluster/status, checked on `nodes` ticks
+    int intervalNodeStatus = 60; // nodes/{node}/status (loadavg), checked on `nodes` ticks
 
     // [safety]
     QStringList protectedNodes;

@@ -107,9 +107,9 @@ void ClusterEmitter::onClientConnected(SioSocket *socket)
     if (m_quorum)
         socket->emitEvent(QStringLiteral("quorum"), single(model::toJson(*m_quorum)));
     if (m_haveVms)
-        socket->emitEvent(QStringLiteral("vms"), single(model::toJson(m_vms)));
+        socket->emitRaw(QStringLiteral("vms"), vmsJson());
     if (m_haveStorage)
-        socket->emitEvent(QStringLiteral("storage"), single(model::toJson(m_storage)));
+        socket->emitRaw(QStringLiteral("storage"), storageJson());
     if (m_haveTemperatures)
         socket->emitEvent(QStringLiteral("temperature"), single(model::toJson(m_temperatures)));
     updateActivity();
@@ -157,19 +157,117 @@ void ClusterEmitter::refreshNow(QList<Source> sources, const QObject *context,
         if (--join->pending == 0 && guard)
             done(join->ok, join->error);
     };
+    const Freshness fresh = freshFromNow(); // the fetches so far may predate the call
     for (Source source : sources) {
         PollState &state = m_polls[source];
         if (state.running) {
-            // The poll under way may have started before what the caller waits for: run again.
+            // The poll under way may use data from before the call: run again after it.
             state.rerunWaiters.append(onOne);
         } else {
             state.waiters.append(onOne);
-            poll(source);
+            poll(source, &fresh);
         }
     }
 }
 
-void ClusterEmitter::poll(Source source)
+// --- the shared answers ------------------------------------------------------------------------
+
+template<typename T>
+void ClusterEmitter::Shared<T>::get(qint64 nowMs, qint64 maxAgeMs, std::optional<int> freshAfter,
+    Callback done, const Start &start, const std::function<qint64()> &clock)
+{
+    if (!freshAfter && latest && maxAgeMs > 0 && nowMs - latestAtMs < maxAgeMs) {
+        done(proxmox::Result<T>::success(*latest));
+        return;
+    }
+    if (running) {
+        // The fetch in flight is number `fetches`.
+        (!freshAfter || fetches > *freshAfter ? waiters : nextWaiters).append(std::move(done));
+        return;
+    }
+    waiters.append(std::move(done));
+    run(nowMs, start, clock);
+}
+
+template<typename T>
+void ClusterEmitter::Shared<T>::run(
+    qint64 nowMs, const Start &start, const std::function<qint64()> &clock)
+{
+    running = true;
+    attemptAtMs = nowMs;
+    ++fetches;
+    // `this` lives as long as the emitter, which is the request's context.
+    start([this, nowMs, start, clock](const proxmox::Result<T> &result) {
+        running = false;
+        if (result.ok()) {
+            latest = *result.value;
+            latestAtMs = nowMs;
+        }
+        const QList<Callback> served = std::exchange(waiters, {});
+        for (const Callback &callback : served)
+            callback(result);
+        if (!running && !nextWaiters.isEmpty()) {
+            waiters = std::exchange(nextWaiters, {});
+            run(clock(), start, clock);
+        }
+    });
+}
+
+qint64 ClusterEmitter::nowMs() const
+{
+    return m_clock->now().toMSecsSinceEpoch();
+}
+
+bool ClusterEmitter::due(qint64 attemptAtMs, int cadenceMs) const
+{
+    // Checked on `nodes` ticks: half a tick of slack, so that timer jitter cannot push a fetch
+    // that is due at this tick to the next one.
+    return attemptAtMs < 0 || nowMs() - attemptAtMs + m_intervals.nodesMs / 2 >= cadenceMs;
+}
+
+void ClusterEmitter::withResources(qint64 maxAgeMs, const Freshness *fresh,
+    std::function<void(const proxmox::Result<proxmox::ClusterResources> &)> done)
+{
+    m_resources.get(
+        nowMs(), maxAgeMs, fresh ? std::optional<int>(fresh->resources) : std::nullopt,
+        std::move(done),
+        [this](Shared<proxmox::ClusterResources>::Callback callback) {
+            m_client->clusterResources(this, std::move(callback));
+        },
+        [this] { return nowMs(); });
+}
+
+void ClusterEmitter::fetchQuorum(const Freshness *fresh, std::function<void()> done)
+{
+    m_quorumFetch.get(
+        nowMs(), 0, fresh ? std::optional<int>(fresh->quorum) : std::nullopt,
+        [this, done = std::move(done)](const proxmox::Result<model::QuorumData> &q) {
+            if (q.ok())
+                m_quorum = *q.value;
+            reportHealth(QStringLiteral("quorum"), q.ok(), q.error.message, m_quorumState);
+            done();
+        },
+        [this](Shared<model::QuorumData>::Callback callback) {
+            m_client->clusterStatus(this, std::move(callback));
+        },
+        [this] { return nowMs(); });
+}
+
+void ClusterEmitter::fetchNodeStatus(const QString &node, std::function<void()> done)
+{
+    // A failure keeps the node's last loadavg; the next try comes at the next cadence.
+    m_nodeStatus[node].get(
+        nowMs(), 0, std::nullopt,
+        [done = std::move(done)](const proxmox::Result<proxmox::NodeStatus> &) { done(); },
+        [this, node](Shared<proxmox::NodeStatus>::Callback callback) {
+            m_client->nodeStatus(node, this, std::move(callback));
+        },
+        [this] { return nowMs(); });
+}
+
+// --- polls ---------------------------------------------------------------------------------------
+
+void ClusterEmitter::poll(Source source, const Freshness *fresh)
 {
     PollState &state = m_polls[source];
     if (state.running)
@@ -177,132 +275,116 @@ void ClusterEmitter::poll(Source source)
     state.running = true;
     switch (source) {
     case Source::Nodes:
-        pollNodes();
+        pollNodes(fresh);
         break;
     case Source::Vms:
-        pollVms();
+        withResources(fresh ? 0 : m_intervals.vmsMs / 2, fresh,
+            [this](const proxmox::Result<proxmox::ClusterResources> &r) {
+                if (!r.ok())
+                    return finish(Source::Vms, false, r.error.message);
+                applyVms(*r.value);
+                finish(Source::Vms, true, {});
+            });
         break;
     case Source::Storage:
-        pollStorage();
+        withResources(fresh ? 0 : m_intervals.storageMs / 2, fresh,
+            [this](const proxmox::Result<proxmox::ClusterResources> &r) {
+                if (!r.ok())
+                    return finish(Source::Storage, false, r.error.message);
+                applyStorage(*r.value);
+                finish(Source::Storage, true, {});
+            });
         break;
     }
 }
 
-void ClusterEmitter::pollNodes()
+void ClusterEmitter::pollNodes(const Freshness *fresh)
 {
+    // The resources, and when due the quorum and the online nodes' status; `nodes` and `quorum`
+    // go out when all of them are in.
     struct Cycle
     {
-        int pending = 2;
+        int pending = 1;
         std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
-        std::optional<proxmox::Result<model::QuorumData>> quorum;
     };
     auto cycle = std::make_shared<Cycle>();
     auto complete = [this, cycle] {
         if (--cycle->pending > 0)
             return;
-        // Quorum is its own health source but is sent with `nodes`.
-        const auto &q = *cycle->quorum;
-        if (q.ok())
-            m_quorum = *q.value;
-        reportHealth(QStringLiteral("quorum"), q.ok(), q.error.message, m_quorumState);
-
         const auto &r = *cycle->resources;
-        if (!r.ok()) {
-            finish(Source::Nodes, false, r.error.message);
-            return;
-        }
-        QHash<QString, model::NodeData> previous;
-        for (const model::NodeData &n : std::as_const(m_nodes))
-            previous.insert(n.node, n);
-        QList<model::NodeData> nodes = r.value->nodes;
-        std::sort(nodes.begin(), nodes.end(),
-            [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
-        for (model::NodeData &n : nodes) {
-            n.host = m_nodeHosts.value(n.node);
-            n.isProtected = m_safety->isProtectedNode(n.node);
-            if (!n.loadavg && previous.contains(n.node) && n.status == QLatin1String("online"))
-                n.loadavg = previous.value(n.node).loadavg;
-        }
-        m_nodes = nodes;
-        m_haveNodes = true;
-        // Load averages come from each online node's status; a failure there keeps the last value.
-        auto statusPending = std::make_shared<int>(0);
-        for (const model::NodeData &n : std::as_const(m_nodes)) {
-            if (n.status == QLatin1String("online"))
-                ++*statusPending;
-        }
-        auto done = [this] {
-            emitNodes();
-            if (m_quorum)
-                emitQuorum();
-            checkAlerts();
-            finish(Source::Nodes, true, {});
-        };
-        if (*statusPending == 0) {
-            done();
-            return;
-        }
-        for (const model::NodeData &n : std::as_const(m_nodes)) {
-            if (n.status != QLatin1String("online"))
-                continue;
-            const QString name = n.node;
-            m_client->nodeStatus(name, this,
-                [this, name, statusPending, done](const proxmox::Result<proxmox::NodeStatus> &status) {
-                    if (status.ok()) {
-                        for (model::NodeData &node : m_nodes) {
-                            if (node.node == name)
-                                proxmox::mergeNodeStatus(node, *status.value);
-                        }
-                    }
-                    if (--*statusPending == 0)
-                        done();
-                });
-        }
+        if (!r.ok())
+            return finish(Source::Nodes, false, r.error.message);
+        applyNodes(*r.value);
+        emitNodes();
+        if (m_quorum)
+            emitQuorum();
+        checkAlerts();
+        finish(Source::Nodes, true, {});
     };
-    m_client->clusterResources(
-        this, [cycle, complete](const proxmox::Result<proxmox::ClusterResources> &r) {
+    if (fresh || due(m_quorumFetch.attemptAtMs, m_intervals.quorumMs)) {
+        ++cycle->pending;
+        fetchQuorum(fresh, complete);
+    }
+    withResources(fresh ? 0 : m_intervals.nodesMs / 2, fresh,
+        [this, cycle, complete](const proxmox::Result<proxmox::ClusterResources> &r) {
             cycle->resources = r;
+            if (r.ok()) {
+                // Load averages are what /cluster/resources lacks: each online node's status,
+                // at its own cadence (and at once for a node not asked yet).
+                for (const model::NodeData &n : r.value->nodes) {
+                    if (n.status != QLatin1String("online") || n.loadavg)
+                        continue;
+                    const auto it = m_nodeStatus.find(n.node);
+                    const qint64 attempt = it == m_nodeStatus.end() ? -1 : it->second.attemptAtMs;
+                    if (due(attempt, m_intervals.nodeStatusMs)) {
+                        ++cycle->pending;
+                        fetchNodeStatus(n.node, complete);
+                    }
+                }
+            }
             complete();
         });
-    m_client->clusterStatus(this, [cycle, complete](const proxmox::Result<model::QuorumData> &q) {
-        cycle->quorum = q;
-        complete();
-    });
 }
 
-void ClusterEmitter::pollVms()
+void ClusterEmitter::applyNodes(const proxmox::ClusterResources &resources)
 {
-    m_client->clusterResources(this, [this](const proxmox::Result<proxmox::ClusterResources> &r) {
-        if (!r.ok()) {
-            finish(Source::Vms, false, r.error.message);
-            return;
+    QList<model::NodeData> nodes = resources.nodes;
+    std::sort(nodes.begin(), nodes.end(),
+        [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
+    for (model::NodeData &n : nodes) {
+        n.host = m_nodeHosts.value(n.node);
+        n.isProtected = m_safety->isProtectedNode(n.node);
+        if (!n.loadavg && n.status == QLatin1String("online")) {
+            const auto it = m_nodeStatus.find(n.node);
+            if (it != m_nodeStatus.end() && it->second.latest)
+                n.loadavg = it->second.latest->loadavg;
         }
-        m_vms = r.value->vms;
-        std::sort(m_vms.begin(), m_vms.end(),
-            [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
-        for (model::VmData &vm : m_vms)
-            vm.isProtected = m_safety->isProtectedGuest(vm.vmid, vm.node);
-        m_haveVms = true;
-        emitVms();
-        finish(Source::Vms, true, {});
-    });
+    }
+    m_nodes = std::move(nodes);
+    m_haveNodes = true;
 }
 
-void ClusterEmitter::pollStorage()
+void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources)
 {
-    m_client->clusterResources(this, [this](const proxmox::Result<proxmox::ClusterResources> &r) {
-        if (!r.ok()) {
-            finish(Source::Storage, false, r.error.message);
-            return;
-        }
-        m_storage = r.value->storage;
-        std::sort(m_storage.begin(), m_storage.end(),
-            [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; });
-        m_haveStorage = true;
-        emitStorage();
-        checkAlerts();
-        finish(Source::Storage, true, {});
-    });
+    m_vms = resources.vms;
+    std::sort(m_vms.begin(), m_vms.end(),
+        [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
+    for (model::VmData &vm : m_vms)
+        vm.isProtected = m_safety->isProtectedGuest(vm.vmid, vm.node);
+    m_haveVms = true;
+    m_vmsJson.clear();
+    emitVms();
+}
+
+void ClusterEmitter::applyStorage(const proxmox::ClusterResources &resources)
+{
+    m_storage = resources.storage;
+    std::sort(m_storage.begin(), m_storage.end(),
+        [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; });
+    m_haveStorage = true;
+    m_storageJson.clear();
+    emitStorage();
+    checkAlerts();
 }
 
 void ClusterEmitter::finish(Source source, bool ok, const QString &error)
@@ -339,7 +421,8 @@ void ClusterEmitter::finish(Source source, bool ok, const QString &error)
     Q_EMIT pollFinished(source, ok);
     if (!state.rerunWaiters.isEmpty() && !state.running) {
         state.waiters = std::exchange(state.rerunWaiters, {});
-        poll(source);
+        const Freshness fresh = freshFromNow();
+        poll(source, &fresh);
     }
 }
 
@@ -425,19 +508,29 @@ void ClusterEmitter::emitQuorum()
         QStringLiteral("quorum"), single(model::toJson(*m_quorum)), Namespace::Delivery::Latest);
 }
 
+const QByteArray &ClusterEmitter::vmsJson()
+{
+    // 5000 guests: written straight to JSON text, no QJsonArray in between, once per poll.
+    if (m_vmsJson.isEmpty())
+        model::appendJson(m_vmsJson, m_vms);
+    return m_vmsJson;
+}
+
+const QByteArray &ClusterEmitter::storageJson()
+{
+    if (m_storageJson.isEmpty())
+        model::appendJson(m_storageJson, m_storage);
+    return m_storageJson;
+}
+
 void ClusterEmitter::emitVms()
 {
-    // 5000 guests: written straight to JSON text, no QJsonArray in between.
-    QByteArray json;
-    model::appendJson(json, m_vms);
-    m_cluster->broadcastRaw(QStringLiteral("vms"), json, Namespace::Delivery::Latest);
+    m_cluster->broadcastRaw(QStringLiteral("vms"), vmsJson(), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitStorage()
 {
-    QByteArray json;
-    model::appendJson(json, m_storage);
-    m_cluster->broadcastRaw(QStringLiteral("storage"), json, Namespace::Delivery::Latest);
+    m_cluster->broadcastRaw(QStringLiteral("storage"), storageJson(), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::setTemperatures(const QList<model::TemperatureData> &temperatures)

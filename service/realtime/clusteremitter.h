@@ -10,6 +10,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <map>
 #include <optional>
 
 namespace jarvis::core {
@@ -20,6 +21,7 @@ class Ticker;
 namespace jarvis::proxmox {
 class Client;
 struct Error;
+template<typename T> struct Result;
 } // namespace jarvis::proxmox
 
 namespace jarvis::tools {
@@ -32,8 +34,14 @@ class EventBus;
 class Namespace;
 class SioSocket;
 
-// Polls Proxmox on QTimers and pushes the typed snapshots to /cluster: `nodes` + `quorum`, `vms`,
-// `storage` (and `temperature` when a source is set). A poll never overlaps its previous run;
+// Polls Proxmox on timers and pushes the typed snapshots to /cluster: `nodes` + `quorum`, `vms`,
+// `storage` (and `temperature` when a source is set). One data path: the three events read one
+// shared /cluster/resources answer. When an event is due it reuses the latest answer if that
+// fetch started less than half of the event's interval ago, joins the fetch in flight, or starts
+// one (never two at once); refreshNow() always waits for a fetch that started after the call.
+// /cluster/status (quorum) and nodes/{node}/status (loadavg, which resources lack) have their own
+// slower cadences, checked when `nodes` is due; `quorum` goes with every `nodes`, from the latest
+// answer. A poll never overlaps its previous run;
 // every tick re-sends its snapshot; a new client gets the latest snapshot of every event at once;
 // polling pauses while nobody is connected to /cluster and resumes (with an immediate poll) when
 // someone connects. Health changes go to /events as `poll` events; node offline, quorum lost,
@@ -53,6 +61,8 @@ public:
         int nodesMs = 10000;
         int vmsMs = 15000;
         int storageMs = 30000;
+        int quorumMs = 30000; // /cluster/status, fetched with a `nodes` poll when this old
+        int nodeStatusMs = 60000; // nodes/{node}/status (loadavg), likewise
     };
 
     ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
@@ -79,6 +89,8 @@ public:
     QDateTime lastPollAt() const { return m_lastPollAt; }
     bool lastPollOk() const;
     int pollCount(Source source) const { return m_polls.value(source).count; }
+    // /cluster/resources fetches started (shared by the three events).
+    int resourceFetchCount() const { return m_resources.fetches; }
 
 Q_SIGNALS:
     void pollFinished(jarvis::realtime::ClusterEmitter::Source source, bool ok);
@@ -96,16 +108,60 @@ private:
         QList<std::function<void(bool, const QString &)>> rerunWaiters; // for a run after this one
     };
 
+    // One Proxmox answer shared by its users: the latest value, when the fetch that got it
+    // started, and the callbacks waiting for the fetch in flight (or for one after it). Never
+    // two fetches at once.
+    template<typename T> struct Shared
+    {
+        using Callback = std::function<void(const proxmox::Result<T> &)>;
+        using Start = std::function<void(Callback)>; // issues the request, calls back once
+
+        std::optional<T> latest;
+        qint64 latestAtMs = 0; // when the fetch that brought `latest` started
+        qint64 attemptAtMs = -1; // when the last fetch started (-1: never)
+        bool running = false;
+        QList<Callback> waiters; // for the fetch in flight
+        QList<Callback> nextWaiters; // for a fetch that starts after the one in flight
+        int fetches = 0;
+
+        // The latest value if its fetch started less than maxAgeMs before nowMs (maxAgeMs <= 0:
+        // never), else the fetch in flight, else a new fetch. With `freshAfter` (a value of
+        // `fetches` taken earlier) only a fetch that started after that one will do.
+        void get(qint64 nowMs, qint64 maxAgeMs, std::optional<int> freshAfter, Callback done,
+            const Start &start, const std::function<qint64()> &clock);
+        void run(qint64 nowMs, const Start &start, const std::function<qint64()> &clock);
+    };
+
     void onClientConnected(SioSocket *socket);
     void updateActivity();
-    void poll(Source source);
-    void pollNodes();
-    void pollVms();
-    void pollStorage();
+    qint64 nowMs() const;
+    // What a refresh waits for: fetches that start after these (values of Shared::fetches).
+    struct Freshness
+    {
+        int resources = 0;
+        int quorum = 0;
+    };
+    Freshness freshFromNow() const { return {m_resources.fetches, m_quorumFetch.fetches}; }
+    // The latest /cluster/resources answer if its fetch started less than maxAgeMs ago, else the
+    // fetch in flight, else a new one (with `fresh`: only a fetch started after fresh->resources).
+    void withResources(qint64 maxAgeMs, const Freshness *fresh,
+        std::function<void(const proxmox::Result<proxmox::ClusterResources> &)> done);
+    void fetchQuorum(const Freshness *fresh, std::function<void()> done);
+    void fetchNodeStatus(const QString &node, std::function<void()> done);
+    bool due(qint64 attemptAtMs, int cadenceMs) const;
+    void poll(Source source, const Freshness *fresh = nullptr);
+    void pollNodes(const Freshness *fresh);
+    void applyNodes(const proxmox::ClusterResources &resources);
+    void applyVms(const proxmox::ClusterResources &resources);
+    void applyStorage(const proxmox::ClusterResources &resources);
     void finish(Source source, bool ok, const QString &error);
     void emitNodes();
     void emitVms();
     void emitStorage();
+    // The one `vms` (and `storage`) encoder: the JSON text of the current list, written once per
+    // poll and sent to every client, new ones included.
+    const QByteArray &vmsJson();
+    const QByteArray &storageJson();
     void emitQuorum();
     void checkAlerts();
     void reportHealth(const QString &source, bool ok, const QString &error, PollState &state);
@@ -125,6 +181,10 @@ private:
 
     QHash<Source, PollState> m_polls;
     PollState m_quorumState;
+    Shared<proxmox::ClusterResources> m_resources;
+    Shared<model::QuorumData> m_quorumFetch;
+    std::map<QString, Shared<proxmox::NodeStatus>> m_nodeStatus; // stable addresses
+    QByteArray m_vmsJson, m_storageJson; // empty = not written yet for the current list
     QList<model::NodeData> m_nodes;
     QList<model::VmData> m_vms;
     QList<model::StorageData> m_storage;

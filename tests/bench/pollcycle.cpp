@@ -9,8 +9,9 @@
 //    diffs it against the previous snapshot and encodes the Socket.IO `vms` broadcast, `cycles`
 //    times. Reported: CPU time (user+system, getrusage) per cycle and per step.
 // 2. Requests per minute: a 3-node simulated cluster and the real ClusterEmitter with the default
-//    intervals divided by 20, one client connected; the simulator's request count over the run,
-//    scaled back to one real minute.
+//    intervals (and quorum / node-status cadences) divided by 20, with one client connected and
+//    with none; the simulator's request count over the run, scaled back to one real minute.
+//    Target: at most 12 with one client, 0 with none.
 #include "app/application.h"
 #include "app/clusterservices.h"
 #include "app/runner.h"
@@ -177,7 +178,7 @@ void simulatorCost(int nodes, int guests)
     std::printf("  target: < 200 ms per answer: %s\n", median < 200.0 ? "met" : "MISSED");
 }
 
-void requestsPerMinute()
+void requestsPerMinute(bool withClient)
 {
     constexpr int Speedup = 20;
     demo::PveSimulator::Options o;
@@ -199,26 +200,35 @@ void requestsPerMinute()
     QString error;
     application.start(&error);
     application.cluster()->emitter()->setIntervals({c.intervalNodes * 1000 / Speedup,
-        c.intervalVms * 1000 / Speedup, c.intervalStorage * 1000 / Speedup});
+        c.intervalVms * 1000 / Speedup, c.intervalStorage * 1000 / Speedup,
+        c.intervalQuorum * 1000 / Speedup, c.intervalNodeStatus * 1000 / Speedup});
     client::SocketIoClient listener;
-    listener.connectToServer(QUrl(application.url()), QStringLiteral("/cluster"),
-        QJsonObject {
-            {QStringLiteral("token"), application.jwt().issue(QStringLiteral("bench"), 600)}});
-    bool connected = false;
-    QObject::connect(&listener, &client::SocketIoClient::connected, [&] { connected = true; });
-    runUntil(connected, 10000);
+    if (withClient) {
+        listener.connectToServer(QUrl(application.url()), QStringLiteral("/cluster"),
+            QJsonObject {
+                {QStringLiteral("token"), application.jwt().issue(QStringLiteral("bench"), 600)}});
+        bool connected = false;
+        QObject::connect(&listener, &client::SocketIoClient::connected, [&] { connected = true; });
+        runUntil(connected, 10000);
+    }
     sim.resetRequestCounts();
     const int seconds = 6; // = 2 minutes at real intervals
     bool over = false;
     QTimer::singleShot(seconds * 1000, [&] { over = true; });
     runUntil(over, seconds * 1000 + 5000);
     const double minutes = double(seconds) * Speedup / 60.0;
-    std::printf(
-        "Proxmox requests per minute, 3 nodes, default intervals (%d/%d/%d s), one client: %.0f\n",
-        c.intervalNodes, c.intervalVms, c.intervalStorage, sim.totalRequests() / minutes);
+    const double perMinute = sim.totalRequests() / minutes;
+    std::printf("Proxmox requests per minute, 3 nodes, default intervals (nodes/vms/storage "
+                "%d/%d/%d s, quorum %d s, node status %d s), %s: %.0f\n",
+        c.intervalNodes, c.intervalVms, c.intervalStorage, c.intervalQuorum, c.intervalNodeStatus,
+        withClient ? "one client" : "no client", perMinute);
     const QHash<QString, int> counts = sim.requestCounts();
-    for (auto it = counts.begin(); it != counts.end(); ++it)
-        std::printf("  %-22s %.0f/min\n", qPrintable(it.key()), it.value() / minutes);
+    QStringList keys = counts.keys();
+    keys.sort();
+    for (const QString &key : keys)
+        std::printf("  %-22s %.0f/min\n", qPrintable(key), counts.value(key) / minutes);
+    const double target = withClient ? 12 : 0;
+    std::printf("  target: at most %.0f: %s\n", target, perMinute <= target ? "met" : "MISSED");
 }
 } // namespace
 
@@ -235,6 +245,7 @@ int main(int argc, char **argv)
         argument(args, QStringLiteral("--cycles"), 50));
     simulatorCost(argument(args, QStringLiteral("--nodes"), 50),
         argument(args, QStringLiteral("--guests"), 5000));
-    requestsPerMinute();
+    requestsPerMinute(true);
+    requestsPerMinute(false);
     return 0;
 }

@@ -221,6 +221,8 @@ nodes=10
 vms=15
 storage=30
 temperature=30
+quorum=45
+nodeStatus=120
 
 [safety]
 protectedNodes=agent1, pve2
@@ -299,6 +301,8 @@ host=fd00::3
     QCOMPARE(c.intervalVms, 15);
     QCOMPARE(c.intervalStorage, 30);
     QCOMPARE(c.intervalTemperature, 30);
+    QCOMPARE(c.intervalQuorum, 45);
+    QCOMPARE(c.intervalNodeStatus, 120);
 
     QCOMPARE(c.protectedNodes, (QStringList {QStringLiteral("agent1"), QStringLiteral("pve2")}));
     QCOMPARE(c.protectedVmids, (QList<int> {100, 101, 9000}));
@@ -348,6 +352,8 @@ void TestConfig::minimalDefaults()
     QCOMPARE(c.tokenLifetime, 86400);
     QCOMPARE(c.insecure, false);
     QCOMPARE(c.intervalNodes, 10);
+    QCOMPARE(c.intervalQuorum, 30);
+    QCOMPARE(c.intervalNodeStatus, 60);
     QCOMPARE(c.intervalVms, 15);
     QCOMPARE(c.intervalStorage, 30);
     QCOMPARE(c.intervalTemperature, 30);
@@ -404,6 +410,9 @@ void TestConfig::brokenConfigs_data()
     setRow("interval too big", intervals, str("vms"), str("86401"), str("1..86400"));
     setRow("interval text", intervals, str("storage"), str("ten"), str("1..86400, got \"ten\""));
     setRow("interval fraction", intervals, str("temperature"), str("1.5"), str("1..86400"));
+    setRow("quorum interval 0", intervals, str("quorum"), str("0"), str("1..86400"));
+    setRow("nodeStatus interval text", intervals, str("nodeStatus"), str("1m"),
+        str("1..86400, got \"1m\""));
     setRow("sshPort 0", node, str("sshPort"), str("0"), str("1..65535"));
     setRow("sshPort 65536", node, str("sshPort"), str("65536"), str("1..65535"));
     setRow("vmid text", safety, str("protectedVmids"), str("100,abc"),

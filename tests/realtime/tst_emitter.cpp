@@ -16,9 +16,10 @@ using jarvis::realtime::ClusterEmitter;
 using Source = jarvis::realtime::ClusterEmitter::Source;
 
 namespace {
+// Short intervals; quorum and node status then follow every `nodes` poll.
 ClusterEmitter::Intervals fast(int nodes = 200, int vms = 300, int storage = 400)
 {
-    return {nodes, vms, storage};
+    return {nodes, vms, storage, nodes, nodes};
 }
 
 // Proxmox requests the fixture's jarvisd has sent and not yet seen answered. Counted when a poll
@@ -41,6 +42,10 @@ private slots:
     void newClientGetsSnapshotAtOnce();
     void intervalsHonouredAndResent();
     void noOverlapUnderSlowProxmox();
+    void requestsPerMinute_data();
+    void requestsPerMinute();
+    void reuseOrFetch();
+    void refreshNeverServesOlderData();
     void pausesWithoutClientsAndResumes();
     void refreshWithAck();
     void nodeDownNeverBlanksTheView();
@@ -165,10 +170,10 @@ void TestEmitter::noOverlapUnderSlowProxmox()
     f.simulator->injectFault(FaultRule::on(resources, Fault::Kind::Slow, 2000));
     f.emitter()->setIntervals(fast(100, 100, 100));
     f.connect(QStringLiteral("/cluster"));
-    // The first poll of each source: one /cluster/resources each, all three held back.
-    QTRY_COMPARE_WITH_TIMEOUT(f.simulator->requestCount(resources), 3, 10000);
+    // The first poll of the three sources: one shared /cluster/resources, held back.
+    QTRY_COMPARE_WITH_TIMEOUT(f.simulator->requestCount(resources), 1, 10000);
     const int before = inFlight(f);
-    QVERIFY(before >= 3);
+    QVERIFY(before >= 1);
     // Twenty intervals pass while they are held (nothing is handled in between): every tick
     // finds its source still running and sends nothing.
     for (int i = 0; i < 20; ++i)
@@ -179,13 +184,152 @@ void TestEmitter::noOverlapUnderSlowProxmox()
             && f.emitter()->pollCount(Source::Storage) == 1,
         10000);
     QTRY_COMPARE(inFlight(f), 0);
-    QCOMPARE(f.simulator->requestCount(resources), 3); // the missed ticks are not made up
+    QCOMPARE(f.simulator->requestCount(resources), 1); // the missed ticks are not made up
     QCOMPARE(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 1);
-    // Once idle, the next tick polls again.
+    // Once idle, the next tick polls again: one /cluster/resources for the three events, and
+    // /cluster/status (quorum follows every `nodes` poll at these intervals).
     clock.advance(100);
-    QCOMPARE(inFlight(f), 3 + 1); // three /cluster/resources and /cluster/status
+    QCOMPARE(inFlight(f), 1 + 1);
     QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms), 2, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 2, 10000);
+}
+
+// The Proxmox requests of one minute at the default intervals (nodes 10 s, vms 15 s, storage
+// 30 s; quorum 30 s and node status 60 s), 3 nodes, per endpoint: one /cluster/resources fetch
+// feeds all three events (vms at :15 and :45 reuse the :10 and :40 answers), so 6 fetches, plus
+// 2 /cluster/status and one nodes/{node}/status per node. Nothing without a client.
+void TestEmitter::requestsPerMinute_data()
+{
+    QTest::addColumn<bool>("client");
+    QTest::addColumn<int>("resources");
+    QTest::addColumn<int>("quorum");
+    QTest::addColumn<int>("nodeStatus");
+    QTest::addRow("one client") << true << 6 << 2 << 3;
+    QTest::addRow("no client") << false << 0 << 0 << 0;
+}
+
+void TestEmitter::requestsPerMinute()
+{
+    QFETCH(bool, client);
+    QFETCH(int, resources);
+    QFETCH(int, quorum);
+    QFETCH(int, nodeStatus);
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
+    QVERIFY(f.started);
+    QCOMPARE(f.config.intervalNodes, 10);
+    QCOMPARE(f.config.intervalVms, 15);
+    QCOMPARE(f.config.intervalStorage, 30);
+    if (client) {
+        f.connect(QStringLiteral("/cluster"));
+        QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes) == 1
+                && f.emitter()->pollCount(Source::Vms) == 1
+                && f.emitter()->pollCount(Source::Storage) == 1,
+            10000);
+    }
+    // Every tick falls on a multiple of 5 s; each step waits until its requests are answered.
+    auto minute = [&] {
+        for (int step = 0; step < 12; ++step) {
+            clock.advance(5000);
+            QTRY_COMPARE_WITH_TIMEOUT(inFlight(f), 0, 10000);
+        }
+    };
+    minute(); // the first minute starts with the connection's polls
+    f.simulator->resetRequestCounts();
+    minute();
+    QCOMPARE(f.simulator->requestCount(QStringLiteral("cluster/resources")), resources);
+    QCOMPARE(f.simulator->requestCount(QStringLiteral("cluster/status")), quorum);
+    QCOMPARE(f.simulator->requestCount(QStringLiteral("nodes/{node}/status")), nodeStatus);
+    QCOMPARE(f.simulator->totalRequests(), resources + quorum + nodeStatus);
+    QVERIFY(f.simulator->totalRequests() <= 12);
+    if (client) {
+        // And the events kept their intervals: 6 nodes (each with quorum), 4 vms, 2 storage.
+        QCOMPARE(f.emitter()->pollCount(Source::Nodes), 1 + 12);
+        QCOMPARE(f.emitter()->pollCount(Source::Vms), 1 + 8);
+        QCOMPARE(f.emitter()->pollCount(Source::Storage), 1 + 4);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            f.count(QStringLiteral("/cluster"), QStringLiteral("quorum")), 1 + 12, 10000);
+    }
+}
+
+// An event that is due reuses the latest /cluster/resources answer when its fetch started less
+// than half of the event's interval ago, joins a fetch in flight, or starts one.
+void TestEmitter::reuseOrFetch()
+{
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
+    QVERIFY(f.started);
+    f.connect(QStringLiteral("/cluster"));
+    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes) == 1
+            && f.emitter()->pollCount(Source::Vms) == 1
+            && f.emitter()->pollCount(Source::Storage) == 1,
+        10000);
+    QTRY_COMPARE(inFlight(f), 0);
+    QCOMPARE(f.emitter()->resourceFetchCount(), 1); // the three first polls share one fetch
+
+    clock.advance(10000); // nodes: the answer is 10 s old, more than 5 s: a fetch
+    QCOMPARE(f.emitter()->resourceFetchCount(), 2);
+    QCOMPARE(inFlight(f), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes), 2, 10000);
+    QTRY_COMPARE(inFlight(f), 0);
+
+    clock.advance(5000); // vms at 15 s: the 10 s answer is 5 s old, less than 7.5 s: reused
+    QCOMPARE(inFlight(f), 0);
+    QCOMPARE(f.emitter()->resourceFetchCount(), 2);
+    QCOMPARE(f.emitter()->pollCount(Source::Vms), 2); // at once, from the answer at hand
+    QTRY_COMPARE_WITH_TIMEOUT(f.count(QStringLiteral("/cluster"), QStringLiteral("vms")), 2, 10000);
+
+    clock.advance(5000); // nodes at 20 s
+    QCOMPARE(f.emitter()->resourceFetchCount(), 3);
+    QTRY_COMPARE(inFlight(f), 0);
+    clock.advance(10000); // 30 s: nodes, vms and storage together: one fetch (+ quorum)
+    QCOMPARE(f.emitter()->resourceFetchCount(), 4);
+    QCOMPARE(inFlight(f), 2);
+    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes) == 4
+            && f.emitter()->pollCount(Source::Vms) == 3
+            && f.emitter()->pollCount(Source::Storage) == 2,
+        10000);
+    QTRY_COMPARE(inFlight(f), 0);
+    QCOMPARE(f.simulator->requestCount(QStringLiteral("cluster/resources")), 4);
+}
+
+// refreshNow (after tool actions, and the `refresh` request) waits for a fetch that started after
+// the call: a fetch already in flight may hold data from before the action.
+void TestEmitter::refreshNeverServesOlderData()
+{
+    ManualClock clock;
+    ClusterFixture f(300, {}, {}, &clock);
+    QVERIFY(f.started);
+    f.connect(QStringLiteral("/cluster"));
+    QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Storage) == 1, 10000);
+    QTRY_COMPARE(inFlight(f), 0);
+    const QString resources = QStringLiteral("cluster/resources");
+    const int fault = f.simulator->injectFault(FaultRule::on(resources, Fault::Kind::Slow, 500));
+
+    clock.advance(10000); // the `nodes` poll's fetch is in flight, held by the simulator
+    QCOMPARE(f.emitter()->resourceFetchCount(), 2);
+    std::optional<int> fetchesAtDone;
+    f.emitter()->refreshNow({Source::Vms}, f.emitter(), [&](bool ok, const QString &) {
+        QVERIFY(ok);
+        fetchesAtDone = f.emitter()->resourceFetchCount();
+    });
+    QCOMPARE(f.emitter()->resourceFetchCount(), 2); // never two fetches at once
+    QTRY_VERIFY_WITH_TIMEOUT(fetchesAtDone.has_value(), 10000);
+    QCOMPARE(*fetchesAtDone, 3); // served by a fetch that started after the call
+    f.simulator->removeFault(fault);
+    QTRY_COMPARE(inFlight(f), 0);
+    QCOMPARE(f.simulator->requestCount(resources), 3);
+
+    // With nothing in flight, a refresh fetches at once even though the answer is fresh.
+    fetchesAtDone.reset();
+    f.emitter()->refreshNow({Source::Nodes, Source::Vms, Source::Storage}, f.emitter(),
+        [&](bool ok, const QString &) {
+            QVERIFY(ok);
+            fetchesAtDone = f.emitter()->resourceFetchCount();
+        });
+    QCOMPARE(f.emitter()->resourceFetchCount(), 4);
+    QTRY_VERIFY_WITH_TIMEOUT(fetchesAtDone.has_value(), 10000);
+    QCOMPARE(*fetchesAtDone, 4); // one fetch for the three
 }
 
 void TestEmitter::pausesWithoutClientsAndResumes()
