@@ -76,10 +76,13 @@ bench: build
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-fanout.sh $(BENCH_ARGS)
 	@$(BUILD_DIR)/tests/bench/jarvis-bench-poll
 
-# make bench-poll: only the poll-cycle benchmark (docs/PERFORMANCE.md).
+# make bench-poll: the poll-cycle benchmark and, when simdjson is installed, the JSON readers
+# (docs/PERFORMANCE.md).
 .PHONY: bench-poll
 bench-poll: build
 	@$(BUILD_DIR)/tests/bench/jarvis-bench-poll
+	@if [ -x $(BUILD_DIR)/tests/bench/jarvis-bench-json ]; then $(BUILD_DIR)/tests/bench/jarvis-bench-json; \
+	else echo "jarvis-bench-json: not built (libsimdjson-dev missing; the readers' figures are in docs/PERFORMANCE.md)"; fi
 
 # make bench-terminal: terminal throughput and echo latency, jarvisd beside plain ssh -tt and npm
 # socket.io + ssh2 (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--rounds 1".

@@ -474,6 +474,25 @@ Error shapeError(const QString &what, const Error &answered)
 }
 } // namespace
 
+namespace {
+// Stable, and only when needed: an answer already in order (the common case) is left untouched.
+template<typename T, typename Less> void sortIfNeeded(QList<T> &list, Less less)
+{
+    if (!std::is_sorted(list.cbegin(), list.cend(), less))
+        std::stable_sort(list.begin(), list.end(), less);
+}
+} // namespace
+
+void sortResources(ClusterResources &r)
+{
+    sortIfNeeded(r.nodes,
+        [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
+    sortIfNeeded(
+        r.vms, [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
+    sortIfNeeded(r.storage,
+        [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; });
+}
+
 void Client::clusterResources(
     const QObject *context, std::function<void(const Result<ClusterResources> &)> done)
 {
@@ -492,6 +511,8 @@ void Client::clusterResources(
             PveBodyStatus status = PveBodyStatus::Ok;
             parsed->resources = resourcesFromPveJson(body, why, &status);
             parsed->notArray = status == PveBodyStatus::DataNotArray;
+            if (parsed->resources)
+                sortResources(*parsed->resources); // here, while nothing else shares the lists
             return parsed->resources.has_value() || parsed->notArray;
         },
         [done = std::move(done), parsed](const Result<QJsonValue> &r) {

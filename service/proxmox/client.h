@@ -99,7 +99,7 @@ public:
     void post(
         const QString &path, const QUrlQuery &form, const QObject *context, JsonCallback done);
 
-    // Typed calls.
+    // Typed calls. The resources come sorted: nodes by name, guests by vmid, storage by id.
     void clusterResources(
         const QObject *context, std::function<void(const Result<ClusterResources> &)> done);
     void clusterStatus(
@@ -155,6 +155,9 @@ private:
     QNetworkAccessManager *m_nam; // child
     QDateTime m_lastSuccess;
 };
+
+// Sorts the lists as clusterResources() delivers them (stable: equal keys keep PVE's order).
+void sortResources(ClusterResources &resources);
 
 // "AB:CD:..." (any case, colons optional) -> 32 raw bytes; empty on malformed input.
 QByteArray parseFingerprint(const QString &text);

@@ -159,6 +159,9 @@ bool Reader::readString(QString *out, int *slot)
     bool ascii = true;
     bool escaped = false;
     while (m_p < m_end) {
+        m_p += json::detail::plainStringPrefix(m_p, m_end); // 16 plain bytes a step
+        if (m_p >= m_end)
+            break;
         const char c = *m_p;
         if (c == '"')
             break;

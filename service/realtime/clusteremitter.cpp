@@ -35,6 +35,20 @@ Message single(const QJsonValue &value)
 }
 } // namespace
 
+void markProtectedGuests(QList<model::VmData> &vms, const tools::SafetyPolicy &safety)
+{
+    QHash<QString, bool> nodeProtected; // per node name as PVE writes it: a few dozen at most
+    for (qsizetype i = 0; i < vms.size(); ++i) {
+        const model::VmData &vm = std::as_const(vms).at(i);
+        auto node = nodeProtected.constFind(vm.node);
+        if (node == nodeProtected.constEnd())
+            node = nodeProtected.insert(vm.node, safety.isProtectedNode(vm.node));
+        const bool isProtected = *node || safety.isProtectedVmid(vm.vmid);
+        if (vm.isProtected != isProtected)
+            vms[i].isProtected = isProtected;
+    }
+}
+
 ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, EventBus *events,
     const tools::SafetyPolicy *safety, Intervals intervals, QHash<QString, QString> nodeHosts,
     core::Clock *clock, QObject *parent)
@@ -346,11 +360,12 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
         });
 }
 
+// The lists come sorted from proxmox::Client and are shared with m_resources.latest (the answer
+// the next event may reuse): they are written to only where a `protected` flag differs, so that
+// the common case copies nothing.
 void ClusterEmitter::applyNodes(const proxmox::ClusterResources &resources)
 {
     QList<model::NodeData> nodes = resources.nodes;
-    std::sort(nodes.begin(), nodes.end(),
-        [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; });
     for (model::NodeData &n : nodes) {
         n.host = m_nodeHosts.value(n.node);
         n.isProtected = m_safety->isProtectedNode(n.node);
@@ -367,10 +382,7 @@ void ClusterEmitter::applyNodes(const proxmox::ClusterResources &resources)
 void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources)
 {
     m_vms = resources.vms;
-    std::sort(m_vms.begin(), m_vms.end(),
-        [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; });
-    for (model::VmData &vm : m_vms)
-        vm.isProtected = m_safety->isProtectedGuest(vm.vmid, vm.node);
+    markProtectedGuests(m_vms, *m_safety);
     m_haveVms = true;
     m_vmsJson.clear();
     emitVms();
@@ -379,8 +391,6 @@ void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources)
 void ClusterEmitter::applyStorage(const proxmox::ClusterResources &resources)
 {
     m_storage = resources.storage;
-    std::sort(m_storage.begin(), m_storage.end(),
-        [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; });
     m_haveStorage = true;
     m_storageJson.clear();
     emitStorage();

@@ -34,6 +34,10 @@ class EventBus;
 class Namespace;
 class SioSocket;
 
+// Sets each guest's `protected` flag as `safety` says, writing only where it differs (so that a
+// list shared with the Proxmox answer it came from is copied only when a flag changes).
+void markProtectedGuests(QList<model::VmData> &vms, const tools::SafetyPolicy &safety);
+
 // Polls Proxmox on timers and pushes the typed snapshots to /cluster: `nodes` + `quorum`, `vms`,
 // `storage` (and `temperature` when a source is set). One data path: the three events read one
 // shared /cluster/resources answer. When an event is due it reuses the latest answer if that

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 // The wire readers (*FromJson) are strict about types: a field that is present must have the type
@@ -248,57 +249,103 @@ void put(QByteArray &out, bool value)
         put(out, "false");
 }
 
-// The keys in toJson(const VmData &)'s (sorted) order; `lock` sorts after `diskwrite`.
-void appendVm(QByteArray &out, const VmData &vm)
+// Writers through a pointer into room made once per record (vmRoom()): no size check per scalar.
+template<qsizetype N> char *lit(char *p, const char (&text)[N])
 {
-    put(out, "{\"cpu\":");
-    put(out, vm.cpu);
-    put(out, ",\"disk\":");
-    put(out, vm.disk);
-    put(out, ",\"diskread\":");
-    put(out, vm.diskread);
-    put(out, ",\"diskwrite\":");
-    put(out, vm.diskwrite);
+    std::memcpy(p, text, N - 1);
+    return p + N - 1;
+}
+
+char *num(char *p, double value)
+{
+    return json::writeJsonNumber(p, value);
+}
+
+// Integers go through double like QJsonValue(qint64).toDouble() in the QJsonValue path.
+char *num(char *p, qint64 value)
+{
+    return json::writeJsonNumber(p, static_cast<double>(value));
+}
+
+char *num(char *p, int value)
+{
+    return json::writeJsonNumber(p, value);
+}
+
+char *str(char *p, const QString &text)
+{
+    return json::writeJsonString(p, text);
+}
+
+char *boolean(char *p, bool value)
+{
+    return value ? lit(p, "true") : lit(p, "false");
+}
+
+// An upper bound of appendVm()'s bytes: the keys and punctuation (under 256), 12 numbers and the
+// strings at their worst.
+qsizetype vmRoom(const VmData &vm)
+{
+    qsizetype room = 256 + 12 * json::MaxJsonNumberBytes
+        + json::maxJsonStringBytes(vm.name.size()) + json::maxJsonStringBytes(vm.node.size())
+        + json::maxJsonStringBytes(vm.status.size()) + json::maxJsonStringBytes(vm.lock.size());
+    for (const QString &tag : vm.tags)
+        room += json::maxJsonStringBytes(tag.size()) + 1;
+    return room;
+}
+
+// The keys in toJson(const VmData &)'s (sorted) order; `lock` sorts after `diskwrite`.
+char *appendVm(char *p, const VmData &vm)
+{
+    p = lit(p, "{\"cpu\":");
+    p = num(p, vm.cpu);
+    p = lit(p, ",\"disk\":");
+    p = num(p, vm.disk);
+    p = lit(p, ",\"diskread\":");
+    p = num(p, vm.diskread);
+    p = lit(p, ",\"diskwrite\":");
+    p = num(p, vm.diskwrite);
     if (!vm.lock.isEmpty()) {
-        put(out, ",\"lock\":");
-        put(out, vm.lock);
+        p = lit(p, ",\"lock\":");
+        p = str(p, vm.lock);
     }
-    put(out, ",\"maxcpu\":");
-    put(out, vm.maxcpu);
-    put(out, ",\"maxdisk\":");
-    put(out, vm.maxdisk);
-    put(out, ",\"maxmem\":");
-    put(out, vm.maxmem);
-    put(out, ",\"mem\":");
-    put(out, vm.mem);
-    put(out, ",\"name\":");
-    put(out, vm.name);
-    put(out, ",\"netin\":");
-    put(out, vm.netin);
-    put(out, ",\"netout\":");
-    put(out, vm.netout);
-    put(out, ",\"node\":");
-    put(out, vm.node);
-    put(out, ",\"protected\":");
-    put(out, vm.isProtected);
-    put(out, ",\"status\":");
-    put(out, vm.status);
-    put(out, ",\"tags\":[");
+    p = lit(p, ",\"maxcpu\":");
+    p = num(p, vm.maxcpu);
+    p = lit(p, ",\"maxdisk\":");
+    p = num(p, vm.maxdisk);
+    p = lit(p, ",\"maxmem\":");
+    p = num(p, vm.maxmem);
+    p = lit(p, ",\"mem\":");
+    p = num(p, vm.mem);
+    p = lit(p, ",\"name\":");
+    p = str(p, vm.name);
+    p = lit(p, ",\"netin\":");
+    p = num(p, vm.netin);
+    p = lit(p, ",\"netout\":");
+    p = num(p, vm.netout);
+    p = lit(p, ",\"node\":");
+    p = str(p, vm.node);
+    p = lit(p, ",\"protected\":");
+    p = boolean(p, vm.isProtected);
+    p = lit(p, ",\"status\":");
+    p = str(p, vm.status);
+    p = lit(p, ",\"tags\":[");
     for (qsizetype i = 0; i < vm.tags.size(); ++i) {
         if (i > 0)
-            put(out, ",");
-        put(out, vm.tags.at(i));
+            *p++ = ',';
+        p = str(p, vm.tags.at(i));
     }
-    put(out, "],\"template\":");
-    put(out, vm.isTemplate);
+    p = lit(p, "],\"template\":");
+    p = boolean(p, vm.isTemplate);
     if (vm.kind == VmData::Kind::Lxc)
-        put(out, ",\"type\":\"lxc\",\"uptime\":");
+        p = lit(p, ",\"type\":\"lxc\",\"uptime\":");
     else
-        put(out, ",\"type\":\"qemu\",\"uptime\":");
-    put(out, vm.uptime);
-    put(out, ",\"vmid\":");
-    put(out, vm.vmid);
-    put(out, "}");
+        p = lit(p, ",\"type\":\"qemu\",\"uptime\":");
+    p = num(p, vm.uptime);
+    p = lit(p, ",\"vmid\":");
+    p = num(p, vm.vmid);
+    *p++ = '}';
+    return p;
 }
 
 // The keys in toJson(const StorageData &)'s (sorted) order.
@@ -465,7 +512,24 @@ QJsonArray toJson(const QList<TemperatureData> &temperatures)
 
 void appendJson(QByteArray &out, const QList<VmData> &vms)
 {
-    appendList(out, vms, 320, appendVm); // ~310 bytes for a typical guest
+    // Room is made per guest (the list's ~320 bytes a guest reserved up front usually hold it):
+    // grown to the guest's worst case, written through a pointer, cut back to what was written.
+    out.reserve(out.size() + 2 + 320 * vms.size());
+    put(out, "[");
+    for (qsizetype i = 0; i < vms.size(); ++i) {
+        const VmData &vm = vms.at(i);
+        const qsizetype start = out.size();
+        const qsizetype room = vmRoom(vm) + 1;
+        if (out.capacity() - start < room)
+            out.reserve(std::max(2 * out.capacity(), start + room));
+        out.resize(start + room);
+        char *p = out.data() + start;
+        if (i > 0)
+            *p++ = ',';
+        p = appendVm(p, vm);
+        out.resize(p - out.constData());
+    }
+    put(out, "]");
 }
 
 void appendJson(QByteArray &out, const QList<StorageData> &storage)

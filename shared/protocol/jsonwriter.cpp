@@ -111,9 +111,14 @@ char *putEscapedAscii(char *p, char c)
 // JSON.stringify's QuoteJSONString: escapes '"', '\\', control characters and lone surrogates.
 void appendJsonString(QByteArray &out, QStringView text)
 {
-    const qsizetype size = text.size();
     // Worst case per UTF-16 unit: a six-byte \uXXXX escape (UTF-8 needs at most 3 per unit).
-    char *p = beginAppend(out, 6 * size + 2);
+    char *p = beginAppend(out, maxJsonStringBytes(text.size()));
+    finishAppend(out, writeJsonString(p, text));
+}
+
+char *writeJsonString(char *p, QStringView text)
+{
+    const qsizetype size = text.size();
     const char16_t *units = text.utf16();
     *p++ = '"';
     for (qsizetype i = 0; i < size; ++i) {
@@ -146,7 +151,7 @@ void appendJsonString(QByteArray &out, QStringView text)
         }
     }
     *p++ = '"';
-    finishAppend(out, p);
+    return p;
 }
 
 bool appendJsonStringUtf8(QByteArray &out, QByteArrayView utf8)
@@ -189,27 +194,26 @@ bool appendJsonStringUtf8(QByteArray &out, QByteArrayView utf8)
 // in [-7, 20], exponential ("1e+21", "1.5e-7") outside.
 void appendJsonNumber(QByteArray &out, double value)
 {
+    char *p = beginAppend(out, MaxJsonNumberBytes);
+    finishAppend(out, writeJsonNumber(p, value));
+}
+
+char *writeJsonNumber(char *p, double value)
+{
     if (!std::isfinite(value)) {
-        out.append("null");
-        return;
+        std::memcpy(p, "null", 4);
+        return p + 4;
     }
     if (value == 0) {
-        out.append('0'); // also -0
-        return;
+        *p++ = '0'; // also -0
+        return p;
     }
     // Integers up to 2^53 are their own shortest round-trip digits: written as integers directly.
     constexpr double MaxExactInteger = 9007199254740992.0; // 2^53
-    if (std::abs(value) <= MaxExactInteger && std::trunc(value) == value) {
-        char buffer[24];
-        const std::to_chars_result result =
-            std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value));
-        out.append(buffer, result.ptr - buffer);
-        return;
-    }
+    if (std::abs(value) <= MaxExactInteger && std::trunc(value) == value)
+        return std::to_chars(p, p + 24, static_cast<long long>(value)).ptr;
 
     // Worst case "-d.dddddddddddddddde-324" or "-0.000000ddddddddddddddddd" or 21 digits.
-    char *start = beginAppend(out, 32);
-    char *p = start;
     if (value < 0) {
         *p++ = '-';
         value = -value;
@@ -218,9 +222,8 @@ void appendJsonNumber(QByteArray &out, double value)
     const std::to_chars_result result =
         std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
     if (result.ec != std::errc()) {
-        finishAppend(out, start);
-        out.append("null"); // cannot happen with a 64-byte buffer
-        return;
+        std::memcpy(p, "null", 4); // cannot happen with a 64-byte buffer
+        return p + 4;
     }
     // buffer holds "d[.ddd]e(+|-)xx"
     char digits[32];
@@ -277,7 +280,7 @@ void appendJsonNumber(QByteArray &out, double value)
         const std::to_chars_result e = std::to_chars(p, p + 8, std::abs(n - 1));
         p = e.ptr;
     }
-    finishAppend(out, p);
+    return p;
 }
 
 } // namespace jarvis::json

@@ -23,4 +23,14 @@ bool appendJsonStringUtf8(QByteArray &out, QByteArrayView utf8);
 // [-7, 20], exponential ("1e+21", "1.5e-7") outside; -0 as "0"; NaN and infinities as "null".
 void appendJsonNumber(QByteArray &out, double value);
 
+// The same two, written at `p` (which the caller made room for) and returning the end: for
+// writers that size their output once per record instead of once per scalar.
+inline constexpr qsizetype MaxJsonNumberBytes = 32;
+inline constexpr qsizetype maxJsonStringBytes(qsizetype utf16Units)
+{
+    return 6 * utf16Units + 2;
+}
+char *writeJsonString(char *p, QStringView text);
+char *writeJsonNumber(char *p, double value);
+
 } // namespace jarvis::json

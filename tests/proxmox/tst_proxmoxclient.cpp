@@ -8,6 +8,8 @@
 #include <QTcpServer>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace jarvis;
 using proxmox::Error;
 using Kind = demo::Fault::Kind;
@@ -94,6 +96,19 @@ void TestProxmoxClient::typedCalls()
     QCOMPARE(resources->value->nodes.size(), 3);
     QCOMPARE(resources->value->vms.size(), 12);
     QVERIFY(resources->value->storage.size() >= 4);
+    // Sorted as the emitter sends them: nodes by name, guests by vmid, storage by id.
+    QVERIFY(std::is_sorted(resources->value->nodes.cbegin(), resources->value->nodes.cend(),
+        [](const model::NodeData &a, const model::NodeData &b) { return a.node < b.node; }));
+    QVERIFY(std::is_sorted(resources->value->vms.cbegin(), resources->value->vms.cend(),
+        [](const model::VmData &a, const model::VmData &b) { return a.vmid < b.vmid; }));
+    QVERIFY(std::is_sorted(resources->value->storage.cbegin(), resources->value->storage.cend(),
+        [](const model::StorageData &a, const model::StorageData &b) { return a.id < b.id; }));
+    proxmox::ClusterResources shuffled = *resources->value;
+    std::reverse(shuffled.vms.begin(), shuffled.vms.end());
+    std::reverse(shuffled.storage.begin(), shuffled.storage.end());
+    proxmox::sortResources(shuffled);
+    QCOMPARE(shuffled.vms, resources->value->vms);
+    QCOMPARE(shuffled.storage, resources->value->storage);
     const auto quorum =
         waitFor<model::QuorumData>([&](auto done) { client.clusterStatus(this, done); });
     QVERIFY(quorum && quorum->ok());
