@@ -1,6 +1,6 @@
-#include "realtime/websocket/bytestream.h"
+#include "net/bytestream.h"
 
-#include "realtime/websocket/halfclose.h"
+#include "net/halfclose.h"
 
 #include <QMetaObject>
 #include <QSocketNotifier>
@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net {
 
 FdStream::FdStream(int fd, QObject *parent)
     : ByteStream(parent)
@@ -226,4 +226,4 @@ void SocketStream::lost()
     QMetaObject::invokeMethod(this, &ByteStream::closed, Qt::QueuedConnection);
 }
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net

@@ -8,7 +8,7 @@
 class QSocketNotifier;
 class QTcpSocket;
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net {
 
 // The connection under a RawWsTransport: bytes in, bytes out, never blocking. Main thread.
 // Two kinds: FdStream for plain TCP (the descriptor itself, no QIODevice buffers), SocketStream
@@ -94,4 +94,4 @@ private:
     bool m_lost = false;
 };
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net

@@ -1,4 +1,4 @@
-#include "realtime/websocket/halfclose.h"
+#include "net/halfclose.h"
 
 #include <QTcpSocket>
 

@@ -1,22 +1,15 @@
 #pragma once
 
 #include <QByteArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include <QByteArrayView>
 #include <QList>
 #include <QPair>
 #include <QString>
-#include <QStringList>
 
-#include <optional>
-
-class QHttpServerResponder;
-class QTcpSocket;
-
-// Small HTTP helpers shared by the front door, the REST API and the Engine.IO polling transport:
-// request-head parsing for the front door, JSON error bodies, CORS/Origin policy, and one
-// function that writes every response.
-namespace jarvis::http {
+// HTTP/1.1 request-head and body-framing parsing (RFC 9112), the one parser of every request:
+// the front door checks each request with it and hands the parsed head on (to QtHttpServer's
+// routes, or to the WebSocket handshake, which does not parse again). Pure functions, no I/O.
+namespace jarvis::net {
 
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
@@ -59,64 +52,7 @@ HeadStatus parseHead(
 HeadStatus parseBody(QByteArrayView data, const RequestHead &head, qint64 maxBodyBytes,
     qsizetype *wireLength, QString *error = nullptr, int *status = nullptr);
 
+// The reason phrase for a status code ("Not Found"), "Unknown" for one not listed.
 QByteArray reasonPhrase(int status);
 
-// A complete HTTP/1.1 response, for the front door, which answers before QtHttpServer sees the
-// connection. `close` adds "Connection: close".
-QByteArray rawResponse(int status, const QByteArray &contentType, const QByteArray &body,
-    const HeaderList &extraHeaders = {}, bool close = true);
-QByteArray rawJsonResponse(
-    int status, const QJsonObject &body, const HeaderList &extraHeaders = {});
-
-QByteArray compactJson(const QJsonObject &object);
-QByteArray compactJson(const QJsonArray &array);
-QJsonObject errorBody(const QString &error);
-
-// Makes the next response that writeResponse() writes on `socket` carry "Connection: close" and
-// end the connection once it has been sent (for a request with the "close" connection option,
-// whose response may come later, e.g. a held long-poll).
-void closeAfterResponse(QTcpSocket *socket);
-
-// One answer for writeResponse().
-struct Response
-{
-    int status = 200;
-    QByteArray contentType; // none when empty
-    QByteArray body;
-    HeaderList headers;
-    QByteArray cacheControl = "no-store";
-    bool bodyless = false; // 304: neither body nor Content-Length
-};
-
-// Writes one response through a QtHttpServer responder (Content-Length is set).
-void writeResponse(QHttpServerResponder &responder, const Response &response);
-void writeResponse(QHttpServerResponder &responder, int status, const QByteArray &contentType,
-    const QByteArray &body, const HeaderList &extraHeaders = {});
-void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument &body,
-    const HeaderList &extraHeaders = {});
-
-// Which browser origins may talk to us: the configured allow-list, plus same-origin (the Origin
-// equals the scheme and Host the request was sent to). Requests without Origin (non-browser
-// clients) are allowed.
-class OriginPolicy
-{
-public:
-    OriginPolicy() = default;
-    OriginPolicy(const QStringList &allowedOrigins, bool tls);
-
-    // `origin` and `host` are the raw header values (empty when absent).
-    bool isAllowed(const QByteArray &origin, const QByteArray &host) const;
-    // CORS headers for a response to an allowed cross-origin request (empty otherwise).
-    HeaderList corsHeaders(const QByteArray &origin, const QByteArray &host) const;
-    HeaderList preflightHeaders(const QByteArray &origin, const QByteArray &host) const;
-
-private:
-    QStringList m_allowed;
-    bool m_tls = false;
-};
-
-// Lower-cases scheme and host and drops a trailing slash: "HTTPS://Jarvis.LAN/" ->
-// "https://jarvis.lan".
-QString normaliseOrigin(const QString &origin);
-
-} // namespace jarvis::http
+} // namespace jarvis::net

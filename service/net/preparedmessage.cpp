@@ -1,8 +1,8 @@
-#include "realtime/websocket/preparedmessage.h"
+#include "net/preparedmessage.h"
 
-#include "realtime/websocket/wsdeflate.h"
+#include "net/wsdeflate.h"
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 PreparedMessage::PreparedMessage(Opcode opcode, QByteArray payload, int compressionLevel)
     : m_opcode(opcode)
@@ -45,4 +45,4 @@ const QByteArray &PreparedMessage::frame(bool deflate) const
     return m_deflated;
 }
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

@@ -1,12 +1,12 @@
 #pragma once
 
-#include "realtime/websocket/wsframe.h"
+#include "net/wsframe.h"
 
 #include <QByteArray>
 
 #include <memory>
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 // One server message framed once for many sockets (the broadcast path). frame(false) is the
 // plain frame, frame(true) the permessage-deflate one; each is built on first use and cached,
@@ -49,4 +49,4 @@ private:
     mutable int m_framesBuilt = 0;
 };
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

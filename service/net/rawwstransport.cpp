@@ -1,7 +1,8 @@
-#include "realtime/websocket/rawwstransport.h"
+#include "net/rawwstransport.h"
 
-#include "realtime/websocket/bytestream.h"
-#include "realtime/websocket/wsdeflate.h"
+#include "net/bytestream.h"
+#include "net/httphead.h"
+#include "net/wsdeflate.h"
 
 #include <QLoggingCategory>
 #include <QPointer>
@@ -14,7 +15,7 @@
 
 Q_LOGGING_CATEGORY(lcRawWs, "jarvis.ws")
 
-namespace jarvis::realtime {
+namespace jarvis::net {
 
 namespace {
 constexpr qint64 MaxHeadLength = 64 * 1024;
@@ -52,7 +53,7 @@ void refuse(QTcpSocket *socket, const QByteArray &response, int timeoutMs)
 // and 32 KiB write chunk for its whole life, and Qt 6.4 ignores QIODevice::Unbuffered for sockets
 // made from a descriptor). A TLS connection keeps its QSslSocket; so does any connection whose
 // descriptor cannot be copied.
-ws::ByteStream *streamFor(QTcpSocket *socket)
+ByteStream *streamFor(QTcpSocket *socket)
 {
     if (!qobject_cast<QSslSocket *>(socket) && socket->bytesToWrite() == 0) {
         const qintptr fd = socket->socketDescriptor();
@@ -61,15 +62,42 @@ ws::ByteStream *streamFor(QTcpSocket *socket)
             socket->disconnect();
             socket->abort(); // closes the original descriptor only; the connection stays
             socket->deleteLater();
-            return new ws::FdStream(copy);
+            return new FdStream(copy);
         }
     }
-    return new ws::SocketStream(socket);
+    return new SocketStream(socket);
 }
 } // namespace
 
 RawWsTransport *RawWsTransport::accept(
     QTcpSocket *socket, const Options &options, QString *error, QObject *parent)
+{
+    if (!socket) {
+        if (error)
+            *error = QStringLiteral("no socket");
+        return nullptr;
+    }
+    RequestHead head;
+    QString why;
+    int status = 400;
+    switch (parseHead(socket->peek(MaxHeadLength), &head, &why, &status)) {
+    case HeadStatus::Complete:
+        return accept(socket, head, options, error, parent);
+    case HeadStatus::Incomplete:
+        why = QStringLiteral("incomplete request head");
+        status = 400;
+        break;
+    case HeadStatus::Invalid:
+        break;
+    }
+    if (error)
+        *error = why;
+    refuse(socket, ws::errorResponse(status, why), options.closeTimeoutMs);
+    return nullptr;
+}
+
+RawWsTransport *RawWsTransport::accept(QTcpSocket *socket, const RequestHead &head,
+    const Options &options, QString *error, QObject *parent)
 {
     auto setError = [error](const QString &text) {
         if (error)
@@ -79,26 +107,14 @@ RawWsTransport *RawWsTransport::accept(
         setError(QStringLiteral("no socket"));
         return nullptr;
     }
-
-    ws::UpgradeRequest request;
-    QString why;
-    const QByteArray head = socket->peek(MaxHeadLength + 1);
-    const ws::HeadParse parsed = ws::parseUpgradeRequest(head, &request, &why, MaxHeadLength);
-    if (parsed != ws::HeadParse::Complete) {
-        if (parsed == ws::HeadParse::Incomplete)
-            why = QStringLiteral("incomplete request head");
-        setError(why);
-        refuse(socket, ws::errorResponse(400, why), options.closeTimeoutMs);
-        return nullptr;
-    }
-    socket->skip(request.length);
+    socket->skip(head.length);
 
     ws::DeflatePolicy policy;
     policy.enabled = options.permessageDeflate;
     policy.clientMaxWindowBits = options.clientMaxWindowBits;
     policy.clientNoContextTakeover = options.clientNoContextTakeover;
     const ws::HandshakeResult result =
-        ws::processHandshake(request.method, request.version, request.headers, policy);
+        ws::processHandshake(head.method, head.version, head.headers, policy);
     if (!result.ok()) {
         setError(result.error);
         refuse(socket, result.response, options.closeTimeoutMs);
@@ -107,14 +123,13 @@ RawWsTransport *RawWsTransport::accept(
     // Frames the client sent right behind the head (already in the socket's buffer) are decoded
     // by the transport first, whichever stream it gets.
     const QByteArray early = socket->readAll();
-    ws::ByteStream *stream = streamFor(socket);
+    ByteStream *stream = streamFor(socket);
     stream->write(result.response);
-    return new RawWsTransport(stream, options, request.target, result.deflate, early, parent);
+    return new RawWsTransport(stream, options, head.target, result.deflate, early, parent);
 }
 
-RawWsTransport::RawWsTransport(ws::ByteStream *stream, const Options &options,
-    const QByteArray &target, const ws::DeflateParams &deflate, const QByteArray &early,
-    QObject *parent)
+RawWsTransport::RawWsTransport(ByteStream *stream, const Options &options, const QByteArray &target,
+    const ws::DeflateParams &deflate, const QByteArray &early, QObject *parent)
     : WsTransport(parent)
     , m_stream(stream)
     , m_closeTimer(new QTimer(this))
@@ -129,9 +144,9 @@ RawWsTransport::RawWsTransport(ws::ByteStream *stream, const Options &options,
         m_stream->abort();
         finish();
     });
-    connect(m_stream, &ws::ByteStream::readyRead, this, &RawWsTransport::onReadyRead);
-    connect(m_stream, &ws::ByteStream::closed, this, &RawWsTransport::finish);
-    connect(m_stream, &ws::ByteStream::drained, this, [this] {
+    connect(m_stream, &ByteStream::readyRead, this, &RawWsTransport::onReadyRead);
+    connect(m_stream, &ByteStream::closed, this, &RawWsTransport::finish);
+    connect(m_stream, &ByteStream::drained, this, [this] {
         sendOwedPong();
         if (m_state == State::Open && m_stream->bytesToWrite() == 0)
             Q_EMIT drained();
@@ -154,7 +169,7 @@ RawWsTransport::~RawWsTransport() = default;
 
 bool RawWsTransport::ownsDescriptor() const
 {
-    return qobject_cast<ws::FdStream *>(m_stream) != nullptr;
+    return qobject_cast<FdStream *>(m_stream) != nullptr;
 }
 
 void RawWsTransport::sendText(const QByteArray &utf8)
@@ -353,4 +368,4 @@ void RawWsTransport::finish()
     QMetaObject::invokeMethod(this, &WsTransport::closed, Qt::QueuedConnection);
 }
 
-} // namespace jarvis::realtime
+} // namespace jarvis::net

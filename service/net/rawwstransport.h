@@ -1,9 +1,9 @@
 #pragma once
 
-#include "realtime/websocket/preparedmessage.h"
-#include "realtime/websocket/wsframe.h"
-#include "realtime/websocket/wshandshake.h"
-#include "realtime/wstransport.h"
+#include "net/preparedmessage.h"
+#include "net/wsframe.h"
+#include "net/wshandshake.h"
+#include "net/wstransport.h"
 
 #include <QUrl>
 
@@ -12,11 +12,9 @@
 class QTcpSocket;
 class QTimer;
 
-namespace jarvis::realtime::ws {
-class ByteStream;
-}
+namespace jarvis::net {
 
-namespace jarvis::realtime {
+class ByteStream;
 
 struct RawWsTransportOptions
 {
@@ -49,13 +47,18 @@ class RawWsTransport final : public WsTransport
 public:
     using Options = RawWsTransportOptions;
 
-    // Upgrades `socket`, a connected socket whose request head is still unread in its buffer
-    // (the front door only peek()ed it): reads the head, validates it, writes the 101 response
-    // and returns the transport, which owns the connection (a plain TCP one moves to an
-    // unbuffered QTcpSocket on a copy of the descriptor and `socket` is deleted later; socket()
-    // is the one in use). On failure writes the error response
-    // (400/405/426), closes the socket (it deletes itself once closed), sets `*error` and
-    // returns nullptr. Bytes after the head (early frames) are processed from the event loop.
+    // Upgrades `socket`, a connected socket whose request head `head` (parsed by net::parseHead,
+    // e.g. by the front door, which hands it over) is still unread in its buffer (the front door
+    // only peek()ed it): skips the head, validates the upgrade, writes the 101 response and
+    // returns the transport, which owns the connection (a plain TCP one moves to its own copy of
+    // the descriptor, an FdStream, and `socket` is deleted later). On failure writes the error
+    // response (400/405/426), closes the socket (it deletes itself once closed), sets `*error`
+    // and returns nullptr. Bytes after the head (early frames) are processed from the event loop.
+    static RawWsTransport *accept(QTcpSocket *socket, const RequestHead &head,
+        const Options &options, QString *error, QObject *parent = nullptr);
+    // The same for a socket no front door has looked at (tests, tools): the complete head at the
+    // start of its buffer is parsed with net::parseHead first; an incomplete or invalid head is
+    // refused (its status, 400 for an incomplete one) like a refused upgrade.
     static RawWsTransport *accept(
         QTcpSocket *socket, const Options &options, QString *error, QObject *parent = nullptr);
     ~RawWsTransport() override;
@@ -90,7 +93,7 @@ private:
         Closed, // closed() emitted
     };
 
-    RawWsTransport(ws::ByteStream *stream, const Options &options, const QByteArray &target,
+    RawWsTransport(ByteStream *stream, const Options &options, const QByteArray &target,
         const ws::DeflateParams &deflate, const QByteArray &early, QObject *parent);
 
     void onReadyRead();
@@ -104,7 +107,7 @@ private:
     void shutdownTcp();
     void finish();
 
-    ws::ByteStream *m_stream; // owned (child)
+    ByteStream *m_stream; // owned (child)
     QTimer *m_closeTimer; // owned (child)
     Options m_options;
     ws::DeflateParams m_deflate;
@@ -116,4 +119,4 @@ private:
     QByteArray m_owedPong; // the latest such ping's payload (RFC 6455 section 5.5.3)
 };
 
-} // namespace jarvis::realtime
+} // namespace jarvis::net

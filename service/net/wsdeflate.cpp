@@ -1,4 +1,4 @@
-#include "realtime/websocket/wsdeflate.h"
+#include "net/wsdeflate.h"
 
 #include <zlib.h>
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <climits>
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 namespace {
 constexpr char Tail[] = {'\x00', '\x00', '\xff', '\xff'};
@@ -218,4 +218,4 @@ Inflater::Status Inflater::run(QByteArrayView input, QByteArray *out, qint64 max
     return Status::Ok;
 }
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

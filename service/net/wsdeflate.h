@@ -8,7 +8,7 @@
 
 // permessage-deflate (RFC 7692) on zlib raw deflate streams: the server compresses every message
 // on its own (server_no_context_takeover), and inflates client messages with a size cap.
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 // Compresses whole messages for the wire, each independently of the others (the server always
 // negotiates server_no_context_takeover, so one compressed frame suits every client).
@@ -80,4 +80,4 @@ private:
     bool m_ended = false; // the current message's stream ended with a final block
 };
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

@@ -1,10 +1,10 @@
-#include "realtime/websocket/wsframe.h"
+#include "net/wsframe.h"
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 namespace {
 constexpr int MaxControlPayload = 125;
@@ -460,4 +460,4 @@ FrameDecoder::Result FrameDecoder::frameComplete()
     return Result::Message;
 }
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

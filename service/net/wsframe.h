@@ -1,6 +1,6 @@
 #pragma once
 
-#include "realtime/websocket/wsdeflate.h"
+#include "net/wsdeflate.h"
 
 #include <QByteArray>
 #include <QByteArrayView>
@@ -10,7 +10,7 @@
 
 // RFC 6455 framing for the server side: an incremental decoder for client frames that enforces
 // the same rules as the npm `ws` server, and an encoder for (unmasked) server frames.
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 enum class Opcode : quint8 {
     Continuation = 0x0,
@@ -176,4 +176,4 @@ private:
     QString m_errorReason;
 };
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

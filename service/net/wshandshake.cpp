@@ -1,12 +1,12 @@
-#include "realtime/websocket/wshandshake.h"
+#include "net/wshandshake.h"
 
-#include "realtime/websocket/httptoken.h"
+#include "net/httptoken.h"
 
 #include <QCryptographicHash>
 
 #include <algorithm>
 
-namespace jarvis::realtime::ws {
+namespace jarvis::net::ws {
 
 namespace {
 
@@ -36,20 +36,6 @@ bool listContainsToken(const QByteArray &list, QByteArrayView token)
     return std::any_of(items.begin(), items.end(), [token](const QByteArray &item) {
         return item.trimmed().compare(token, Qt::CaseInsensitive) == 0;
     });
-}
-
-QByteArray reasonPhrase(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 405:
-        return "Method Not Allowed";
-    case 426:
-        return "Upgrade Required";
-    default:
-        return "Error";
-    }
 }
 
 HandshakeResult refuse(int status, const QString &message, const HeaderList &extra = {})
@@ -260,75 +246,6 @@ QByteArray errorResponse(int status, const QString &message, const HeaderList &e
     return out;
 }
 
-QByteArray UpgradeRequest::header(QByteArrayView lowerName) const
-{
-    for (const auto &header : headers) {
-        if (header.first == lowerName)
-            return header.second;
-    }
-    return {};
-}
-
-HeadParse parseUpgradeRequest(
-    QByteArrayView data, UpgradeRequest *request, QString *error, qsizetype maxLength)
-{
-    auto invalid = [error](const char *why) {
-        if (error)
-            *error = QString::fromLatin1(why);
-        return HeadParse::Invalid;
-    };
-
-    UpgradeRequest parsed;
-    qsizetype pos = 0;
-    bool first = true;
-    for (;;) {
-        const qsizetype newline = data.indexOf('\n', pos);
-        if (newline < 0)
-            return data.size() > maxLength ? invalid("request head too long")
-                                           : HeadParse::Incomplete;
-        if (newline + 1 > maxLength)
-            return invalid("request head too long");
-        QByteArrayView line = data.sliced(pos, newline - pos);
-        if (line.endsWith('\r'))
-            line.chop(1);
-        pos = newline + 1;
-
-        if (first) {
-            first = false;
-            const qsizetype sp1 = line.indexOf(' ');
-            const qsizetype sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-            if (sp1 <= 0 || sp2 <= sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0)
-                return invalid("malformed request line");
-            parsed.method = line.first(sp1).toByteArray();
-            parsed.target = line.sliced(sp1 + 1, sp2 - sp1 - 1).toByteArray();
-            parsed.version = line.sliced(sp2 + 1).toByteArray();
-            if (!isToken(parsed.method) || !parsed.version.startsWith("HTTP/"))
-                return invalid("malformed request line");
-            for (char c : parsed.target) {
-                if (uchar(c) <= 0x20 || uchar(c) == 0x7F)
-                    return invalid("malformed request target");
-            }
-            continue;
-        }
-        if (line.isEmpty())
-            break;
-        if (line.startsWith(' ') || line.startsWith('\t'))
-            return invalid("obsolete header line folding");
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0 || !isToken(line.first(colon)))
-            return invalid("malformed header line");
-        QByteArray value = line.sliced(colon + 1).toByteArray().trimmed();
-        for (char c : value) {
-            if ((uchar(c) < 0x20 && c != '\t') || uchar(c) == 0x7F)
-                return invalid("control character in header value");
-        }
-        parsed.headers.append({line.first(colon).toByteArray().toLower(), value});
-    }
-    parsed.length = pos;
-    *request = std::move(parsed);
-    return HeadParse::Complete;
-}
-
 std::optional<QList<ExtensionOffer>> parseExtensions(QByteArrayView header)
 {
     return ExtensionParser(header).parse();
@@ -399,4 +316,4 @@ HandshakeResult processHandshake(QByteArrayView method, QByteArrayView version,
     return result;
 }
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "net/httphead.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QList>
@@ -9,30 +11,9 @@
 #include <optional>
 
 // The server side of the RFC 6455 opening handshake, with permessage-deflate (RFC 7692)
-// negotiation. Pure functions, no I/O.
-namespace jarvis::realtime::ws {
-
-using HeaderList = QList<QPair<QByteArray, QByteArray>>; // names lower-cased
-
-// A request line and headers, as read from the socket by RawWsTransport::accept().
-struct UpgradeRequest
-{
-    QByteArray method;
-    QByteArray target; // path and query as sent
-    QByteArray version; // "HTTP/1.1"
-    HeaderList headers; // names lower-cased, values trimmed
-    qsizetype length = 0; // bytes up to and including the blank line
-
-    // The first value of a header (empty if absent).
-    QByteArray header(QByteArrayView lowerName) const;
-};
-
-enum class HeadParse { Complete, Incomplete, Invalid };
-// Parses the request head at the start of `data` (CRLF or bare LF line ends). Incomplete
-// until the blank line; Invalid for a malformed request line or header, or a head longer than
-// `maxLength`.
-HeadParse parseUpgradeRequest(QByteArrayView data, UpgradeRequest *request,
-    QString *error = nullptr, qsizetype maxLength = 64 * 1024);
+// negotiation. Pure functions, no I/O. The request head it checks was parsed once, by
+// net::parseHead (net/httphead.h), before it gets here.
+namespace jarvis::net::ws {
 
 // One offer (or response element) of a Sec-WebSocket-Extensions header.
 struct ExtensionParam
@@ -104,4 +85,4 @@ QByteArray errorResponse(int status, const QString &message, const HeaderList &e
 HandshakeResult processHandshake(QByteArrayView method, QByteArrayView version,
     const HeaderList &headers, const DeflatePolicy &policy = {});
 
-} // namespace jarvis::realtime::ws
+} // namespace jarvis::net::ws

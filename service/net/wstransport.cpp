@@ -1,4 +1,4 @@
-#include "realtime/wstransport.h"
+#include "net/wstransport.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -14,7 +14,7 @@
 
 Q_LOGGING_CATEGORY(lcQtWs, "jarvis.ws.qt")
 
-namespace jarvis::realtime {
+namespace jarvis::net {
 
 namespace {
 // QWebSocket closes its TCP socket right after writing a close frame. When the peer is still
@@ -146,4 +146,4 @@ qint64 QtWsTransport::pendingBytes() const
     return m_tcp ? m_tcp->bytesToWrite() : 0;
 }
 
-} // namespace jarvis::realtime
+} // namespace jarvis::net

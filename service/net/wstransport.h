@@ -1,6 +1,6 @@
 #pragma once
 
-#include "realtime/websocket/preparedmessage.h"
+#include "net/preparedmessage.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -12,7 +12,7 @@
 class QTcpSocket;
 class QWebSocket;
 
-namespace jarvis::realtime {
+namespace jarvis::net {
 
 // The most that may wait to be sent to one WebSocket client, whatever it is (control frames
 // included), before the connection is dropped; the Socket.IO layer closes a session at the same
@@ -85,4 +85,4 @@ private:
     bool m_closed = false;
 };
 
-} // namespace jarvis::realtime
+} // namespace jarvis::net

@@ -1,8 +1,8 @@
 // RawWsTransport end to end on 127.0.0.1: a QTcpServer hands accepted sockets to
 // RawWsTransport::accept(); QWebSocket clients (no compression) and hand-made raw clients
 // (fragments, bad frames, permessage-deflate) talk to it.
-#include "realtime/websocket/rawwstransport.h"
-#include "realtime/websocket/wsdeflate.h"
+#include "net/rawwstransport.h"
+#include "net/wsdeflate.h"
 #include "tlsfixture.h"
 #include "wstestutil.h"
 
@@ -19,8 +19,8 @@
 
 #include <memory>
 
-using namespace jarvis::realtime;
-using namespace jarvis::realtime::ws;
+using namespace jarvis::net;
+using namespace jarvis::net::ws;
 
 namespace {
 
@@ -529,14 +529,22 @@ void TestRawWsTransport::handshakeRefused_data()
     QTest::newRow("post") << "POST / HTTP/1.1\r\n" + good + "Sec-WebSocket-Version: 13\r\n\r\n"
                           << 405 << QByteArray("Allow: GET\r\n");
     QTest::newRow("bad key") << QByteArray(
-        "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: short==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                              << 400 << QByteArray("Connection: close\r\n");
-    QTest::newRow("no upgrade") << QByteArray("GET / HTTP/1.1\r\nConnection: Upgrade\r\n"
+    QTest::newRow("no upgrade") << QByteArray("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
                                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                               "Sec-WebSocket-Version: 13\r\n\r\n")
                                 << 400 << QByteArray("Invalid Upgrade header");
     QTest::newRow("malformed") << QByteArray("GET /\r\n\r\n") << 400 << QByteArray("malformed");
+    // The head is parsed by net::parseHead, the front door's strict parser (Host required).
+    QTest::newRow("no host") << QByteArray("GET / HTTP/1.1\r\nUpgrade: websocket\r\n"
+                                           "Connection: Upgrade\r\n"
+                                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                           "Sec-WebSocket-Version: 13\r\n\r\n")
+                             << 400 << QByteArray("no Host");
+    QTest::newRow("http/2.0") << QByteArray("GET / HTTP/2.0\r\nHost: x\r\n\r\n") << 505
+                              << QByteArray("not supported");
 }
 
 void TestRawWsTransport::handshakeRefused()

@@ -4,7 +4,7 @@
 // Arguments: files to replay instead (e.g. crash reproducers), or "--write-corpus DIR" to
 // save the valid seeds for libFuzzer.
 #include "fuzzmutate.h"
-#include "realtime/websocket/wsdeflate.h"
+#include "net/wsdeflate.h"
 #include "wstestutil.h"
 
 #include <QDir>
@@ -93,7 +93,7 @@ Bytes validInput(std::mt19937 &rng)
     const quint8 flags = quint8(rng() & 0xF0); // 15-bit window, smallest maxSize varies below
     Bytes out;
     out += char(flags | (rng() % 4));
-    jarvis::realtime::ws::Deflater deflater(int(rng() % 10));
+    jarvis::net::ws::Deflater deflater(int(rng() % 10));
     Bytes plain = rng() % 2 ? randomText(rng, 400) : randomBytes(rng, 400);
     if (rng() % 4 == 0)
         plain += Bytes(int(rng() % 100000), 'z');

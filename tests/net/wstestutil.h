@@ -2,7 +2,7 @@
 
 // Helpers shared by the WebSocket tests and fuzz smoke drivers: hand-made client frames and a
 // decoder driver that records what comes out as readable events.
-#include "realtime/websocket/wsframe.h"
+#include "net/wsframe.h"
 
 #include <QByteArray>
 #include <QStringList>
@@ -11,10 +11,10 @@
 
 namespace wstest {
 
-using jarvis::realtime::ws::DecodedMessage;
-using jarvis::realtime::ws::DecoderOptions;
-using jarvis::realtime::ws::FrameDecoder;
-using jarvis::realtime::ws::Opcode;
+using jarvis::net::ws::DecodedMessage;
+using jarvis::net::ws::DecoderOptions;
+using jarvis::net::ws::FrameDecoder;
+using jarvis::net::ws::Opcode;
 
 // A client frame: `b0` is the first byte as sent (FIN, RSV bits, opcode). The length uses the
 // shortest form unless `lengthForm` forces 16 or 64 bits. `masked` false leaves the mask bit

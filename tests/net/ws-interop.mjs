@@ -1,4 +1,4 @@
-// Interop of RawWsTransport (tests/websocket/wsechoserver) with the npm `ws` client, with and
+// Interop of RawWsTransport (tests/net/wsechoserver) with the npm `ws` client, with and
 // without permessage-deflate. Run: WSECHOSERVER=/path/to/wsechoserver node --test ws-interop.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

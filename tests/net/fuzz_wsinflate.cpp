@@ -5,9 +5,9 @@
 // chunked inflation agree (with a 15-bit window; see fuzz_wsframe.cpp for why not below); what
 // inflates re-compresses and inflates back; any bytes compress and inflate back unchanged.
 #include "fuzzcheck.h"
-#include "realtime/websocket/wsdeflate.h"
+#include "net/wsdeflate.h"
 
-using namespace jarvis::realtime::ws;
+using namespace jarvis::net::ws;
 
 namespace {
 

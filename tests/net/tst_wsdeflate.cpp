@@ -1,17 +1,18 @@
 // permessage-deflate: compression of server messages, inflation of client messages through the
 // frame decoder (context takeover, window bits, bombs, corrupt data), PreparedMessage, and the
 // Sec-WebSocket-Extensions negotiation table.
-#include "realtime/websocket/preparedmessage.h"
-#include "realtime/websocket/wsdeflate.h"
-#include "realtime/websocket/wsframe.h"
-#include "realtime/websocket/wshandshake.h"
+#include "net/preparedmessage.h"
+#include "net/wsdeflate.h"
+#include "net/wsframe.h"
+#include "net/wshandshake.h"
 #include "wstestutil.h"
 
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QTest>
 
-using namespace jarvis::realtime::ws;
+using jarvis::net::HeaderList;
+using namespace jarvis::net::ws;
 using namespace wstest;
 
 namespace {

@@ -5,7 +5,7 @@
 //                       then "broadcast-done {json}" to the sender with how often each was framed
 //   "close CODE REASON" the server closes this connection
 // Options: --max-payload BYTES, --no-deflate.
-#include "realtime/websocket/rawwstransport.h"
+#include "net/rawwstransport.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -17,7 +17,7 @@
 
 #include <cstdio>
 
-using namespace jarvis::realtime;
+using namespace jarvis::net;
 
 namespace {
 

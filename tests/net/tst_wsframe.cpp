@@ -1,11 +1,11 @@
 // The RFC 6455 frame decoder and encoder: every rule the npm `ws` server enforces, as tables,
 // each fed all at once, byte by byte and in odd-sized chunks.
-#include "realtime/websocket/wsframe.h"
+#include "net/wsframe.h"
 #include "wstestutil.h"
 
 #include <QTest>
 
-using namespace jarvis::realtime::ws;
+using namespace jarvis::net::ws;
 using namespace wstest;
 
 namespace {

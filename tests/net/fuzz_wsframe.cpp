@@ -9,13 +9,13 @@
 // messages respect maxPayload; close codes are valid; errors are 1002, 1007 or 1009; the
 // decoder always consumes its input or stops at a message or an error.
 #include "fuzzcheck.h"
-#include "realtime/websocket/wsframe.h"
+#include "net/wsframe.h"
 
 #include <QString>
 
 #include <vector>
 
-using namespace jarvis::realtime::ws;
+using namespace jarvis::net::ws;
 
 namespace {
 
