@@ -1,6 +1,7 @@
 #include "net/rawwstransport.h"
 
 #include "net/bytestream.h"
+#include "net/halfclose.h"
 #include "net/httphead.h"
 #include "net/wsdeflate.h"
 
@@ -350,11 +351,13 @@ void RawWsTransport::shutdownTcp()
     if (m_state == State::Draining || m_state == State::Closed)
         return;
     m_state = State::Draining;
-    m_closeTimer->start(m_options.closeTimeoutMs);
+    m_closeTimer->stop();
     // Our close frame goes out, then the end of our stream; what the peer still sends is read and
-    // dropped (onReadyRead in Draining) until it closes or the close timer aborts. Closing at once
-    // would reset the connection under unread data and lose the close frame (the peer sees 1006).
-    m_stream->shutdownWriteWhenFlushed();
+    // dropped until it closes or closeTimeoutMs runs out (net::HalfClose, which the QtWebSockets
+    // transport uses too). The stream stays ours (pendingBytes()), a grandchild now.
+    disconnect(m_stream, &ByteStream::readyRead, this, nullptr);
+    auto *halfClose = new HalfClose(m_stream, m_options.closeTimeoutMs, this);
+    connect(halfClose, &HalfClose::finished, this, &RawWsTransport::finish);
 }
 
 void RawWsTransport::finish()

@@ -1,16 +1,12 @@
 #include "net/wstransport.h"
 
-#include <QCoreApplication>
+#include "net/halfclose.h"
+
 #include <QLoggingCategory>
-#include <QSocketNotifier>
 #include <QTcpSocket>
-#include <QTimer>
 #include <QWebSocket>
 
-#include <cerrno>
-
-#include <sys/socket.h>
-#include <unistd.h>
+#include <fcntl.h>
 
 Q_LOGGING_CATEGORY(lcQtWs, "jarvis.ws.qt")
 
@@ -20,52 +16,12 @@ namespace {
 // QWebSocket closes its TCP socket right after writing a close frame. When the peer is still
 // sending (a frame over the size limit, closed with 1009 after its header), closing a socket whose
 // receive queue holds data makes the kernel send a reset, and the peer loses the close frame
-// (it sees 1006). So the transport keeps a duplicate of the descriptor: once Qt has closed its
-// own (everything it wrote is in the kernel), our side is shut for writing (the peer sees the close
-// frame, then the end of the stream), and what the peer still sends is read and dropped until it
-// closes too, at most LingerMs, as the own transport and the front door do.
-class Lingerer final : public QObject
-{
-public:
-    static constexpr int LingerMs = 5000;
-
-    Lingerer(int fd, QTcpSocket *qtSide)
-        : QObject(QCoreApplication::instance())
-        , m_fd(fd)
-    {
-        QTimer::singleShot(LingerMs, this, &Lingerer::finish);
-        if (qtSide && qtSide->state() != QAbstractSocket::UnconnectedState)
-            connect(qtSide, &QAbstractSocket::disconnected, this, &Lingerer::drain);
-        else
-            drain();
-    }
-    ~Lingerer() override { ::close(m_fd); }
-
-private:
-    // Qt's descriptor is closed: from now on only this one reads.
-    void drain()
-    {
-        if (m_notifier)
-            return;
-        ::shutdown(m_fd, SHUT_WR);
-        m_notifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
-        connect(m_notifier, &QSocketNotifier::activated, this, [this] {
-            char scrap[16384];
-            const ssize_t n = ::recv(m_fd, scrap, sizeof scrap, MSG_DONTWAIT);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-                finish();
-        });
-    }
-    void finish()
-    {
-        if (m_notifier)
-            m_notifier->setEnabled(false);
-        deleteLater();
-    }
-
-    int m_fd;
-    QSocketNotifier *m_notifier = nullptr;
-};
+// (it sees 1006). So the transport keeps a copy of the descriptor, and net::HalfClose ends the
+// connection as the own transport does: once Qt has closed its own descriptor (everything it
+// wrote is in the kernel), our side is shut for writing (the peer sees the close frame, then the
+// end of the stream), and what the peer still sends is read and dropped until it closes too, at
+// most LingerMs.
+constexpr int LingerMs = 5000;
 } // namespace
 
 QtWsTransport::QtWsTransport(std::unique_ptr<QWebSocket> socket, QTcpSocket *connection,
@@ -95,9 +51,9 @@ QtWsTransport::QtWsTransport(std::unique_ptr<QWebSocket> socket, QTcpSocket *con
     connect(m_socket, &QWebSocket::aboutToClose, this, [this] {
         if (!m_tcp || m_tcp->socketDescriptor() == -1)
             return;
-        const int fd = ::dup(int(m_tcp->socketDescriptor()));
+        const int fd = ::fcntl(int(m_tcp->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
         if (fd >= 0)
-            new Lingerer(fd, m_tcp);
+            HalfClose::afterSocketCloses(m_tcp, fd, LingerMs);
     });
     connect(m_socket, &QWebSocket::disconnected, this, [this] {
         if (m_closed)
