@@ -1,11 +1,11 @@
 #include "http/httputil.h"
 
 #include "http/frontdoor.h"
+#include "net/origin.h"
 
 #include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QTcpSocket>
-#include <QUrl>
 
 namespace jarvis::http {
 
@@ -92,44 +92,30 @@ void writeJson(QHttpServerResponder &responder, int status, const QJsonDocument 
         responder, status, "application/json", body.toJson(QJsonDocument::Compact), extraHeaders);
 }
 
-QString normaliseOrigin(const QString &origin)
-{
-    QString s = origin.trimmed();
-    while (s.endsWith(QLatin1Char('/')))
-        s.chop(1);
-    const QUrl url(s, QUrl::StrictMode);
-    if (!url.isValid() || url.scheme().isEmpty() || url.host().isEmpty())
-        return s.toLower();
-    QString out = url.scheme().toLower() + QStringLiteral("://") + url.host().toLower();
-    const int port = url.port();
-    const bool defaultPort =
-        (port == 80 && url.scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0)
-        || (port == 443 && url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0);
-    if (port != -1 && !defaultPort)
-        out += QLatin1Char(':') + QString::number(port);
-    return out;
-}
-
 OriginPolicy::OriginPolicy(const QStringList &allowedOrigins, bool tls)
     : m_tls(tls)
 {
-    for (const QString &o : allowedOrigins)
-        m_allowed.append(normaliseOrigin(o));
+    for (const QString &o : allowedOrigins) {
+        if (const auto normalised = net::normaliseOrigin(o))
+            m_allowed.append(*normalised);
+    }
 }
 
 bool OriginPolicy::isAllowed(const QByteArray &origin, const QByteArray &host) const
 {
     if (origin.isEmpty())
         return true;
-    const QString o = normaliseOrigin(QString::fromUtf8(origin));
+    const auto o = net::normaliseOrigin(QString::fromUtf8(origin));
+    if (!o)
+        return false; // not an origin ("null", a path, another scheme...): never allowed
     if (!host.isEmpty()) {
-        const QString self =
-            normaliseOrigin((m_tls ? QStringLiteral("https://") : QStringLiteral("http://"))
+        const auto self =
+            net::normaliseOrigin((m_tls ? QStringLiteral("https://") : QStringLiteral("http://"))
                 + QString::fromUtf8(host));
         if (o == self)
             return true;
     }
-    return m_allowed.contains(o);
+    return m_allowed.contains(*o);
 }
 
 HeaderList OriginPolicy::corsHeaders(const QByteArray &origin, const QByteArray &host) const

@@ -75,8 +75,4 @@ private:
     bool m_tls = false;
 };
 
-// Lower-cases scheme and host and drops a trailing slash: "HTTPS://Jarvis.LAN/" ->
-// "https://jarvis.lan".
-QString normaliseOrigin(const QString &origin);
-
 } // namespace jarvis::http
