@@ -2,9 +2,11 @@
 
 #include "net/bytestream.h"
 
-#include <QPointer>
+#include <QCoreApplication>
 #include <QTcpSocket>
 #include <QTimer>
+
+#include <utility>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,7 +51,9 @@ HalfClose::~HalfClose()
 
 void HalfClose::afterSocketCloses(QTcpSocket *writer, int fd, int timeoutMs)
 {
-    auto *self = new HalfClose(timeoutMs, nullptr);
+    // A child of the application, so that one still lingering when it quits is deleted too.
+    auto *self = new HalfClose(timeoutMs, QCoreApplication::instance());
+    self->m_selfDeleting = true;
     self->m_pendingFd = fd;
     auto start = [self] {
         if (self->m_finished || self->m_pendingFd < 0)
@@ -94,7 +98,7 @@ void HalfClose::finish()
         m_pendingFd = -1;
     }
     Q_EMIT finished();
-    if (!parent())
+    if (m_selfDeleting || !parent())
         deleteLater();
 }
 

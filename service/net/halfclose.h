@@ -34,7 +34,7 @@ public:
     // For `fd`, a copy of the descriptor of a connection that `writer` (a QTcpSocket owned by
     // someone else, e.g. QtWebSockets) still writes to: owns `fd` from now on, and half-closes it
     // once `writer` has closed (everything it wrote is in the kernel, and it reads no more), with
-    // the deadline counted from now. Deletes itself once finished.
+    // the deadline counted from now. Deletes itself once finished (or with the application).
     static void afterSocketCloses(QTcpSocket *writer, int fd, int timeoutMs);
     ~HalfClose() override;
 
@@ -53,6 +53,7 @@ private:
     ByteStream *m_stream = nullptr; // child once begun
     int m_pendingFd = -1; // afterSocketCloses(): owned until begun
     bool m_finished = false;
+    bool m_selfDeleting = false; // afterSocketCloses()
 };
 
 } // namespace jarvis::net
