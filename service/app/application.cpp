@@ -2,6 +2,7 @@
 
 #include "app/clusterservices.h"
 #include "app/memorytrimmer.h"
+#include "auth/bearer.h"
 #include "auth/logincontroller.h"
 #include "http/frontdoor.h"
 #include "http/httpapi.h"
@@ -224,13 +225,9 @@ realtime::Namespace *Application::addProtectedNamespace(const QString &name)
     realtime::Namespace *nsp = m_sio->addNamespace(name);
     nsp->setMiddleware([this](realtime::SioSocket *socket,
                            const QJsonValue &auth) -> std::optional<realtime::ConnectError> {
-        const QJsonValue token = auth.toObject().value(QStringLiteral("token"));
         auth::TokenError error = auth::TokenError::Missing;
-        std::optional<auth::Claims> claims;
-        if (token.isString() && !token.toString().isEmpty())
-            claims = m_jwt.verify(token.toString(), &error);
-        else if (!token.isUndefined() && !token.isNull() && !token.isString())
-            error = auth::TokenError::Invalid; // a number, an object...; an empty string is missing
+        const std::optional<auth::Claims> claims =
+            auth::checkBearer(m_jwt, auth::PresentedToken::connectAuth(auth), &error);
         if (!claims) {
             return realtime::ConnectError {QStringLiteral("unauthorized"),
                 QJsonObject {{QStringLiteral("reason"), auth::reasonString(error)}}};

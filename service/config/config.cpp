@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "auth/password.h"
+#include "net/origin.h"
 
 #include <QDir>
 #include <QFile>
@@ -316,24 +317,6 @@ bool isHttpScheme(const QUrl &url)
     return scheme == QLatin1String("http") || scheme == QLatin1String("https");
 }
 
-// "scheme://host[:port]" with lowercase scheme and host, port kept as written; nullopt when the
-// origin is not http(s)://host[:port] (a trailing "/" is tolerated and dropped).
-std::optional<QString> normaliseOrigin(const QString &text)
-{
-    const QUrl url(text, QUrl::StrictMode);
-    if (!url.isValid() || !isHttpScheme(url) || url.host().isEmpty() || !url.userInfo().isEmpty()
-        || url.hasQuery() || url.hasFragment()
-        || !(url.path().isEmpty() || url.path() == QLatin1String("/")))
-        return std::nullopt;
-    QString host = url.host().toLower();
-    if (host.contains(QLatin1Char(':')))
-        host = QLatin1Char('[') + host + QLatin1Char(']');
-    QString origin = url.scheme().toLower() + QLatin1String("://") + host;
-    if (url.port() != -1)
-        origin += QLatin1Char(':') + QString::number(url.port());
-    return origin;
-}
-
 // ---- Reading one group --------------------------------------------------------------------
 
 // Typed access to one group's values; every bad value becomes a problem keyed "group/key" with
@@ -597,7 +580,7 @@ void Loader::readServer(const GroupReader &g)
     c.tlsKey = key.value_or(QString());
 
     for (const QString &origin : g.list(QStringLiteral("allowedOrigins"))) {
-        if (const auto normalised = normaliseOrigin(origin)) {
+        if (const auto normalised = net::normaliseOrigin(origin)) {
             if (!c.allowedOrigins.contains(*normalised))
                 c.allowedOrigins << *normalised;
         } else {

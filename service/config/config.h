@@ -30,7 +30,7 @@ struct Config
     int port = 8080; // default 8443 when TLS is configured, else 8080
     QString tlsCert;
     QString tlsKey;
-    QStringList allowedOrigins; // normalised "scheme://host[:port]", no trailing slash
+    QStringList allowedOrigins; // net::normaliseOrigin: "scheme://host[:port]", no default port
     qint64 maxPayload = 1000000; // Engine.IO maxPayload (bytes)
     qint64 maxBodySize = 1048576; // REST request bodies (bytes)
     int pingInterval = 25000; // ms

@@ -1,6 +1,6 @@
 #include "http/frontdoor.h"
 
-#include "realtime/websocket/halfclose.h"
+#include "net/halfclose.h"
 
 #include <QAbstractHttpServer>
 #include <QLoggingCategory>
@@ -254,8 +254,8 @@ void FrontDoor::inspect(QTcpSocket *socket)
     RequestHead head;
     QString error;
     int status = 400;
-    switch (parseHead(peeked, &head, &error, &status)) {
-    case HeadStatus::Incomplete:
+    switch (net::parseHead(peeked, &head, &error, &status)) {
+    case net::HeadStatus::Incomplete:
         if (peeked.size() > m_limits.maxHeadBytes) {
             refuse(socket, 431,
                 QStringLiteral("request head larger than %1 bytes").arg(m_limits.maxHeadBytes));
@@ -263,10 +263,10 @@ void FrontDoor::inspect(QTcpSocket *socket)
         }
         hold(socket);
         return;
-    case HeadStatus::Invalid:
+    case net::HeadStatus::Invalid:
         refuse(socket, status, QStringLiteral("bad request: %1").arg(error));
         return;
-    case HeadStatus::Complete:
+    case net::HeadStatus::Complete:
         break;
     }
     if (guard->headTimer) // the head came in time; its body may take longer, as before
@@ -299,15 +299,15 @@ void FrontDoor::inspect(QTcpSocket *socket)
 
     const qint64 limit = routed ? route->maxBodyBytes : m_limits.maxBodyBytes;
     qsizetype wireLength = 0;
-    switch (parseBody(
+    switch (net::parseBody(
         QByteArrayView(peeked).sliced(head.length), head, limit, &wireLength, &error, &status)) {
-    case HeadStatus::Invalid:
+    case net::HeadStatus::Invalid:
         if (status == 413)
             refuseBody(socket, head, error);
         else
             refuse(socket, status, QStringLiteral("bad request: %1").arg(error), &head);
         return;
-    case HeadStatus::Incomplete:
+    case net::HeadStatus::Incomplete:
         if (socket->readBufferSize() > 0 && available >= socket->readBufferSize()) {
             refuseBody(socket, head,
                 QStringLiteral("request larger than %1 bytes").arg(socket->readBufferSize()));
@@ -319,7 +319,7 @@ void FrontDoor::inspect(QTcpSocket *socket)
         }
         hold(socket);
         return;
-    case HeadStatus::Complete:
+    case net::HeadStatus::Complete:
         break;
     }
 

@@ -1,5 +1,6 @@
 #include "http/httpapi.h"
 
+#include "auth/bearer.h"
 #include "auth/jwt.h"
 #include "http/staticsite.h"
 
@@ -153,14 +154,9 @@ bool HttpApi::handleRequest(const QHttpServerRequest &request, QTcpSocket *socke
     }
 
     if (match->access == Access::Authenticated) {
-        const QByteArray authorization = request.value("authorization");
-        QString token;
-        if (authorization.size() > 7 && authorization.left(7).toLower() == "bearer ")
-            token = QString::fromLatin1(authorization.mid(7).trimmed());
         auth::TokenError error = auth::TokenError::Missing;
-        std::optional<auth::Claims> claims;
-        if (!token.isEmpty())
-            claims = m_jwt->verify(token, &error);
+        const std::optional<auth::Claims> claims = auth::checkBearer(*m_jwt,
+            auth::PresentedToken::authorizationHeader(request.value("authorization")), &error);
         if (!claims) {
             fail(401,
                 QJsonObject {{QStringLiteral("error"), QStringLiteral("unauthorized")},

@@ -1,8 +1,8 @@
 #include "realtime/engineserver.h"
 
 #include "core/random.h"
-#include "realtime/websocket/rawwstransport.h"
-#include "realtime/wstransport.h"
+#include "net/rawwstransport.h"
+#include "net/wstransport.h"
 
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
@@ -175,13 +175,13 @@ void EngineServer::handleUpgrade(QTcpSocket *socket, const http::RequestHead &he
         Q_EMIT socket->readyRead();
         return;
     }
-    RawWsTransport::Options options;
+    net::RawWsTransport::Options options;
     options.maxPayload = m_options.maxPayload;
     options.permessageDeflate = m_options.permessageDeflate;
     options.compressionLevel = m_options.compressionLevel;
     const QHostAddress remote = socket->peerAddress();
     QString error;
-    RawWsTransport *transport = RawWsTransport::accept(socket, options, &error);
+    net::RawWsTransport *transport = net::RawWsTransport::accept(socket, head, options, &error);
     if (!transport) {
         qCDebug(lcEngine) << "WebSocket handshake from" << remote.toString() << "refused:" << error;
         return; // accept() answered and closed the socket
@@ -223,7 +223,8 @@ void EngineServer::onWebSocket()
             }
         }
         m_qtUpgrades.removeAll(connection);
-        attach(new QtWsTransport(std::move(ws), connection, m_options.maxPayload), remote, sid);
+        attach(
+            new net::QtWsTransport(std::move(ws), connection, m_options.maxPayload), remote, sid);
     }
 }
 

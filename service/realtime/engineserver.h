@@ -13,8 +13,6 @@ class QTcpSocket;
 
 namespace jarvis::realtime {
 
-class WsTransport;
-
 // Engine.IO v4 server: the handshake, HTTP long-polling requests (handed in by the REST layer)
 // and WebSocket upgrades (handed in by the front door), session lookup by sid, and the Engine.IO
 // error responses ({code, message}). Owns every EngineSocket; main thread.

@@ -1,7 +1,7 @@
 #include "realtime/enginesocket.h"
 
+#include "net/wstransport.h"
 #include "protocol/engineio.h"
-#include "realtime/wstransport.h"
 
 #include <QHttpServerResponder>
 #include <QJsonArray>
@@ -179,7 +179,7 @@ void EngineSocket::enqueue(Outgoing out)
     }
     m_queuedBytes += out.bytes.size();
     m_queue.append(std::move(out));
-    if (m_queuedBytes > MaxOutboundBytes) {
+    if (m_queuedBytes > net::MaxOutboundBytes) {
         // A polling client that does not poll: the same limit as a WebSocket's queue.
         qCWarning(lcEngine) << "session" << m_id << "has" << m_queuedBytes
                             << "bytes unsent; closing it";

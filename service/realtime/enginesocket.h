@@ -16,13 +16,18 @@
 class QHttpServerResponder;
 class QTcpSocket;
 
-namespace jarvis::realtime {
-
+namespace jarvis::net {
+class WsTransport;
 namespace ws {
 class PreparedMessage;
 }
+} // namespace jarvis::net
 
-class WsTransport;
+namespace jarvis::realtime {
+
+// The WebSocket transport comes from the layer below (net/).
+using net::WsTransport;
+namespace ws = net::ws;
 
 struct EngineOptions
 {

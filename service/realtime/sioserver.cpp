@@ -1,12 +1,12 @@
 #include "realtime/sioserver.h"
 
 #include "core/random.h"
+#include "net/preparedmessage.h"
+#include "net/wstransport.h"
 #include "protocol/jsonwriter.h"
 #include "protocol/socketio.h"
 #include "realtime/engineserver.h"
 #include "realtime/enginesocket.h"
-#include "realtime/websocket/preparedmessage.h"
-#include "realtime/wstransport.h"
 
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -20,7 +20,7 @@ namespace {
 constexpr int MaxPendingAcks = 1000;
 constexpr qint64 MaxSnapshotBacklog =
     4 * 1024 * 1024; // skip a snapshot for a client this far behind
-constexpr qint64 MaxBacklog = MaxOutboundBytes; // close a client this far behind
+constexpr qint64 MaxBacklog = net::MaxOutboundBytes; // close a client this far behind
 
 EncodedPacket encodePacket(const sio::Packet &packet)
 {

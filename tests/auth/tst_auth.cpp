@@ -1,5 +1,6 @@
 // Password hashes, constant-time comparison, JWT issue/verify and the login throttle.
 
+#include "auth/bearer.h"
 #include "auth/jwt.h"
 #include "auth/loginthrottle.h"
 #include "auth/password.h"
@@ -13,6 +14,7 @@
 using namespace jarvis::auth;
 
 Q_DECLARE_METATYPE(jarvis::auth::TokenError)
+Q_DECLARE_METATYPE(jarvis::auth::PresentedToken)
 
 namespace {
 
@@ -94,6 +96,8 @@ private slots:
     void nullErrorPointer();
     void reasonString_data();
     void reasonString();
+    void bearerCheck_data();
+    void bearerCheck();
 
     void throttleBlocksAfterMaxFailures();
     void throttleWindowSlides();
@@ -567,6 +571,97 @@ void TestAuth::reasonString()
 }
 
 // ---- Login throttle -----------------------------------------------------------------------
+
+// The one bearer check (auth/bearer.h) that REST (Authorization header) and Socket.IO (CONNECT
+// auth.token) share: each case from both places, with the outcomes each had before they shared it.
+void TestAuth::bearerCheck_data()
+{
+    QTest::addColumn<PresentedToken>("presented");
+    QTest::addColumn<TokenError>("expected");
+
+    const JwtSigner signer(Key);
+    const QString good = signer.issue(QStringLiteral("admin"), 3600, Now);
+    const QString expired = signer.sign(hs256Header(), claims(NowSecs - 1));
+    QStringList tampered = good.split(u'.');
+    tampered[2][0] = tampered[2][0] == u'A' ? u'B' : u'A';
+    const QString badSignature = tampered.join(u'.');
+    const QString wrongKey = JwtSigner("another-key-0123456789-0123456789-0123456789")
+                                 .issue(QStringLiteral("admin"), 3600, Now);
+    const QString algNone = QString::fromLatin1(
+        b64url(R"({"alg":"none","typ":"JWT"})") + '.' + b64url(json(claims(NowSecs + 3600))) + '.');
+    const QString algNoneSigned = tokenFromJson(R"({"alg":"none"})", json(claims(NowSecs + 3600)));
+
+    auto rest = [](const QByteArray &header) {
+        return PresentedToken::authorizationHeader(header);
+    };
+    auto bearer = [&](const QString &token) { return rest("Bearer " + token.toLatin1()); };
+    auto connect = [](const QJsonValue &auth) { return PresentedToken::connectAuth(auth); };
+    auto withToken = [&](const QJsonValue &token) {
+        return connect(QJsonObject {{QStringLiteral("token"), token}});
+    };
+
+    // REST: Authorization header.
+    QTest::addRow("rest good") << bearer(good) << TokenError::None;
+    QTest::addRow("rest scheme lower case")
+        << rest("bearer " + good.toLatin1()) << TokenError::None;
+    QTest::addRow("rest scheme upper case")
+        << rest("BEARER " + good.toLatin1()) << TokenError::None;
+    QTest::addRow("rest token padded")
+        << rest("Bearer   " + good.toLatin1() + "  ") << TokenError::None;
+    QTest::addRow("rest missing header") << rest(QByteArray()) << TokenError::Missing;
+    QTest::addRow("rest scheme only") << rest("Bearer") << TokenError::Missing;
+    QTest::addRow("rest scheme and space") << rest("Bearer ") << TokenError::Missing;
+    QTest::addRow("rest empty token") << rest("Bearer    ") << TokenError::Missing;
+    QTest::addRow("rest wrong scheme") << rest("Basic YWRtaW46YWRtaW4=") << TokenError::Missing;
+    QTest::addRow("rest token without scheme") << rest(good.toLatin1()) << TokenError::Missing;
+    QTest::addRow("rest no space after scheme")
+        << rest("Bearer:" + good.toLatin1()) << TokenError::Missing;
+    QTest::addRow("rest bad signature") << bearer(badSignature) << TokenError::Invalid;
+    QTest::addRow("rest other key") << bearer(wrongKey) << TokenError::Invalid;
+    QTest::addRow("rest expired") << bearer(expired) << TokenError::Expired;
+    QTest::addRow("rest alg none") << bearer(algNone) << TokenError::Invalid;
+    QTest::addRow("rest alg none signed") << bearer(algNoneSigned) << TokenError::Invalid;
+    QTest::addRow("rest garbage") << bearer(QStringLiteral("not.a.jwt")) << TokenError::Invalid;
+
+    // Socket.IO: the CONNECT packet's auth payload.
+    QTest::addRow("connect good") << withToken(good) << TokenError::None;
+    QTest::addRow("connect no auth") << connect(QJsonValue::Undefined) << TokenError::Missing;
+    QTest::addRow("connect auth null") << connect(QJsonValue::Null) << TokenError::Missing;
+    QTest::addRow("connect auth empty object") << connect(QJsonObject()) << TokenError::Missing;
+    QTest::addRow("connect auth a string") << connect(good) << TokenError::Missing;
+    QTest::addRow("connect auth an array") << connect(QJsonArray {good}) << TokenError::Missing;
+    QTest::addRow("connect token null") << withToken(QJsonValue::Null) << TokenError::Missing;
+    QTest::addRow("connect token empty") << withToken(QString()) << TokenError::Missing;
+    QTest::addRow("connect token a number") << withToken(42) << TokenError::Invalid;
+    QTest::addRow("connect token false") << withToken(false) << TokenError::Invalid;
+    QTest::addRow("connect token an object") << withToken(QJsonObject()) << TokenError::Invalid;
+    QTest::addRow("connect token an array") << withToken(QJsonArray {good}) << TokenError::Invalid;
+    QTest::addRow("connect token with scheme")
+        << withToken(QStringLiteral("Bearer ") + good) << TokenError::Invalid;
+    QTest::addRow("connect bad signature") << withToken(badSignature) << TokenError::Invalid;
+    QTest::addRow("connect other key") << withToken(wrongKey) << TokenError::Invalid;
+    QTest::addRow("connect expired") << withToken(expired) << TokenError::Expired;
+    QTest::addRow("connect alg none") << withToken(algNone) << TokenError::Invalid;
+    QTest::addRow("connect alg none signed") << withToken(algNoneSigned) << TokenError::Invalid;
+    QTest::addRow("connect garbage")
+        << withToken(QStringLiteral("not.a.jwt")) << TokenError::Invalid;
+}
+
+void TestAuth::bearerCheck()
+{
+    QFETCH(PresentedToken, presented);
+    QFETCH(TokenError, expected);
+
+    const JwtSigner signer(Key);
+    TokenError error = TokenError::Invalid;
+    const auto result = checkBearer(signer, presented, &error, Now);
+    QCOMPARE(error, expected);
+    QCOMPARE(result.has_value(), expected == TokenError::None);
+    if (result)
+        QCOMPARE(result->subject, QStringLiteral("admin"));
+    // A null error pointer is allowed and changes nothing.
+    QCOMPARE(checkBearer(signer, presented, nullptr, Now).has_value(), result.has_value());
+}
 
 void TestAuth::throttleBlocksAfterMaxFailures()
 {

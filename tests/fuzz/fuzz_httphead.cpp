@@ -1,4 +1,4 @@
-// libFuzzer target for the front door's request-head parser (http::parseHead, httputil.h), which
+// libFuzzer target for the front door's request-head parser (net::parseHead, net/httphead.h), which
 // sees every byte a client sends before anything else does. Input: the bytes of a connection.
 // Checks: Invalid comes with a reason and a status, and stays Invalid whatever follows; Incomplete
 // has no complete prefix; a complete head ends with its first blank line, is Incomplete one byte
@@ -11,9 +11,9 @@
 // whitespace before the colon, no obs-fold line starting with a space - lower-cased in the
 // result; no value holds CR, LF or NUL.
 #include "fuzzcheck.h"
-#include "http/httputil.h"
+#include "net/httphead.h"
 
-using namespace jarvis::http;
+using namespace jarvis::net;
 
 namespace {
 

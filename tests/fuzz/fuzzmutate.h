@@ -1,7 +1,7 @@
 #pragma once
 
 // Deterministic input makers for the smoke runs of the fuzz targets (fuzz_smoke_main.cpp,
-// tests/websocket/fuzz_smoke.cpp): random bytes and small mutations of valid inputs.
+// tests/net/fuzz_smoke.cpp): random bytes and small mutations of valid inputs.
 #include <QByteArray>
 
 #include <random>

@@ -2,9 +2,9 @@
 // real Socket.IO clients on /cluster and /events. Where timing matters the emitter runs on a
 // core::ManualClock: the test advances time and counts polls (no sleeps, no "N ticks within T").
 #include "clusterfixture.h"
+#include "net/wsdeflate.h"
 #include "proxmox/client.h"
 #include "rawsioclient.h"
-#include "realtime/websocket/wsdeflate.h"
 
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
@@ -691,7 +691,7 @@ void TestEmitter::perMessageDeflateSetting()
         QByteArray text = frame->payload;
         if (frame->rsv1()) {
             QVERIFY2(negotiated, "a compressed frame without permessage-deflate");
-            jarvis::realtime::ws::Inflater inflater(15, true);
+            jarvis::net::ws::Inflater inflater(15, true);
             text.clear();
             QCOMPARE(int(inflater.inflate(frame->payload, &text, 16 << 20)), 0);
             QCOMPARE(int(inflater.finishMessage(&text, 16 << 20)), 0);

@@ -4,7 +4,7 @@
 // permessage-deflate, stop reading, look at the bits of the frames the server sends. Speaks just
 // enough: the WebSocket upgrade, the Engine.IO open packet, CONNECT to one namespace with a
 // token, events out (masked text frames), server frames in.
-#include "../websocket/wstestutil.h"
+#include "../net/wstestutil.h"
 
 #include <QDeadlineTimer>
 #include <QHostAddress>
