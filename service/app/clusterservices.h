@@ -5,6 +5,8 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <memory>
+
 namespace jarvis::core {
 class Clock;
 }
@@ -16,10 +18,12 @@ class Client;
 }
 namespace jarvis::realtime {
 class ClusterEmitter;
+class EmitterView;
 class EventBus;
 class SioServer;
 class TemperaturePoller;
 class TerminalHandler;
+class ToolEvents;
 } // namespace jarvis::realtime
 namespace jarvis::ssh {
 class Pool;
@@ -70,6 +74,8 @@ private:
     realtime::TerminalHandler *m_terminals = nullptr;
     tools::ToolExecutor *m_executor = nullptr;
     std::unique_ptr<tools::AuditLog> m_audit;
+    std::unique_ptr<realtime::ToolEvents> m_toolEvents; // the executor's sink, on m_events
+    std::unique_ptr<realtime::EmitterView> m_clusterView; // what the tools see of m_emitter
 };
 
 } // namespace jarvis::app
