@@ -40,9 +40,10 @@ proxmox::Client *makeClient(const config::Config &config, QObject *parent)
     return new proxmox::Client(options, nodes, parent);
 }
 // Without an [ssh] group the pool has no key: every node answers "SSH is not configured".
-ssh::Pool *makePool(const config::Config &config, QObject *parent)
+ssh::Pool *makePool(const config::Config &config, core::Clock *clock, QObject *parent)
 {
     ssh::PoolOptions options;
+    options.clock = clock;
     if (config.sshConfigured) {
         options.user = config.sshUser;
         options.keyFile = config.sshKeyFile;
@@ -61,7 +62,7 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     : QObject(parent)
 {
     m_client = makeClient(config, this);
-    m_pool = makePool(config, this);
+    m_pool = makePool(config, clock, this);
     m_events = new realtime::EventBus(sio->findNamespace(QStringLiteral("/events")), this);
     m_toolEvents = std::make_unique<realtime::ToolEvents>(m_events);
 

@@ -42,7 +42,8 @@ class ClusterServices : public QObject
 {
     Q_OBJECT
 public:
-    // `clock` (null: core::Clock::system()) drives the emitter's and the poller's timers.
+    // `clock` (null: core::Clock::system()) drives the emitter's, the poller's and the SSH pool's
+    // timers.
     ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio,
         core::Clock *clock = nullptr, QObject *parent = nullptr);
     ~ClusterServices() override;
