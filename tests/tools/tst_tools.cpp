@@ -2,10 +2,13 @@
 // execute_ssh classification, the audit log (including crash safety), the steps tools publish
 // (recorded by a test sink), how realtime/ turns them into /events messages, and how http/ turns
 // an error kind into a status.
+#include "demo/pvesimulator.h"
 #include "http/toolstatus.h"
+#include "proxmox/client.h"
 #include "realtime/eventbus.h"
 #include "realtime/toolsinks.h"
 #include "tools/auditlog.h"
+#include "tools/clustertools.h"
 #include "tools/safetypolicy.h"
 #include "tools/toolexecutor.h"
 #include "tools/toolsink.h"
@@ -15,6 +18,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace jarvis;
 using tools::ErrorKind;
@@ -28,8 +32,16 @@ namespace {
 class RecordingSink : public tools::ToolSink
 {
 public:
-    void toolStep(const tools::ToolStep &step) override { tools.append(step); }
-    void taskStep(const tools::TaskStep &step) override { tasks.append(step); }
+    void toolStep(const tools::ToolStep &step) override
+    {
+        tools.append(step);
+        log.append(QStringLiteral("tool ") + step.status);
+    }
+    void taskStep(const tools::TaskStep &step) override
+    {
+        tasks.append(step);
+        log.append(QStringLiteral("task ") + step.status);
+    }
 
     QStringList statuses() const
     {
@@ -41,6 +53,30 @@ public:
 
     QList<tools::ToolStep> tools;
     QList<tools::TaskStep> tasks;
+    QStringList log; // what happened, in order (the view and the test write to it too)
+};
+
+// A cluster picture with nothing in it that records the refreshes asked for.
+class RecordingView : public tools::ClusterView
+{
+public:
+    explicit RecordingView(QStringList *log)
+        : m_log(log)
+    { }
+    QList<model::NodeData> nodes() const override { return {}; }
+    QList<model::VmData> guests() const override { return {}; }
+    void refresh(
+        const QList<Data> &what, const QObject *context, std::function<void()> done) override
+    {
+        refreshes.append(what);
+        m_log->append(QStringLiteral("refresh"));
+        QTimer::singleShot(0, context, std::move(done));
+    }
+
+    QList<QList<Data>> refreshes;
+
+private:
+    QStringList *m_log;
 };
 
 QJsonObject guestSchema()
@@ -82,6 +118,7 @@ private slots:
     void errorKindStatus();
     void toolEvents_data();
     void toolEvents();
+    void powerActionStepsAndRefresh();
     void sshClassification_data();
     void sshClassification();
     void sshControlCharacters_data();
@@ -940,6 +977,87 @@ void TestTools::eventTarget()
     dns.node = QStringLiteral("pve1");
     dns.kind = model::VmData::Kind::Lxc;
     QCOMPARE(tools::eventTarget(args, {db, dns}), target);
+}
+
+// A guest power action (the real cluster tools against the PVE simulator): the steps of the call
+// and of the Proxmox task go to the sink, the cluster is refreshed (nodes and vms) before the
+// answer, and a guest that does not exist is InvalidRequest without a task or a refresh.
+void TestTools::powerActionStepsAndRefresh()
+{
+    demo::PveSimulator::Options simOptions;
+    simOptions.cluster.taskDurationMs = 200;
+    demo::PveSimulator sim(simOptions);
+    QVERIFY2(sim.listen(), qPrintable(sim.errorString()));
+    proxmox::ClientOptions clientOptions;
+    clientOptions.tokenId = sim.options().tokenId;
+    clientOptions.tokenSecret = sim.options().tokenSecret;
+    proxmox::Client client(clientOptions, {{QStringLiteral("pve1"), sim.baseUrl(), {}}});
+    RecordingView view(&m_sink->log);
+    tools::registerClusterTools(*m_executor, &client, &view, nullptr, {20, 20000});
+
+    std::optional<proxmox::Result<model::ClusterResources>> resources;
+    client.clusterResources(
+        this, [&resources](const proxmox::Result<model::ClusterResources> &r) { resources = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(resources.has_value(), 10000);
+    QVERIFY(resources->ok());
+    std::optional<model::VmData> stopped;
+    for (const model::VmData &vm : resources->value->vms) {
+        if (vm.kind == model::VmData::Kind::Qemu && vm.status == QLatin1String("stopped")
+            && !vm.isTemplate && vm.vmid != 666
+            && vm.node.compare(QLatin1String("agent1"), Qt::CaseInsensitive))
+            stopped = vm;
+    }
+    QVERIFY(stopped);
+
+    auto execute = [this](const QJsonObject &args) {
+        std::optional<tools::ToolExecutor::Response> response;
+        m_executor->execute(QStringLiteral("start_vm"), args, QJsonValue::Undefined,
+            QStringLiteral("admin"), QStringLiteral("api"), nullptr,
+            [&response, this](const tools::ToolExecutor::Response &r) {
+                response = r;
+                m_sink->log.append(QStringLiteral("answer"));
+            });
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(response.has_value(), 20000); }();
+        return response;
+    };
+
+    const auto missing =
+        execute({{QStringLiteral("node"), stopped->node}, {QStringLiteral("vmid"), 999999}});
+    QVERIFY(missing);
+    QCOMPARE(missing->kind, ErrorKind::InvalidRequest);
+    QCOMPARE(m_sink->log,
+        QStringList({QStringLiteral("tool started"), QStringLiteral("tool failed"),
+            QStringLiteral("answer")}));
+    QVERIFY(m_sink->tasks.isEmpty());
+    QVERIFY(view.refreshes.isEmpty());
+
+    m_sink->log.clear();
+    m_sink->tools.clear();
+    const QJsonObject args {
+        {QStringLiteral("node"), stopped->node}, {QStringLiteral("vmid"), stopped->vmid}};
+    const auto started = execute(args);
+    QVERIFY(started);
+    QVERIFY2(started->kind == ErrorKind::None,
+        qPrintable(started->body.value(QStringLiteral("error")).toString()));
+    const QJsonObject result = started->body.value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("exitstatus")).toString(), QStringLiteral("OK"));
+    // started, the task's states as they change (running, then stopped), the refresh, the end
+    QVERIFY2(m_sink->log.size() >= 5, qPrintable(m_sink->log.join(QLatin1Char(','))));
+    QCOMPARE(m_sink->log.first(), QStringLiteral("tool started"));
+    QCOMPARE(m_sink->log.mid(m_sink->log.size() - 4),
+        QStringList({QStringLiteral("task stopped"), QStringLiteral("refresh"),
+            QStringLiteral("tool succeeded"), QStringLiteral("answer")}));
+    QCOMPARE(view.refreshes,
+        QList<QList<tools::ClusterView::Data>>(
+            {{tools::ClusterView::Data::Nodes, tools::ClusterView::Data::Vms}}));
+    const tools::TaskStep last = m_sink->tasks.last();
+    QCOMPARE(last.upid, result.value(QStringLiteral("upid")).toString());
+    QCOMPARE(last.node, stopped->node);
+    QCOMPARE(last.exitstatus, QStringLiteral("OK"));
+    QVERIFY(!last.failed);
+    QCOMPARE(last.target, args);
+    for (const tools::TaskStep &task : std::as_const(m_sink->tasks))
+        QCOMPARE(task.upid, last.upid);
 }
 
 QTEST_GUILESS_MAIN(TestTools)
