@@ -87,7 +87,7 @@ Application::Application(config::Config config, core::Clock *clock, QObject *par
     , m_jwt(m_config.jwtSecret)
     , m_startedAt(QDateTime::currentDateTimeUtc())
 {
-    m_trimmer = new MemoryTrimmer(this);
+    m_trimmer = new MemoryTrimmer({}, {}, clock, this);
     m_http = new http::HttpApi(originPolicy(m_config), &m_jwt, m_config.maxBodySize, this);
     http::FrontDoor::Limits limits;
     limits.maxBodyBytes = m_config.maxBodySize;

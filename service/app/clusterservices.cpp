@@ -1,12 +1,14 @@
 #include "app/clusterservices.h"
 
 #include "http/httpapi.h"
+#include "http/toolstatus.h"
 #include "proxmox/client.h"
 #include "realtime/clusteremitter.h"
 #include "realtime/eventbus.h"
 #include "realtime/sioserver.h"
 #include "realtime/temperaturepoller.h"
 #include "realtime/terminalhandler.h"
+#include "realtime/toolsinks.h"
 #include "ssh/pool.h"
 #include "tools/auditlog.h"
 #include "tools/clustertools.h"
@@ -38,9 +40,10 @@ proxmox::Client *makeClient(const config::Config &config, QObject *parent)
     return new proxmox::Client(options, nodes, parent);
 }
 // Without an [ssh] group the pool has no key: every node answers "SSH is not configured".
-ssh::Pool *makePool(const config::Config &config, QObject *parent)
+ssh::Pool *makePool(const config::Config &config, core::Clock *clock, QObject *parent)
 {
     ssh::PoolOptions options;
+    options.clock = clock;
     if (config.sshConfigured) {
         options.user = config.sshUser;
         options.keyFile = config.sshKeyFile;
@@ -59,14 +62,16 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     : QObject(parent)
 {
     m_client = makeClient(config, this);
-    m_pool = makePool(config, this);
+    m_pool = makePool(config, clock, this);
     m_events = new realtime::EventBus(sio->findNamespace(QStringLiteral("/events")), this);
+    m_toolEvents = std::make_unique<realtime::ToolEvents>(m_events);
 
     // The executor owns the safety policy the emitter (`protected` flags) and the terminals obey;
     // it names the guests of its events from the emitter's latest `vms`.
     m_audit = std::make_unique<tools::AuditLog>(config.auditFile);
     m_executor = new tools::ToolExecutor(
-        tools::SafetyPolicy(config.protectedNodes, config.protectedVmids), m_audit.get(), m_events,
+        tools::SafetyPolicy(config.protectedNodes, config.protectedVmids), m_audit.get(),
+        m_toolEvents.get(),
         [this] { return m_emitter ? m_emitter->vms() : QList<model::VmData>(); }, this);
 
     realtime::ClusterEmitter::Intervals intervals;
@@ -87,7 +92,8 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     m_temperatures =
         new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, clock, this);
 
-    tools::registerClusterTools(*m_executor, m_client, m_emitter, m_events, m_pool);
+    m_clusterView = std::make_unique<realtime::EmitterView>(m_emitter);
+    tools::registerClusterTools(*m_executor, m_client, m_clusterView.get(), m_pool);
     // Terminals obey the tools' safety policy (protected nodes) and share their audit log.
     m_terminals =
         new realtime::TerminalHandler(m_pool, sio->findNamespace(QStringLiteral("/terminal")),
@@ -137,7 +143,7 @@ void ClusterServices::registerRoutes(http::HttpApi *http)
         [this](const QHttpServerRequest &request, QHttpServerResponder &&responder,
             const http::RequestContext &context) {
             auto fail = [&](const QString &error) {
-                http::writeJson(responder, 400,
+                http::writeJson(responder, http::toolStatus(tools::ErrorKind::InvalidRequest),
                     QJsonDocument(QJsonObject {
                         {QStringLiteral("success"), false}, {QStringLiteral("error"), error}}),
                     context.cors);
@@ -159,7 +165,8 @@ void ClusterServices::registerRoutes(http::HttpApi *http)
                 body->value(QStringLiteral("confirmed")), context.user, QStringLiteral("api"), this,
                 [shared, socket, cors](const tools::ToolExecutor::Response &r) {
                     if (socket && socket->state() == QAbstractSocket::ConnectedState)
-                        http::writeJson(*shared, r.status, QJsonDocument(r.body), cors);
+                        http::writeJson(
+                            *shared, http::toolStatus(r.kind), QJsonDocument(r.body), cors);
                 });
         });
 

@@ -5,6 +5,8 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <memory>
+
 namespace jarvis::core {
 class Clock;
 }
@@ -16,10 +18,12 @@ class Client;
 }
 namespace jarvis::realtime {
 class ClusterEmitter;
+class EmitterView;
 class EventBus;
 class SioServer;
 class TemperaturePoller;
 class TerminalHandler;
+class ToolEvents;
 } // namespace jarvis::realtime
 namespace jarvis::ssh {
 class Pool;
@@ -38,7 +42,8 @@ class ClusterServices : public QObject
 {
     Q_OBJECT
 public:
-    // `clock` (null: core::Clock::system()) drives the emitter's and the poller's timers.
+    // `clock` (null: core::Clock::system()) drives the emitter's, the poller's and the SSH pool's
+    // timers.
     ClusterServices(const config::Config &config, http::HttpApi *http, realtime::SioServer *sio,
         core::Clock *clock = nullptr, QObject *parent = nullptr);
     ~ClusterServices() override;
@@ -70,6 +75,8 @@ private:
     realtime::TerminalHandler *m_terminals = nullptr;
     tools::ToolExecutor *m_executor = nullptr;
     std::unique_ptr<tools::AuditLog> m_audit;
+    std::unique_ptr<realtime::ToolEvents> m_toolEvents; // the executor's sink, on m_events
+    std::unique_ptr<realtime::EmitterView> m_clusterView; // what the tools see of m_emitter
 };
 
 } // namespace jarvis::app

@@ -1,15 +1,20 @@
 #include "app/memorytrimmer.h"
 
+#include "core/clock.h"
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 namespace jarvis::app {
 
-MemoryTrimmer::MemoryTrimmer(Options options, TrimFunction trim, QObject *parent)
+MemoryTrimmer::MemoryTrimmer(
+    Options options, TrimFunction trim, core::Clock *clock, QObject *parent)
     : QObject(parent)
     , m_options(options)
     , m_trim(std::move(trim))
+    , m_clock(core::Clock::orSystem(clock))
+    , m_timer(m_clock->createTicker(this))
 {
     if (!m_trim) {
         m_trim = [] {
@@ -18,8 +23,13 @@ MemoryTrimmer::MemoryTrimmer(Options options, TrimFunction trim, QObject *parent
 #endif
         };
     }
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &MemoryTrimmer::trim);
+    m_timer->setSingleShot(true);
+    connect(m_timer, &core::Ticker::timeout, this, &MemoryTrimmer::trim);
+}
+
+bool MemoryTrimmer::isPending() const
+{
+    return m_timer->isActive();
 }
 
 void MemoryTrimmer::noteRelease(int count)
@@ -27,9 +37,10 @@ void MemoryTrimmer::noteRelease(int count)
     m_released += count;
     if (m_released < m_options.threshold)
         return;
-    if (!m_timer.isActive())
-        m_latest.setRemainingTime(m_options.maxDelayMs);
-    m_timer.start(int(qMin<qint64>(m_options.quietMs, m_latest.remainingTime())));
+    const qint64 now = m_clock->monotonicMs();
+    if (!m_timer->isActive())
+        m_latestMs = now + m_options.maxDelayMs;
+    m_timer->startIn(int(qMax<qint64>(0, qMin<qint64>(m_options.quietMs, m_latestMs - now))));
 }
 
 void MemoryTrimmer::trim()

@@ -1,10 +1,13 @@
 #pragma once
 
-#include <QDeadlineTimer>
 #include <QObject>
-#include <QTimer>
 
 #include <functional>
+
+namespace jarvis::core {
+class Clock;
+class Ticker;
+} // namespace jarvis::core
 
 namespace jarvis::app {
 
@@ -13,7 +16,9 @@ namespace jarvis::app {
 // put it (measured: tests/bench/session-memory.py, docs/PERFORMANCE.md); malloc_trim(0) returns
 // the free pages. A trim walks the whole heap (milliseconds when it is large), so it never runs
 // per close: once at least `threshold` releases were noted it runs `quietMs` after the last one
-// (debounced), and at the latest `maxDelayMs` after the first, from the event loop. Main thread.
+// (debounced), and at the latest `maxDelayMs` after the first, from the event loop. Its timer and
+// time come from `clock` (core::Clock::system() unless given; tests step a ManualClock). Main
+// thread.
 class MemoryTrimmer : public QObject
 {
     Q_OBJECT
@@ -26,16 +31,18 @@ public:
     };
     using TrimFunction = std::function<void()>;
 
-    // `trim` defaults to malloc_trim(0) (nothing where the C library has none).
-    explicit MemoryTrimmer(Options options, TrimFunction trim = {}, QObject *parent = nullptr);
+    // `trim` defaults to malloc_trim(0) (nothing where the C library has none). `clock` (null:
+    // the system's) outlives the trimmer.
+    explicit MemoryTrimmer(Options options, TrimFunction trim = {}, core::Clock *clock = nullptr,
+        QObject *parent = nullptr);
     explicit MemoryTrimmer(QObject *parent = nullptr)
-        : MemoryTrimmer(Options {}, {}, parent)
+        : MemoryTrimmer(Options {}, {}, nullptr, parent)
     { }
 
     // `count` sessions (or other large owners of memory) have ended.
     void noteRelease(int count = 1);
 
-    bool isPending() const { return m_timer.isActive(); }
+    bool isPending() const;
     int releasesSinceTrim() const { return m_released; }
     int trims() const { return m_trims; }
 
@@ -44,8 +51,9 @@ private:
 
     Options m_options;
     TrimFunction m_trim;
-    QTimer m_timer;
-    QDeadlineTimer m_latest; // when a due trim runs even if releases keep coming
+    core::Clock *m_clock;
+    core::Ticker *m_timer; // child
+    qint64 m_latestMs = 0; // m_clock's monotonicMs() when a due trim runs even if releases go on
     int m_released = 0;
     int m_trims = 0;
 };

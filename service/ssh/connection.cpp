@@ -1,5 +1,6 @@
 #include "ssh/connection.h"
 
+#include "core/clock.h"
 #include "ssh/channel.h"
 #include "ssh/logging.h"
 
@@ -78,8 +79,8 @@ void enableTcpKeepalive(int fd, int keepaliveMs)
 Connection::Connection(ConnectionOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
-    , m_deadline(new QTimer(this))
-    , m_keepalive(new QTimer(this))
+    , m_deadline(core::Clock::orSystem(m_options.clock)->createTicker(this))
+    , m_keepalive(core::Clock::orSystem(m_options.clock)->createTicker(this))
     , m_pump(new QTimer(this))
     , m_socketCounter(std::make_unique<ssh_counter_struct>())
 {
@@ -97,10 +98,11 @@ Connection::Connection(ConnectionOptions options, QObject *parent)
         m_pumpRequested = false;
         process();
     });
+    if (!m_options.clock)
+        m_options.clock = core::Clock::system();
     m_deadline->setSingleShot(true);
-    m_deadline->setTimerType(Qt::PreciseTimer);
-    connect(m_deadline, &QTimer::timeout, this, &Connection::onDeadline);
-    connect(m_keepalive, &QTimer::timeout, this, &Connection::onKeepalive);
+    connect(m_deadline, &core::Ticker::timeout, this, &Connection::onDeadline);
+    connect(m_keepalive, &core::Ticker::timeout, this, &Connection::onKeepalive);
 }
 
 Connection::~Connection()
@@ -167,7 +169,7 @@ void Connection::connectToHost()
     m_addressIndex = 0;
     const int attempt = ++m_attempt;
     setState(State::Resolving);
-    m_deadline->start(qMax(1, m_options.connectTimeoutMs));
+    m_deadline->startIn(qMax(1, m_options.connectTimeoutMs));
     // Every outcome is reported from the event loop, never from inside this call.
     QTimer::singleShot(0, this, [this, attempt] {
         if (attempt == m_attempt && m_state == State::Resolving)
@@ -405,7 +407,7 @@ bool Connection::checkHostKey()
 void Connection::startAuth()
 {
     setState(State::Authenticating);
-    m_deadline->start(qMax(1, m_options.authTimeoutMs));
+    m_deadline->startIn(qMax(1, m_options.authTimeoutMs));
     if (!m_key) {
         ssh_key key = nullptr;
         const QByteArray path = QFile::encodeName(m_options.keyFile);
@@ -457,10 +459,10 @@ void Connection::stepAuth()
 void Connection::becomeConnected()
 {
     m_deadline->stop();
-    m_sinceReceive.start();
+    m_lastReceiveMs = m_options.clock->monotonicMs();
     m_lastBytesIn = m_socketCounter->in_bytes;
     if (m_options.keepaliveMs > 0)
-        m_keepalive->start(m_options.keepaliveMs);
+        m_keepalive->startIn(m_options.keepaliveMs);
     qCInfo(lcSsh).noquote() << "connected to" << endpoint() << "as"
                             << (m_options.user.isEmpty() ? QStringLiteral("the local user")
                                                          : m_options.user)
@@ -564,15 +566,16 @@ void Connection::onKeepalive()
 {
     if (m_state != State::Connected)
         return;
+    const qint64 now = m_options.clock->monotonicMs();
     if (m_socketCounter->in_bytes != m_lastBytesIn) {
         m_lastBytesIn = m_socketCounter->in_bytes;
-        m_sinceReceive.start();
+        m_lastReceiveMs = now;
     }
-    if (m_sinceReceive.elapsed() >= 3 * qint64(m_options.keepaliveMs)) {
+    if (now - m_lastReceiveMs >= 3 * qint64(m_options.keepaliveMs)) {
         drop({Error::Kind::Dropped,
             QStringLiteral("connection to %1 lost: no answer for %2 ms")
                 .arg(endpoint())
-                .arg(m_sinceReceive.elapsed())});
+                .arg(now - m_lastReceiveMs)});
         return;
     }
     m_keepaliveDue = true; // sent by the pump, the one place that writes to the session
@@ -721,6 +724,27 @@ QString Connection::cipherOut() const
 {
     const char *name =
         m_session && m_state == State::Connected ? ssh_get_cipher_out(m_session) : nullptr;
+    return name ? QString::fromLatin1(name) : QString();
+}
+
+QString Connection::macIn() const
+{
+    const char *name =
+        m_session && m_state == State::Connected ? ssh_get_hmac_in(m_session) : nullptr;
+    return name ? QString::fromLatin1(name) : QString();
+}
+
+QString Connection::macOut() const
+{
+    const char *name =
+        m_session && m_state == State::Connected ? ssh_get_hmac_out(m_session) : nullptr;
+    return name ? QString::fromLatin1(name) : QString();
+}
+
+QString Connection::keyExchange() const
+{
+    const char *name =
+        m_session && m_state == State::Connected ? ssh_get_kex_algo(m_session) : nullptr;
     return name ? QString::fromLatin1(name) : QString();
 }
 

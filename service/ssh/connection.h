@@ -5,7 +5,6 @@
 #include "ssh/execchannel.h"
 #include "ssh/shellchannel.h"
 
-#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QList>
 #include <QObject>
@@ -22,6 +21,10 @@ class QHostInfo;
 class QSocketNotifier;
 class QTimer;
 
+namespace jarvis::core {
+class Ticker;
+}
+
 namespace jarvis::ssh {
 
 class Channel;
@@ -30,7 +33,8 @@ class Channel;
 // name is resolved with QHostInfo (libssh would resolve synchronously), libssh runs in non-blocking
 // mode, and its socket is watched by one read notifier plus a write notifier that is enabled only
 // while libssh has output waiting (ssh_get_poll_flags() & SSH_WRITE_PENDING). Connect and
-// authentication have QTimer deadlines (libssh ignores its own timeout in non-blocking mode).
+// authentication have deadlines (libssh ignores its own timeout in non-blocking mode); they and
+// the keepalive run on options().clock (tests step a core::ManualClock).
 // ~/.ssh/config and the system known_hosts are never read; the host key is checked against
 // options().knownHostsFile only (see ConnectionOptions). Authentication: the one public key in
 // options().keyFile. Keepalive: keepalive@openssh.com every keepaliveMs, plus TCP keepalive; three
@@ -70,6 +74,12 @@ public:
     // The ciphers in use, "in" (server to us) and "out"; empty before key exchange.
     QString cipherIn() const;
     QString cipherOut() const;
+    // The MAC of each direction ("aead-gcm", "aead-poly1305" for AEAD ciphers, else e.g.
+    // "hmac-sha2-256-etm@openssh.com") and the key exchange, as libssh names them (OpenSSH's
+    // names); empty before key exchange.
+    QString macIn() const;
+    QString macOut() const;
+    QString keyExchange() const;
     Error lastError() const { return m_lastError; }
     int channelCount() const { return int(m_channels.size()); }
     // Bytes on the wire (encrypted) in this session so far.
@@ -135,8 +145,8 @@ private:
     int m_fd = -1;
     QSocketNotifier *m_readNotifier = nullptr; // child, one per socket
     QSocketNotifier *m_writeNotifier = nullptr; // child, one per socket
-    QTimer *m_deadline; // child
-    QTimer *m_keepalive; // child
+    core::Ticker *m_deadline; // child
+    core::Ticker *m_keepalive; // child
     QTimer *m_pump; // child: one pump pass per turn of the event loop
     int m_lookupId = -1;
     QList<QHostAddress> m_addresses;
@@ -148,7 +158,7 @@ private:
     QList<ssh_channel_struct *> m_retired; // closed by their owner while still opening
     std::unique_ptr<ssh_counter_struct> m_socketCounter; // libssh counts the socket's bytes
     quint64 m_lastBytesIn = 0;
-    QElapsedTimer m_sinceReceive; // since the last byte from the server
+    qint64 m_lastReceiveMs = 0; // options().clock's monotonicMs() of the last byte from the server
     int m_attempt = 0;
     bool m_keepaliveDue = false;
     bool m_pumpRequested = false;

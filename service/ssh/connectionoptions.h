@@ -2,6 +2,10 @@
 
 #include <QString>
 
+namespace jarvis::core {
+class Clock;
+}
+
 namespace jarvis::ssh {
 
 // Where and how one Connection logs in. Host keys are matched in `knownHostsFile` only (never
@@ -19,6 +23,9 @@ struct ConnectionOptions
     int connectTimeoutMs = 10000; // resolve + TCP + key exchange + host key check
     int authTimeoutMs = 10000;
     int keepaliveMs = 30000; // SSH keepalive interval; 3 intervals of silence = dropped; 0 = off
+    // The connect and authentication deadlines, the keepalive and the silence measured on it;
+    // null: core::Clock::system(). Not owned; outlives the connection.
+    core::Clock *clock = nullptr;
 };
 
 } // namespace jarvis::ssh

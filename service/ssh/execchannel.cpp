@@ -1,8 +1,8 @@
 #include "ssh/execchannel.h"
 
+#include "core/clock.h"
+#include "ssh/connection.h"
 #include "ssh/logging.h"
-
-#include <QTimer>
 
 #include <libssh/libssh.h>
 
@@ -15,14 +15,13 @@ ExecChannel::ExecChannel(
     : Channel(connection, parent)
     , m_command(std::move(command))
     , m_options(options)
-    , m_timer(new QTimer(this))
+    , m_timer(core::Clock::orSystem(connection->options().clock)->createTicker(this))
 {
     m_requestName = QStringLiteral("exec request");
     m_timer->setSingleShot(true);
-    m_timer->setTimerType(Qt::PreciseTimer);
-    connect(m_timer, &QTimer::timeout, this, &ExecChannel::onTimeout);
+    connect(m_timer, &core::Ticker::timeout, this, &ExecChannel::onTimeout);
     if (m_options.timeoutMs > 0)
-        m_timer->start(m_options.timeoutMs);
+        m_timer->startIn(m_options.timeoutMs);
 }
 
 int ExecChannel::sendRequests(ssh_channel_struct *channel)

@@ -5,7 +5,9 @@
 #include <QByteArray>
 #include <QString>
 
-class QTimer;
+namespace jarvis::core {
+class Ticker;
+}
 
 namespace jarvis::ssh {
 
@@ -58,7 +60,7 @@ private:
     QByteArray m_commandUtf8;
     ExecOptions m_options;
     ExecResult m_result;
-    QTimer *m_timer; // child
+    core::Ticker *m_timer; // child: the timeout, on the connection's clock
     bool m_finished = false;
 };
 

@@ -1,5 +1,6 @@
 #include "ssh/pool.h"
 
+#include "core/clock.h"
 #include "ssh/logging.h"
 
 #include <QTimer>
@@ -20,7 +21,7 @@ Pool::Pool(PoolOptions options, QList<NodeTarget> nodes, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
 {
-    m_clock.start();
+    m_options.clock = core::Clock::orSystem(m_options.clock);
     for (NodeTarget &target : nodes) {
         const QString key = keyOf(target.name);
         if (key.isEmpty() || m_nodes.contains(key))
@@ -113,7 +114,7 @@ void Pool::acquire(const QString &nodeName, const QObject *context, AcquireCallb
         return;
     }
     if (!node->connection) {
-        const qint64 wait = node->retryAtMs - m_clock.elapsed();
+        const qint64 wait = node->retryAtMs - m_options.clock->monotonicMs();
         if (wait > 0) {
             Error error = node->lastError;
             error.message += QStringLiteral(" (next attempt in %1 s)").arg((wait + 999) / 1000);
@@ -163,6 +164,7 @@ void Pool::connectNode(Node &node)
     options.connectTimeoutMs = m_options.connectTimeoutMs;
     options.authTimeoutMs = m_options.authTimeoutMs;
     options.keepaliveMs = m_options.keepaliveMs;
+    options.clock = m_options.clock;
 
     const QString key = keyOf(node.target.name);
     auto *connection = new Connection(options, this);
@@ -203,7 +205,7 @@ void Pool::onFailed(const QString &key, Connection *connection, const Error &err
     const int shift = qMin(node->failures - 1, 16);
     const qint64 backoff =
         qMin<qint64>(qint64(m_options.backoffInitialMs) << shift, m_options.backoffMaxMs);
-    node->retryAtMs = m_clock.elapsed() + backoff;
+    node->retryAtMs = m_options.clock->monotonicMs() + backoff;
     node->lastError = error;
     node->connection = nullptr;
     connection->disconnect(this);

@@ -3,7 +3,6 @@
 #include "ssh/connection.h"
 #include "ssh/error.h"
 
-#include <QElapsedTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
@@ -35,6 +34,7 @@ struct PoolOptions
     int keepaliveMs = 30000;
     int backoffInitialMs = 1000; // after a failed attempt; doubles per failure
     int backoffMaxMs = 30000;
+    core::Clock *clock = nullptr; // the backoff's and the connections' (null: the system's)
 };
 
 // One SSH Connection per configured node, opened on first use and shared by every terminal and
@@ -105,7 +105,6 @@ private:
     PoolOptions m_options;
     QHash<QString, Node> m_nodes; // by lower-case name
     QStringList m_order; // names as configured
-    QElapsedTimer m_clock;
 };
 
 } // namespace jarvis::ssh

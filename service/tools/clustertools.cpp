@@ -1,10 +1,9 @@
 #include "tools/clustertools.h"
 
 #include "proxmox/client.h"
-#include "realtime/clusteremitter.h"
-#include "realtime/eventbus.h"
 #include "ssh/pool.h"
 #include "tools/toolexecutor.h"
+#include "tools/toolsink.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -50,7 +49,12 @@ const QJsonObject NoArgsSchema = schema({}, {});
 
 Outcome upstream(const proxmox::Error &e)
 {
-    return Outcome::failure(502, e.message);
+    return Outcome::failure(ErrorKind::Upstream, e.message);
+}
+
+Outcome invalid(const QString &why)
+{
+    return Outcome::failure(ErrorKind::InvalidRequest, why);
 }
 
 bool sameNode(const QString &a, const QString &b)
@@ -58,16 +62,18 @@ bool sameNode(const QString &a, const QString &b)
     return a.compare(b, Qt::CaseInsensitive) == 0;
 }
 
-// Follows a Proxmox task to its end, publishing progress on /events, then refreshes /cluster.
+// Follows a Proxmox task to its end, publishing its progress to the sink, then refreshes the
+// cluster picture. A child of `parent` (the executor): it goes when the executor goes.
 class TaskFollower : public QObject
 {
 public:
-    TaskFollower(proxmox::Client *client, realtime::ClusterEmitter *emitter,
-        realtime::EventBus *events, ClusterToolOptions options, QString node, QString upid,
-        QList<realtime::ClusterEmitter::Source> refresh, QJsonObject result, Done done)
-        : m_client(client)
-        , m_emitter(emitter)
-        , m_events(events)
+    TaskFollower(proxmox::Client *client, ClusterView *cluster, ToolSink *sink,
+        ClusterToolOptions options, QString node, QString upid, QList<ClusterView::Data> refresh,
+        QJsonObject result, Done done, QObject *parent)
+        : QObject(parent)
+        , m_client(client)
+        , m_cluster(cluster)
+        , m_sink(sink)
         , m_options(options)
         , m_node(std::move(node))
         , m_upid(std::move(upid))
@@ -100,13 +106,13 @@ private:
                 if (task.status == QLatin1String("stopped")) {
                     m_result.insert(QStringLiteral("exitstatus"), task.exitstatus);
                     if (!task.succeeded())
-                        return refreshThen(Outcome::failure(502,
+                        return refreshThen(Outcome::failure(ErrorKind::Upstream,
                             QStringLiteral("Proxmox task %1 failed: %2")
                                 .arg(m_upid, task.exitstatus)));
                     return refreshThen(Outcome::success(m_result));
                 }
                 if (m_clock.elapsed() > m_options.taskTimeoutMs)
-                    return refreshThen(Outcome::failure(502,
+                    return refreshThen(Outcome::failure(ErrorKind::Upstream,
                         QStringLiteral("Proxmox task %1 did not finish within %2 s")
                             .arg(m_upid)
                             .arg(m_options.taskTimeoutMs / 1000)));
@@ -116,32 +122,19 @@ private:
 
     void publish(const proxmox::TaskStatus &task)
     {
-        QJsonObject data {{QStringLiteral("kind"), QStringLiteral("task")},
-            {QStringLiteral("upid"), m_upid}, {QStringLiteral("node"), m_node},
-            {QStringLiteral("taskType"), task.type}, {QStringLiteral("id"), task.id},
-            {QStringLiteral("status"), task.status},
-            {QStringLiteral("target"),
-                eventTarget(QJsonObject {{QStringLiteral("node"), m_node},
-                                {QStringLiteral("vmid"), m_result.value(QStringLiteral("vmid"))}},
-                    m_emitter->vms())}};
-        if (task.status == QLatin1String("stopped"))
-            data.insert(QStringLiteral("exitstatus"), task.exitstatus);
-        const bool failed = task.status == QLatin1String("stopped") && !task.succeeded();
-        m_events->publish(QStringLiteral("action"),
-            failed ? realtime::EventBus::Severity::Error : realtime::EventBus::Severity::Info,
-            QStringLiteral("Task %1").arg(task.type),
-            QStringLiteral("%1 %2 on %3: %4%5")
-                .arg(task.type, task.id, m_node, task.status,
-                    task.exitstatus.isEmpty() ? QString()
-                                              : QStringLiteral(" (%1)").arg(task.exitstatus)),
-            data, m_node);
+        if (!m_sink)
+            return;
+        m_sink->taskStep(TaskStep {m_upid, m_node, task.type, task.id, task.status, task.exitstatus,
+            task.status == QLatin1String("stopped") && !task.succeeded(),
+            eventTarget(QJsonObject {{QStringLiteral("node"), m_node},
+                            {QStringLiteral("vmid"), m_result.value(QStringLiteral("vmid"))}},
+                m_cluster->guests())});
     }
 
-    // Fresh `nodes`/`vms` (and `storage`) go out on /cluster before the caller answers.
+    // Fresh `nodes`/`vms` (and `storage`) go out to clients before the caller answers.
     void refreshThen(const Outcome &outcome)
     {
-        m_emitter->refreshNow(
-            m_refresh, this, [this, outcome](bool, const QString &) { finish(outcome); });
+        m_cluster->refresh(m_refresh, this, [this, outcome] { finish(outcome); });
     }
 
     void finish(const Outcome &outcome)
@@ -149,16 +142,16 @@ private:
         const Done done = std::move(m_done);
         deleteLater();
         // One event-loop turn later: Engine.IO polling flushes what the refresh queued first.
-        QTimer::singleShot(0, m_emitter, [done, outcome] { done(outcome); });
+        QTimer::singleShot(0, parent(), [done, outcome] { done(outcome); });
     }
 
     proxmox::Client *m_client;
-    realtime::ClusterEmitter *m_emitter;
-    realtime::EventBus *m_events;
+    ClusterView *m_cluster;
+    ToolSink *m_sink;
     ClusterToolOptions m_options;
     QString m_node;
     QString m_upid;
-    QList<realtime::ClusterEmitter::Source> m_refresh;
+    QList<ClusterView::Data> m_refresh;
     QJsonObject m_result;
     Done m_done;
     QTimer m_timer;
@@ -170,8 +163,9 @@ private:
 struct Context
 {
     proxmox::Client *client;
-    realtime::ClusterEmitter *emitter;
-    realtime::EventBus *events;
+    ClusterView *cluster;
+    ToolSink *sink;
+    QObject *context; // the executor: callbacks stop with it
     ClusterToolOptions options;
 };
 
@@ -180,7 +174,7 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
     return [ctx, kind, action, storage](const ToolCall &call, Done done) {
         const QString node = call.args.value(QStringLiteral("node")).toString();
         const int vmid = call.args.value(QStringLiteral("vmid")).toInt();
-        ctx.client->clusterResources(ctx.emitter,
+        ctx.client->clusterResources(ctx.context,
             [ctx, kind, action, storage, node, vmid, done](
                 const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
@@ -193,37 +187,35 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
                 const QString noun =
                     kind == VmData::Kind::Lxc ? QStringLiteral("container") : QStringLiteral("VM");
                 if (!guest)
-                    return done(
-                        Outcome::failure(400, QStringLiteral("guest %1 does not exist").arg(vmid)));
+                    return done(invalid(QStringLiteral("guest %1 does not exist").arg(vmid)));
                 if (guest->kind != kind)
-                    return done(Outcome::failure(400,
+                    return done(invalid(
                         QStringLiteral("guest %1 is a %2, not a %3")
                             .arg(vmid)
                             .arg(guest->kind == VmData::Kind::Lxc ? QStringLiteral("container")
                                                                   : QStringLiteral("VM"),
                                 noun)));
                 if (!sameNode(guest->node, node))
-                    return done(Outcome::failure(400,
-                        QStringLiteral("node %1 does not host guest %2 (it is on %3)")
-                            .arg(node)
-                            .arg(vmid)
-                            .arg(guest->node)));
+                    return done(
+                        invalid(QStringLiteral("node %1 does not host guest %2 (it is on %3)")
+                                    .arg(node)
+                                    .arg(vmid)
+                                    .arg(guest->node)));
                 const QString actualNode = guest->node;
-                ctx.client->guestAction(actualNode, kind, vmid, action, ctx.emitter,
+                ctx.client->guestAction(actualNode, kind, vmid, action, ctx.context,
                     [ctx, actualNode, vmid, action, storage, done](
                         const proxmox::Result<QString> &upid) {
                         if (!upid.ok())
                             return done(upstream(upid.error));
-                        QList<realtime::ClusterEmitter::Source> refresh {
-                            realtime::ClusterEmitter::Source::Nodes,
-                            realtime::ClusterEmitter::Source::Vms};
+                        QList<ClusterView::Data> refresh {
+                            ClusterView::Data::Nodes, ClusterView::Data::Vms};
                         if (storage)
-                            refresh.append(realtime::ClusterEmitter::Source::Storage);
+                            refresh.append(ClusterView::Data::Storage);
                         const QJsonObject result {{QStringLiteral("upid"), *upid.value},
                             {QStringLiteral("node"), actualNode}, {QStringLiteral("vmid"), vmid},
                             {QStringLiteral("action"), action}};
-                        new TaskFollower(ctx.client, ctx.emitter, ctx.events, ctx.options,
-                            actualNode, *upid.value, refresh, result, done);
+                        new TaskFollower(ctx.client, ctx.cluster, ctx.sink, ctx.options, actualNode,
+                            *upid.value, refresh, result, done, ctx.context);
                     });
             });
     };
@@ -236,7 +228,7 @@ Handler listResources(const Context &ctx,
     return [ctx, pick](const ToolCall &call, Done done) {
         const QString node = call.args.value(QStringLiteral("node")).toString();
         ctx.client->clusterResources(
-            ctx.emitter, [pick, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
+            ctx.context, [pick, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
                     return done(upstream(r.error));
                 if (!node.isEmpty()) {
@@ -244,8 +236,7 @@ Handler listResources(const Context &ctx,
                     for (const model::NodeData &n : r.value->nodes)
                         known = known || sameNode(n.node, node);
                     if (!known)
-                        return done(
-                            Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+                        return done(invalid(QStringLiteral("unknown node: %1").arg(node)));
                 }
                 done(Outcome::success(pick(*r.value, node)));
             });
@@ -265,11 +256,10 @@ QJsonArray filtered(
 }
 } // namespace
 
-void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
-    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ssh::Pool *ssh,
-    ClusterToolOptions options)
+void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, ClusterView *cluster,
+    ssh::Pool *ssh, ClusterToolOptions options)
 {
-    const Context ctx {client, emitter, events, options};
+    const Context ctx {client, cluster, executor.sink(), &executor, options};
     auto add = [&executor](QString name, QString description, Tier tier, QJsonObject schema,
                    Handler handler, bool storage = false) {
         Tool tool;
@@ -286,11 +276,11 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
     add(QStringLiteral("get_cluster_status"), QStringLiteral("Cluster quorum and node states"),
         Tier::Green, NoArgsSchema, [ctx](const ToolCall &, Done done) {
             ctx.client->clusterStatus(
-                ctx.emitter, [ctx, done](const proxmox::Result<model::QuorumData> &q) {
+                ctx.context, [ctx, done](const proxmox::Result<model::QuorumData> &q) {
                     if (!q.ok())
                         return done(upstream(q.error));
                     const model::QuorumData quorum = *q.value;
-                    ctx.client->clusterResources(ctx.emitter,
+                    ctx.client->clusterResources(ctx.context,
                         [quorum, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                             if (!r.ok())
                                 return done(upstream(r.error));
@@ -305,7 +295,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
         NodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
             ctx.client->clusterResources(
-                ctx.emitter, [ctx, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
+                ctx.context, [ctx, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
                     std::optional<model::NodeData> found;
@@ -314,11 +304,10 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
                             found = n;
                     }
                     if (!found)
-                        return done(
-                            Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+                        return done(invalid(QStringLiteral("unknown node: %1").arg(node)));
                     if (found->status != QLatin1String("online"))
                         return done(Outcome::success(model::toJson(*found)));
-                    ctx.client->nodeStatus(found->node, ctx.emitter,
+                    ctx.client->nodeStatus(found->node, ctx.context,
                         [found, done](const proxmox::Result<proxmox::NodeStatus> &s) mutable {
                             if (!s.ok())
                                 return done(upstream(s.error));
@@ -355,7 +344,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
         QStringLiteral("Latest temperatures of a node (read over SSH)"), Tier::Green, NodeSchema,
         [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
-            for (const model::NodeData &n : ctx.emitter->nodes()) {
+            for (const model::NodeData &n : ctx.cluster->nodes()) {
                 if (sameNode(n.node, node)) {
                     QJsonObject zones;
                     for (auto it = n.temperatures.begin(); it != n.temperatures.end(); ++it)
@@ -364,12 +353,12 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
                         {QStringLiteral("node"), n.node}, {QStringLiteral("zones"), zones}}));
                 }
             }
-            done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+            done(invalid(QStringLiteral("unknown node: %1").arg(node)));
         });
     add(QStringLiteral("get_recent_tasks"), QStringLiteral("Recent Proxmox tasks"), Tier::Green,
         OptionalNodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
-            ctx.client->recentTasks(node, ctx.emitter,
+            ctx.client->recentTasks(node, ctx.context,
                 [done](const proxmox::Result<QList<proxmox::TaskStatus>> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
@@ -386,7 +375,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
             {QStringLiteral("node"), QStringLiteral("upid")}),
         [ctx](const ToolCall &call, Done done) {
             ctx.client->taskStatus(call.args.value(QStringLiteral("node")).toString(),
-                call.args.value(QStringLiteral("upid")).toString(), ctx.emitter,
+                call.args.value(QStringLiteral("upid")).toString(), ctx.context,
                 [done](const proxmox::Result<proxmox::TaskStatus> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
@@ -440,20 +429,20 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
         tool.tierFor = [policy](const QJsonObject &args) {
             return policy->classifyCommand(args.value(QStringLiteral("command")).toString());
         };
-        tool.handler = [ssh, emitter, policy](const ToolCall &call, Done done) {
+        tool.handler = [ssh, context = ctx.context, policy](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
             if (!ssh->hasNode(node))
-                return done(Outcome::failure(400, QStringLiteral("unknown node: %1").arg(node)));
+                return done(invalid(QStringLiteral("unknown node: %1").arg(node)));
             // What runs is exactly what the policy judged: a YELLOW command as its shell-quoted
             // words, a RED (confirmed) one as written. No other shell line is built here.
             const CommandPlan plan =
                 policy->planCommand(call.args.value(QStringLiteral("command")).toString());
             if (plan.tier == Tier::Black || !plan.invalid.isEmpty())
-                return done(Outcome::failure(400, plan.reason)); // the executor refused it already
-            ssh->exec(node, plan.toRun, ssh::ExecOptions {}, emitter,
+                return done(invalid(plan.reason)); // the executor refused it already
+            ssh->exec(node, plan.toRun, ssh::ExecOptions {}, context,
                 [node, done, command = plan.toRun](const ssh::Result<ssh::ExecResult> &r) {
                     if (!r.ok())
-                        return done(Outcome::failure(502,
+                        return done(Outcome::failure(ErrorKind::Upstream,
                             QStringLiteral("SSH to %1 failed: %2").arg(node, r.error.message)));
                     done(Outcome::success(QJsonObject {{QStringLiteral("node"), node},
                         {QStringLiteral("command"), command},

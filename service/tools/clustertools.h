@@ -5,17 +5,13 @@
 namespace jarvis::proxmox {
 class Client;
 }
-namespace jarvis::realtime {
-class ClusterEmitter;
-class EventBus;
-} // namespace jarvis::realtime
-
 namespace jarvis::ssh {
 class Pool;
 }
 
 namespace jarvis::tools {
 
+class ClusterView;
 class ToolExecutor;
 
 struct ClusterToolOptions
@@ -25,10 +21,10 @@ struct ClusterToolOptions
 };
 
 // Registers the catalogue of PROTOCOL.md section 4 (read tools, guest power actions that follow
-// their task and refresh /cluster before answering, execute_ssh, and the BLACK tools that exist
-// only to be refused).
-void registerClusterTools(ToolExecutor &executor, proxmox::Client *client,
-    realtime::ClusterEmitter *emitter, realtime::EventBus *events, ssh::Pool *ssh,
-    ClusterToolOptions options = {});
+// their task, publishing its progress to the executor's sink, and refresh `cluster` before
+// answering, execute_ssh, and the BLACK tools that exist only to be refused). `client`,
+// `cluster` and `ssh` are not owned and outlive the executor.
+void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, ClusterView *cluster,
+    ssh::Pool *ssh, ClusterToolOptions options = {});
 
 } // namespace jarvis::tools

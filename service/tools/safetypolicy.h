@@ -19,7 +19,7 @@ namespace jarvis::tools {
 struct CommandPlan
 {
     Tier tier = Tier::Black;
-    QString invalid; // not empty: the command is refused outright (400) for this reason
+    QString invalid; // not empty: refused outright (ErrorKind::InvalidRequest) for this reason
     QString toRun; // what is sent to sshd (empty when invalid or BLACK)
     QString reason; // why this tier, in words
 };

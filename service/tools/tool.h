@@ -4,6 +4,7 @@
 #include <QJsonValue>
 #include <QList>
 #include <QString>
+#include <QtGlobal>
 
 #include <functional>
 #include <optional>
@@ -15,16 +16,30 @@ namespace jarvis::tools {
 enum class Tier { Green, Yellow, Red, Black };
 QString tierName(Tier tier); // "GREEN" ...
 
-// How a tool run ended; `status` is the HTTP status the REST layer answers with.
+// Why a tool call did not succeed. Tools know nothing of HTTP: the REST layer maps a kind to its
+// status in one place (http/toolstatus.h; PROTOCOL.md section 4).
+enum class ErrorKind {
+    None, // succeeded
+    InvalidRequest, // malformed request or arguments, a guest or node that does not exist
+    Blocked, // refused by the safety policy (tier, confirmation, protected resource)
+    UnknownTool,
+    Upstream, // Proxmox or SSH failed
+};
+
+// How a tool run ended.
 struct Outcome
 {
-    int status = 200; // 200 ok, 400 bad args, 403 blocked, 404 unknown, 502 Proxmox/SSH failure
+    ErrorKind kind = ErrorKind::None;
     QJsonValue result; // on success
     QString error; // otherwise
 
-    bool ok() const { return status == 200; }
-    static Outcome success(QJsonValue result) { return {200, std::move(result), {}}; }
-    static Outcome failure(int status, QString error) { return {status, {}, std::move(error)}; }
+    bool ok() const { return kind == ErrorKind::None; }
+    static Outcome success(QJsonValue result) { return {ErrorKind::None, std::move(result), {}}; }
+    static Outcome failure(ErrorKind kind, QString error)
+    {
+        Q_ASSERT(kind != ErrorKind::None);
+        return {kind, {}, std::move(error)};
+    }
 };
 
 struct ToolCall
@@ -45,7 +60,8 @@ struct Tool
     QJsonObject inputSchema;
     Handler handler; // not set for BLACK tools
     std::function<Tier(const QJsonObject &args)> tierFor; // optional: tier depends on args
-    // optional: a check beyond the schema (400 with the reason), run before the tier is decided
+    // optional: a check beyond the schema (InvalidRequest with the reason), run before the tier is
+    // decided
     std::function<std::optional<QString>(const QJsonObject &args)> checkArgs;
     bool touchesStorage = false; // refresh `storage` afterwards
 

@@ -1,6 +1,5 @@
 #include "tools/toolexecutor.h"
 
-#include "realtime/eventbus.h"
 #include "tools/auditlog.h"
 
 #include <QElapsedTimer>
@@ -45,12 +44,12 @@ QJsonObject eventTarget(const QJsonObject &args, const QList<model::VmData> &gue
     return target;
 }
 
-ToolExecutor::ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events,
-    Guests guests, QObject *parent)
+ToolExecutor::ToolExecutor(
+    SafetyPolicy policy, AuditLog *audit, ToolSink *sink, Guests guests, QObject *parent)
     : QObject(parent)
     , m_policy(std::move(policy))
     , m_audit(audit)
-    , m_events(events)
+    , m_sink(sink)
     , m_guests(std::move(guests))
 { }
 
@@ -80,31 +79,14 @@ QJsonArray ToolExecutor::catalogue() const
     return list;
 }
 
-void ToolExecutor::publish(const QString &tool, Tier tier, const QString &source,
-    const QString &user, const QJsonObject &args, const QString &status, const QString &error,
+void ToolExecutor::step(const QString &tool, Tier tier, const QString &source, const QString &user,
+    const QJsonObject &args, const QString &status, const QString &error,
     std::optional<qint64> durationMs)
 {
-    if (!m_events)
+    if (!m_sink)
         return;
-    QJsonObject data {{QStringLiteral("kind"), QStringLiteral("tool")},
-        {QStringLiteral("tool"), tool}, {QStringLiteral("tier"), tierName(tier)},
-        {QStringLiteral("source"), source}, {QStringLiteral("user"), user},
-        {QStringLiteral("args"), args}, {QStringLiteral("status"), status},
-        {QStringLiteral("target"),
-            eventTarget(args, m_guests ? m_guests() : QList<model::VmData>())}};
-    if (!error.isEmpty())
-        data.insert(QStringLiteral("error"), error);
-    if (durationMs)
-        data.insert(QStringLiteral("durationMs"), double(*durationMs));
-    using Severity = realtime::EventBus::Severity;
-    const Severity severity = status == QLatin1String("failed") ? Severity::Error
-        : status == QLatin1String("blocked")                    ? Severity::Warning
-                                                                : Severity::Info;
-    QString message = QStringLiteral("%1 %2").arg(tool, status);
-    if (!error.isEmpty())
-        message += QStringLiteral(": ") + error;
-    m_events->publish(QStringLiteral("action"), severity, QStringLiteral("Tool %1").arg(tool),
-        message, data, args.value(QStringLiteral("node")).toString());
+    m_sink->toolStep(ToolStep {tool, tier, source, user, args, status, error, durationMs,
+        eventTarget(args, m_guests ? m_guests() : QList<model::VmData>())});
 }
 
 void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed,
@@ -113,14 +95,15 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
 {
     const Tool *tool = find(name);
     if (!tool) {
-        done({404, failureBody(QStringLiteral("unknown tool: %1").arg(name))});
+        done({ErrorKind::UnknownTool, failureBody(QStringLiteral("unknown tool: %1").arg(name))});
         return;
     }
     // `confirmed` may be in the body or inside args (the original dashboard sends it in args).
     const QJsonValue argsConfirmed = args.take(QStringLiteral("confirmed"));
     for (const QJsonValue &v : {bodyConfirmed, argsConfirmed}) {
         if (!v.isUndefined() && !v.isNull() && !v.isBool()) {
-            done({400, failureBody(QStringLiteral("'confirmed' must be a boolean"))});
+            done({ErrorKind::InvalidRequest,
+                failureBody(QStringLiteral("'confirmed' must be a boolean"))});
             return;
         }
     }
@@ -128,7 +111,7 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
     // reading it either way could run a RED tool nobody confirmed.
     if (bodyConfirmed.isBool() && argsConfirmed.isBool()
         && bodyConfirmed.toBool() != argsConfirmed.toBool()) {
-        done({400,
+        done({ErrorKind::InvalidRequest,
             failureBody(
                 QStringLiteral("'confirmed' is %1 in the body but %2 inside args: send "
                                "it once, or the same in both")
@@ -142,8 +125,8 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
     if (!problem && tool->checkArgs)
         problem = tool->checkArgs(args);
     if (problem) {
-        done(
-            {400, failureBody(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem))});
+        done({ErrorKind::InvalidRequest,
+            failureBody(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem))});
         return;
     }
 
@@ -152,17 +135,17 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
         qCInfo(lcTools).noquote() << "blocked" << name << "for" << user << "-" << *blocked;
         m_audit->begin(
             user, source, name, tierName(tier), args, confirmed, QStringLiteral("blocked"));
-        publish(name, tier, source, user, args, QStringLiteral("blocked"), *blocked);
+        step(name, tier, source, user, args, QStringLiteral("blocked"), *blocked);
         QJsonObject body = failureBody(*blocked);
         body.insert(QStringLiteral("tier"), tierName(tier));
         body.insert(QStringLiteral("blocked"), true);
-        done({403, body});
+        done({ErrorKind::Blocked, body});
         return;
     }
 
     const QJsonObject entry = m_audit->begin(
         user, source, name, tierName(tier), args, confirmed, QStringLiteral("started"));
-    publish(name, tier, source, user, args, QStringLiteral("started"));
+    step(name, tier, source, user, args, QStringLiteral("started"));
     auto timer = std::make_shared<QElapsedTimer>();
     timer->start();
     QPointer<ToolExecutor> self(this);
@@ -178,7 +161,7 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
             const QString status =
                 outcome.ok() ? QStringLiteral("succeeded") : QStringLiteral("failed");
             self->m_audit->complete(entry, status, outcome.error, ms);
-            self->publish(name, tier, source, user, args, status, outcome.error, ms);
+            self->step(name, tier, source, user, args, status, outcome.error, ms);
             if (hasContext && !guard)
                 return;
             QJsonObject body {{QStringLiteral("success"), outcome.ok()},
@@ -187,7 +170,7 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
                 body.insert(QStringLiteral("result"), outcome.result);
             else
                 body.insert(QStringLiteral("error"), outcome.error);
-            done({outcome.status, body});
+            done({outcome.kind, body});
         });
 }
 

@@ -3,6 +3,7 @@
 #include "model/clusterdata.h"
 #include "tools/safetypolicy.h"
 #include "tools/tool.h"
+#include "tools/toolsink.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -10,10 +11,6 @@
 
 #include <functional>
 #include <optional>
-
-namespace jarvis::realtime {
-class EventBus;
-}
 
 namespace jarvis::tools {
 
@@ -28,28 +25,31 @@ QJsonObject eventTarget(const QJsonObject &args, const QList<model::VmData> &gue
 
 // The one entry point for running a tool, whoever asks (REST now, MCP later): lookup, `confirmed`
 // extraction, argument validation, the safety policy, the audit entry (before and after), the
-// `tool` events on /events, and the answer with the contract's status codes. Main thread.
+// tool's steps to the sink (`tool` events on /events), and the answer: a body and an error kind
+// that the REST layer turns into the contract's status code. Main thread.
 class ToolExecutor : public QObject
 {
     Q_OBJECT
 public:
     struct Response
     {
-        int status = 200;
+        ErrorKind kind = ErrorKind::None;
         QJsonObject body;
     };
 
     // The latest `vms` snapshot, for naming the guest a tool event is about (data.target).
     using Guests = std::function<QList<model::VmData>()>;
 
-    ToolExecutor(SafetyPolicy policy, AuditLog *audit, realtime::EventBus *events,
-        Guests guests = {}, QObject *parent = nullptr);
+    // `sink` (may be null: steps go nowhere) is not owned and outlives the executor.
+    ToolExecutor(SafetyPolicy policy, AuditLog *audit, ToolSink *sink, Guests guests = {},
+        QObject *parent = nullptr);
 
     void add(Tool tool);
     const Tool *find(const QString &name) const;
     // GET /api/tools: [{name, description, tier, inputSchema}]
     QJsonArray catalogue() const;
     const SafetyPolicy &policy() const { return m_policy; }
+    ToolSink *sink() const { return m_sink; }
 
     // `confirmed` may come in the body (`bodyConfirmed`) or inside `args`.
     void execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed,
@@ -57,13 +57,13 @@ public:
         std::function<void(const Response &)> done);
 
 private:
-    void publish(const QString &tool, Tier tier, const QString &source, const QString &user,
+    void step(const QString &tool, Tier tier, const QString &source, const QString &user,
         const QJsonObject &args, const QString &status, const QString &error = {},
         std::optional<qint64> durationMs = std::nullopt);
 
     SafetyPolicy m_policy;
     AuditLog *m_audit;
-    realtime::EventBus *m_events;
+    ToolSink *m_sink;
     Guests m_guests;
     QList<Tool> m_tools;
 };

@@ -1,11 +1,13 @@
 #include "client/socketioclient.h"
 
+#include "core/clock.h"
 #include "protocol/engineio.h"
 
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QNetworkRequest>
 #include <QRandomGenerator>
+#include <QTimer>
 #include <QUrlQuery>
 #include <QWebSocket>
 
@@ -134,22 +136,30 @@ bool AckResponder::send(const QJsonArray &args, const QList<QByteArray> &attachm
 // ---- SocketIoClient ------------------------------------------------------------------------
 
 SocketIoClient::SocketIoClient(QObject *parent)
+    : SocketIoClient(nullptr, parent)
+{ }
+
+SocketIoClient::SocketIoClient(core::Clock *clock, QObject *parent)
     : QObject(parent)
+    , m_clock(core::Clock::orSystem(clock))
+    , m_heartbeatTimer(m_clock->createTicker(this))
+    , m_connectTimer(m_clock->createTicker(this))
+    , m_reconnectTimer(m_clock->createTicker(this))
 {
-    m_heartbeatTimer.setSingleShot(true);
-    m_connectTimer.setSingleShot(true);
-    m_reconnectTimer.setSingleShot(true);
-    connect(&m_heartbeatTimer, &QTimer::timeout, this, [this] {
+    m_heartbeatTimer->setSingleShot(true);
+    m_connectTimer->setSingleShot(true);
+    m_reconnectTimer->setSingleShot(true);
+    connect(m_heartbeatTimer, &core::Ticker::timeout, this, [this] {
         qCInfo(lcClient) << "no ping from" << m_url.toDisplayString() << "within"
                          << m_pingInterval + m_pingTimeout << "ms; closing the connection";
         connectionLost(QStringLiteral("ping timeout"));
     });
-    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+    connect(m_connectTimer, &core::Ticker::timeout, this, [this] {
         qCInfo(lcClient) << "connecting to" << m_url.toDisplayString() << "namespace" << m_nsp
                          << "timed out after" << m_connectTimeout << "ms";
         connectionLost(QStringLiteral("timeout"));
     });
-    connect(&m_reconnectTimer, &QTimer::timeout, this, &SocketIoClient::startAttempt);
+    connect(m_reconnectTimer, &core::Ticker::timeout, this, &SocketIoClient::startAttempt);
 }
 
 SocketIoClient::~SocketIoClient()
@@ -267,7 +277,7 @@ void SocketIoClient::emitEvent(const QString &event, const QJsonArray &args,
         return;
     }
     if (timeoutMs > 0) {
-        QTimer::singleShot(timeoutMs, this, [this, id] {
+        m_clock->callLater(timeoutMs, this, [this, id] {
             m_sendBuffer.removeIf([id](const sio::Packet &p) { return p.id == id; });
             finishAck(id, AckResult {AckResult::Error::Timeout, {}, {}});
         });
@@ -289,7 +299,7 @@ void SocketIoClient::off(const QString &event)
 
 void SocketIoClient::startAttempt()
 {
-    m_reconnectTimer.stop();
+    m_reconnectTimer->stop();
     abortSocket();
     ++m_generation;
     m_maxPayload = 0;
@@ -316,7 +326,7 @@ void SocketIoClient::startAttempt()
                 connectionLost(QStringLiteral("transport error"));
         });
     qCDebug(lcClient) << "opening" << m_url.toDisplayString() << "for namespace" << m_nsp;
-    m_connectTimer.start(m_connectTimeout);
+    m_connectTimer->startIn(m_connectTimeout);
     socket->open(QNetworkRequest(m_url));
 }
 
@@ -438,7 +448,7 @@ void SocketIoClient::onConnectAnswer(const sio::Packet &packet)
         return protocolError(QStringLiteral("CONNECT answer without a sid"));
     m_id = sid.toString();
     m_state = State::Connected;
-    m_connectTimer.stop();
+    m_connectTimer->stop();
     m_attempt = 0;
     qCInfo(lcClient) << "connected to" << m_url.toDisplayString() << "namespace" << m_nsp << "as"
                      << m_id;
@@ -518,7 +528,7 @@ void SocketIoClient::protocolError(const QString &message)
 
 void SocketIoClient::restartHeartbeat()
 {
-    m_heartbeatTimer.start(m_pingInterval + m_pingTimeout);
+    m_heartbeatTimer->startIn(m_pingInterval + m_pingTimeout);
 }
 
 void SocketIoClient::connectionLost(const QString &reason)
@@ -544,7 +554,7 @@ void SocketIoClient::connectionLost(const QString &reason)
     if (!self)
         return;
     // A slot may have called disconnectFromServer() or connectToServer() meanwhile.
-    if (m_active && m_state == State::Idle && !m_reconnectTimer.isActive())
+    if (m_active && m_state == State::Idle && !m_reconnectTimer->isActive())
         scheduleReconnect();
 }
 
@@ -555,14 +565,14 @@ void SocketIoClient::scheduleReconnect()
         QRandomGenerator::global()->generateDouble());
     qCInfo(lcClient) << "reconnecting to" << m_url.toDisplayString() << "in" << delay
                      << "ms (attempt" << m_attempt << ")";
-    m_reconnectTimer.start(delay);
+    m_reconnectTimer->startIn(delay);
     Q_EMIT reconnecting(m_attempt, delay);
 }
 
 void SocketIoClient::stop()
 {
     m_active = false;
-    m_reconnectTimer.stop();
+    m_reconnectTimer->stop();
     m_attempt = 0;
     m_sendBuffer.clear();
     if (m_state == State::Connected || m_state == State::Connecting)
@@ -573,8 +583,8 @@ void SocketIoClient::stop()
 
 QWebSocket *SocketIoClient::detachSocket()
 {
-    m_heartbeatTimer.stop();
-    m_connectTimer.stop();
+    m_heartbeatTimer->stop();
+    m_connectTimer->stop();
     m_state = State::Idle;
     m_id.clear();
     m_reassembler.reset();
@@ -605,7 +615,7 @@ void SocketIoClient::closeSocketCleanly()
     // Kept (as a child) until the closing handshake is over, so what was written last (a
     // DISCONNECT) is not discarded by an abort.
     connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-    QTimer::singleShot(CloseTimeoutMs, socket, [socket] {
+    m_clock->callLater(CloseTimeoutMs, socket, [socket] {
         socket->abort();
         socket->deleteLater();
     });

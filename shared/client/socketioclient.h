@@ -25,6 +25,11 @@
 
 class QWebSocket;
 
+namespace jarvis::core {
+class Clock;
+class Ticker;
+} // namespace jarvis::core
+
 namespace jarvis::client {
 
 class SocketIoClient;
@@ -76,8 +81,10 @@ private:
 // disconnected the namespace, after a CONNECT_ERROR (e.g. unauthorized), or after
 // disconnectFromServer(), like socket.io-client.
 // Emits made while a connection is being (re)established are buffered and sent once connected.
-// Owns its QWebSocket (a child, replaced at every attempt) and its timers. Lives on the thread it
-// was created on; every call and callback happens there, on the event loop, without blocking.
+// Owns its QWebSocket (a child, replaced at every attempt) and its timers, which run on a
+// core::Clock (the system clock unless one is given: tests step a ManualClock). Lives on the
+// thread it was created on; every call and callback happens there, on the event loop, without
+// blocking.
 // Slots and callbacks may call any method, but must use deleteLater() to destroy it.
 class SocketIoClient : public QObject
 {
@@ -91,6 +98,9 @@ public:
     static constexpr int DefaultAckTimeout = 10000; // ms
 
     explicit SocketIoClient(QObject *parent = nullptr);
+    // Its timers (connect timeout, heartbeat, reconnect backoff, ack timeouts, the closing
+    // handshake's limit) on `clock` (null: core::Clock::system()), which outlives the client.
+    SocketIoClient(core::Clock *clock, QObject *parent);
     ~SocketIoClient() override;
 
     // Settings; they apply from the next connection attempt on.
@@ -249,9 +259,10 @@ private:
     int m_pingTimeout = 0;
     qint64 m_maxPayload = 0;
     sio::Reassembler m_reassembler;
-    QTimer m_heartbeatTimer;
-    QTimer m_connectTimer;
-    QTimer m_reconnectTimer;
+    core::Clock *m_clock;
+    core::Ticker *m_heartbeatTimer; // children
+    core::Ticker *m_connectTimer;
+    core::Ticker *m_reconnectTimer;
     int m_attempt = 0;
 
     qint64 m_nextAckId = 0;

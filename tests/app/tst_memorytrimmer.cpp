@@ -1,9 +1,10 @@
 // When MemoryTrimmer gives freed memory back (malloc_trim after many sessions ended): not per
 // release, not below the threshold, once after the releases stop (debounced), at the latest
 // maxDelayMs after it became due even while releases keep coming; and a real Application notes
-// every ended Engine.IO session.
+// every ended Engine.IO session. Time is a core::ManualClock stepped by the test.
 #include "app/application.h"
 #include "app/memorytrimmer.h"
+#include "core/clock.h"
 
 #include <QTcpSocket>
 #include <QTest>
@@ -24,10 +25,13 @@ private slots:
 void TestMemoryTrimmer::belowThresholdNeverTrims()
 {
     int trims = 0;
-    app::MemoryTrimmer trimmer({10, 0, 0}, [&] { ++trims; });
+    core::ManualClock clock;
+    app::MemoryTrimmer trimmer(
+        {10, 0, 0}, [&] { ++trims; }, &clock);
     trimmer.noteRelease(9);
     QVERIFY(!trimmer.isPending()); // no timer runs: nothing can happen later either
-    QCoreApplication::processEvents();
+    QCOMPARE(clock.activeTickers(), 0);
+    clock.advance(3600 * 1000);
     QCOMPARE(trims, 0);
     QCOMPARE(trimmer.releasesSinceTrim(), 9);
 }
@@ -35,12 +39,19 @@ void TestMemoryTrimmer::belowThresholdNeverTrims()
 void TestMemoryTrimmer::debouncedOnceAfterTheLastRelease()
 {
     int trims = 0;
-    app::MemoryTrimmer trimmer({10, 20, 60000}, [&] { ++trims; });
-    for (int i = 0; i < 25; ++i)
+    core::ManualClock clock;
+    app::MemoryTrimmer trimmer(
+        {10, 20, 60000}, [&] { ++trims; }, &clock);
+    for (int i = 0; i < 25; ++i) {
         trimmer.noteRelease();
+        clock.advance(10); // releases 10 ms apart: each one puts the trim off again
+    }
     QVERIFY(trimmer.isPending());
     QCOMPARE(trims, 0); // never from inside a release
-    QTRY_COMPARE(trims, 1);
+    clock.advance(9); // 19 ms after the last release
+    QCOMPARE(trims, 0);
+    clock.advance(1);
+    QCOMPARE(trims, 1);
     QVERIFY(!trimmer.isPending());
     QCOMPARE(trimmer.releasesSinceTrim(), 0);
     QCOMPARE(trimmer.trims(), 1);
@@ -49,19 +60,27 @@ void TestMemoryTrimmer::debouncedOnceAfterTheLastRelease()
     QVERIFY(!trimmer.isPending());
     trimmer.noteRelease();
     QVERIFY(trimmer.isPending());
-    QTRY_COMPARE(trims, 2);
+    clock.advance(20);
+    QCOMPARE(trims, 2);
+    clock.advance(60000);
+    QCOMPARE(trims, 2); // once per batch
 }
 
 void TestMemoryTrimmer::steadyReleasesTrimByTheDeadline()
 {
-    // The quiet period never comes (a release every turn of the loop), the deadline does.
+    // The quiet period never comes (a release every 10 ms), the deadline does: 50 ms after the
+    // first release, not later and not before.
     int trims = 0;
-    app::MemoryTrimmer trimmer({1, 60000, 50}, [&] { ++trims; });
-    while (trims == 0) {
+    core::ManualClock clock;
+    app::MemoryTrimmer trimmer(
+        {1, 60000, 50}, [&] { ++trims; }, &clock);
+    for (int i = 0; i < 5; ++i) {
         trimmer.noteRelease();
-        QTest::qWait(1);
+        QCOMPARE(trims, 0);
+        clock.advance(10);
     }
     QCOMPARE(trims, 1);
+    QVERIFY(!trimmer.isPending());
 }
 
 void TestMemoryTrimmer::applicationNotesEndedSessions()

@@ -3,8 +3,12 @@
 PTY, doing what jarvis-bench-terminal does through a Socket.IO server: `cat FILE` timed until a
 sentinel, then `cat >/dev/null` and one keystroke at a time timed until its echo. Prints one line
 of key=value pairs in jarvis-bench-terminal's format (server CPU is the ssh client's here).
+--cipher/--mac/--kex restrict ssh to the algorithms jarvisd's libssh session negotiated
+(run-terminal.sh reads them from jarvis-bench-terminal --serve), so both paths pay for the same
+crypto; an AEAD cipher's "mac" (aead-gcm, aead-poly1305) is part of the cipher and not passed.
 
   terminal-ssh.py --port P --key FILE --known-hosts FILE --user U --file F --bytes N [--samples 500]
+                  [--cipher C] [--mac M] [--kex K]
 """
 import argparse
 import fcntl
@@ -34,13 +38,24 @@ def main():
     p.add_argument("--file", required=True)
     p.add_argument("--bytes", type=int, required=True)
     p.add_argument("--samples", type=int, default=500)
+    p.add_argument("--cipher", default="")
+    p.add_argument("--mac", default="")
+    p.add_argument("--kex", default="")
     a = p.parse_args()
+
+    algorithms = []
+    if a.cipher:
+        algorithms += ["-c", a.cipher]
+    if a.mac and not a.mac.startswith("aead"):
+        algorithms += ["-m", a.mac]
+    if a.kex:
+        algorithms += ["-o", f"KexAlgorithms={a.kex}"]
 
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp("ssh", ["ssh", "-tt", "-F", "/dev/null", "-i", a.key, "-o", "IdentitiesOnly=yes",
                           "-o", f"UserKnownHostsFile={a.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-                          "-o", "BatchMode=yes", "-p", a.port, f"{a.user}@127.0.0.1"])
+                          "-o", "BatchMode=yes", *algorithms, "-p", a.port, f"{a.user}@127.0.0.1"])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
 
     def read_until(needle, timeout):

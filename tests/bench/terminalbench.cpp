@@ -6,19 +6,22 @@
 //
 //   jarvis-bench-terminal --serve
 //       a loopback sshd (LoopbackSshd) and the jarvisd Application whose nodes pve1..3 all map to
-//       it; prints key=value lines (url, token, pid, sshd_port, key, known_hosts, user), then
-//       serves until killed.
+//       it; prints key=value lines (url, token, pid, sshd_port, key, known_hosts, user, and the
+//       cipher, mac and kex that jarvisd's own SSH session to pve1 negotiated, so plain ssh can be
+//       run with the same), then serves until killed.
 //   jarvis-bench-terminal --url URL [--token T] --file F --bytes N --server-pid PID
 //                         [--samples 500] [--node pve1]
 //       one terminal: `cat F` timed until a sentinel, then `cat >/dev/null` and one keystroke at a
 //       time timed until its echo; prints one result line of key=value pairs.
 
 #include "app/application.h"
+#include "app/clusterservices.h"
 #include "app/runner.h"
 #include "client/socketioclient.h"
 #include "config/config.h"
 #include "demo/loopbacksshd.h"
 #include "demo/pvesimulator.h"
+#include "ssh/pool.h"
 
 #include "benchutil.h"
 
@@ -39,6 +42,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 using namespace jarvis;
@@ -131,6 +135,23 @@ int serve()
         std::fprintf(stderr, "terminal bench: %s\n", qPrintable(error));
         return 1;
     }
+    // What jarvisd's session negotiates (the pool's connection to pve1, the one terminals use).
+    std::optional<ssh::Result<ssh::Connection *>> session;
+    QObject context;
+    application.cluster()->sshPool()->acquire(QStringLiteral("pve1"), &context,
+        [&session](const ssh::Result<ssh::Connection *> &r) { session = r; });
+    QElapsedTimer waited;
+    waited.start();
+    while (!session && waited.elapsed() < 30000)
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 100);
+    if (!session || !session->ok()) {
+        std::fprintf(stderr, "terminal bench: no SSH session to pve1: %s\n",
+            session ? qPrintable(session->error.message) : "timed out");
+        return 1;
+    }
+    const ssh::Connection *connection = *session->value;
+    std::printf("cipher=%s\nmac=%s\nkex=%s\n", qPrintable(connection->cipherOut()),
+        qPrintable(connection->macOut()), qPrintable(connection->keyExchange()));
     std::printf("url=%s\ntoken=%s\npid=%lld\nsshd_port=%d\nkey=%s\nknown_hosts=%s\nuser=%s\n"
                 "ready=1\n",
         qPrintable(application.url()),

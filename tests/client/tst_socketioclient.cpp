@@ -2,15 +2,16 @@
 // namespace), the npm socket.io@4.8 reference server (tests/interop/reference-server.mjs, run with
 // node) so the client is not merely consistent with our server, and a scripted fake Engine.IO
 // server (QWebSocketServer) for what a correct server never does: no pings, malformed packets,
-// no open packet.
+// no open packet. The client's timers run on a core::ManualClock that the tests step (ack, ping and
+// connect timeouts, reconnect delays), except where a real server restart is waited for.
 #include "app/application.h"
 #include "auth/jwt.h"
 #include "client/socketioclient.h"
+#include "core/clock.h"
 #include "protocol/socketio.h"
 #include "realtime/sioserver.h"
 #include "testnamespace.h"
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
 #include <QJsonArray>
@@ -141,6 +142,13 @@ public:
     QList<Frame> frames; // first connection only
     int pingEveryMs = 0;
 
+    // Sends an Engine.IO ping on every open connection.
+    void pingAll()
+    {
+        for (QWebSocket *socket : findChildren<QWebSocket *>())
+            socket->sendTextMessage(QStringLiteral("2"));
+    }
+
     int connections = 0;
     QByteArrayList received; // text frames, all connections
     QList<QUrl> requestUrls;
@@ -260,6 +268,7 @@ private:
     bool connectClient(SocketIoClient &client, Target target);
 
     std::unique_ptr<app::Application> m_jarvisd;
+    core::ManualClock m_clock; // newClient()'s timers
     QProcess *m_node = nullptr;
     QByteArray m_nodeOutput;
     quint16 m_nodePort = 0;
@@ -338,7 +347,7 @@ bool TestSocketIoClient::skipIfUnavailable(Target target)
 
 std::unique_ptr<SocketIoClient> TestSocketIoClient::newClient()
 {
-    auto client = std::make_unique<SocketIoClient>();
+    auto client = std::make_unique<SocketIoClient>(&m_clock, nullptr);
     client->setReconnectDelays(20, 100);
     return client;
 }
@@ -468,8 +477,12 @@ void TestSocketIoClient::connectErrors()
     QCOMPARE(connectError.at(0).at(1).value<QJsonValue>(), data);
     QTRY_VERIFY(ack->has_value());
     QCOMPARE((*ack)->error, AckResult::Error::Disconnected);
-    // socket.io-client does not reconnect after a CONNECT_ERROR from the server
-    QVERIFY(!reconnecting.wait(300));
+    // socket.io-client does not reconnect after a CONNECT_ERROR from the server: none is
+    // scheduled, and none starts however long one waits
+    QCOMPARE(reconnecting.count(), 0);
+    m_clock.advance(60000);
+    QCoreApplication::processEvents();
+    QCOMPARE(reconnecting.count(), 0);
     QCOMPARE(connected.count(), 0);
     QVERIFY(!client->isConnected());
     QVERIFY(client->id().isEmpty());
@@ -544,7 +557,11 @@ void TestSocketIoClient::ackTimeout()
     auto client = newClient();
     QVERIFY(connectClient(*client, target));
     const AckSlot ack = emitAcked(*client, QStringLiteral("nobody-listens"), {1}, {}, 200);
-    QTRY_VERIFY_WITH_TIMEOUT(ack->has_value(), Wait);
+    m_clock.advance(199);
+    QCoreApplication::processEvents();
+    QVERIFY(!ack->has_value());
+    m_clock.advance(1);
+    QVERIFY(ack->has_value());
     QCOMPARE((*ack)->error, AckResult::Error::Timeout);
     QCOMPARE((*ack)->errorString(), QStringLiteral("operation has timed out"));
     QVERIFY(client->isConnected()); // a timeout does not end the connection
@@ -681,7 +698,11 @@ void TestSocketIoClient::serverDisconnect()
     QVERIFY(client->id().isEmpty());
     QTRY_VERIFY(pending->has_value());
     QCOMPARE((*pending)->error, AckResult::Error::Disconnected);
-    QVERIFY(!reconnecting.wait(300)); // reconnect delays are 20..100 ms
+    QCOMPARE(reconnecting.count(), 0); // none scheduled, none starts
+    m_clock.advance(60000);
+    QCoreApplication::processEvents();
+    QCOMPARE(reconnecting.count(), 0);
+    QVERIFY(!client->isConnected());
     if (target == Target::Jarvisd)
         QTRY_VERIFY(m_jarvisd->sio()->findNamespace(Nsp)->sockets().isEmpty());
 
@@ -721,7 +742,10 @@ void TestSocketIoClient::clientDisconnect()
         // the DISCONNECT packet arrived before the WebSocket closed
         QTRY_COMPARE(*serverReason, QStringLiteral("client namespace disconnect"));
     }
-    QVERIFY(!reconnecting.wait(300));
+    QCOMPARE(reconnecting.count(), 0); // none scheduled, none starts
+    m_clock.advance(60000);
+    QCoreApplication::processEvents();
+    QCOMPARE(reconnecting.count(), 0);
     client->disconnectFromServer(); // idempotent
     QCOMPARE(disconnected.count(), 1);
 }
@@ -905,36 +929,54 @@ void TestSocketIoClient::requestAndConnectPacket()
 
 void TestSocketIoClient::pingsAnswered()
 {
-    FakeServer fake; // pingInterval 100 + pingTimeout 100
-    fake.pingEveryMs = 60;
-    SocketIoClient client;
+    FakeServer fake; // pingInterval 100 + pingTimeout 100: 200 ms without a ping end it
+    core::ManualClock clock;
+    SocketIoClient client(&clock, nullptr);
     QSignalSpy connected(&client, &SocketIoClient::connected);
     QSignalSpy disconnected(&client, &SocketIoClient::disconnected);
     client.connectToServer(fake.url(), Nsp, {});
     QVERIFY(connected.wait(Wait));
     QCOMPARE(fake.received.first(), QByteArray("40/test,"));
-    // Five pings answered: several heartbeat periods, waited for as they happen.
-    QTRY_VERIFY_WITH_TIMEOUT(fake.received.count("3") >= 5, Wait);
-    QCOMPARE(disconnected.count(), 0);
+    // Five pings, each answered and each restarting the heartbeat: 5 x 150 ms pass without a
+    // timeout, far more than the 200 ms one heartbeat allows.
+    for (int i = 1; i <= 5; ++i) {
+        fake.pingAll();
+        QTRY_COMPARE_WITH_TIMEOUT(fake.received.count("3"), i, Wait);
+        clock.advance(150);
+        QCOMPARE(disconnected.count(), 0);
+    }
     QVERIFY(client.isConnected());
+    // The last ping was 150 ms ago: 50 more end the connection, not 49.
+    clock.advance(49);
+    QCOMPARE(disconnected.count(), 0);
+    clock.advance(1);
+    QCOMPARE(disconnected.count(), 1);
+    QCOMPARE(disconnected.at(0).at(0).toString(), QStringLiteral("ping timeout"));
+    client.disconnectFromServer();
 }
 
 void TestSocketIoClient::pingTimeout()
 {
     FakeServer fake; // never pings
-    SocketIoClient client;
+    core::ManualClock clock;
+    SocketIoClient client(&clock, nullptr);
     client.setReconnectDelays(20, 100);
     QSignalSpy connected(&client, &SocketIoClient::connected);
     QSignalSpy disconnected(&client, &SocketIoClient::disconnected);
     QSignalSpy reconnecting(&client, &SocketIoClient::reconnecting);
     client.connectToServer(fake.url(), Nsp, {});
     QVERIFY(connected.wait(Wait));
-    QElapsedTimer elapsed;
-    elapsed.start();
-    QVERIFY(disconnected.wait(Wait));
+    clock.advance(199); // pingInterval + pingTimeout = 200 ms
+    QCOMPARE(disconnected.count(), 0);
+    clock.advance(1);
+    QCOMPARE(disconnected.count(), 1);
     QCOMPARE(disconnected.at(0).at(0).toString(), QStringLiteral("ping timeout"));
-    qInfo("ping timeout after %lld ms", elapsed.elapsed()); // a figure, not a check
     QCOMPARE(reconnecting.count(), 1);
+    const int delay = reconnecting.at(0).at(1).toInt(); // 20 ms +-50 %
+    QVERIFY2(delay >= 10 && delay <= 30, qPrintable(QString::number(delay)));
+    clock.advance(delay - 1);
+    QCOMPARE(fake.connections, 1); // not before the delay
+    clock.advance(1);
     QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, Wait); // reconnected
     QCOMPARE(fake.connections, 2);
     QCOMPARE(fake.received.count("40/test,"), 2);
@@ -945,15 +987,21 @@ void TestSocketIoClient::connectTimeout()
 {
     FakeServer fake;
     fake.sendOpen = false;
-    SocketIoClient client;
+    core::ManualClock clock;
+    SocketIoClient client(&clock, nullptr);
     client.setConnectTimeout(150);
     client.setReconnectDelays(20, 100);
     QSignalSpy connectError(&client, &SocketIoClient::connectError);
     QSignalSpy reconnecting(&client, &SocketIoClient::reconnecting);
     client.connectToServer(fake.url(), Nsp, {});
-    QVERIFY(connectError.wait(Wait));
+    QTRY_COMPARE_WITH_TIMEOUT(fake.connections, 1, Wait); // the WebSocket is up, no open packet
+    clock.advance(149);
+    QCOMPARE(connectError.count(), 0);
+    clock.advance(1);
+    QCOMPARE(connectError.count(), 1);
     QCOMPARE(connectError.at(0).at(0).toString(), QStringLiteral("timeout"));
-    QTRY_COMPARE(reconnecting.count(), 1);
+    QCOMPARE(reconnecting.count(), 1);
+    clock.advance(reconnecting.at(0).at(1).toInt());
     QTRY_COMPARE_WITH_TIMEOUT(fake.connections, 2, Wait); // it tries again
     client.disconnectFromServer();
     QTRY_COMPARE(fake.openSockets, 0);

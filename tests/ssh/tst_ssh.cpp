@@ -1,6 +1,7 @@
 // libssh on the Qt event loop (Connection, ShellChannel, ExecChannel, Pool), against a real OpenSSH
 // sshd on a loopback port (SshdFixture), plus the UTF-8 splitter the terminal layer uses.
 
+#include "core/clock.h"
 #include "processmemory.h"
 #include "sanitizer.h"
 #include "ssh/connection.h"
@@ -27,6 +28,7 @@
 #include <sys/resource.h>
 
 using namespace jarvis::ssh;
+using jarvis::core::ManualClock;
 
 namespace {
 
@@ -183,6 +185,7 @@ private Q_SLOTS:
     void poolErrors();
 
     void keepaliveDetectsFrozenServer();
+    void connectDeadline();
     void serverKilledMidSession();
 
     void flowControlBoundsMemory();
@@ -382,20 +385,36 @@ void TestSsh::execTruncatesAtBound()
 
 void TestSsh::execTimeout()
 {
-    Attempt a = connectNow(options());
+    ManualClock clock; // the exec timeout runs on the connection's clock
+    ConnectionOptions o = this->options();
+    o.clock = &clock;
+    Attempt a = connectNow(o);
     QVERIFY(a.connected());
     ExecOptions options;
     options.timeoutMs = 300;
-    QElapsedTimer timer;
-    timer.start();
-    const auto result = execNow(*a.connection, QStringLiteral("sleep 30"), options);
-    const qint64 elapsed = timer.elapsed();
-    QVERIFY(result.has_value());
+    QObject context;
+    std::optional<Result<ExecResult>> result;
+    a.connection->exec(QStringLiteral("sleep 30"), options, &context,
+        [&result](const Result<ExecResult> &r) { result = r; });
+    // The command is running (its process exists) and has not timed out at 299 ms.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [this] {
+            for (qint64 pid : m_sshd->sessionPids()) {
+                if (commOf(pid) == QLatin1String("sleep"))
+                    return true;
+            }
+            return false;
+        }(),
+        10000);
+    clock.advance(299);
+    QCoreApplication::processEvents();
+    QVERIFY(!result.has_value());
+    clock.advance(1);
+    QTRY_VERIFY(result.has_value());
     QVERIFY(!result->ok());
     QCOMPARE(int(result->error.kind), int(Error::Kind::Timeout));
     QVERIFY2(result->error.message.contains(QLatin1String("timed out after 300 ms")),
         qPrintable(result->error.message));
-    qInfo("exec timeout of 300 ms reported after %lld ms", elapsed); // a figure, not a check
     // The command is asked to stop (a "signal" request, then the channel closes). OpenSSH only
     // honours signal requests in privilege-separated sessions, which root logins are not.
     if (SshdFixture::user() == QLatin1String("root")) {
@@ -888,45 +907,85 @@ void TestSsh::poolErrors()
 // acknowledges) is found by the SSH keepalive: three intervals of silence.
 void TestSsh::keepaliveDetectsFrozenServer()
 {
+    ManualClock clock; // keepalive interval and silence, stepped here
     ConnectionOptions o = options();
     o.keepaliveMs = 200;
+    o.clock = &clock;
     Attempt a = connectNow(o);
     QVERIFY(a.connected());
     ShellProbe probe;
     std::unique_ptr<ShellChannel> shell(a.connection->openShell());
     probe.watch(shell.get());
     QTRY_VERIFY_WITH_TIMEOUT(probe.opened, 10000);
-    // Idle but alive: keepalives are answered, nothing is dropped, and nothing spins: five
-    // keepalives take a few pump passes each (the timer's, the answer's), not thousands (a
-    // write notifier left enabled fires on every turn of the event loop).
+    // Idle but alive: every keepalive is answered, so ten intervals (three of silence count as
+    // dropped) pass without a drop; and nothing spins: a keepalive takes a few pump passes (the
+    // timer's, the answer's), not thousands (a write notifier left enabled fires on every turn
+    // of the event loop).
     QSignalSpy dropped(a.connection.get(), &Connection::disconnected);
-    constexpr quint64 Keepalives = 5;
+    constexpr quint64 Keepalives = 10;
     constexpr quint64 MaxPumpsPerKeepalive = 8;
     const quint64 keepalivesBefore = a.connection->keepalivesSent();
     const quint64 pumpsBefore = a.connection->pumpCount();
     const qint64 cpuBefore = cpuMs();
-    QTRY_VERIFY_WITH_TIMEOUT(
-        a.connection->keepalivesSent() >= keepalivesBefore + Keepalives, 10000);
-    const quint64 keepalives = a.connection->keepalivesSent() - keepalivesBefore;
+    for (quint64 i = 1; i <= Keepalives; ++i) {
+        const quint64 received = a.connection->bytesReceived();
+        clock.advance(200);
+        QTRY_COMPARE_WITH_TIMEOUT(a.connection->keepalivesSent(), keepalivesBefore + i, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(a.connection->bytesReceived() > received, 10000); // answered
+        QCOMPARE(dropped.count(), 0);
+    }
     const quint64 pumps = a.connection->pumpCount() - pumpsBefore;
-    QCOMPARE(dropped.count(), 0);
-    QVERIFY2(pumps <= keepalives * MaxPumpsPerKeepalive,
-        qPrintable(QStringLiteral("%1 pump passes for %2 keepalives").arg(pumps).arg(keepalives)));
-    qInfo("idle, keepalive every 200 ms: %llu keepalives, %llu pump passes, %lld ms CPU",
-        keepalives, pumps, cpuMs() - cpuBefore);
+    QVERIFY2(pumps <= Keepalives * MaxPumpsPerKeepalive,
+        qPrintable(QStringLiteral("%1 pump passes for %2 keepalives").arg(pumps).arg(Keepalives)));
+    qInfo("idle, %llu keepalives: %llu pump passes, %lld ms CPU", Keepalives, pumps,
+        cpuMs() - cpuBefore);
 
-    QElapsedTimer timer;
-    timer.start();
+    // Frozen: the last answer is seen at the next keepalive; three intervals after it, and not
+    // one step earlier, the connection counts as dropped.
     m_sshd->signalSessions(SIGSTOP);
+    for (int step = 1; step <= 3; ++step) {
+        clock.advance(200);
+        QCoreApplication::processEvents();
+        QCOMPARE(dropped.count(), 0);
+    }
+    clock.advance(200);
     QTRY_COMPARE_WITH_TIMEOUT(dropped.count(), 1, 5000);
-    const qint64 elapsed = timer.elapsed();
     m_sshd->signalSessions(SIGCONT);
     const Error reason = dropped.first().first().value<Error>();
     QCOMPARE(int(reason.kind), int(Error::Kind::Dropped));
-    QVERIFY2(reason.message.contains(QLatin1String("no answer")), qPrintable(reason.message));
+    QVERIFY2(
+        reason.message.contains(QLatin1String("no answer for 600 ms")), qPrintable(reason.message));
     QVERIFY(probe.error.has_value());
     QCOMPARE(int(probe.error->kind), int(Error::Kind::Dropped));
-    qInfo("frozen server detected after %lld ms (keepalive 200 ms)", elapsed);
+}
+
+// The connect deadline runs on the connection's clock: a server that accepts TCP and never
+// speaks fails the attempt exactly when the deadline passes.
+void TestSsh::connectDeadline()
+{
+    QTcpServer silent; // accepts (the kernel does) and never says a word
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    ManualClock clock;
+    ConnectionOptions o = options();
+    o.port = silent.serverPort();
+    o.connectTimeoutMs = 500;
+    o.clock = &clock;
+    Connection connection(o);
+    QSignalSpy failed(&connection, &Connection::errorOccurred);
+    connection.connectToHost();
+    QTRY_VERIFY_WITH_TIMEOUT(silent.hasPendingConnections(), 10000);
+    QCOMPARE(connection.state(), Connection::State::Connecting);
+    clock.advance(499);
+    QCoreApplication::processEvents();
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(connection.state(), Connection::State::Connecting);
+    clock.advance(1);
+    QCOMPARE(failed.count(), 1);
+    const Error error = failed.first().first().value<Error>();
+    QCOMPARE(int(error.kind), int(Error::Kind::Timeout));
+    QVERIFY2(
+        error.message.contains(QLatin1String("timed out after 500 ms")), qPrintable(error.message));
+    QCOMPARE(connection.state(), Connection::State::Disconnected);
 }
 
 void TestSsh::serverKilledMidSession()

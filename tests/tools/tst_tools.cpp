@@ -1,22 +1,84 @@
 // Tool execution without a network: the safety matrix, argument validation, `confirmed` handling,
-// execute_ssh classification, the audit log (including crash safety) and the /events messages.
+// execute_ssh classification, the audit log (including crash safety), the steps tools publish
+// (recorded by a test sink), how realtime/ turns them into /events messages, and how http/ turns
+// an error kind into a status.
+#include "demo/pvesimulator.h"
+#include "http/toolstatus.h"
+#include "proxmox/client.h"
 #include "realtime/eventbus.h"
+#include "realtime/toolsinks.h"
 #include "tools/auditlog.h"
+#include "tools/clustertools.h"
 #include "tools/safetypolicy.h"
 #include "tools/toolexecutor.h"
+#include "tools/toolsink.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace jarvis;
+using tools::ErrorKind;
 using tools::Tier;
 
 Q_DECLARE_METATYPE(tools::Tier)
+Q_DECLARE_METATYPE(tools::ErrorKind)
 
 namespace {
+// Records what the tools publish.
+class RecordingSink : public tools::ToolSink
+{
+public:
+    void toolStep(const tools::ToolStep &step) override
+    {
+        tools.append(step);
+        log.append(QStringLiteral("tool ") + step.status);
+    }
+    void taskStep(const tools::TaskStep &step) override
+    {
+        tasks.append(step);
+        log.append(QStringLiteral("task ") + step.status);
+    }
+
+    QStringList statuses() const
+    {
+        QStringList list;
+        for (const tools::ToolStep &step : tools)
+            list.append(step.status);
+        return list;
+    }
+
+    QList<tools::ToolStep> tools;
+    QList<tools::TaskStep> tasks;
+    QStringList log; // what happened, in order (the view and the test write to it too)
+};
+
+// A cluster picture with nothing in it that records the refreshes asked for.
+class RecordingView : public tools::ClusterView
+{
+public:
+    explicit RecordingView(QStringList *log)
+        : m_log(log)
+    { }
+    QList<model::NodeData> nodes() const override { return {}; }
+    QList<model::VmData> guests() const override { return {}; }
+    void refresh(
+        const QList<Data> &what, const QObject *context, std::function<void()> done) override
+    {
+        refreshes.append(what);
+        m_log->append(QStringLiteral("refresh"));
+        QTimer::singleShot(0, context, std::move(done));
+    }
+
+    QList<QList<Data>> refreshes;
+
+private:
+    QStringList *m_log;
+};
+
 QJsonObject guestSchema()
 {
     return QJsonObject {{QStringLiteral("type"), QStringLiteral("object")},
@@ -51,7 +113,12 @@ private slots:
     void unknownTool();
     void schemaViolations_data();
     void schemaViolations();
-    void handlerFailureIs502();
+    void handlerFailureIsUpstream();
+    void errorKindStatus_data();
+    void errorKindStatus();
+    void toolEvents_data();
+    void toolEvents();
+    void powerActionStepsAndRefresh();
     void sshClassification_data();
     void sshClassification();
     void sshControlCharacters_data();
@@ -66,13 +133,13 @@ private slots:
     void catalogue();
 
 private:
-    void addTool(const QString &name, Tier tier, int status = 200);
+    void addTool(const QString &name, Tier tier, ErrorKind fails = ErrorKind::None);
     tools::ToolExecutor::Response run(const QString &name, const QJsonObject &args,
         const QJsonValue &confirmed = QJsonValue::Undefined);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<tools::AuditLog> m_audit;
-    std::unique_ptr<realtime::EventBus> m_events;
+    std::unique_ptr<RecordingSink> m_sink;
     std::unique_ptr<tools::ToolExecutor> m_executor;
     int m_calls = 0;
 };
@@ -84,26 +151,26 @@ void TestTools::init()
         std::make_unique<tools::AuditLog>(m_dir->filePath(QStringLiteral("state/audit.jsonl")));
     QString error;
     QVERIFY2(m_audit->open(&error), qPrintable(error));
-    m_events = std::make_unique<realtime::EventBus>(nullptr);
+    m_sink = std::make_unique<RecordingSink>();
     m_executor = std::make_unique<tools::ToolExecutor>(
-        tools::SafetyPolicy({QStringLiteral("Agent1")}, {666}), m_audit.get(), m_events.get());
+        tools::SafetyPolicy({QStringLiteral("Agent1")}, {666}), m_audit.get(), m_sink.get());
     m_calls = 0;
     addTool(QStringLiteral("green"), Tier::Green);
     addTool(QStringLiteral("yellow"), Tier::Yellow);
     addTool(QStringLiteral("red"), Tier::Red);
     addTool(QStringLiteral("black"), Tier::Black);
-    addTool(QStringLiteral("broken"), Tier::Yellow, 502);
+    addTool(QStringLiteral("broken"), Tier::Yellow, ErrorKind::Upstream);
 }
 
 void TestTools::cleanup()
 {
     m_executor.reset();
-    m_events.reset();
+    m_sink.reset();
     m_audit.reset();
     m_dir.reset();
 }
 
-void TestTools::addTool(const QString &name, Tier tier, int status)
+void TestTools::addTool(const QString &name, Tier tier, ErrorKind fails)
 {
     tools::Tool tool;
     tool.name = name;
@@ -111,12 +178,12 @@ void TestTools::addTool(const QString &name, Tier tier, int status)
     tool.tier = tier;
     tool.inputSchema = guestSchema();
     if (tier != Tier::Black) {
-        tool.handler = [this, status](const tools::ToolCall &call, tools::Done done) {
+        tool.handler = [this, fails](const tools::ToolCall &call, tools::Done done) {
             ++m_calls;
-            if (status == 200)
+            if (fails == ErrorKind::None)
                 done(tools::Outcome::success(QJsonObject {{QStringLiteral("echo"), call.args}}));
             else
-                done(tools::Outcome::failure(status, QStringLiteral("Proxmox said no")));
+                done(tools::Outcome::failure(fails, QStringLiteral("Proxmox said no")));
         };
     }
     m_executor->add(tool);
@@ -125,7 +192,8 @@ void TestTools::addTool(const QString &name, Tier tier, int status)
 tools::ToolExecutor::Response TestTools::run(
     const QString &name, const QJsonObject &args, const QJsonValue &confirmed)
 {
-    tools::ToolExecutor::Response response {-1, {}};
+    tools::ToolExecutor::Response response {
+        ErrorKind::Upstream, {{QStringLiteral("not"), QStringLiteral("answered")}}};
     m_executor->execute(name, args, confirmed, QStringLiteral("admin"), QStringLiteral("api"),
         nullptr, [&response](const tools::ToolExecutor::Response &r) { response = r; });
     return response; // the test tools answer synchronously
@@ -137,7 +205,7 @@ void TestTools::tierMatrix_data()
     QTest::addColumn<bool>("confirmed");
     QTest::addColumn<QString>("node");
     QTest::addColumn<int>("vmid");
-    QTest::addColumn<int>("status");
+    QTest::addColumn<ErrorKind>("kind");
 
     const QString plain = QStringLiteral("pve1");
     const QString protectedNode =
@@ -148,19 +216,19 @@ void TestTools::tierMatrix_data()
             for (int target = 0; target < 3; ++target) {
                 const QString node = target == 1 ? protectedNode : plain;
                 const int vmid = target == 2 ? 666 : 100;
-                int status = 200;
+                ErrorKind kind = ErrorKind::None;
                 if (tool == QLatin1String("black"))
-                    status = 403;
+                    kind = ErrorKind::Blocked;
                 else if (tool != QLatin1String("green") && target != 0)
-                    status = 403;
+                    kind = ErrorKind::Blocked;
                 else if (tool == QLatin1String("red") && !confirmed)
-                    status = 403;
+                    kind = ErrorKind::Blocked;
                 const char *what = target == 0 ? "plain"
                     : target == 1              ? "protected node"
                                                : "protected vmid";
                 QTest::addRow(
                     "%s %s %s", qPrintable(tool), confirmed ? "confirmed" : "unconfirmed", what)
-                    << tool << confirmed << node << vmid << status;
+                    << tool << confirmed << node << vmid << kind;
             }
         }
     }
@@ -172,15 +240,15 @@ void TestTools::tierMatrix()
     QFETCH(bool, confirmed);
     QFETCH(QString, node);
     QFETCH(int, vmid);
-    QFETCH(int, status);
+    QFETCH(ErrorKind, kind);
 
-    QSignalSpy events(m_events.get(), &realtime::EventBus::published);
-    const auto r =
-        run(tool, {{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid}}, confirmed);
-    QCOMPARE(r.status, status);
-    QCOMPARE(r.body.value(QStringLiteral("success")).toBool(), status == 200);
+    const QJsonObject args {{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid}};
+    const auto r = run(tool, args, confirmed);
+    const bool ok = kind == ErrorKind::None;
+    QCOMPARE(r.kind, kind);
+    QCOMPARE(r.body.value(QStringLiteral("success")).toBool(), ok);
     QCOMPARE(r.body.value(QStringLiteral("tier")).toString(), tool.toUpper());
-    QCOMPARE(m_calls, status == 200 ? 1 : 0);
+    QCOMPARE(m_calls, ok ? 1 : 0);
 
     const QJsonArray audit = m_audit->recent(10);
     QCOMPARE(audit.size(), 1);
@@ -197,18 +265,22 @@ void TestTools::tierMatrix()
     QVERIFY(QDateTime::fromString(entry.value(QStringLiteral("at")).toString(), Qt::ISODateWithMs)
                 .isValid());
 
-    QStringList statuses;
-    for (const QList<QVariant> &e : events) {
-        QCOMPARE(e.at(0).toString(), QStringLiteral("event"));
-        const QJsonObject event = e.at(1).toJsonObject();
-        QCOMPARE(event.value(QStringLiteral("type")).toString(), QStringLiteral("action"));
-        const QJsonObject data = event.value(QStringLiteral("data")).toObject();
-        QCOMPARE(data.value(QStringLiteral("kind")).toString(), QStringLiteral("tool"));
-        QCOMPARE(data.value(QStringLiteral("tool")).toString(), tool);
-        statuses.append(data.value(QStringLiteral("status")).toString());
+    for (const tools::ToolStep &step : m_sink->tools) {
+        QCOMPARE(step.tool, tool);
+        QCOMPARE(tierName(step.tier), tool.toUpper());
+        QCOMPARE(step.user, QStringLiteral("admin"));
+        QCOMPARE(step.source, QStringLiteral("api"));
+        QCOMPARE(step.args, args);
+        QCOMPARE(step.target,
+            QJsonObject({{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid}}));
     }
-    if (status == 200) {
+    QVERIFY(m_sink->tasks.isEmpty());
+    const QStringList statuses = m_sink->statuses();
+    if (ok) {
         QCOMPARE(statuses, QStringList({QStringLiteral("started"), QStringLiteral("succeeded")}));
+        QVERIFY(!m_sink->tools.first().durationMs);
+        QVERIFY(m_sink->tools.last().durationMs);
+        QVERIFY(m_sink->tools.last().error.isEmpty());
         QCOMPARE(entry.value(QStringLiteral("status")).toString(), QStringLiteral("succeeded"));
         QVERIFY(entry.contains(QStringLiteral("durationMs")));
     } else {
@@ -216,6 +288,7 @@ void TestTools::tierMatrix()
         QCOMPARE(entry.value(QStringLiteral("status")).toString(), QStringLiteral("blocked"));
         QCOMPARE(r.body.value(QStringLiteral("blocked")).toBool(), true);
         QVERIFY(!r.body.value(QStringLiteral("error")).toString().isEmpty());
+        QCOMPARE(m_sink->tools.first().error, r.body.value(QStringLiteral("error")).toString());
     }
 }
 
@@ -223,35 +296,37 @@ void TestTools::confirmedPlacement_data()
 {
     QTest::addColumn<QJsonValue>("body");
     QTest::addColumn<QJsonValue>("inArgs");
-    QTest::addColumn<int>("status");
+    QTest::addColumn<ErrorKind>("kind");
     const QJsonValue none(QJsonValue::Undefined);
-    QTest::addRow("none") << none << none << 403;
-    QTest::addRow("body true") << QJsonValue(true) << none << 200;
-    QTest::addRow("args true") << none << QJsonValue(true) << 200;
-    QTest::addRow("body false") << QJsonValue(false) << none << 403;
-    QTest::addRow("body string") << QJsonValue(QStringLiteral("true")) << none << 400;
-    QTest::addRow("args number") << none << QJsonValue(1) << 400;
-    QTest::addRow("null") << QJsonValue(QJsonValue::Null) << none << 403;
-    QTest::addRow("both true") << QJsonValue(true) << QJsonValue(true) << 200;
-    QTest::addRow("both false") << QJsonValue(false) << QJsonValue(false) << 403;
-    QTest::addRow("body false, args true") << QJsonValue(false) << QJsonValue(true) << 400;
-    QTest::addRow("body true, args false") << QJsonValue(true) << QJsonValue(false) << 400;
-    QTest::addRow("body null, args true")
-        << QJsonValue(QJsonValue::Null) << QJsonValue(true) << 200;
+    const ErrorKind ok = ErrorKind::None;
+    const ErrorKind blocked = ErrorKind::Blocked;
+    const ErrorKind invalid = ErrorKind::InvalidRequest;
+    QTest::addRow("none") << none << none << blocked;
+    QTest::addRow("body true") << QJsonValue(true) << none << ok;
+    QTest::addRow("args true") << none << QJsonValue(true) << ok;
+    QTest::addRow("body false") << QJsonValue(false) << none << blocked;
+    QTest::addRow("body string") << QJsonValue(QStringLiteral("true")) << none << invalid;
+    QTest::addRow("args number") << none << QJsonValue(1) << invalid;
+    QTest::addRow("null") << QJsonValue(QJsonValue::Null) << none << blocked;
+    QTest::addRow("both true") << QJsonValue(true) << QJsonValue(true) << ok;
+    QTest::addRow("both false") << QJsonValue(false) << QJsonValue(false) << blocked;
+    QTest::addRow("body false, args true") << QJsonValue(false) << QJsonValue(true) << invalid;
+    QTest::addRow("body true, args false") << QJsonValue(true) << QJsonValue(false) << invalid;
+    QTest::addRow("body null, args true") << QJsonValue(QJsonValue::Null) << QJsonValue(true) << ok;
 }
 
 void TestTools::confirmedPlacement()
 {
     QFETCH(QJsonValue, body);
     QFETCH(QJsonValue, inArgs);
-    QFETCH(int, status);
+    QFETCH(ErrorKind, kind);
     QJsonObject args {
         {QStringLiteral("node"), QStringLiteral("pve1")}, {QStringLiteral("vmid"), 100}};
     if (!inArgs.isUndefined())
         args.insert(QStringLiteral("confirmed"), inArgs);
     const auto r = run(QStringLiteral("red"), args, body);
-    QCOMPARE(r.status, status);
-    if (status == 200) // `confirmed` never reaches the handler
+    QCOMPARE(r.kind, kind);
+    if (kind == ErrorKind::None) // `confirmed` never reaches the handler
         QVERIFY(!r.body.value(QStringLiteral("result"))
                      .toObject()
                      .value(QStringLiteral("echo"))
@@ -262,7 +337,8 @@ void TestTools::confirmedPlacement()
 void TestTools::unknownTool()
 {
     const auto r = run(QStringLiteral("format_everything"), {});
-    QCOMPARE(r.status, 404);
+    QCOMPARE(r.kind, ErrorKind::UnknownTool);
+    QVERIFY(m_sink->tools.isEmpty());
     QCOMPARE(r.body.value(QStringLiteral("success")).toBool(true), false);
     QVERIFY(r.body.value(QStringLiteral("error"))
                 .toString()
@@ -312,26 +388,162 @@ void TestTools::schemaViolations()
     QFETCH(QJsonObject, args);
     QFETCH(QString, reason);
     const auto r = run(QStringLiteral("green"), args);
-    QCOMPARE(r.status, 400);
+    QCOMPARE(r.kind, ErrorKind::InvalidRequest);
+    QVERIFY(m_sink->tools.isEmpty());
     QVERIFY2(r.body.value(QStringLiteral("error")).toString().contains(reason),
         qPrintable(r.body.value(QStringLiteral("error")).toString()));
     QCOMPARE(m_calls, 0);
 }
 
-void TestTools::handlerFailureIs502()
+void TestTools::handlerFailureIsUpstream()
 {
-    QSignalSpy events(m_events.get(), &realtime::EventBus::published);
     const auto r = run(QStringLiteral("broken"),
         {{QStringLiteral("node"), QStringLiteral("pve1")}, {QStringLiteral("vmid"), 100}});
-    QCOMPARE(r.status, 502);
+    QCOMPARE(r.kind, ErrorKind::Upstream);
     QCOMPARE(r.body.value(QStringLiteral("error")).toString(), QStringLiteral("Proxmox said no"));
     QCOMPARE(r.body.value(QStringLiteral("tier")).toString(), QStringLiteral("YELLOW"));
     const QJsonObject entry = m_audit->recent(1).first().toObject();
     QCOMPARE(entry.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
     QCOMPARE(entry.value(QStringLiteral("error")).toString(), QStringLiteral("Proxmox said no"));
-    QCOMPARE(events.count(), 2);
-    QCOMPARE(events.last().at(1).toJsonObject().value(QStringLiteral("severity")).toString(),
-        QStringLiteral("error"));
+    QCOMPARE(
+        m_sink->statuses(), QStringList({QStringLiteral("started"), QStringLiteral("failed")}));
+    QCOMPARE(m_sink->tools.last().error, QStringLiteral("Proxmox said no"));
+    QVERIFY(m_sink->tools.last().durationMs);
+}
+
+// The one mapping from a tool's error kind to the REST status (PROTOCOL.md section 4).
+void TestTools::errorKindStatus_data()
+{
+    QTest::addColumn<ErrorKind>("kind");
+    QTest::addColumn<int>("status");
+    QTest::addRow("succeeded") << ErrorKind::None << 200;
+    QTest::addRow("bad arguments") << ErrorKind::InvalidRequest << 400;
+    QTest::addRow("blocked") << ErrorKind::Blocked << 403;
+    QTest::addRow("unknown tool") << ErrorKind::UnknownTool << 404;
+    QTest::addRow("Proxmox or SSH failed") << ErrorKind::Upstream << 502;
+}
+
+void TestTools::errorKindStatus()
+{
+    QFETCH(ErrorKind, kind);
+    QFETCH(int, status);
+    QCOMPARE(http::toolStatus(kind), status);
+}
+
+// realtime::ToolEvents: a step becomes exactly the /events `event` of PROTOCOL.md section 5.
+void TestTools::toolEvents_data()
+{
+    QTest::addColumn<int>("which"); // 0..3 tool steps, 4.. task steps
+    QTest::addColumn<QString>("severity");
+    QTest::addColumn<QString>("title");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("node");
+    QTest::addColumn<QJsonObject>("data");
+
+    const QJsonObject args {
+        {QStringLiteral("node"), QStringLiteral("pve1")}, {QStringLiteral("vmid"), 101}};
+    const QJsonObject target {{QStringLiteral("node"), QStringLiteral("pve1")},
+        {QStringLiteral("vmid"), 101}, {QStringLiteral("name"), QStringLiteral("db")},
+        {QStringLiteral("type"), QStringLiteral("qemu")}};
+    auto tool = [&](const QString &status) {
+        return QJsonObject {{QStringLiteral("kind"), QStringLiteral("tool")},
+            {QStringLiteral("tool"), QStringLiteral("start_vm")},
+            {QStringLiteral("tier"), QStringLiteral("YELLOW")},
+            {QStringLiteral("source"), QStringLiteral("api")},
+            {QStringLiteral("user"), QStringLiteral("admin")}, {QStringLiteral("args"), args},
+            {QStringLiteral("status"), status}, {QStringLiteral("target"), target}};
+    };
+    QJsonObject succeeded = tool(QStringLiteral("succeeded"));
+    succeeded.insert(QStringLiteral("durationMs"), 1234);
+    QJsonObject failed = tool(QStringLiteral("failed"));
+    failed.insert(QStringLiteral("durationMs"), 5);
+    failed.insert(QStringLiteral("error"), QStringLiteral("Proxmox said no"));
+    QJsonObject blocked = tool(QStringLiteral("blocked"));
+    blocked.insert(QStringLiteral("error"), QStringLiteral("protected"));
+    QTest::addRow("tool started") << 0 << "info"
+                                  << "Tool start_vm"
+                                  << "start_vm started"
+                                  << "pve1" << tool(QStringLiteral("started"));
+    QTest::addRow("tool succeeded") << 1 << "info"
+                                    << "Tool start_vm"
+                                    << "start_vm succeeded"
+                                    << "pve1" << succeeded;
+    QTest::addRow("tool failed") << 2 << "error"
+                                 << "Tool start_vm"
+                                 << "start_vm failed: Proxmox said no"
+                                 << "pve1" << failed;
+    QTest::addRow("tool blocked") << 3 << "warning"
+                                  << "Tool start_vm"
+                                  << "start_vm blocked: protected"
+                                  << "pve1" << blocked;
+
+    auto task = [&](const QString &status) {
+        return QJsonObject {{QStringLiteral("kind"), QStringLiteral("task")},
+            {QStringLiteral("upid"), QStringLiteral("UPID:pve1:1")},
+            {QStringLiteral("node"), QStringLiteral("pve1")},
+            {QStringLiteral("taskType"), QStringLiteral("qmstart")},
+            {QStringLiteral("id"), QStringLiteral("101")}, {QStringLiteral("status"), status},
+            {QStringLiteral("target"), target}};
+    };
+    QJsonObject ok = task(QStringLiteral("stopped"));
+    ok.insert(QStringLiteral("exitstatus"), QStringLiteral("OK"));
+    QJsonObject bad = task(QStringLiteral("stopped"));
+    bad.insert(QStringLiteral("exitstatus"), QStringLiteral("boom"));
+    QTest::addRow("task running") << 4 << "info"
+                                  << "Task qmstart"
+                                  << "qmstart 101 on pve1: running"
+                                  << "pve1" << task(QStringLiteral("running"));
+    QTest::addRow("task ok") << 5 << "info"
+                             << "Task qmstart"
+                             << "qmstart 101 on pve1: stopped (OK)"
+                             << "pve1" << ok;
+    QTest::addRow("task failed") << 6 << "error"
+                                 << "Task qmstart"
+                                 << "qmstart 101 on pve1: stopped (boom)"
+                                 << "pve1" << bad;
+}
+
+void TestTools::toolEvents()
+{
+    QFETCH(int, which);
+    QFETCH(QString, severity);
+    QFETCH(QString, title);
+    QFETCH(QString, message);
+    QFETCH(QString, node);
+    QFETCH(QJsonObject, data);
+
+    realtime::EventBus bus(nullptr);
+    realtime::ToolEvents sink(&bus);
+    QSignalSpy published(&bus, &realtime::EventBus::published);
+    const QJsonObject args {
+        {QStringLiteral("node"), QStringLiteral("pve1")}, {QStringLiteral("vmid"), 101}};
+    const QJsonObject target = data.value(QStringLiteral("target")).toObject();
+    if (which < 4) {
+        const char *statuses[] = {"started", "succeeded", "failed", "blocked"};
+        tools::ToolStep step {QStringLiteral("start_vm"), Tier::Yellow, QStringLiteral("api"),
+            QStringLiteral("admin"), args, QLatin1String(statuses[which]),
+            data.value(QStringLiteral("error")).toString(), std::nullopt, target};
+        if (data.contains(QStringLiteral("durationMs")))
+            step.durationMs = data.value(QStringLiteral("durationMs")).toInteger();
+        sink.toolStep(step);
+    } else {
+        const QString status = data.value(QStringLiteral("status")).toString();
+        const QString exit = data.value(QStringLiteral("exitstatus")).toString();
+        sink.taskStep(tools::TaskStep {QStringLiteral("UPID:pve1:1"), QStringLiteral("pve1"),
+            QStringLiteral("qmstart"), QStringLiteral("101"), status, exit, which == 6, target});
+    }
+    QCOMPARE(published.count(), 1);
+    QCOMPARE(published.first().at(0).toString(), QStringLiteral("event"));
+    QJsonObject event = published.first().at(1).toJsonObject();
+    QVERIFY(!event.take(QStringLiteral("id")).toString().isEmpty());
+    QVERIFY(
+        QDateTime::fromString(event.take(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs)
+            .isValid());
+    const QJsonObject expected {{QStringLiteral("type"), QStringLiteral("action")},
+        {QStringLiteral("severity"), severity}, {QStringLiteral("title"), title},
+        {QStringLiteral("message"), message}, {QStringLiteral("node"), node},
+        {QStringLiteral("data"), data}};
+    QCOMPARE(event, expected);
 }
 
 void TestTools::sshClassification_data()
@@ -556,7 +768,7 @@ void TestTools::sshControlCharacters()
     };
     m_executor->add(tool);
     const auto r = run(QStringLiteral("ssh"), {{QStringLiteral("command"), command}}, true);
-    QCOMPARE(r.status, 400);
+    QCOMPARE(r.kind, ErrorKind::InvalidRequest);
     const QString error = r.body.value(QStringLiteral("error")).toString();
     QVERIFY2(error.contains(reason), qPrintable(error));
     QCOMPARE(m_calls, 0);
@@ -765,6 +977,87 @@ void TestTools::eventTarget()
     dns.node = QStringLiteral("pve1");
     dns.kind = model::VmData::Kind::Lxc;
     QCOMPARE(tools::eventTarget(args, {db, dns}), target);
+}
+
+// A guest power action (the real cluster tools against the PVE simulator): the steps of the call
+// and of the Proxmox task go to the sink, the cluster is refreshed (nodes and vms) before the
+// answer, and a guest that does not exist is InvalidRequest without a task or a refresh.
+void TestTools::powerActionStepsAndRefresh()
+{
+    demo::PveSimulator::Options simOptions;
+    simOptions.cluster.taskDurationMs = 200;
+    demo::PveSimulator sim(simOptions);
+    QVERIFY2(sim.listen(), qPrintable(sim.errorString()));
+    proxmox::ClientOptions clientOptions;
+    clientOptions.tokenId = sim.options().tokenId;
+    clientOptions.tokenSecret = sim.options().tokenSecret;
+    proxmox::Client client(clientOptions, {{QStringLiteral("pve1"), sim.baseUrl(), {}}});
+    RecordingView view(&m_sink->log);
+    tools::registerClusterTools(*m_executor, &client, &view, nullptr, {20, 20000});
+
+    std::optional<proxmox::Result<model::ClusterResources>> resources;
+    client.clusterResources(
+        this, [&resources](const proxmox::Result<model::ClusterResources> &r) { resources = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(resources.has_value(), 10000);
+    QVERIFY(resources->ok());
+    std::optional<model::VmData> stopped;
+    for (const model::VmData &vm : resources->value->vms) {
+        if (vm.kind == model::VmData::Kind::Qemu && vm.status == QLatin1String("stopped")
+            && !vm.isTemplate && vm.vmid != 666
+            && vm.node.compare(QLatin1String("agent1"), Qt::CaseInsensitive))
+            stopped = vm;
+    }
+    QVERIFY(stopped);
+
+    auto execute = [this](const QJsonObject &args) {
+        std::optional<tools::ToolExecutor::Response> response;
+        m_executor->execute(QStringLiteral("start_vm"), args, QJsonValue::Undefined,
+            QStringLiteral("admin"), QStringLiteral("api"), nullptr,
+            [&response, this](const tools::ToolExecutor::Response &r) {
+                response = r;
+                m_sink->log.append(QStringLiteral("answer"));
+            });
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(response.has_value(), 20000); }();
+        return response;
+    };
+
+    const auto missing =
+        execute({{QStringLiteral("node"), stopped->node}, {QStringLiteral("vmid"), 999999}});
+    QVERIFY(missing);
+    QCOMPARE(missing->kind, ErrorKind::InvalidRequest);
+    QCOMPARE(m_sink->log,
+        QStringList({QStringLiteral("tool started"), QStringLiteral("tool failed"),
+            QStringLiteral("answer")}));
+    QVERIFY(m_sink->tasks.isEmpty());
+    QVERIFY(view.refreshes.isEmpty());
+
+    m_sink->log.clear();
+    m_sink->tools.clear();
+    const QJsonObject args {
+        {QStringLiteral("node"), stopped->node}, {QStringLiteral("vmid"), stopped->vmid}};
+    const auto started = execute(args);
+    QVERIFY(started);
+    QVERIFY2(started->kind == ErrorKind::None,
+        qPrintable(started->body.value(QStringLiteral("error")).toString()));
+    const QJsonObject result = started->body.value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("exitstatus")).toString(), QStringLiteral("OK"));
+    // started, the task's states as they change (running, then stopped), the refresh, the end
+    QVERIFY2(m_sink->log.size() >= 5, qPrintable(m_sink->log.join(QLatin1Char(','))));
+    QCOMPARE(m_sink->log.first(), QStringLiteral("tool started"));
+    QCOMPARE(m_sink->log.mid(m_sink->log.size() - 4),
+        QStringList({QStringLiteral("task stopped"), QStringLiteral("refresh"),
+            QStringLiteral("tool succeeded"), QStringLiteral("answer")}));
+    QCOMPARE(view.refreshes,
+        QList<QList<tools::ClusterView::Data>>(
+            {{tools::ClusterView::Data::Nodes, tools::ClusterView::Data::Vms}}));
+    const tools::TaskStep last = m_sink->tasks.last();
+    QCOMPARE(last.upid, result.value(QStringLiteral("upid")).toString());
+    QCOMPARE(last.node, stopped->node);
+    QCOMPARE(last.exitstatus, QStringLiteral("OK"));
+    QVERIFY(!last.failed);
+    QCOMPARE(last.target, args);
+    for (const tools::TaskStep &task : std::as_const(m_sink->tasks))
+        QCOMPARE(task.upid, last.upid);
 }
 
 QTEST_GUILESS_MAIN(TestTools)

@@ -1,5 +1,6 @@
 #include "core/clock.h"
 
+#include <QElapsedTimer>
 #include <QTimer>
 
 #include <limits>
@@ -18,6 +19,8 @@ public:
     }
     void setInterval(int ms) override { m_timer.setInterval(ms); }
     int interval() const override { return m_timer.interval(); }
+    void setSingleShot(bool singleShot) override { m_timer.setSingleShot(singleShot); }
+    bool isSingleShot() const override { return m_timer.isSingleShot(); }
     void start() override { m_timer.start(); }
     void stop() override { m_timer.stop(); }
     bool isActive() const override { return m_timer.isActive(); }
@@ -30,10 +33,27 @@ class SystemClock : public Clock
 {
 public:
     QDateTime now() const override { return QDateTime::currentDateTimeUtc(); }
+    qint64 monotonicMs() const override
+    {
+        QElapsedTimer timer;
+        timer.start();
+        return timer.msecsSinceReference();
+    }
     Ticker *createTicker(QObject *parent) override { return new SystemTicker(parent); }
 };
 
 } // namespace
+
+void Clock::callLater(int ms, QObject *context, std::function<void()> fn)
+{
+    Ticker *ticker = createTicker(context);
+    ticker->setSingleShot(true);
+    QObject::connect(ticker, &Ticker::timeout, ticker, [ticker, fn = std::move(fn)] {
+        ticker->deleteLater();
+        fn();
+    });
+    ticker->startIn(ms);
+}
 
 Clock *Clock::system()
 {
@@ -64,6 +84,8 @@ public:
             start();
     }
     int interval() const override { return m_interval; }
+    void setSingleShot(bool singleShot) override { m_singleShot = singleShot; }
+    bool isSingleShot() const override { return m_singleShot; }
     void start() override
     {
         m_active = true;
@@ -78,13 +100,17 @@ public:
     quint64 order() const { return m_order; }
     void fire()
     {
-        m_due += qMax(1, m_interval);
+        if (m_singleShot)
+            m_active = false;
+        else
+            m_due += qMax(1, m_interval);
         Q_EMIT timeout();
     }
 
 private:
     std::shared_ptr<ManualClock::State> m_state;
     int m_interval = 0;
+    bool m_singleShot = false;
     bool m_active = false;
     qint64 m_due = 0;
     quint64 m_order = 0;
@@ -101,6 +127,11 @@ ManualClock::~ManualClock() = default;
 QDateTime ManualClock::now() const
 {
     return QDateTime::fromMSecsSinceEpoch(m_state->nowMs, Qt::UTC);
+}
+
+qint64 ManualClock::monotonicMs() const
+{
+    return m_state->nowMs;
 }
 
 Ticker *ManualClock::createTicker(QObject *parent)
