@@ -995,9 +995,9 @@ void TestTools::powerActionStepsAndRefresh()
     RecordingView view(&m_sink->log);
     tools::registerClusterTools(*m_executor, &client, &view, nullptr, {20, 20000});
 
-    std::optional<proxmox::Result<model::ClusterResources>> resources;
+    std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
     client.clusterResources(
-        this, [&resources](const proxmox::Result<model::ClusterResources> &r) { resources = r; });
+        this, [&resources](const proxmox::Result<proxmox::ClusterResources> &r) { resources = r; });
     QTRY_VERIFY_WITH_TIMEOUT(resources.has_value(), 10000);
     QVERIFY(resources->ok());
     std::optional<model::VmData> stopped;
