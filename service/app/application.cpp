@@ -3,9 +3,9 @@
 #include "app/clusterservices.h"
 #include "app/memorytrimmer.h"
 #include "auth/bearer.h"
-#include "auth/logincontroller.h"
 #include "http/frontdoor.h"
 #include "http/httpapi.h"
+#include "http/logincontroller.h"
 #include "http/staticsite.h"
 #include "realtime/engineserver.h"
 #include "realtime/sioserver.h"
@@ -100,7 +100,7 @@ Application::Application(config::Config config, core::Clock *clock, QObject *par
     m_sio = new realtime::SioServer(
         addEngineServer(engineOptions(m_config)), m_config.connectTimeout, this);
 
-    m_login = new auth::LoginController(
+    m_login = new http::LoginController(
         {m_config.username, m_config.passwordHash, m_config.adminPassword}, &m_jwt,
         m_config.tokenLifetime, this);
     registerRoutes();

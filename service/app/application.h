@@ -9,14 +9,12 @@
 
 #include <memory>
 
-namespace jarvis::auth {
-class LoginController;
-}
 namespace jarvis::core {
 class Clock;
 }
 namespace jarvis::http {
 class FrontDoor;
+class LoginController;
 class HttpApi;
 } // namespace jarvis::http
 namespace jarvis::realtime {
@@ -78,7 +76,7 @@ private:
     http::HttpApi *m_http = nullptr;
     http::FrontDoor *m_frontDoor = nullptr;
     MemoryTrimmer *m_trimmer = nullptr; // child
-    auth::LoginController *m_login = nullptr;
+    http::LoginController *m_login = nullptr;
     ClusterServices *m_cluster = nullptr;
     bool m_shutDown = false;
 };

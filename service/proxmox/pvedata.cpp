@@ -18,16 +18,15 @@ using namespace Qt::Literals::StringLiterals;
 namespace jarvis::proxmox {
 
 using model::NodeData;
-using model::StorageData;
-using model::VmData;
 using model::QuorumData;
 using model::QuorumNode;
+using model::StorageData;
+using model::VmData;
 using model::detail::integerFromDouble;
 
 namespace {
 
 constexpr qint64 kNotWhole = std::numeric_limits<qint64>::min();
-
 
 std::optional<qint64> integerFromString(QStringView text)
 {

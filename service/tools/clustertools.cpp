@@ -294,8 +294,8 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, Clust
         QStringLiteral("One node's status: CPU, memory, disk, load, uptime"), Tier::Green,
         NodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
-            ctx.client->clusterResources(
-                ctx.context, [ctx, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
+            ctx.client->clusterResources(ctx.context,
+                [ctx, node, done](const proxmox::Result<proxmox::ClusterResources> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
                     std::optional<model::NodeData> found;
@@ -358,8 +358,8 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, Clust
     add(QStringLiteral("get_recent_tasks"), QStringLiteral("Recent Proxmox tasks"), Tier::Green,
         OptionalNodeSchema, [ctx](const ToolCall &call, Done done) {
             const QString node = call.args.value(QStringLiteral("node")).toString();
-            ctx.client->recentTasks(node, ctx.context,
-                [done](const proxmox::Result<QList<proxmox::TaskStatus>> &r) {
+            ctx.client->recentTasks(
+                node, ctx.context, [done](const proxmox::Result<QList<proxmox::TaskStatus>> &r) {
                     if (!r.ok())
                         return done(upstream(r.error));
                     QJsonArray tasks;

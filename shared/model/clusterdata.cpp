@@ -286,9 +286,9 @@ char *boolean(char *p, bool value)
 // strings at their worst.
 qsizetype vmRoom(const VmData &vm)
 {
-    qsizetype room = 256 + 12 * json::MaxJsonNumberBytes
-        + json::maxJsonStringBytes(vm.name.size()) + json::maxJsonStringBytes(vm.node.size())
-        + json::maxJsonStringBytes(vm.status.size()) + json::maxJsonStringBytes(vm.lock.size());
+    qsizetype room = 256 + 12 * json::MaxJsonNumberBytes + json::maxJsonStringBytes(vm.name.size())
+        + json::maxJsonStringBytes(vm.node.size()) + json::maxJsonStringBytes(vm.status.size())
+        + json::maxJsonStringBytes(vm.lock.size());
     for (const QString &tag : vm.tags)
         room += json::maxJsonStringBytes(tag.size()) + 1;
     return room;

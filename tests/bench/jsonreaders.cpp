@@ -158,18 +158,17 @@ int main(int argc, char **argv)
     std::printf("JSON readers, /cluster/resources of %d nodes / %d guests (%lld bytes), CPU ms per "
                 "answer into typed lists, median (best) of %d:\n",
         options.nodes, options.guests, qlonglong(body.size()), rounds);
-    const Figures pve = measure(rounds, [&] {
-        return proxmox::resourcesFromPveJson(body)->vms.size();
-    });
-    std::printf("  streaming pvereader (resourcesFromPveJson)      %6.2f (%.2f)\n", pve.median,
-        pve.best);
+    const Figures pve =
+        measure(rounds, [&] { return proxmox::resourcesFromPveJson(body)->vms.size(); });
+    std::printf(
+        "  streaming pvereader (resourcesFromPveJson)      %6.2f (%.2f)\n", pve.median, pve.best);
     const Figures qt = measure(rounds, [&] {
         return proxmox::resourcesFromPve(
             QJsonDocument::fromJson(body).object().value(QStringLiteral("data")).toArray())
             .vms.size();
     });
-    std::printf("  QJsonDocument + resourcesFromPve                %6.2f (%.2f)\n", qt.median,
-        qt.best);
+    std::printf(
+        "  QJsonDocument + resourcesFromPve                %6.2f (%.2f)\n", qt.median, qt.best);
     const Figures simd = measure(rounds, [&] {
         // The padded copy is part of the cost: the body arrives as a QByteArray.
         const simdjson::padded_string copy(body.constData(), size_t(body.size()));
@@ -184,7 +183,7 @@ int main(int argc, char **argv)
     });
     std::printf("  simdjson parse alone (no typed lists)           %6.2f (%.2f)\n",
         simdParse.median, simdParse.best);
-    std::printf("  simdjson implementation: %s\n",
-        simdjson::get_active_implementation()->name().c_str());
+    std::printf(
+        "  simdjson implementation: %s\n", simdjson::get_active_implementation()->name().c_str());
     return 0;
 }

@@ -150,8 +150,9 @@ void cycleCost(int nodes, int guests, int cycles)
     };
     std::printf("poll cycle, %d nodes / %d guests, %lld cycles: `vms` broadcast %lld bytes\n",
         nodes, guests, qlonglong(total.size()), qlonglong(bytes));
-    std::printf("  CPU per cycle ms: median %.1f, mean %.1f (fetch over HTTP + parse + sort: median "
-                "%.1f; flags + encode: median %.1f)\n",
+    std::printf(
+        "  CPU per cycle ms: median %.1f, mean %.1f (fetch over HTTP + parse + sort: median "
+        "%.1f; flags + encode: median %.1f)\n",
         median(total), mean(total), median(fetchParse), median(encode));
     std::printf("  target: at most 10 ms median per full cycle for 5000 guests: %s\n",
         median(total) <= 10.0 ? "met" : "MISSED");

@@ -4,8 +4,8 @@
 
 #include "hostileinput.h"
 #include "model/clusterdata.h"
-#include "proxmox/pvereader.h"
 #include "protocol/socketio.h"
+#include "proxmox/pvereader.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -61,11 +61,11 @@ char *toString(const TemperatureData &v)
 namespace jarvis::proxmox {
 char *toString(const TaskStatus &v)
 {
-    return qstrdup(QJsonDocument(QJsonObject {{"upid"_L1, v.upid}, {"node"_L1, v.node},
-                                     {"type"_L1, v.type}, {"id"_L1, v.id}, {"status"_L1, v.status},
-                                     {"exitstatus"_L1, v.exitstatus}})
-            .toJson(QJsonDocument::Compact)
-            .constData());
+    return qstrdup(QJsonDocument(
+        QJsonObject {{"upid"_L1, v.upid}, {"node"_L1, v.node}, {"type"_L1, v.type}, {"id"_L1, v.id},
+            {"status"_L1, v.status}, {"exitstatus"_L1, v.exitstatus}})
+                       .toJson(QJsonDocument::Compact)
+                       .constData());
 }
 } // namespace jarvis::proxmox
 

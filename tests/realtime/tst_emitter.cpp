@@ -322,8 +322,8 @@ void TestEmitter::refreshNeverServesOlderData()
 
     // With nothing in flight, a refresh fetches at once even though the answer is fresh.
     fetchesAtDone.reset();
-    f.emitter()->refreshNow({Source::Nodes, Source::Vms, Source::Storage}, f.emitter(),
-        [&](bool ok, const QString &) {
+    f.emitter()->refreshNow(
+        {Source::Nodes, Source::Vms, Source::Storage}, f.emitter(), [&](bool ok, const QString &) {
             QVERIFY(ok);
             fetchesAtDone = f.emitter()->resourceFetchCount();
         });

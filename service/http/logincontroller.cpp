@@ -1,4 +1,4 @@
-#include "auth/logincontroller.h"
+#include "http/logincontroller.h"
 
 #include "auth/password.h"
 
@@ -11,7 +11,7 @@
 
 Q_LOGGING_CATEGORY(lcAuth, "jarvis.auth")
 
-namespace jarvis::auth {
+namespace jarvis::http {
 
 namespace {
 constexpr int MaxInFlight = 8;
@@ -19,7 +19,7 @@ constexpr qsizetype MaxFieldLength = 1024;
 } // namespace
 
 LoginController::LoginController(
-    Credentials credentials, const JwtSigner *jwt, qint64 tokenLifetime, QObject *parent)
+    Credentials credentials, const auth::JwtSigner *jwt, qint64 tokenLifetime, QObject *parent)
     : QObject(parent)
     , m_credentials(std::move(credentials))
     , m_jwt(jwt)
@@ -27,9 +27,9 @@ LoginController::LoginController(
 { }
 
 void LoginController::handle(const QHttpServerRequest &request, QHttpServerResponder &&responder,
-    const http::RequestContext &context)
+    const RequestContext &context)
 {
-    const auto body = http::jsonBody(request, responder, context);
+    const auto body = jsonBody(request, responder, context);
     if (!body)
         return;
     const QJsonValue user = body->value(QStringLiteral("username"));
@@ -43,7 +43,7 @@ void LoginController::handle(const QHttpServerRequest &request, QHttpServerRespo
         problem = QStringLiteral("username and password must be at most %1 characters")
                       .arg(MaxFieldLength);
     if (!problem.isEmpty()) {
-        http::writeJson(responder, 400, QJsonDocument(http::errorBody(problem)), context.cors);
+        writeJson(responder, 400, QJsonDocument(errorBody(problem)), context.cors);
         return;
     }
 
@@ -53,20 +53,21 @@ void LoginController::handle(const QHttpServerRequest &request, QHttpServerRespo
     if (retryAfter == 0 && m_inFlight >= MaxInFlight)
         retryAfter = 1;
     if (retryAfter > 0) {
-        http::writeJson(responder, 429,
+        writeJson(responder, 429,
             QJsonDocument(
                 QJsonObject {{QStringLiteral("error"), QStringLiteral("too many attempts")},
                     {QStringLiteral("retryAfter"), retryAfter}}),
-            context.cors + http::HeaderList {{"Retry-After", QByteArray::number(retryAfter)}});
+            context.cors + HeaderList {{"Retry-After", QByteArray::number(retryAfter)}});
         return;
     }
 
     const QString username = user.isString() ? user.toString() : QStringLiteral("admin");
-    const bool userOk = constantTimeEquals(username.toUtf8(), m_credentials.username.toUtf8());
+    const bool userOk =
+        auth::constantTimeEquals(username.toUtf8(), m_credentials.username.toUtf8());
     auto shared = std::make_shared<QHttpServerResponder>(std::move(responder));
     if (!m_credentials.adminPassword.isEmpty()) {
-        const bool ok =
-            constantTimeEquals(password.toString().toUtf8(), m_credentials.adminPassword.toUtf8());
+        const bool ok = auth::constantTimeEquals(
+            password.toString().toUtf8(), m_credentials.adminPassword.toUtf8());
         finish(userOk && ok, address, shared, context);
         return;
     }
@@ -76,7 +77,7 @@ void LoginController::handle(const QHttpServerRequest &request, QHttpServerRespo
     const QString hash = m_credentials.passwordHash;
     const QString plain = password.toString();
     QThreadPool::globalInstance()->start([self, hash, plain, userOk, address, shared, context] {
-        const bool ok = verifyPassword(plain, hash);
+        const bool ok = auth::verifyPassword(plain, hash);
         QMetaObject::invokeMethod(
             qApp,
             [self, ok, userOk, address, shared, context] {
@@ -90,15 +91,14 @@ void LoginController::handle(const QHttpServerRequest &request, QHttpServerRespo
 }
 
 void LoginController::finish(bool ok, const QString &address,
-    const std::shared_ptr<QHttpServerResponder> &responder, const http::RequestContext &context)
+    const std::shared_ptr<QHttpServerResponder> &responder, const RequestContext &context)
 {
     if (!ok) {
         m_throttle.recordFailure(address, QDateTime::currentMSecsSinceEpoch());
         qCInfo(lcAuth) << "login failed from" << address;
         if (context.socket)
-            http::writeJson(*responder, 401,
-                QJsonDocument(http::errorBody(QStringLiteral("invalid credentials"))),
-                context.cors);
+            writeJson(*responder, 401,
+                QJsonDocument(errorBody(QStringLiteral("invalid credentials"))), context.cors);
         return;
     }
     m_throttle.recordSuccess(address);
@@ -106,10 +106,10 @@ void LoginController::finish(bool ok, const QString &address,
     if (!context.socket)
         return;
     const QString token = m_jwt->issue(m_credentials.username, m_tokenLifetime);
-    http::writeJson(*responder, 200,
+    writeJson(*responder, 200,
         QJsonDocument(QJsonObject {{QStringLiteral("token"), token},
             {QStringLiteral("expiresIn"), double(m_tokenLifetime)}}),
         context.cors);
 }
 
-} // namespace jarvis::auth
+} // namespace jarvis::http

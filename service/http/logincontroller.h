@@ -7,7 +7,7 @@
 #include <QObject>
 #include <QString>
 
-namespace jarvis::auth {
+namespace jarvis::http {
 
 // POST /api/auth/login: checks the credentials (PBKDF2 off the event loop, on the global thread
 // pool), throttles failures per client address, and issues a JWT. Main thread.
@@ -22,22 +22,21 @@ public:
         QString adminPassword; // plain (from the environment)
     };
 
-    LoginController(Credentials credentials, const JwtSigner *jwt, qint64 tokenLifetime,
+    LoginController(Credentials credentials, const auth::JwtSigner *jwt, qint64 tokenLifetime,
         QObject *parent = nullptr);
 
     void handle(const QHttpServerRequest &request, QHttpServerResponder &&responder,
-        const http::RequestContext &context);
+        const RequestContext &context);
 
 private:
     void finish(bool ok, const QString &address,
-        const std::shared_ptr<QHttpServerResponder> &responder,
-        const http::RequestContext &context);
+        const std::shared_ptr<QHttpServerResponder> &responder, const RequestContext &context);
 
     Credentials m_credentials;
-    const JwtSigner *m_jwt;
+    const auth::JwtSigner *m_jwt;
     qint64 m_tokenLifetime;
-    LoginThrottle m_throttle;
+    auth::LoginThrottle m_throttle;
     int m_inFlight = 0;
 };
 
-} // namespace jarvis::auth
+} // namespace jarvis::http
