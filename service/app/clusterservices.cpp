@@ -93,7 +93,9 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
         new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, clock, this);
 
     m_clusterView = std::make_unique<realtime::EmitterView>(m_emitter);
-    tools::registerClusterTools(*m_executor, m_client, m_clusterView.get(), m_pool);
+    tools::ClusterToolOptions toolOptions;
+    toolOptions.clock = clock;
+    tools::registerClusterTools(*m_executor, m_client, m_clusterView.get(), m_pool, toolOptions);
     // Terminals obey the tools' safety policy (protected nodes) and share their audit log.
     m_terminals =
         new realtime::TerminalHandler(m_pool, sio->findNamespace(QStringLiteral("/terminal")),

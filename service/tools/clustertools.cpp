@@ -1,11 +1,11 @@
 #include "tools/clustertools.h"
 
+#include "core/clock.h"
 #include "proxmox/client.h"
 #include "ssh/pool.h"
 #include "tools/toolexecutor.h"
 #include "tools/toolsink.h"
 
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QPointer>
 #include <QTimer>
@@ -80,22 +80,27 @@ public:
         , m_refresh(std::move(refresh))
         , m_result(std::move(result))
         , m_done(std::move(done))
+        , m_clock(core::Clock::orSystem(options.clock))
+        , m_startedMs(m_clock->monotonicMs())
+        , m_timer(m_clock->createTicker(this))
     {
-        m_clock.start();
-        m_timer.setSingleShot(true);
-        connect(&m_timer, &QTimer::timeout, this, &TaskFollower::pollOnce);
+        m_timer->setSingleShot(true);
+        m_timer->setInterval(m_options.taskPollMs);
+        connect(m_timer, &core::Ticker::timeout, this, &TaskFollower::pollOnce);
         pollOnce();
     }
 
 private:
+    qint64 elapsedMs() const { return m_clock->monotonicMs() - m_startedMs; }
+
     void pollOnce()
     {
         m_client->taskStatus(
             m_node, m_upid, this, [this](const proxmox::Result<proxmox::TaskStatus> &r) {
                 if (!r.ok()) {
-                    if (++m_errors >= 5 || m_clock.elapsed() > m_options.taskTimeoutMs)
+                    if (++m_errors >= 5 || elapsedMs() > m_options.taskTimeoutMs)
                         return finish(upstream(r.error));
-                    return m_timer.start(m_options.taskPollMs);
+                    return m_timer->start();
                 }
                 m_errors = 0;
                 const proxmox::TaskStatus &task = *r.value;
@@ -111,12 +116,12 @@ private:
                                 .arg(m_upid, task.exitstatus)));
                     return refreshThen(Outcome::success(m_result));
                 }
-                if (m_clock.elapsed() > m_options.taskTimeoutMs)
+                if (elapsedMs() > m_options.taskTimeoutMs)
                     return refreshThen(Outcome::failure(ErrorKind::Upstream,
                         QStringLiteral("Proxmox task %1 did not finish within %2 s")
                             .arg(m_upid)
                             .arg(m_options.taskTimeoutMs / 1000)));
-                m_timer.start(m_options.taskPollMs);
+                m_timer->start();
             });
     }
 
@@ -154,8 +159,9 @@ private:
     QList<ClusterView::Data> m_refresh;
     QJsonObject m_result;
     Done m_done;
-    QTimer m_timer;
-    QElapsedTimer m_clock;
+    core::Clock *m_clock;
+    qint64 m_startedMs;
+    core::Ticker *m_timer; // child
     QString m_lastStatus;
     int m_errors = 0;
 };

@@ -2,6 +2,9 @@
 
 #include <functional>
 
+namespace jarvis::core {
+class Clock;
+}
 namespace jarvis::proxmox {
 class Client;
 }
@@ -18,6 +21,7 @@ struct ClusterToolOptions
 {
     int taskPollMs = 500; // how often a Proxmox task is polled
     int taskTimeoutMs = 120000; // give up following a task after this long
+    core::Clock *clock = nullptr; // the task poll's timer and elapsed time; nullptr = system
 };
 
 // Registers the catalogue of PROTOCOL.md section 4 (read tools, guest power actions that follow

@@ -2,6 +2,7 @@
 // execute_ssh classification, the audit log (including crash safety), the steps tools publish
 // (recorded by a test sink), how realtime/ turns them into /events messages, and how http/ turns
 // an error kind into a status.
+#include "core/clock.h"
 #include "demo/pvesimulator.h"
 #include "http/toolstatus.h"
 #include "proxmox/client.h"
@@ -119,6 +120,12 @@ private slots:
     void toolEvents_data();
     void toolEvents();
     void powerActionStepsAndRefresh();
+    void powerActionTaskTimeoutOnTheClock();
+
+private:
+    std::optional<tools::ToolExecutor::Response> executeStartVm(const QJsonObject &args);
+
+private Q_SLOTS:
     void sshClassification_data();
     void sshClassification();
     void sshControlCharacters_data();
@@ -979,47 +986,67 @@ void TestTools::eventTarget()
     QCOMPARE(tools::eventTarget(args, {db, dns}), target);
 }
 
+// The real cluster tools against the PVE simulator, with a stopped guest to start.
+struct PowerActionFixture
+{
+    std::unique_ptr<demo::PveSimulator> sim;
+    std::unique_ptr<proxmox::Client> client;
+    std::optional<model::VmData> stopped;
+
+    // Starts a simulator whose power tasks run `taskDurationMs`, points a client at it and finds
+    // a stopped QEMU guest.
+    void start(int taskDurationMs, QObject *context)
+    {
+        demo::PveSimulator::Options simOptions;
+        simOptions.cluster.taskDurationMs = taskDurationMs;
+        sim = std::make_unique<demo::PveSimulator>(simOptions);
+        QVERIFY2(sim->listen(), qPrintable(sim->errorString()));
+        proxmox::ClientOptions clientOptions;
+        clientOptions.tokenId = sim->options().tokenId;
+        clientOptions.tokenSecret = sim->options().tokenSecret;
+        client = std::make_unique<proxmox::Client>(
+            clientOptions, QList<proxmox::ApiNode> {{QStringLiteral("pve1"), sim->baseUrl(), {}}});
+        std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
+        client->clusterResources(context,
+            [&resources](const proxmox::Result<proxmox::ClusterResources> &r) { resources = r; });
+        QTRY_VERIFY_WITH_TIMEOUT(resources.has_value(), 10000);
+        QVERIFY(resources->ok());
+        for (const model::VmData &vm : resources->value->vms) {
+            if (vm.kind == model::VmData::Kind::Qemu && vm.status == QLatin1String("stopped")
+                && !vm.isTemplate && vm.vmid != 666
+                && vm.node.compare(QLatin1String("agent1"), Qt::CaseInsensitive))
+                stopped = vm;
+        }
+        QVERIFY(stopped);
+    }
+};
+
+std::optional<tools::ToolExecutor::Response> TestTools::executeStartVm(const QJsonObject &args)
+{
+    std::optional<tools::ToolExecutor::Response> response;
+    m_executor->execute(QStringLiteral("start_vm"), args, QJsonValue::Undefined,
+        QStringLiteral("admin"), QStringLiteral("api"), nullptr,
+        [&response, this](const tools::ToolExecutor::Response &r) {
+            response = r;
+            m_sink->log.append(QStringLiteral("answer"));
+        });
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(response.has_value(), 20000); }();
+    return response;
+}
+
 // A guest power action (the real cluster tools against the PVE simulator): the steps of the call
 // and of the Proxmox task go to the sink, the cluster is refreshed (nodes and vms) before the
 // answer, and a guest that does not exist is InvalidRequest without a task or a refresh.
 void TestTools::powerActionStepsAndRefresh()
 {
-    demo::PveSimulator::Options simOptions;
-    simOptions.cluster.taskDurationMs = 200;
-    demo::PveSimulator sim(simOptions);
-    QVERIFY2(sim.listen(), qPrintable(sim.errorString()));
-    proxmox::ClientOptions clientOptions;
-    clientOptions.tokenId = sim.options().tokenId;
-    clientOptions.tokenSecret = sim.options().tokenSecret;
-    proxmox::Client client(clientOptions, {{QStringLiteral("pve1"), sim.baseUrl(), {}}});
+    PowerActionFixture power;
+    power.start(200, this);
+    if (QTest::currentTestFailed())
+        return;
     RecordingView view(&m_sink->log);
-    tools::registerClusterTools(*m_executor, &client, &view, nullptr, {20, 20000});
-
-    std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
-    client.clusterResources(
-        this, [&resources](const proxmox::Result<proxmox::ClusterResources> &r) { resources = r; });
-    QTRY_VERIFY_WITH_TIMEOUT(resources.has_value(), 10000);
-    QVERIFY(resources->ok());
-    std::optional<model::VmData> stopped;
-    for (const model::VmData &vm : resources->value->vms) {
-        if (vm.kind == model::VmData::Kind::Qemu && vm.status == QLatin1String("stopped")
-            && !vm.isTemplate && vm.vmid != 666
-            && vm.node.compare(QLatin1String("agent1"), Qt::CaseInsensitive))
-            stopped = vm;
-    }
-    QVERIFY(stopped);
-
-    auto execute = [this](const QJsonObject &args) {
-        std::optional<tools::ToolExecutor::Response> response;
-        m_executor->execute(QStringLiteral("start_vm"), args, QJsonValue::Undefined,
-            QStringLiteral("admin"), QStringLiteral("api"), nullptr,
-            [&response, this](const tools::ToolExecutor::Response &r) {
-                response = r;
-                m_sink->log.append(QStringLiteral("answer"));
-            });
-        [&] { QTRY_VERIFY_WITH_TIMEOUT(response.has_value(), 20000); }();
-        return response;
-    };
+    tools::registerClusterTools(*m_executor, power.client.get(), &view, nullptr, {20, 20000});
+    const std::optional<model::VmData> stopped = power.stopped;
+    auto execute = [this](const QJsonObject &args) { return executeStartVm(args); };
 
     const auto missing =
         execute({{QStringLiteral("node"), stopped->node}, {QStringLiteral("vmid"), 999999}});
@@ -1058,6 +1085,48 @@ void TestTools::powerActionStepsAndRefresh()
     QCOMPARE(last.target, args);
     for (const tools::TaskStep &task : std::as_const(m_sink->tasks))
         QCOMPARE(task.upid, last.upid);
+}
+
+// The task follower's poll and its deadline run on the tools' clock: a task still running when
+// taskTimeoutMs has passed on a ManualClock ends the call with Upstream, whatever real time did.
+void TestTools::powerActionTaskTimeoutOnTheClock()
+{
+    PowerActionFixture power;
+    power.start(3600 * 1000, this); // the task runs for an hour of real time
+    if (QTest::currentTestFailed())
+        return;
+    RecordingView view(&m_sink->log);
+    core::ManualClock clock;
+    tools::ClusterToolOptions options;
+    options.taskPollMs = 60000; // so long that only the ManualClock can bring the next poll
+    options.taskTimeoutMs = 120000;
+    options.clock = &clock;
+    tools::registerClusterTools(*m_executor, power.client.get(), &view, nullptr, options);
+
+    std::optional<tools::ToolExecutor::Response> response;
+    m_executor->execute(QStringLiteral("start_vm"),
+        QJsonObject {{QStringLiteral("node"), power.stopped->node},
+            {QStringLiteral("vmid"), power.stopped->vmid}},
+        QJsonValue::Undefined, QStringLiteral("admin"), QStringLiteral("api"), nullptr,
+        [&response](const tools::ToolExecutor::Response &r) { response = r; });
+    // The first poll sees the task running; nothing more happens until the clock moves.
+    QTRY_COMPARE_WITH_TIMEOUT(m_sink->tasks.size(), 1, 10000);
+    QCOMPARE(m_sink->tasks.first().status, QStringLiteral("running"));
+    QVERIFY(!response);
+    const QString taskStatus = QString::fromLatin1(demo::endpoint::TaskStatus);
+    QCOMPARE(power.sim->requestCount(taskStatus), 1);
+    clock.advance(60000); // the next poll: still running, 60 s < 120 s
+    QTRY_COMPARE_WITH_TIMEOUT(power.sim->requestCount(taskStatus), 2, 10000);
+    QVERIFY(!response);
+    clock.advance(61000); // the poll due at 120 s answers at 121 s: running past the deadline
+    QTRY_VERIFY_WITH_TIMEOUT(response.has_value(), 10000);
+    QCOMPARE(power.sim->requestCount(taskStatus), 3);
+    QCOMPARE(response->kind, ErrorKind::Upstream);
+    QVERIFY2(response->body.value(QStringLiteral("error"))
+                 .toString()
+                 .contains(QStringLiteral("did not finish within 120 s")),
+        qPrintable(response->body.value(QStringLiteral("error")).toString()));
+    QCOMPARE(view.refreshes.size(), 1); // refreshed before the answer, as on success
 }
 
 QTEST_GUILESS_MAIN(TestTools)
