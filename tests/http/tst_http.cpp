@@ -661,12 +661,13 @@ std::unique_ptr<QTcpSocket> warmConnection(quint16 port)
         return nullptr;
     socket->write("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     QByteArray got;
-    QDeadlineTimer deadline(10000);
-    while (!deadline.hasExpired() && !got.contains("\"version\"")) {
-        QTest::qWait(5);
-        got += socket->readAll();
-    }
-    return got.contains("\"version\"") ? std::move(socket) : nullptr;
+    const bool answered = QTest::qWaitFor(
+        [&] {
+            got += socket->readAll();
+            return got.contains("\"version\"");
+        },
+        10000);
+    return answered ? std::move(socket) : nullptr;
 }
 
 // The status code and body of one complete response read from `socket` (Content-Length framed).
