@@ -215,10 +215,17 @@ void requestsPerMinute(bool withClient)
         QObject::connect(&listener, &client::SocketIoClient::connected, [&] { connected = true; });
         runUntil(connected, 10000);
     }
+    // Counted over two real minutes that start and end half a `nodes` tick after a tick, so that
+    // no tick sits on the window's edge (where timer jitter decides whether it counts): the
+    // window holds exactly the ticks at 10, 20, ... 120 s after the first poll.
+    bool settled = false;
+    QTimer::singleShot(
+        c.intervalNodes * 1000 / Speedup / 2, Qt::PreciseTimer, [&] { settled = true; });
+    runUntil(settled, 10000);
     sim.resetRequestCounts();
     const int seconds = 6; // = 2 minutes at real intervals
     bool over = false;
-    QTimer::singleShot(seconds * 1000, [&] { over = true; });
+    QTimer::singleShot(seconds * 1000, Qt::PreciseTimer, [&] { over = true; }); // coarse: 5 % off
     runUntil(over, seconds * 1000 + 5000);
     const double minutes = double(seconds) * Speedup / 60.0;
     const double perMinute = sim.totalRequests() / minutes;
