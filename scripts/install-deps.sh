@@ -14,6 +14,7 @@ APT_PACKAGES=(
     clang-format openssl
     clang libclang-rt-14-dev    # make fuzz: clang and its libFuzzer/ASan/UBSan runtimes
     chromium                    # tests/web: the dashboard in a real browser (playwright-core)
+    gnome-keyring dbus-daemon   # tests/console: QtKeychain against a real Secret Service
 )
 
 missing=()

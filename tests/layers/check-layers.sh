@@ -21,6 +21,7 @@ declare -A allowed=(
     [service/http]="net auth tools model protocol core"
     [service/realtime]="net http tools proxmox ssh model protocol core"
     [service/demo]="model protocol core"
+    [console]="client model protocol core"
     [service/app]="config auth net http realtime tools proxmox ssh demo model protocol core"
 )
 
@@ -42,7 +43,7 @@ for folder in "${!allowed[@]}"; do
 done
 
 # Every source folder is in the table, so a new one cannot slip past the rule.
-for dir in service/*/ shared/*/; do
+for dir in service/*/ shared/*/ console/; do
     dir=${dir%/}
     [ "$dir" = service/web ] && continue
     if ! ls "$dir"/*.cpp "$dir"/*.h >/dev/null 2>&1; then continue; fi
