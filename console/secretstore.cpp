@@ -21,8 +21,15 @@ void answerLater(const QObject *context, SecretStore::Callback done, SecretStore
 
 SecretStore::Result fromJob(const QKeychain::Job &job, bool removing)
 {
+    return keychainResult(job.error(), job.errorString(), removing);
+}
+
+} // namespace
+
+SecretStore::Result keychainResult(int error, const QString &why, bool removing)
+{
     SecretStore::Result r;
-    switch (job.error()) {
+    switch (QKeychain::Error(error)) {
     case QKeychain::NoError:
         r.status = SecretStore::Status::Ok;
         return r;
@@ -39,17 +46,17 @@ SecretStore::Result fromJob(const QKeychain::Job &job, bool removing)
     case QKeychain::AccessDenied:
         r.status = SecretStore::Status::Denied;
         break;
-    case QKeychain::CouldNotDeleteEntry:
-    case QKeychain::OtherError:
+    default: // CouldNotDeleteEntry, OtherError, anything newer
         r.status = SecretStore::Status::Failed;
         break;
     }
-    // QtKeychain reports a missing Secret Service as OtherError; only libsecret's and D-Bus's
-    // words tell: no session bus ("Could not connect: ..."), or nobody owns the service name.
-    const QString why = job.errorString();
+    // QtKeychain reports a missing Secret Service as OtherError; only the words of libsecret and
+    // D-Bus tell: no session bus at all, or no program that provides the service. Anything else
+    // (a timeout, a dismissed prompt) stays Failed.
     static const QLatin1String noServiceSigns[] = {QLatin1String("Could not connect"),
-        QLatin1String("org.freedesktop.secrets"), QLatin1String("org.kde.kwalletd"),
-        QLatin1String("ServiceUnknown"), QLatin1String("D-Bus"), QLatin1String("DBus")};
+        QLatin1String("org.freedesktop.DBus.Error.NoServer"),
+        QLatin1String("org.freedesktop.DBus.Error.ServiceUnknown"),
+        QLatin1String("was not provided by any .service files")};
     if (r.status == SecretStore::Status::Failed) {
         for (const QLatin1String sign : noServiceSigns) {
             if (why.contains(sign))
@@ -62,6 +69,8 @@ SecretStore::Result fromJob(const QKeychain::Job &job, bool removing)
         : QStringLiteral("keychain: %1").arg(why);
     return r;
 }
+
+namespace {
 
 template<typename JobType>
 JobType *startJob(const QString &service, const QString &key, const QObject *context,

@@ -77,4 +77,8 @@ private:
     QString m_service;
 };
 
+// How a QtKeychain job's end (its QKeychain::Error code and errorString()) reads to the console;
+// `removing`: a missing entry is then Ok. Exposed for tests.
+SecretStore::Result keychainResult(int error, const QString &errorString, bool removing);
+
 } // namespace jarvis::console

@@ -107,6 +107,9 @@ ClusterServices::~ClusterServices()
 {
     // First: its sessions write their last audit entries and use the policy of the executor.
     delete m_terminals;
+    // Then the executor, while the audit log, sink and view it points to still live (they are
+    // members, destroyed before QObject deletes the children).
+    delete m_executor;
 }
 
 void ClusterServices::shutdown()

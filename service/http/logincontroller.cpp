@@ -76,11 +76,15 @@ void LoginController::handle(const QHttpServerRequest &request, QHttpServerRespo
     QPointer<LoginController> self(this);
     const QString hash = m_credentials.passwordHash;
     const QString plain = password.toString();
-    QThreadPool::globalInstance()->start([self, hash, plain, userOk, address, shared, context] {
+    // The responder and the context (a QPointer to the socket) move on to the main thread: the
+    // worker keeps no copy, so they are never destroyed off the main thread.
+    QThreadPool::globalInstance()->start([self, hash, plain, userOk, address,
+                                             shared = std::move(shared),
+                                             context = std::move(context)]() mutable {
         const bool ok = auth::verifyPassword(plain, hash);
         QMetaObject::invokeMethod(
             qApp,
-            [self, ok, userOk, address, shared, context] {
+            [self, ok, userOk, address, shared = std::move(shared), context = std::move(context)] {
                 if (!self)
                     return;
                 --self->m_inFlight;

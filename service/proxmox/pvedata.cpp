@@ -218,7 +218,7 @@ template<typename V> std::optional<QList<double>> loadavgFromPve(const V &v)
     return load;
 }
 
-template<typename Row> QString nodeStatusFromPve(const Row &o)
+template<typename Row> QString nodeStateFromRow(const Row &o)
 {
     const auto &status = o.value("status"_L1);
     if (status.isString()) {
@@ -319,7 +319,7 @@ template<typename Row> std::optional<NodeData> nodeFromRow(const Row &o)
     if (node.node.isEmpty())
         return std::nullopt;
 
-    node.status = nodeStatusFromPve(o);
+    node.status = nodeStateFromRow(o);
     if (node.status == "offline"_L1)
         return node; // PROTOCOL.md section 5: an offline node's numbers are 0 (PVE's are stale)
 
@@ -489,7 +489,17 @@ std::optional<TaskStatus> taskStatusFromPve(const QJsonObject &o)
 
 std::optional<TaskStatus> taskFromPveList(const QJsonObject &row)
 {
-    std::optional<TaskStatus> t = taskStatusFromPve(row);
+    // A running task's row may have no `status` at all (and no endtime): it is running, not
+    // something to drop.
+    std::optional<TaskStatus> t;
+    if (!row.contains("status"_L1) && !row.contains("endtime"_L1)
+        && !stringOr(row, "upid"_L1).isEmpty()) {
+        QJsonObject running = row;
+        running.insert("status"_L1, u"running"_s);
+        t = taskStatusFromPve(running);
+    } else {
+        t = taskStatusFromPve(row);
+    }
     if (!t)
         return t;
     // A list row: "RUNNING" while it runs, else its exit status (with an endtime).

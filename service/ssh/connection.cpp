@@ -713,39 +713,30 @@ void Connection::schedulePump()
         m_pump->start();
 }
 
+QString Connection::negotiated(const char *(*get)(ssh_session_struct *)) const
+{
+    const char *name = m_session && m_state == State::Connected ? get(m_session) : nullptr;
+    return name ? QString::fromLatin1(name) : QString();
+}
+
 QString Connection::cipherIn() const
 {
-    const char *name =
-        m_session && m_state == State::Connected ? ssh_get_cipher_in(m_session) : nullptr;
-    return name ? QString::fromLatin1(name) : QString();
+    return negotiated(ssh_get_cipher_in);
 }
 
 QString Connection::cipherOut() const
 {
-    const char *name =
-        m_session && m_state == State::Connected ? ssh_get_cipher_out(m_session) : nullptr;
-    return name ? QString::fromLatin1(name) : QString();
-}
-
-QString Connection::macIn() const
-{
-    const char *name =
-        m_session && m_state == State::Connected ? ssh_get_hmac_in(m_session) : nullptr;
-    return name ? QString::fromLatin1(name) : QString();
+    return negotiated(ssh_get_cipher_out);
 }
 
 QString Connection::macOut() const
 {
-    const char *name =
-        m_session && m_state == State::Connected ? ssh_get_hmac_out(m_session) : nullptr;
-    return name ? QString::fromLatin1(name) : QString();
+    return negotiated(ssh_get_hmac_out);
 }
 
 QString Connection::keyExchange() const
 {
-    const char *name =
-        m_session && m_state == State::Connected ? ssh_get_kex_algo(m_session) : nullptr;
-    return name ? QString::fromLatin1(name) : QString();
+    return negotiated(ssh_get_kex_algo);
 }
 
 bool Connection::sessionAlive() const

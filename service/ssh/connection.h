@@ -74,10 +74,9 @@ public:
     // The ciphers in use, "in" (server to us) and "out"; empty before key exchange.
     QString cipherIn() const;
     QString cipherOut() const;
-    // The MAC of each direction ("aead-gcm", "aead-poly1305" for AEAD ciphers, else e.g.
+    // The MAC we send with ("aead-gcm", "aead-poly1305" for AEAD ciphers, else e.g.
     // "hmac-sha2-256-etm@openssh.com") and the key exchange, as libssh names them (OpenSSH's
     // names); empty before key exchange.
-    QString macIn() const;
     QString macOut() const;
     QString keyExchange() const;
     Error lastError() const { return m_lastError; }
@@ -105,6 +104,7 @@ Q_SIGNALS:
     void disconnected(const jarvis::ssh::Error &reason);
 
 private:
+    QString negotiated(const char *(*get)(ssh_session_struct *)) const; // empty unless connected
     friend class Channel;
 
     void setState(State state);

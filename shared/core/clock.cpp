@@ -15,6 +15,8 @@ public:
     explicit SystemTicker(QObject *parent)
         : Ticker(parent)
     {
+        // Precise: deadlines (SSH connect, exec, keepalive) and poll ticks may not be 5 % late.
+        m_timer.setTimerType(Qt::PreciseTimer);
         connect(&m_timer, &QTimer::timeout, this, &Ticker::timeout);
     }
     void setInterval(int ms) override { m_timer.setInterval(ms); }

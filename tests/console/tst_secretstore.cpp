@@ -5,6 +5,8 @@
 
 #include <QTest>
 
+#include <qt6keychain/keychain.h>
+
 #include <optional>
 
 using namespace jarvis::console;
@@ -25,6 +27,8 @@ private:
     void roundTrip(SecretStore &store);
 
 private Q_SLOTS:
+    void keychainResult_data();
+    void keychainResult();
     void memory();
     void keychain();
     void noKeychain();
@@ -67,6 +71,56 @@ void TestSecretStore::memory()
     const auto r = call([&](auto done) { store.read(QStringLiteral("k"), this, done); });
     QCOMPARE(r.secret, QStringLiteral("v"));
     QVERIFY(!called);
+}
+
+// How QtKeychain's answers read: only "no service there" becomes NoKeychain; other failures
+// (a timeout, a dismissed prompt) stay Failed with their words.
+void TestSecretStore::keychainResult_data()
+{
+    QTest::addColumn<int>("error");
+    QTest::addColumn<QString>("why");
+    QTest::addColumn<bool>("removing");
+    QTest::addColumn<Status>("status");
+    const int other = QKeychain::OtherError;
+    QTest::newRow("ok") << int(QKeychain::NoError) << QString() << false << Status::Ok;
+    QTest::newRow("not found") << int(QKeychain::EntryNotFound) << QString() << false
+                               << Status::NotFound;
+    QTest::newRow("not found, removing")
+        << int(QKeychain::EntryNotFound) << QString() << true << Status::Ok;
+    QTest::newRow("no backend") << int(QKeychain::NoBackendAvailable) << QString() << false
+                                << Status::NoKeychain;
+    QTest::newRow("denied by user")
+        << int(QKeychain::AccessDeniedByUser) << QString() << false << Status::Denied;
+    QTest::newRow("no session bus")
+        << other << QStringLiteral("Could not connect: No such file or directory") << false
+        << Status::NoKeychain;
+    QTest::newRow("service not provided")
+        << other
+        << QStringLiteral("The name org.freedesktop.secrets was not provided by any .service files")
+        << false << Status::NoKeychain;
+    QTest::newRow("service unknown")
+        << other << QStringLiteral("org.freedesktop.DBus.Error.ServiceUnknown: no such name")
+        << false << Status::NoKeychain;
+    QTest::newRow("timeout stays failed")
+        << other
+        << QStringLiteral("org.freedesktop.DBus.Error.NoReply: Did not receive a reply (D-Bus)")
+        << false << Status::Failed;
+    QTest::newRow("prompt dismissed stays failed")
+        << other << QStringLiteral("Prompt dismissed by the user") << false << Status::Failed;
+}
+
+void TestSecretStore::keychainResult()
+{
+    QFETCH(int, error);
+    QFETCH(QString, why);
+    QFETCH(bool, removing);
+    QFETCH(Status, status);
+    const SecretStore::Result r = jarvis::console::keychainResult(error, why, removing);
+    QCOMPARE(r.status, status);
+    if (status == Status::NoKeychain)
+        QVERIFY2(r.message.contains(QLatin1String("no keychain")), qPrintable(r.message));
+    if (status == Status::Failed)
+        QVERIFY2(r.message.contains(why), qPrintable(r.message));
 }
 
 // The real Secret Service: with-keyring.sh starts a D-Bus session and an unlocked gnome-keyring,

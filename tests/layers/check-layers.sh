@@ -38,8 +38,8 @@ for folder in "${!allowed[@]}"; do
             echo "layers: $file:$line includes \"$inc/...\", which $folder may not use (allowed:${ok% })"
             status=1
         fi
-    done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"[^"/]+/' \
-        "$folder"/*.h "$folder"/*.cpp 2>/dev/null || true)
+    done < <(grep -rnE --include='*.h' --include='*.cpp' \
+        '^[[:space:]]*#[[:space:]]*include[[:space:]]+"[^"/]+/' "$folder" || true)
 done
 
 # Every source folder is in the table, so a new one cannot slip past the rule.

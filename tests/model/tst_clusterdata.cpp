@@ -304,6 +304,8 @@ class TestClusterData : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void taskListRows_data();
+    void taskListRows();
     // recorded Proxmox answers
     void fixtureDirectoryHasTheKnownFiles();
     void everyFixtureParses_data();
@@ -375,6 +377,46 @@ private Q_SLOTS:
 };
 
 // --- recorded Proxmox answers --------------------------------------------------------------------
+
+// Task-list rows (GET /nodes/{node}/tasks, /cluster/tasks): "RUNNING", no status at all while
+// running, or the exit status once finished; a row without a upid or status is no task.
+void TestClusterData::taskListRows_data()
+{
+    QTest::addColumn<QByteArray>("row");
+    QTest::addColumn<bool>("kept");
+    QTest::addColumn<QString>("status");
+    QTest::addColumn<QString>("exitstatus");
+    const QByteArray upid = R"("upid":"UPID:pve1:0001:0002:65000000:qmstart:101:root@pam:")";
+    QTest::newRow("RUNNING") << ("{" + upid + R"(,"status":"RUNNING"})") << true << u"running"_s
+                             << QString();
+    QTest::newRow("no status, no endtime: running")
+        << ("{" + upid + R"(,"starttime":1700000000})") << true << u"running"_s << QString();
+    QTest::newRow("finished OK") << ("{" + upid + R"(,"status":"OK","endtime":1700000009})") << true
+                                 << u"stopped"_s << u"OK"_s;
+    QTest::newRow("finished with an error")
+        << ("{" + upid + R"(,"status":"command failed","endtime":1700000009})") << true
+        << u"stopped"_s << u"command failed"_s;
+    QTest::newRow("no status but an endtime")
+        << ("{" + upid + R"(,"endtime":1700000009})") << false << QString() << QString();
+    QTest::newRow("nothing") << QByteArray("{}") << false << QString() << QString();
+}
+
+void TestClusterData::taskListRows()
+{
+    QFETCH(QByteArray, row);
+    QFETCH(bool, kept);
+    QFETCH(QString, status);
+    QFETCH(QString, exitstatus);
+    const std::optional<TaskStatus> task = taskFromPveList(QJsonDocument::fromJson(row).object());
+    QCOMPARE(task.has_value(), kept);
+    if (!task)
+        return;
+    QCOMPARE(task->status, status);
+    QCOMPARE(task->exitstatus, exitstatus);
+    QCOMPARE(task->node, u"pve1"_s);
+    QCOMPARE(task->type, u"qmstart"_s);
+    QCOMPARE(task->id, u"101"_s);
+}
 
 void TestClusterData::fixtureDirectoryHasTheKnownFiles()
 {

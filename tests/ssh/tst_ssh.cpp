@@ -345,6 +345,9 @@ void TestSsh::prefersAesGcm()
     QVERIFY2(a.connected(), qPrintable(a.error ? a.error->message : QStringLiteral("no answer")));
     QCOMPARE(a.connection->cipherIn(), QStringLiteral("aes128-gcm@openssh.com"));
     QCOMPARE(a.connection->cipherOut(), QStringLiteral("aes128-gcm@openssh.com"));
+    // What the terminal benchmark hands plain ssh: the same MAC (AEAD here) and key exchange.
+    QCOMPARE(a.connection->macOut(), QStringLiteral("aead-gcm"));
+    QVERIFY2(!a.connection->keyExchange().isEmpty(), "no key exchange named");
 }
 
 void TestSsh::exec()
