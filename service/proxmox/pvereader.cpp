@@ -1,5 +1,6 @@
 #include "proxmox/pvereader.h"
 
+#include "core/utf8.h"
 #include "protocol/jsonreader.h"
 
 #include <cstring>
@@ -187,7 +188,7 @@ bool Reader::readString(QString *out, int *slot)
             if (ascii)
                 assignAscii(*out, start, size);
             else
-                *out = QString::fromUtf8(start, size);
+                *out = utf8ToString(QByteArrayView(start, size));
         }
         if (slot)
             *slot = ascii ? PveRow::slot(start, size) : -1;
@@ -200,7 +201,7 @@ bool Reader::readString(QString *out, int *slot)
     if (text) {
         text->clear();
         text->reserve(m_end - start < 64 ? m_end - start : 64);
-        text->append(QString::fromUtf8(start, m_p - start)); // validated above
+        text->append(utf8ToString(QByteArrayView(start, m_p - start))); // validated above
     }
     while (m_p < m_end) {
         char32_t ch = 0;

@@ -2,6 +2,7 @@
 
 #include "protocol/jsonwriter.h"
 
+#include "core/utf8.h"
 #include "realtime/enginesocket.h"
 #include "ssh/connection.h"
 #include "ssh/pool.h"
@@ -366,7 +367,7 @@ void TerminalSession::sendText(const QByteArray &utf8)
     // whose decoder replaces each bad sequence with U+FFFD.
     QByteArray json;
     if (!json::appendJsonStringUtf8(json, utf8))
-        json::appendJsonString(json, QString::fromUtf8(utf8));
+        json::appendJsonString(json, utf8ToString(utf8));
     // Uncompressed even for clients that negotiated permessage-deflate (browsers): compressing
     // every chunk of a fast stream would cost more CPU than the rest of the path (zlib level 1
     // runs at about 40 MB/s on base64 output here) and adds latency to every keystroke echo.

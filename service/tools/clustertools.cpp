@@ -1,6 +1,7 @@
 #include "tools/clustertools.h"
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "proxmox/client.h"
 #include "ssh/pool.h"
 #include "tools/toolexecutor.h"
@@ -453,8 +454,8 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, Clust
                     done(Outcome::success(QJsonObject {{QStringLiteral("node"), node},
                         {QStringLiteral("command"), command},
                         {QStringLiteral("exitCode"), r.value->exitCode},
-                        {QStringLiteral("stdout"), QString::fromUtf8(r.value->stdOut)},
-                        {QStringLiteral("stderr"), QString::fromUtf8(r.value->stdErr)},
+                        {QStringLiteral("stdout"), utf8ToString(r.value->stdOut)},
+                        {QStringLiteral("stderr"), utf8ToString(r.value->stdErr)},
                         {QStringLiteral("truncated"), r.value->truncated}}));
                 });
         };

@@ -231,16 +231,6 @@ void put(QByteArray &out, qint64 value)
     json::appendJsonNumber(out, static_cast<double>(value));
 }
 
-void put(QByteArray &out, int value)
-{
-    json::appendJsonNumber(out, value);
-}
-
-void put(QByteArray &out, double value)
-{
-    json::appendJsonNumber(out, value);
-}
-
 void put(QByteArray &out, bool value)
 {
     if (value)

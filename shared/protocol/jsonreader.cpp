@@ -1,4 +1,5 @@
 #include "jsonreader.h"
+#include "core/utf8.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -344,7 +345,8 @@ private:
         const qsizetype size = m_p - start;
         ++m_p; // closing quote
         if (!escaped) {
-            *out = ascii ? QString::fromLatin1(start, size) : QString::fromUtf8(start, size);
+            *out = ascii ? QString::fromLatin1(start, size)
+                         : utf8ToString(QByteArrayView(start, size));
             return true;
         }
         *out = QString(size, Qt::Uninitialized);

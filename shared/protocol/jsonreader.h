@@ -17,7 +17,8 @@
 // numbers finite). Numbers are held like QJsonDocument holds them (a whole number in qint64 range
 // as an integer). One pass, no QJsonDocument in between: long strings (terminal output, a guest
 // list) are decoded in bulk instead of character by character, which is what makes QJsonDocument
-// slow on them.
+// slow on them. Strings keep every character, a leading U+FEFF included, as JSON.parse does
+// (QJsonDocument drops a byte order mark at the start of a string).
 namespace jarvis::json {
 
 // One JSON value with optional surrounding whitespace; nullopt and *error (when given) on

@@ -370,6 +370,7 @@ private Q_SLOTS:
     void streamingCases();
     void streamingSynthetic5000();
     void streamingDeepNesting();
+    void streamingKeepsByteOrderMark();
     void streamingHostileInputs();
 
     // informational
@@ -2012,6 +2013,24 @@ void TestClusterData::streamingFixtures()
     const QJsonDocument document = QJsonDocument::fromJson(body);
     compareStreamingWithQt(document.toJson(QJsonDocument::Compact));
     compareStreamingWithQt(document.toJson(QJsonDocument::Indented));
+}
+
+// A string that starts with U+FEFF keeps it, as JSON.parse does (QString::fromUtf8 and Qt's JSON
+// parser, which uses it, drop a leading byte order mark even inside a string).
+void TestClusterData::streamingKeepsByteOrderMark()
+{
+    const QByteArray body = "{\"data\":[{\"type\":\"qemu\",\"vmid\":100,\"node\":\"n\","
+                            "\"name\":\"\xef\xbb\xbf"
+                            "web\"},{\"type\":\"lxc\",\"vmid\":101,"
+                            "\"node\":\"n\",\"name\":\"\xef\xbb\xbf\\u0041\"}]}";
+    QString error;
+    PveBodyStatus status = PveBodyStatus::Ok;
+    const std::optional<ClusterResources> streamed = resourcesFromPveJson(body, &error, &status);
+    QVERIFY2(streamed, qPrintable(error));
+    QCOMPARE(streamed->vms.size(), 2);
+    const QChar bom(0xfeff);
+    QCOMPARE(streamed->vms.at(0).name, QString(bom) + "web"_L1);
+    QCOMPARE(streamed->vms.at(1).name, QString(bom) + "A"_L1);
 }
 
 void TestClusterData::streamingCases_data()

@@ -1,5 +1,6 @@
 // The strict JSON reader (shared/protocol/jsonreader.h): what JSON.parse accepts, decoded to the
-// same QJsonValue QJsonDocument gives, and everything else refused with a message.
+// same QJsonValue QJsonDocument gives (but for a string's leading U+FEFF, which JSON.parse keeps
+// and QJsonDocument drops), and everything else refused with a message.
 #include "jsonsame.h"
 #include "protocol/jsonreader.h"
 #include "protocol/jsonwriter.h"
@@ -129,6 +130,14 @@ void TestJsonReader::accepted_data()
     QTest::newRow("escaped NUL") << QByteArray(R"("\u0000")") << QJsonValue(QString(QChar(0)));
     QTest::newRow("UTF-8") << QByteArray("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"")
                            << QJsonValue(QString::fromUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+    // QString::fromUtf8 drops a leading byte order mark; inside a JSON string it is a character.
+    QTest::newRow("UTF-8 byte order mark starts a string")
+        << QByteArray("[\"\xef\xbb\xbf"
+                      "0F\", \"\xef\xbb\xbf\"]")
+        << QJsonValue(
+               QJsonArray {QString(QChar(0xfeff)) + QLatin1String("0F"), QString(QChar(0xfeff))});
+    QTest::newRow("UTF-8 byte order mark before an escape") << QByteArray(
+        "\"\xef\xbb\xbf\\n\"") << QJsonValue(QString(QChar(0xfeff)) + QLatin1Char('\n'));
     QTest::newRow("DEL is not a control character")
         << QByteArray("\"\x7f\"") << QJsonValue(QStringLiteral("\x7f"));
     QTest::newRow("surrounding whitespace")
