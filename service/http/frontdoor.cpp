@@ -189,29 +189,6 @@ void FrontDoor::release(QTcpSocket *socket)
     socket->setProperty(GuardProperty, QVariant());
 }
 
-void FrontDoor::answerAndClose(QTcpSocket *socket, const QByteArray &response)
-{
-    constexpr qint64 MaxDiscardBytes = 64 * 1024 * 1024;
-    constexpr int LingerMs = 5000;
-    QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
-    if (socket->isTransactionStarted())
-        socket->commitTransaction(); // QtHttpServer's partial request: drop it
-    socket->setReadBufferSize(0);
-    auto discarded = std::make_shared<qint64>(0);
-    auto drain = [socket, discarded] {
-        *discarded += socket->skip(socket->bytesAvailable());
-        if (*discarded > MaxDiscardBytes)
-            socket->abort();
-    };
-    QObject::connect(socket, &QTcpSocket::readyRead, socket, drain);
-    QObject::connect(
-        socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater, Qt::UniqueConnection);
-    QTimer::singleShot(LingerMs, socket, [socket] { socket->abort(); });
-    socket->write(response);
-    net::shutdownWriteWhenFlushed(socket); // the client sees the end of the answer
-    drain();
-}
-
 void FrontDoor::refuse(
     QTcpSocket *socket, int status, const QString &error, const RequestHead *head)
 {
@@ -219,7 +196,7 @@ void FrontDoor::refuse(
     QByteArray response = rawJsonResponse(status, errorBody(error));
     if (head && head->method == "HEAD")
         response.truncate(response.indexOf("\r\n\r\n") + 4);
-    answerAndClose(socket, response);
+    net::answerAndClose(socket, response);
 }
 
 void FrontDoor::refuseBody(QTcpSocket *socket, const RequestHead &head, const QString &error)

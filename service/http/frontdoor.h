@@ -63,7 +63,6 @@ public:
     // Answers `response` and closes without losing it: the write side is shut once the response
     // is out, and what the client still sends is read and discarded (bounded in bytes and time)
     // until it closes, so the kernel never resets the connection under an unread request body.
-    static void answerAndClose(QTcpSocket *socket, const QByteArray &response);
 
     // For writeResponse(), which writes every answer QtHttpServer's handlers give: whether the
     // request being answered on `socket` is HEAD (its answer has no body), and that the answer

@@ -6,6 +6,7 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <memory>
 #include <utility>
 
 #include <sys/socket.h>
@@ -22,6 +23,31 @@ void shutdownWriteWhenFlushed(QTcpSocket *socket)
     QObject::connect(socket, &QTcpSocket::bytesWritten, socket, shutWrite);
     socket->flush();
     shutWrite();
+}
+
+void answerAndClose(QTcpSocket *socket, const QByteArray &response, int lingerMs)
+{
+    QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
+    QObject::connect(
+        socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater, Qt::UniqueConnection);
+    if (socket->state() != QAbstractSocket::ConnectedState) {
+        socket->deleteLater();
+        return;
+    }
+    if (socket->isTransactionStarted())
+        socket->commitTransaction(); // a partial request read in a transaction: dropped
+    socket->setReadBufferSize(0);
+    auto discarded = std::make_shared<qint64>(0);
+    auto drain = [socket, discarded] {
+        *discarded += socket->skip(socket->bytesAvailable());
+        if (*discarded > MaxDiscardBytes)
+            socket->abort();
+    };
+    QObject::connect(socket, &QTcpSocket::readyRead, socket, drain);
+    QTimer::singleShot(lingerMs, socket, [socket] { socket->abort(); });
+    socket->write(response);
+    shutdownWriteWhenFlushed(socket); // the peer sees the whole answer, then the end
+    drain();
 }
 
 HalfClose::HalfClose(int timeoutMs, QObject *parent)
@@ -83,7 +109,15 @@ void HalfClose::drain()
     if (m_finished || !m_stream)
         return;
     char scrap[16 * 1024];
-    while (m_stream->read(scrap, sizeof scrap) > 0) { }
+    qint64 n = 0;
+    while ((n = m_stream->read(scrap, sizeof scrap)) > 0) {
+        m_discarded += n;
+        if (m_discarded > MaxDiscardBytes) { // a peer that floods instead of closing
+            m_stream->abort();
+            finish();
+            return;
+        }
+    }
     // 0: nothing more now; -1: the connection is gone, and the stream's closed() follows.
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QObject>
+#include <QtGlobal>
 
 class QTcpSocket;
 class QTimer;
@@ -16,10 +17,21 @@ class ByteStream;
 // until the peer closes, and aborts after a deadline of its own (HalfClose does all of it).
 void shutdownWriteWhenFlushed(QTcpSocket *socket);
 
+// The one way an HTTP refusal ends a connection (the front door's errors, a refused WebSocket
+// upgrade): writes `response`, shuts our side once it is out (shutdownWriteWhenFlushed), reads and
+// drops what the peer still sends (at most MaxDiscardBytes, then a reset), and aborts the socket
+// after `lingerMs` if the peer has not closed by then. The socket deletes itself once
+// disconnected. It must no longer be read by anyone else (its readyRead connections are cut).
+void answerAndClose(QTcpSocket *socket, const QByteArray &response, int lingerMs = 5000);
+
+// What a closing connection may still send us before we reset it (answerAndClose, HalfClose).
+inline constexpr qint64 MaxDiscardBytes = 64 * 1024 * 1024;
+
 // The one way a WebSocket connection ends without losing what we sent last (both transports;
-// the front door's refusals use shutdownWriteWhenFlushed on their QTcpSocket the same way):
+// HTTP refusals use answerAndClose, the same on a QTcpSocket):
 // our side is shut for writing once everything queued is out, and what the peer still sends is
-// read and dropped until it closes too, at most `timeoutMs`, then the connection is aborted.
+// read and dropped until it closes too, at most `timeoutMs` and MaxDiscardBytes, then the
+// connection is aborted.
 // Closing at once instead would make the kernel reset a connection whose receive queue holds
 // unread data, and the peer would lose our last bytes (a close frame: it would see 1006).
 // finished() is emitted once, when the connection is gone (the peer closed, or the deadline).
@@ -52,6 +64,7 @@ private:
     QTimer *m_deadline; // child
     ByteStream *m_stream = nullptr; // child once begun
     int m_pendingFd = -1; // afterSocketCloses(): owned until begun
+    qint64 m_discarded = 0;
     bool m_finished = false;
     bool m_selfDeleting = false; // afterSocketCloses()
 };

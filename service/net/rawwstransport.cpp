@@ -33,20 +33,6 @@ ws::DecoderOptions decoderOptions(
     return decoder;
 }
 
-// Writes a refusal, then lets the socket close and delete itself (aborted if the peer does not
-// take the response within `timeoutMs`).
-void refuse(QTcpSocket *socket, const QByteArray &response, int timeoutMs)
-{
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    if (socket->state() != QAbstractSocket::ConnectedState) {
-        socket->deleteLater();
-        return;
-    }
-    socket->write(response);
-    QTimer::singleShot(timeoutMs, socket, [socket] { socket->abort(); });
-    socket->disconnectFromHost();
-}
-
 // The byte stream for an upgraded connection. A plain TCP connection moves to its own descriptor
 // (a copy; the front door's QTcpSocket, which read the request head, is closed and deleted): the
 // transport then reads from the kernel into its stack buffer and writes to the kernel directly,
@@ -93,7 +79,7 @@ RawWsTransport *RawWsTransport::accept(
     }
     if (error)
         *error = why;
-    refuse(socket, ws::errorResponse(status, why), options.closeTimeoutMs);
+    answerAndClose(socket, ws::errorResponse(status, why), options.closeTimeoutMs);
     return nullptr;
 }
 
@@ -118,7 +104,7 @@ RawWsTransport *RawWsTransport::accept(QTcpSocket *socket, const RequestHead &he
         ws::processHandshake(head.method, head.version, head.headers, policy);
     if (!result.ok()) {
         setError(result.error);
-        refuse(socket, result.response, options.closeTimeoutMs);
+        answerAndClose(socket, result.response, options.closeTimeoutMs);
         return nullptr;
     }
     // Frames the client sent right behind the head (already in the socket's buffer) are decoded

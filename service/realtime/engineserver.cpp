@@ -1,6 +1,7 @@
 #include "realtime/engineserver.h"
 
 #include "core/random.h"
+#include "net/halfclose.h"
 #include "net/rawwstransport.h"
 #include "net/wstransport.h"
 
@@ -142,11 +143,7 @@ void EngineServer::handlePolling(
 void EngineServer::handleUpgrade(QTcpSocket *socket, const http::RequestHead &head)
 {
     auto refuse = [socket](int status, const QJsonObject &body) {
-        socket->write(http::rawJsonResponse(status, body));
-        socket->disconnectFromHost();
-        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
-        socket->readAll();
+        net::answerAndClose(socket, http::rawJsonResponse(status, body));
     };
     if (head.path() != m_options.path)
         return refuse(404, http::errorBody(QStringLiteral("not found")));

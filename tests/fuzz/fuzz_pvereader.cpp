@@ -2,7 +2,8 @@
 // Proxmox API's /cluster/resources answer. Input: one response body.
 // Checks, against QJsonDocument::fromJson plus resourcesFromPve() (which the reader promises to
 // match): the same accept/reject, the same status for the JSON shape (no "data", "data" not an
-// array), the same nodes, guests and storage; a refusal has a reason.
+// array), the same nodes, guests and storage; a refusal has a reason. (Bodies with a byte order
+// mark inside are only checked for consistency, see below.)
 #include "fuzzcheck.h"
 #include "proxmox/pvereader.h"
 
@@ -22,6 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(streamed.has_value() == (status == PveBodyStatus::Ok));
     FUZZ_CHECK(streamed.has_value() == error.isEmpty());
 
+    // QJsonDocument drops a UTF-8 byte order mark at the start of a string or key (it decodes
+    // with QString::fromUtf8); the reader keeps it, as JSON.parse does. Past the document's own
+    // leading one, such a body has no Qt reference to compare with (tst_clusterdata checks it).
+    if (body.indexOf("\xEF\xBB\xBF", 1) >= 0)
+        return 0;
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(body, &parseError);
     if (parseError.error != QJsonParseError::NoError) {

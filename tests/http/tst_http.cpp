@@ -11,9 +11,17 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace jarvis;
 using test::Exchange;
@@ -63,6 +71,8 @@ private slots:
     void malformedHeads();
     void framingErrors_data();
     void framingErrors();
+    void refusedUpgradeWhileClientWrites_data();
+    void refusedUpgradeWhileClientWrites();
     void acceptedFraming_data();
     void acceptedFraming();
     void pipelinedAnswersInOrder();
@@ -546,6 +556,90 @@ void TestHttp::framingErrors()
     QVERIFY2(refusal.status == status, ex.received.left(300).constData());
     QVERIFY(refusal.head.contains("connection: close"));
     QVERIFY(refusal.body.startsWith("{\"error\""));
+}
+
+// A refused WebSocket upgrade (the front door's route, the Engine.IO checks, the handshake
+// itself) from a client that goes on writing: the whole refusal arrives, then a clean end of
+// stream. Closing the socket while the client's bytes sit unread would make the kernel answer
+// with a reset, and the client could lose the refusal (net::answerAndClose half-closes and
+// drains instead; the client here sees the end of stream, then closes).
+void TestHttp::refusedUpgradeWhileClientWrites_data()
+{
+    QTest::addColumn<QByteArray>("head");
+    QTest::addColumn<int>("status");
+    const QByteArray ws =
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: 127.0.0.1\r\n";
+    const QByteArray get = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n";
+    QTest::addRow("origin") << (get + ws + "Origin: http://evil.example\r\n\r\n") << 403;
+    QTest::addRow("unknown sid")
+        << ("GET /socket.io/?EIO=4&transport=websocket&sid=nope HTTP/1.1\r\n" + ws + "\r\n") << 400;
+    QTest::addRow("EIO 3") << ("GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\n" + ws
+        + "\r\n") << 400;
+    QTest::addRow("handshake version") << (get
+        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: 127.0.0.1\r\n\r\n")
+                                       << 426;
+    QTest::addRow("no route") << ("GET /nowhere HTTP/1.1\r\n" + ws + "\r\n") << 404;
+}
+
+void TestHttp::refusedUpgradeWhileClientWrites()
+{
+    QFETCH(QByteArray, head);
+    QFETCH(int, status);
+    // A plain socket: QTcpSocket reports a reset and a clean close alike.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    QVERIFY(fd >= 0);
+    auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    sockaddr_in address {};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(m_app->port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    QVERIFY(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0
+        || errno == EINPROGRESS);
+    // The head, then what looks like WebSocket frames, written until the server has answered
+    // and ended the stream (or up to 8 MiB).
+    const QByteArray junk(64 * 1024, '\x82');
+    QByteArray pending = head + junk;
+    qint64 sent = 0;
+    QByteArray received;
+    int readError = 0;
+    bool ended = false;
+    QDeadlineTimer deadline(20000);
+    while (!ended && readError == 0 && !deadline.hasExpired()) {
+        if (sent < 8 * 1024 * 1024) {
+            const ssize_t n = ::send(fd, pending.constData(), size_t(pending.size()), MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += n;
+                pending.remove(0, n);
+                if (pending.isEmpty())
+                    pending = junk;
+            }
+        }
+        char buffer[16 * 1024];
+        const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        if (got > 0)
+            received.append(buffer, got);
+        else if (got == 0)
+            ended = true;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN)
+            readError = errno;
+        QTest::qWait(1); // the server runs in this thread; paces the loop
+    }
+    QVERIFY2(readError == 0,
+        qPrintable(QStringLiteral("reset instead of a clean end: %1 after %2 bytes of answer")
+                       .arg(QString::fromLocal8Bit(strerror(readError)))
+                       .arg(received.size())));
+    QVERIFY2(ended, "the server kept the connection open");
+    const QList<RawResponse> responses = splitResponses(received);
+    QVERIFY2(!responses.isEmpty(), "no answer at all");
+    QVERIFY2(responses.first().status == status, received.left(300).constData());
+    const qsizetype length = responses.first().header("content-length").toLongLong();
+    QVERIFY(length > 0);
+    QCOMPARE(responses.first().body.size(), length);
+    QCOMPARE(responses.size(), 1);
+    // And the server is still fine.
+    QCOMPARE(request("GET", QStringLiteral("/api/health")).status, 200);
 }
 
 // Framing that is valid must still work, pipelined requests included; HEAD never has a body.
