@@ -8,6 +8,8 @@
 
 #include <QLoggingCategory>
 
+#include <algorithm>
+
 Q_LOGGING_CATEGORY(lcEmitter, "jarvis.emitter")
 
 namespace jarvis::realtime {
@@ -343,6 +345,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
         [this, cycle, complete](const proxmox::Result<proxmox::ClusterResources> &r) {
             cycle->resources = r;
             if (r.ok()) {
+                forgetNodeStatusOfNodesNotOnline(r.value->nodes);
                 // Load averages are what /cluster/resources lacks: each online node's status,
                 // at its own cadence (and at once for a node not asked yet).
                 for (const model::NodeData &n : r.value->nodes) {
@@ -358,6 +361,24 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
             }
             complete();
         });
+}
+
+// A node that went offline (or left the cluster) comes back rebooted: its old load average
+// would be shown until the next status fetch, up to intervals.nodeStatus later. So its status is
+// forgotten while it is not online, and fetched at once when it is again. An entry with a fetch
+// in flight is left alone (its callbacks point into it).
+void ClusterEmitter::forgetNodeStatusOfNodesNotOnline(const QList<model::NodeData> &nodes)
+{
+    for (auto it = m_nodeStatus.begin(); it != m_nodeStatus.end();) {
+        const QString &name = it->first;
+        const bool online = std::any_of(nodes.begin(), nodes.end(), [&](const model::NodeData &n) {
+            return n.node == name && n.status == QLatin1String("online");
+        });
+        if (!online && !it->second.running)
+            it = m_nodeStatus.erase(it);
+        else
+            ++it;
+    }
 }
 
 // The lists come sorted from proxmox::Client and are shared with m_resources.latest (the answer

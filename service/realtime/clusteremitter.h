@@ -152,6 +152,7 @@ private:
         std::function<void(const proxmox::Result<proxmox::ClusterResources> &)> done);
     void fetchQuorum(const Freshness *fresh, std::function<void()> done);
     void fetchNodeStatus(const QString &node, std::function<void()> done);
+    void forgetNodeStatusOfNodesNotOnline(const QList<model::NodeData> &nodes);
     bool due(qint64 attemptAtMs, int cadenceMs) const;
     void poll(Source source, const Freshness *fresh = nullptr);
     void pollNodes(const Freshness *fresh);

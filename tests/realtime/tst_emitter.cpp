@@ -51,6 +51,7 @@ private slots:
     void nodeDownNeverBlanksTheView();
     void pollHealthAndAlerts();
     void nodeOfflineAlertRaisedAndResolved();
+    void nodeBackOnlineGetsFreshStatus();
     void rawEventMatchesEncodeEvent();
     void protectedFlags_data();
     void protectedFlags();
@@ -543,6 +544,42 @@ void TestEmitter::nodeOfflineAlertRaisedAndResolved()
         raised.value(QStringLiteral("id")));
     QCOMPARE(raised.value(QStringLiteral("data")).toObject().value(QStringLiteral("alertId")),
         raised.value(QStringLiteral("id")));
+}
+
+// A node that was offline comes back rebooted: its status (loadavg) is fetched again at once,
+// not shown from before it went down until intervals.nodeStatus has passed.
+void TestEmitter::nodeBackOnlineGetsFreshStatus()
+{
+    ClusterFixture f;
+    QVERIFY2(f.started, qPrintable(f.startError));
+    ClusterEmitter::Intervals intervals = fast(150, 60000, 60000);
+    intervals.nodeStatusMs = 600000;
+    f.emitter()->setIntervals(intervals);
+    f.connect(QStringLiteral("/cluster"));
+    const QString statusPath = QStringLiteral("nodes/{node}/status");
+    auto pve2 = [&] {
+        const QList<ReceivedEvent> nodes =
+            f.of(QStringLiteral("/cluster"), QStringLiteral("nodes"));
+        if (nodes.isEmpty())
+            return QJsonObject();
+        for (const QJsonValue &n : nodes.last().args.first().toArray()) {
+            if (n.toObject().value(QStringLiteral("node")) == QLatin1String("pve2"))
+                return n.toObject();
+        }
+        return QJsonObject();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(pve2().contains(QStringLiteral("loadavg")), 10000);
+    QCOMPARE(f.simulator->requestCount(statusPath), 3); // one per online node
+    QVERIFY(f.simulator->setNodeOnline(QStringLiteral("pve2"), false));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        pve2().value(QStringLiteral("status")).toString(), QStringLiteral("offline"), 10000);
+    QVERIFY(!pve2().contains(QStringLiteral("loadavg")));
+    QVERIFY(f.simulator->setNodeOnline(QStringLiteral("pve2"), true));
+    QTRY_COMPARE_WITH_TIMEOUT(f.simulator->requestCount(statusPath), 4, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(pve2().value(QStringLiteral("status")) == QLatin1String("online")
+            && pve2().contains(QStringLiteral("loadavg")),
+        10000);
+    QCOMPARE(f.simulator->requestCount(statusPath), 4); // the others were not asked again
 }
 
 void TestEmitter::rawEventMatchesEncodeEvent()
