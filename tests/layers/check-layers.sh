@@ -8,7 +8,7 @@ cd "$root"
 
 # folder -> the include folders it may use (its own is always allowed)
 declare -A allowed=(
-    [shared/protocol]=""
+    [shared/protocol]="core"
     [shared/core]=""
     [shared/model]="protocol"
     [shared/client]="core protocol"
