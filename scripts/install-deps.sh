@@ -15,6 +15,7 @@ APT_PACKAGES=(
     clang libclang-rt-14-dev    # make fuzz: clang and its libFuzzer/ASan/UBSan runtimes
     chromium                    # tests/web: the dashboard in a real browser (playwright-core)
     gnome-keyring dbus-daemon   # tests/console: QtKeychain against a real Secret Service
+    qt6-declarative-dev libvterm-dev  # the console: Qt Quick, the terminal's libvterm
 )
 
 missing=()
