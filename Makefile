@@ -84,6 +84,12 @@ bench-poll: build
 	@if [ -x $(BUILD_DIR)/tests/bench/jarvis-bench-json ]; then $(BUILD_DIR)/tests/bench/jarvis-bench-json; \
 	else echo "jarvis-bench-json: not built (libsimdjson-dev missing; the readers' figures are in docs/PERFORMANCE.md)"; fi
 
+# make bench-models: the console's guest model applying a 5000-guest snapshot (first fill,
+# unchanged, 10% changed, inserts and removals), median and max ms. Options in BENCH_ARGS.
+.PHONY: bench-models
+bench-models: build
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-models $(BENCH_ARGS)
+
 # make bench-terminal: terminal throughput and echo latency, jarvisd beside plain ssh -tt and npm
 # socket.io + ssh2 (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--rounds 1".
 .PHONY: bench-terminal
