@@ -2,6 +2,9 @@
 
 #include "client/socketioclient.h"
 #include "secretstore.h"
+#include "terminal/terminalitem.h" // terminalsession.h needs the complete type
+#include "terminal/terminalsession.h"
+#include "tlstrust.h"
 
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -9,6 +12,7 @@
 #include <QNetworkRequest>
 
 #include <cmath>
+#include <utility>
 
 namespace jarvis::console {
 
@@ -221,9 +225,76 @@ void ConsoleSession::login(const QString &server, const QString &password, bool 
         Q_EMIT serverUrlChanged();
     }
     m_token.clear();
+    m_pendingPassword.clear();
     setError({});
     setState(QStringLiteral("loggingIn"));
+    if (!m_trust || url.scheme() != QLatin1String("https")) {
+        postLogin(password, remember);
+        return;
+    }
+    // The password goes only to a server whose certificate is trusted or pinned.
+    m_trust->probe(url, this, [this, url, password, remember](const TlsTrust::Probe &probe) {
+        if (m_server != url || m_state != QLatin1String("loggingIn"))
+            return; // another login by now
+        if (probe.trusted()) {
+            postLogin(password, remember);
+        } else if (probe.verdict == TlsTrust::Verdict::FirstUse) {
+            m_tlsServer = probe.server;
+            m_tlsFingerprint = probe.fingerprint;
+            m_pendingPassword = password;
+            m_pendingRemember = remember;
+            setState(QStringLiteral("confirmTls"));
+        } else {
+            setState(QStringLiteral("connect"));
+            setError(probe.message());
+            Q_EMIT loginFailed(m_error);
+        }
+    });
+}
 
+void ConsoleSession::confirmTls(bool trusted)
+{
+    if (m_state != QLatin1String("confirmTls"))
+        return;
+    const QString password = std::exchange(m_pendingPassword, QString());
+    if (!trusted) {
+        setState(QStringLiteral("connect"));
+        setError(QStringLiteral("Not connected: the certificate of %1 was not trusted.")
+                     .arg(m_tlsServer));
+        return;
+    }
+    QString error;
+    if (!m_trust->setPin(m_server, m_tlsFingerprint, &error)) {
+        setState(QStringLiteral("connect"));
+        setError(QStringLiteral("The certificate could not be pinned: %1").arg(error));
+        Q_EMIT loginFailed(m_error);
+        return;
+    }
+    setState(QStringLiteral("loggingIn"));
+    postLogin(password, m_pendingRemember);
+}
+
+void ConsoleSession::setTlsTrust(TlsTrust *trust)
+{
+    m_trust = trust;
+    if (m_trust)
+        m_trust->applyTo(m_nam);
+}
+
+void ConsoleSession::prepareTerminal(QObject *terminalSession)
+{
+    auto *terminal = qobject_cast<TerminalSession *>(terminalSession);
+    if (!terminal || !m_trust)
+        return;
+    QPointer<TlsTrust> trust = m_trust;
+    terminal->setClientSetup([trust, this](client::SocketIoClient *c) {
+        if (trust)
+            trust->applyTo(c, m_server);
+    });
+}
+
+void ConsoleSession::postLogin(const QString &password, bool remember)
+{
     QJsonObject body{{QStringLiteral("password"), password}};
     QNetworkReply *reply = m_nam->post(request(QStringLiteral("/api/auth/login")),
         QJsonDocument(body).toJson(QJsonDocument::Compact));
@@ -348,6 +419,8 @@ void ConsoleSession::startLive()
     for (client::SocketIoClient *c : {m_cluster, m_events}) {
         c->setReconnectDelays(m_reconnectInitial, m_reconnectMax);
         c->setConnectTimeout(m_requestTimeout);
+        if (m_trust)
+            m_trust->applyTo(c, m_server);
         connect(c, &client::SocketIoClient::connectError, this,
             &ConsoleSession::onSocketConnectError);
     }

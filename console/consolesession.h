@@ -24,6 +24,7 @@ class SocketIoClient;
 namespace jarvis::console {
 
 class SecretStore;
+class TlsTrust;
 
 // The console's one connection to a jarvisd, over the public protocol only (PROTOCOL.md):
 // REST login (POST /api/auth/login), the token remembered in a SecretStore when asked, Socket.IO
@@ -39,7 +40,11 @@ class SecretStore;
 class ConsoleSession : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(QString state READ state NOTIFY stateChanged) // "connect" | "loggingIn" | "connected"
+    // "connect" | "confirmTls" (first use of a certificate: tlsFingerprint asks the user) |
+    // "loggingIn" | "connected"
+    Q_PROPERTY(QString state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QString tlsServer READ tlsServer NOTIFY stateChanged)
+    Q_PROPERTY(QString tlsFingerprint READ tlsFingerprint NOTIFY stateChanged)
     Q_PROPERTY(QString serverUrl READ serverUrl NOTIFY serverUrlChanged)
     Q_PROPERTY(QString errorText READ errorText NOTIFY errorTextChanged) // for the Connect page
     Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY keychainChanged)
@@ -83,6 +88,17 @@ public:
     QVariantMap pending() const { return m_pending; }
     QString actionError() const { return m_actionError; }
     QString token() const { return m_token; }
+    QString tlsServer() const { return m_tlsServer; }
+    QString tlsFingerprint() const { return m_tlsFingerprint; }
+
+    // TLS: https servers are probed before the password is sent; a certificate the system does
+    // not trust is shown by its fingerprint (state "confirmTls") and pinned when confirmed; a
+    // changed one is refused. Not owned; null: the system's CAs only.
+    void setTlsTrust(TlsTrust *trust);
+    // The user confirmed (or refused) the fingerprint shown in "confirmTls".
+    Q_INVOKABLE void confirmTls(bool trusted);
+    // Gives a TerminalSession the same TLS trust for its /terminal connection.
+    Q_INVOKABLE void prepareTerminal(QObject *terminalSession);
     QStringList nodeNames() const { return m_nodeNames; }
     QStringList terminalNodes() const { return m_terminalNodes; }
 
@@ -144,6 +160,7 @@ private:
     enum Seen { Nodes = 1, Vms = 2, Storage = 4 };
 
     void setState(const QString &state);
+    void postLogin(const QString &password, bool remember);
     void setError(const QString &message);
     void checkKeychain();
     void startLive();
@@ -159,6 +176,11 @@ private:
     QString secretKey(const QUrl &server) const;
 
     SecretStore *m_store;
+    TlsTrust *m_trust = nullptr;
+    QString m_tlsServer;
+    QString m_tlsFingerprint;
+    QString m_pendingPassword; // only while "confirmTls" waits for the user
+    bool m_pendingRemember = false;
     QNetworkAccessManager *m_nam;
     client::SocketIoClient *m_cluster = nullptr;
     client::SocketIoClient *m_events = nullptr;

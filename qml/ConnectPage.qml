@@ -77,11 +77,58 @@ Item {
                 Accessible.role: Accessible.AlertMessage
                 Accessible.name: text
             }
+            // Trust on first use: the server's certificate is not signed by a CA this system
+            // trusts; its fingerprint is shown, pinned when the user confirms it.
+            Rectangle {
+                objectName: "tlsConfirm"
+                visible: page.session && page.session.state === "confirmTls"
+                Layout.fillWidth: true
+                implicitHeight: tlsColumn.implicitHeight + 16
+                color: Qt.rgba(Theme.warn.r, Theme.warn.g, Theme.warn.b, 0.12)
+                border.color: Theme.warn
+                radius: Theme.radius
+                ColumnLayout {
+                    id: tlsColumn
+                    anchors.fill: parent
+                    anchors.margins: 8
+                    Text {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: Theme.text
+                        text: "First connection to " + (page.session ? page.session.tlsServer : "")
+                              + ". Its certificate is not signed by an authority this system trusts. "
+                              + "Trust it only if this SHA-256 fingerprint is the one of your jarvisd:"
+                    }
+                    TextEdit {
+                        objectName: "tlsFingerprint"
+                        Layout.fillWidth: true
+                        readOnly: true
+                        selectByMouse: true
+                        wrapMode: TextEdit.WrapAnywhere
+                        color: Theme.text
+                        font.family: "monospace"
+                        font.pixelSize: Theme.smallFont
+                        text: page.session ? page.session.tlsFingerprint : ""
+                        Accessible.name: "Certificate fingerprint"
+                    }
+                    RowLayout {
+                        Button {
+                            objectName: "tlsTrust"
+                            text: "Trust and connect"
+                            onClicked: page.session.confirmTls(true)
+                        }
+                        Button {
+                            text: "Cancel"
+                            onClicked: page.session.confirmTls(false)
+                        }
+                    }
+                }
+            }
             Button {
                 objectName: "loginButton"
                 Layout.fillWidth: true
                 text: page.session && page.session.state === "loggingIn" ? "Logging in…" : "Log in"
-                enabled: !page.session || page.session.state !== "loggingIn"
+                enabled: !page.session || page.session.state === "connect"
                 highlighted: true
                 onClicked: page.submit()
             }

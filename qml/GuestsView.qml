@@ -185,7 +185,6 @@ FocusScope {
             clip: true
             model: root.model
             boundsBehavior: Flickable.StopAtBounds
-            reuseItems: true
             ScrollBar.vertical: ScrollBar {}
             Accessible.role: Accessible.Table
             Accessible.name: "Guests"
@@ -293,6 +292,7 @@ FocusScope {
                                     anchors.verticalCenter: parent.verticalCenter
                                     text: slot.modelData.label
                                     enabled: slot.why === ""
+                                    opacity: enabled ? 1 : 0.4
                                     font.pixelSize: Theme.smallFont
                                     topPadding: 4
                                     bottomPadding: 4

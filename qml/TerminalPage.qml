@@ -21,6 +21,7 @@ Item {
         id: term
         objectName: "terminalSession"
         terminal: screen
+        Component.onCompleted: if (page.session) page.session.prepareTerminal(term)
     }
 
     ColumnLayout {

@@ -4,6 +4,7 @@
 #include "consolestate.h"
 #include "qmltypes.h"
 #include "secretstore.h"
+#include "tlstrust.h"
 
 #include <QCommandLineParser>
 #include <QGuiApplication>
@@ -11,7 +12,9 @@
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
+#include <QDir>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QTextStream>
 #include <QTimer>
 #include <QtQml/qqmlextensionplugin.h>
@@ -39,12 +42,19 @@ constexpr int ScreenshotDeadlineMs = 20000;
 int main(int argc, char *argv[])
 {
     const bool offscreen = qgetenv("QT_QPA_PLATFORM") == "offscreen";
-    for (int i = 1; i < argc; ++i) {
-        if (qstrcmp(argv[i], "--screenshot") == 0 || offscreen) {
-            // Renders without a GPU; grabWindow() then reads the software framebuffer.
-            QQuickWindow::setGraphicsApi(QSGRendererInterface::Software);
-            break;
-        }
+    bool screenshotMode = false;
+    for (int i = 1; i < argc; ++i)
+        screenshotMode = screenshotMode || qstrcmp(argv[i], "--screenshot") == 0;
+    if (screenshotMode || offscreen) {
+        // Renders without a GPU; grabWindow() then reads the software framebuffer.
+        QQuickWindow::setGraphicsApi(QSGRendererInterface::Software);
+    }
+    if (screenshotMode) {
+        // For automation: stderr carries our one line, not Qt's warnings.
+        qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &, const QString &msg) {
+            if (type == QtFatalMsg)
+                failLine(msg);
+        });
     }
     QGuiApplication app(argc, argv);
     QGuiApplication::setApplicationName(QStringLiteral("jarvis-console"));
@@ -91,6 +101,11 @@ int main(int argc, char *argv[])
         store = std::make_unique<MemorySecretStore>();
     ConsoleState state(store.get());
     ConsoleSession &session = state.session;
+    // Pinned server certificates (trust on first use): host:port and fingerprint, no secrets.
+    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(dataDir);
+    TlsTrust trust(dataDir + QStringLiteral("/tls-pins"));
+    session.setTlsTrust(&trust);
     QObject::connect(&session, &ConsoleSession::loggedIn, &app, [&session] {
         QSettings().setValue(QStringLiteral("lastServer"), session.serverUrl());
     });
