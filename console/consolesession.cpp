@@ -218,8 +218,10 @@ void ConsoleSession::login(const QString &server, const QString &password, bool 
         return;
     }
     stopLive();
-    if (m_loginReply)
-        m_loginReply->abort();
+    if (QNetworkReply *previous = m_loginReply.data()) {
+        m_loginReply = nullptr; // its finished() is then ignored
+        previous->abort();
+    }
     if (m_server != url) {
         m_server = url;
         Q_EMIT serverUrlChanged();
