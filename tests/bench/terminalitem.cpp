@@ -3,7 +3,7 @@
 // the server's `data` events arrive, while an offscreen QQuickWindow (software scene graph)
 // renders a frame every 16 ms (QT_QPA_UPDATE_IDLE_TIME). Prints MB/s, frames, the longest gap
 // between two frames, the longest paint and the longest event-loop stall (a 1 ms probe timer),
-// and libvterm alone (TerminalScreen::write without an item) for comparison.
+// the longest write() call, and libvterm alone (TerminalScreen::write without an item) for comparison.
 // Usage: jarvis-bench-terminalitem [--mb N] [--width PX] [--height PX]
 #include "terminalitem.h"
 
@@ -15,6 +15,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <ctime>
 #include <cstdio>
 
 using jarvis::console::TerminalItem;
@@ -22,6 +23,13 @@ using jarvis::console::TerminalScreen;
 
 namespace {
 constexpr qsizetype Chunk = 16 * 1024;
+
+qint64 threadCpuNs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 // 4 MiB of text like `cat` of logs and sources: words, numbers, every fifth line coloured.
 QByteArray makeCorpus()
@@ -136,12 +144,22 @@ int main(int argc, char **argv)
     longestRender = 0;
 
     qint64 fed = 0;
+    qint64 longestWrite = 0;
+    qint64 longestWriteCpu = 0; // this thread's CPU time: without the time other processes took
+    int slowWrites = 0; // over 16 ms
     QElapsedTimer elapsed;
     QTimer feeder;
     feeder.setInterval(0);
     QObject::connect(&feeder, &QTimer::timeout, &feeder, [&] {
         const qsizetype at = fed % (corpus.size() - Chunk);
-        item->write(QByteArray(corpus.constData() + at, Chunk)); // a copy, as a `data` event is
+        const QByteArray chunk(corpus.constData() + at, Chunk); // a copy, as a `data` event is
+        const qint64 before = clock.nsecsElapsed();
+        const qint64 cpuBefore = threadCpuNs();
+        item->write(chunk);
+        const qint64 took = clock.nsecsElapsed() - before;
+        longestWrite = std::max(longestWrite, took);
+        longestWriteCpu = std::max(longestWriteCpu, threadCpuNs() - cpuBefore);
+        slowWrites += took > 16000000 ? 1 : 0;
         fed += Chunk;
         if (fed >= total) {
             feeder.stop();
@@ -162,6 +180,8 @@ int main(int argc, char **argv)
     std::printf("  longest gap between frames %.1f ms, longest frame render %.1f ms\n",
         longestFrameGap / 1e6, longestRender / 1e6);
     std::printf("  longest event-loop stall (1 ms probe timer) %.1f ms\n", longestStall / 1e6);
+    std::printf("  write() of 16 KiB: longest %.1f ms wall, %.1f ms CPU; %d of %lld over 16 ms\n",
+        longestWrite / 1e6, longestWriteCpu / 1e6, slowWrites, fed / Chunk);
     std::printf("  scrollback %d lines\n", item->scrollbackSize());
     return 0;
 }
