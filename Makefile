@@ -96,6 +96,12 @@ bench-models: build
 bench-terminal: build
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-terminal.sh $(BENCH_ARGS)
 
+# make bench-console-terminal: the console's TerminalItem, 100 MB of `cat` output offscreen: MB/s,
+# the longest frame gap and event-loop stall. Options in BENCH_ARGS, e.g. BENCH_ARGS="--mb 20".
+.PHONY: bench-console-terminal
+bench-console-terminal: build
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-terminalitem $(BENCH_ARGS)
+
 # make bench-web: the main-thread time of one `vms` snapshot in the dashboard (chromium), 5000
 # guests by default (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--samples 15".
 .PHONY: bench-web

@@ -180,6 +180,7 @@ void TerminalSession::onConnected()
     const int cols = m_terminal ? m_terminal->cols() : 80;
     const int rows = m_terminal ? m_terminal->rows() : 24;
     m_sentSize = QSize(cols, rows);
+    Q_EMIT sentSizeChanged();
     m_started = true;
     m_client->emitEvent(QStringLiteral("start"),
         QJsonArray {QJsonObject {{QStringLiteral("node"), m_node}, {QStringLiteral("cols"), cols},
@@ -253,6 +254,7 @@ void TerminalSession::flushResize()
     if (size == m_sentSize)
         return;
     m_sentSize = size;
+    Q_EMIT sentSizeChanged();
     m_client->emitEvent(QStringLiteral("resize"),
         QJsonArray {QJsonObject {
             {QStringLiteral("cols"), size.width()}, {QStringLiteral("rows"), size.height()}}});
@@ -274,6 +276,11 @@ void TerminalSession::sendInput(const QByteArray &bytes)
         return;
     }
     m_input.append(bytes);
+    if (m_resizeTimer.isActive()) {
+        // The size first: a key typed right after a resize is meant for the new size.
+        m_resizeTimer.stop();
+        flushResize();
+    }
     pumpInput();
 }
 

@@ -43,6 +43,8 @@ class TerminalSession : public QObject
     Q_PROPERTY(int exitCode READ exitCode NOTIFY exited)
     Q_PROPERTY(QString node READ node NOTIFY stateChanged)
     Q_PROPERTY(QString host READ host NOTIFY stateChanged)
+    // The size (cols x rows) the server was last told, by `start` or `resize`.
+    Q_PROPERTY(QSize sentSize READ sentSize NOTIFY sentSizeChanged)
 
 public:
     static constexpr int MaxInputMessage = 16 * 1024; // the server takes up to 64 KiB
@@ -62,6 +64,7 @@ public:
     int exitCode() const { return m_exitCode; }
     QString node() const { return m_node; }
     QString host() const { return m_host; }
+    QSize sentSize() const { return m_sentSize; }
 
 #ifndef QT_NO_SSL
     void setSslConfiguration(const QSslConfiguration &configuration);
@@ -82,6 +85,7 @@ public:
 
 Q_SIGNALS:
     void terminalChanged();
+    void sentSizeChanged();
     void stateChanged();
     void errorTextChanged();
     void opened();
