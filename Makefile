@@ -84,11 +84,23 @@ bench-poll: build
 	@if [ -x $(BUILD_DIR)/tests/bench/jarvis-bench-json ]; then $(BUILD_DIR)/tests/bench/jarvis-bench-json; \
 	else echo "jarvis-bench-json: not built (libsimdjson-dev missing; the readers' figures are in docs/PERFORMANCE.md)"; fi
 
+# make bench-models: the console's guest model applying a 5000-guest snapshot (first fill,
+# unchanged, 10% changed, inserts and removals), median and max ms. Options in BENCH_ARGS.
+.PHONY: bench-models
+bench-models: build
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-models $(BENCH_ARGS)
+
 # make bench-terminal: terminal throughput and echo latency, jarvisd beside plain ssh -tt and npm
 # socket.io + ssh2 (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--rounds 1".
 .PHONY: bench-terminal
 bench-terminal: build
 	@BUILD_DIR=$(BUILD_DIR) bash tests/bench/run-terminal.sh $(BENCH_ARGS)
+
+# make bench-console-terminal: the console's TerminalItem, 100 MB of `cat` output offscreen: MB/s,
+# the longest frame gap and event-loop stall. Options in BENCH_ARGS, e.g. BENCH_ARGS="--mb 20".
+.PHONY: bench-console-terminal
+bench-console-terminal: build
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-terminalitem $(BENCH_ARGS)
 
 # make bench-web: the main-thread time of one `vms` snapshot in the dashboard (chromium), 5000
 # guests by default (docs/PERFORMANCE.md). Options in BENCH_ARGS, e.g. BENCH_ARGS="--samples 15".

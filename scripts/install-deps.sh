@@ -15,6 +15,11 @@ APT_PACKAGES=(
     clang libclang-rt-14-dev    # make fuzz: clang and its libFuzzer/ASan/UBSan runtimes
     chromium                    # tests/web: the dashboard in a real browser (playwright-core)
     gnome-keyring dbus-daemon   # tests/console: QtKeychain against a real Secret Service
+    qt6-declarative-dev qt6-declarative-dev-tools libvterm-dev  # the console: Qt Quick, QML, libvterm
+    qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
+    qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
+    qml6-module-qttest          # tests/console: Qt Quick Test for the console's views
+    desktop-file-utils          # tests/console: desktop-file-validate on jarvis-console.desktop
 )
 
 missing=()

@@ -11,6 +11,12 @@
 #include <QUrlQuery>
 #include <QWebSocket>
 
+#ifndef QT_NO_SSL
+#include <QCryptographicHash>
+#include <QSslCertificate>
+#include <QSslError>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -311,6 +317,14 @@ void SocketIoClient::startAttempt()
 #ifndef QT_NO_SSL
     if (m_ssl)
         socket->setSslConfiguration(*m_ssl);
+    if (!m_pinnedDigest.isEmpty()) {
+        connect(socket, &QWebSocket::sslErrors, this,
+            [socket, pin = m_pinnedDigest](const QList<QSslError> &errors) {
+                const QSslCertificate peer = socket->sslConfiguration().peerCertificate();
+                if (!peer.isNull() && peer.digest(QCryptographicHash::Sha256) == pin)
+                    socket->ignoreSslErrors(errors);
+            });
+    }
 #endif
     connect(socket, &QWebSocket::textMessageReceived, this, &SocketIoClient::onTextMessage);
     connect(socket, &QWebSocket::binaryMessageReceived, this, &SocketIoClient::onBinaryMessage);

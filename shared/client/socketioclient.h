@@ -111,6 +111,14 @@ public:
     void setMaxIncomingMessageSize(qint64 bytes); // default 64 MiB; larger closes the connection
 #ifndef QT_NO_SSL
     void setSslConfiguration(const QSslConfiguration &configuration);
+    // Trust on first use: a server certificate that fails verification (self-signed, another
+    // name, unknown issuer, ...) is accepted when the SHA-256 digest of the server's own (leaf)
+    // certificate is exactly `sha256` (32 raw bytes); any other certificate still fails the
+    // connection. Empty (the default): verification as usual.
+    void setPinnedCertificateDigest(const QByteArray &sha256)
+    {
+        m_pinnedDigest = sha256;
+    }
 #endif
     // Replaces the auth payload sent with every later CONNECT (e.g. a refreshed token).
     void setAuth(const QJsonObject &auth)
@@ -242,6 +250,7 @@ private:
     qint64 m_maxIncomingMessageSize = 64 * 1024 * 1024;
 #ifndef QT_NO_SSL
     std::optional<QSslConfiguration> m_ssl;
+    QByteArray m_pinnedDigest;
 #endif
 
     // what the user asked for

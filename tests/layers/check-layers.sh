@@ -21,7 +21,8 @@ declare -A allowed=(
     [service/http]="net auth tools model protocol core"
     [service/realtime]="net http tools proxmox ssh model protocol core"
     [service/demo]="model protocol core"
-    [console]="client model protocol core"
+    [console]="models terminal client model protocol core"
+    [qml]="console models terminal client model protocol core"
     [service/app]="config auth net http realtime tools proxmox ssh demo model protocol core"
 )
 
@@ -43,7 +44,7 @@ for folder in "${!allowed[@]}"; do
 done
 
 # Every source folder is in the table, so a new one cannot slip past the rule.
-for dir in service/*/ shared/*/ console/; do
+for dir in service/*/ shared/*/ console/ qml/; do
     dir=${dir%/}
     [ "$dir" = service/web ] && continue
     if ! ls "$dir"/*.cpp "$dir"/*.h >/dev/null 2>&1; then continue; fi

@@ -1,0 +1,154 @@
+// jarvis-console: the desktop console (issue 12). main.cpp only: the command line, the session,
+// the models and the QML window; `--screenshot FILE` logs in, waits for the first nodes, vms and
+// storage, saves the window as PNG and exits (1 with one line when it cannot within 20 s).
+#include "consolestate.h"
+#include "qmltypes.h"
+#include "secretstore.h"
+#include "tlstrust.h"
+
+#include <QCommandLineParser>
+#include <QGuiApplication>
+#include <QImage>
+#include <QQmlApplicationEngine>
+#include <QQuickWindow>
+#include <QSGRendererInterface>
+#include <QDir>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTextStream>
+#include <QTimer>
+#include <QtQml/qqmlextensionplugin.h>
+
+#include <cstdio>
+#include <memory>
+
+Q_IMPORT_QML_PLUGIN(Jarvis_ConsolePlugin)
+
+using namespace jarvis::console;
+
+namespace {
+
+constexpr int ScreenshotDeadlineMs = 20000;
+
+[[noreturn]] void failLine(const QString &line)
+{
+    std::fprintf(stderr, "jarvis-console: %s\n", qPrintable(line));
+    std::fflush(stderr);
+    std::_Exit(1); // one line, nothing after it (no QML teardown noise)
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    const bool offscreen = qgetenv("QT_QPA_PLATFORM") == "offscreen";
+    bool screenshotMode = false;
+    for (int i = 1; i < argc; ++i)
+        screenshotMode = screenshotMode || qstrcmp(argv[i], "--screenshot") == 0;
+    if (screenshotMode || offscreen) {
+        // Renders without a GPU; grabWindow() then reads the software framebuffer.
+        QQuickWindow::setGraphicsApi(QSGRendererInterface::Software);
+    }
+    if (screenshotMode) {
+        // For automation: stderr carries our one line, not Qt's warnings.
+        qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &, const QString &msg) {
+            if (type == QtFatalMsg)
+                failLine(msg);
+        });
+    }
+    QGuiApplication app(argc, argv);
+    QGuiApplication::setApplicationName(QStringLiteral("jarvis-console"));
+    QGuiApplication::setOrganizationName(QStringLiteral("jarvis"));
+    QGuiApplication::setApplicationVersion(QStringLiteral(JARVIS_VERSION));
+    QGuiApplication::setApplicationDisplayName(QStringLiteral("Jarvis console"));
+    QGuiApplication::setDesktopFileName(QStringLiteral("jarvis-console"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "The Jarvis desktop console: the cluster's nodes, guests, storage, events and terminals "
+        "from a jarvisd.\nThe password may come from JARVIS_CONSOLE_PASSWORD (automation)."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption serverOption(QStringLiteral("server"),
+        QStringLiteral("The jarvisd to connect to (default: the last one, or "
+                       "http://127.0.0.1:8080)."),
+        QStringLiteral("URL"));
+    const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
+        QStringLiteral("Log in, wait for the first nodes, vms and storage, save the window as "
+                       "PNG to FILE and exit (exit 1 with one line if that fails within 20 s)."),
+        QStringLiteral("FILE"));
+    parser.addOption(serverOption);
+    parser.addOption(screenshotOption);
+    parser.process(app);
+
+    QSettings settings;
+    const QString server = parser.isSet(serverOption)
+        ? parser.value(serverOption)
+        : settings.value(QStringLiteral("lastServer"), QStringLiteral("http://127.0.0.1:8080"))
+              .toString();
+    const QString password = qEnvironmentVariable("JARVIS_CONSOLE_PASSWORD");
+    const QString screenshot = parser.value(screenshotOption);
+    if (parser.isSet(screenshotOption) && password.isEmpty())
+        failLine(QStringLiteral("--screenshot needs the password in JARVIS_CONSOLE_PASSWORD"));
+    if (!server.isEmpty() && ConsoleSession::normaliseServer(server).isEmpty())
+        failLine(QStringLiteral("not a server URL: %1").arg(server));
+
+    // The screenshot never touches the keychain (nothing is remembered).
+    std::unique_ptr<SecretStore> store;
+    if (screenshot.isEmpty())
+        store = std::make_unique<KeychainSecretStore>();
+    else
+        store = std::make_unique<MemorySecretStore>();
+    ConsoleState state(store.get());
+    ConsoleSession &session = state.session;
+    // Pinned server certificates (trust on first use): host:port and fingerprint, no secrets.
+    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(dataDir);
+    TlsTrust trust(dataDir + QStringLiteral("/tls-pins"));
+    session.setTlsTrust(&trust);
+    QObject::connect(&session, &ConsoleSession::loggedIn, &app, [&session] {
+        QSettings().setValue(QStringLiteral("lastServer"), session.serverUrl());
+    });
+
+    QQmlApplicationEngine engine;
+    registerQmlTypes(&engine);
+    QVariantMap properties = state.initialProperties();
+    properties.insert(QStringLiteral("initialServer"), server);
+    engine.setInitialProperties(properties);
+    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Jarvis/Console/Main.qml")));
+    if (engine.rootObjects().isEmpty())
+        failLine(QStringLiteral("the window could not be loaded"));
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    if (!window)
+        failLine(QStringLiteral("the main QML object is not a window"));
+
+    if (!screenshot.isEmpty()) {
+        const QString where = ConsoleSession::normaliseServer(server).toString();
+        QObject::connect(&session, &ConsoleSession::loginFailed, &app, [where](const QString &why) {
+            failLine(QStringLiteral("cannot log in to %1: %2").arg(where, why));
+        });
+        QTimer::singleShot(ScreenshotDeadlineMs, &app, [&session, where] {
+            failLine(session.state() == QLatin1String("connected")
+                    ? QStringLiteral("no nodes, vms and storage from %1 within 20 s").arg(where)
+                    : QStringLiteral("cannot connect to %1 within 20 s").arg(where));
+        });
+        QObject::connect(&session, &ConsoleSession::snapshotChanged, &app,
+            [&session, window, screenshot] {
+                if (!session.hasSnapshot())
+                    return;
+                // Once the models have the rows, the next grab polishes, lays out and renders.
+                QTimer::singleShot(0, window, [window, screenshot] {
+                    const QImage image = window->grabWindow();
+                    if (image.isNull() || !image.save(screenshot, "PNG"))
+                        failLine(QStringLiteral("cannot write %1").arg(screenshot));
+                    QCoreApplication::exit(0);
+                });
+            });
+    }
+
+    if (!password.isEmpty())
+        session.login(server, password, false);
+    else
+        session.resume(server);
+    return app.exec();
+}

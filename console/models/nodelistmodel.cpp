@@ -1,0 +1,323 @@
+#include "nodelistmodel.h"
+
+#include <QJsonObject>
+#include <QVariantList>
+
+#include <cmath>
+#include <limits>
+
+namespace jarvis::console {
+
+namespace {
+
+bool isOnline(const model::NodeData &n)
+{
+    return n.status == QLatin1String("online");
+}
+
+double fraction(qint64 part, qint64 whole)
+{
+    return whole > 0 ? double(part) / double(whole) : 0.0;
+}
+
+double cpuSample(const model::NodeData &n)
+{
+    return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : 0.0;
+}
+
+double memSample(const model::NodeData &n)
+{
+    return isOnline(n) ? qBound(0.0, fraction(n.mem, n.maxmem), 1.0) : 0.0;
+}
+
+// The hottest reading; nullptr-like (NaN, "") when there is none.
+std::pair<double, QString> hottest(const QMap<QString, double> &zones)
+{
+    double best = std::numeric_limits<double>::quiet_NaN();
+    QString sensor;
+    for (auto it = zones.cbegin(); it != zones.cend(); ++it) {
+        if (std::isfinite(it.value()) && (std::isnan(best) || it.value() > best)) {
+            best = it.value();
+            sensor = it.key();
+        }
+    }
+    return {best, sensor};
+}
+
+QVariantList toVariantList(const QList<double> &values)
+{
+    QVariantList out;
+    out.reserve(values.size());
+    for (double v : values)
+        out.append(v);
+    return out;
+}
+
+QVariantMap toVariantMap(const QMap<QString, double> &zones)
+{
+    QVariantMap out;
+    for (auto it = zones.cbegin(); it != zones.cend(); ++it)
+        out.insert(it.key(), it.value());
+    return out;
+}
+
+void appendSample(QList<double> &history, double value)
+{
+    if (history.size() >= NodeListModel::HistoryLength)
+        history.remove(0, history.size() - NodeListModel::HistoryLength + 1);
+    history.append(value);
+}
+
+} // namespace
+
+NodeListModel::NodeListModel(QObject *parent)
+    : SnapshotListModel(parent)
+{ }
+
+QMap<QString, double> NodeListModel::effectiveTemperatures(const model::NodeData &node) const
+{
+    if (!node.temperatures.isEmpty())
+        return node.temperatures;
+    return m_eventTemperatures.value(node.node);
+}
+
+void NodeListModel::applyNodes(const QJsonArray &nodes)
+{
+    QList<Row> incoming;
+    incoming.reserve(nodes.size());
+    for (const QJsonValue &value : nodes) {
+        if (!value.isObject())
+            continue;
+        std::optional<model::NodeData> node = model::nodeFromJson(value.toObject());
+        if (!node)
+            continue;
+        Row row;
+        row.temperatures = effectiveTemperatures(*node);
+        row.cpuHistory = {cpuSample(*node)};
+        row.memHistory = {memSample(*node)};
+        row.data = std::move(*node);
+        incoming.append(std::move(row));
+    }
+    applySnapshot(
+        m_rows, std::move(incoming), [](const Row &r) -> const QString & { return r.data.node; },
+        [this](Row &current, Row &&fresh) { return update(current, std::move(fresh)); });
+    updateCounts();
+}
+
+QList<int> NodeListModel::update(Row &current, Row &&fresh) const
+{
+    QList<int> roles;
+    const model::NodeData &a = current.data;
+    const model::NodeData &b = fresh.data;
+    if (a.host != b.host)
+        roles << HostRole;
+    if (a.status != b.status)
+        roles << StatusRole;
+    if (isOnline(a) != isOnline(b))
+        roles << OnlineRole;
+    if (a.cpu != b.cpu)
+        roles << CpuRole;
+    if (a.maxcpu != b.maxcpu)
+        roles << MaxcpuRole;
+    if (a.mem != b.mem)
+        roles << MemRole;
+    if (a.maxmem != b.maxmem)
+        roles << MaxmemRole;
+    if (fraction(a.mem, a.maxmem) != fraction(b.mem, b.maxmem))
+        roles << MemFractionRole;
+    if (a.disk != b.disk)
+        roles << DiskRole;
+    if (a.maxdisk != b.maxdisk)
+        roles << MaxdiskRole;
+    if (fraction(a.disk, a.maxdisk) != fraction(b.disk, b.maxdisk))
+        roles << DiskFractionRole;
+    if (a.uptime != b.uptime)
+        roles << UptimeRole;
+    if (a.loadavg != b.loadavg)
+        roles << LoadavgRole;
+    if (current.temperatures != fresh.temperatures) {
+        roles << TemperaturesRole << HasTemperatureRole;
+        const auto [oldC, oldSensor] = hottest(current.temperatures);
+        const auto [newC, newSensor] = hottest(fresh.temperatures);
+        if (!(oldC == newC || (std::isnan(oldC) && std::isnan(newC))))
+            roles << HottestRole;
+        if (oldSensor != newSensor)
+            roles << HottestSensorRole;
+        if (current.temperatures.isEmpty() == fresh.temperatures.isEmpty())
+            roles.removeOne(HasTemperatureRole);
+        current.temperatures = std::move(fresh.temperatures);
+    }
+    if (a.isProtected != b.isProtected)
+        roles << IsProtectedRole;
+    // A new sample every snapshot: the sparklines move.
+    appendSample(current.cpuHistory, fresh.cpuHistory.value(0));
+    appendSample(current.memHistory, fresh.memHistory.value(0));
+    roles << CpuHistoryRole << MemHistoryRole;
+    current.data = std::move(fresh.data);
+    return roles;
+}
+
+void NodeListModel::applyTemperatures(const QJsonArray &temperatures)
+{
+    for (const QJsonValue &value : temperatures) {
+        if (!value.isObject())
+            continue;
+        const std::optional<model::TemperatureData> t =
+            model::temperatureFromJson(value.toObject());
+        if (t)
+            m_eventTemperatures.insert(t->node, t->zones);
+    }
+    for (int i = 0; i < m_rows.size(); ++i) {
+        Row &row = m_rows[i];
+        QMap<QString, double> shown = effectiveTemperatures(row.data);
+        if (shown == row.temperatures)
+            continue;
+        QList<int> roles {TemperaturesRole};
+        const auto [oldC, oldSensor] = hottest(row.temperatures);
+        const auto [newC, newSensor] = hottest(shown);
+        if (!(oldC == newC || (std::isnan(oldC) && std::isnan(newC))))
+            roles << HottestRole;
+        if (oldSensor != newSensor)
+            roles << HottestSensorRole;
+        if (row.temperatures.isEmpty() != shown.isEmpty())
+            roles << HasTemperatureRole;
+        row.temperatures = std::move(shown);
+        Q_EMIT dataChanged(index(i), index(i), roles);
+    }
+}
+
+void NodeListModel::clear()
+{
+    m_eventTemperatures.clear();
+    if (!m_rows.isEmpty()) {
+        beginRemoveRows({}, 0, int(m_rows.size()) - 1);
+        m_rows.clear();
+        endRemoveRows();
+        Q_EMIT countChanged();
+    }
+    updateCounts();
+}
+
+void NodeListModel::updateCounts()
+{
+    int online = 0;
+    QStringList protectedNodes;
+    for (const Row &row : std::as_const(m_rows)) {
+        online += isOnline(row.data) ? 1 : 0;
+        if (row.data.isProtected)
+            protectedNodes.append(row.data.node);
+    }
+    if (online != m_onlineCount) {
+        m_onlineCount = online;
+        Q_EMIT onlineCountChanged();
+    }
+    if (protectedNodes != m_protectedNodes) {
+        m_protectedNodes = protectedNodes;
+        Q_EMIT protectedNodesChanged();
+    }
+}
+
+int NodeListModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+QVariant NodeListModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Row &row = m_rows.at(index.row());
+    const model::NodeData &n = row.data;
+    switch (role) {
+    case Qt::DisplayRole:
+    case NameRole:
+    case NodeRole:
+        return n.node;
+    case HostRole:
+        return n.host;
+    case StatusRole:
+        return n.status;
+    case OnlineRole:
+        return isOnline(n);
+    case CpuRole:
+        return n.cpu;
+    case MaxcpuRole:
+        return n.maxcpu;
+    case MemRole:
+        return n.mem;
+    case MaxmemRole:
+        return n.maxmem;
+    case MemFractionRole:
+        return fraction(n.mem, n.maxmem);
+    case DiskRole:
+        return n.disk;
+    case MaxdiskRole:
+        return n.maxdisk;
+    case DiskFractionRole:
+        return fraction(n.disk, n.maxdisk);
+    case UptimeRole:
+        return n.uptime;
+    case LoadavgRole:
+        return n.loadavg ? toVariantList(*n.loadavg) : QVariantList();
+    case TemperaturesRole:
+        return toVariantMap(row.temperatures);
+    case HottestRole:
+        return hottest(row.temperatures).first;
+    case HottestSensorRole:
+        return hottest(row.temperatures).second;
+    case HasTemperatureRole:
+        return !std::isnan(hottest(row.temperatures).first);
+    case CpuHistoryRole:
+        return toVariantList(row.cpuHistory);
+    case MemHistoryRole:
+        return toVariantList(row.memHistory);
+    case IsProtectedRole:
+        return n.isProtected;
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> NodeListModel::roleNames() const
+{
+    return {
+        {NameRole, "name"},
+        {NodeRole, "node"},
+        {HostRole, "host"},
+        {StatusRole, "status"},
+        {OnlineRole, "online"},
+        {CpuRole, "cpu"},
+        {MaxcpuRole, "maxcpu"},
+        {MemRole, "mem"},
+        {MaxmemRole, "maxmem"},
+        {MemFractionRole, "memFraction"},
+        {DiskRole, "disk"},
+        {MaxdiskRole, "maxdisk"},
+        {DiskFractionRole, "diskFraction"},
+        {UptimeRole, "uptime"},
+        {LoadavgRole, "loadavg"},
+        {TemperaturesRole, "temperatures"},
+        {HottestRole, "hottest"},
+        {HottestSensorRole, "hottestSensor"},
+        {HasTemperatureRole, "hasTemperature"},
+        {CpuHistoryRole, "cpuHistory"},
+        {MemHistoryRole, "memHistory"},
+        {IsProtectedRole, "isProtected"},
+    };
+}
+
+QVariantMap NodeListModel::get(const QString &node) const
+{
+    for (int i = 0; i < m_rows.size(); ++i) {
+        if (m_rows.at(i).data.node != node)
+            continue;
+        QVariantMap out;
+        const QHash<int, QByteArray> names = roleNames();
+        for (auto it = names.cbegin(); it != names.cend(); ++it)
+            out.insert(QString::fromLatin1(it.value()), data(index(i), it.key()));
+        return out;
+    }
+    return {};
+}
+
+} // namespace jarvis::console

@@ -1,0 +1,539 @@
+// The console end to end against `jarvisd --demo` on a free port (real sockets on 127.0.0.1):
+// ConsoleSession's login (wrong password, server down, an expired remembered token, a server that
+// came back with another secret), the window (Main.qml with the real models) showing the demo's
+// nodes and guests, a guest stopped through the confirmation dialog, and the `jarvis-console`
+// binary's --screenshot (PNG kept in <build>/tests/console/artifacts; exit 1 with one line when
+// it cannot log in or connect).
+// Env (set by ctest): JARVISD, JARVIS_CONSOLE, JARVIS_CONSOLE_ARTIFACTS.
+#include "consolestate.h"
+#include "qmltypes.h"
+#include "secretstore.h"
+#include "terminal/terminalitem.h"
+#include "terminal/terminalsession.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QJsonDocument>
+#include <QMessageAuthenticationCode>
+#include <QProcess>
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTest>
+#include <QtQml/qqmlextensionplugin.h>
+
+#include <cmath>
+#include <memory>
+
+Q_IMPORT_QML_PLUGIN(Jarvis_ConsolePlugin)
+
+using namespace jarvis::console;
+
+namespace {
+
+const QString DemoPassword = QStringLiteral("jarvis-demo");
+constexpr int WaitMs = 20000;
+
+// jarvisd --demo on `port` (0: a free one), with a known JWT secret.
+class Demo
+{
+public:
+    explicit Demo(const QByteArray &secret)
+        : m_secret(secret)
+    {
+    }
+    ~Demo() { stop(); }
+
+    bool start(int port = 0)
+    {
+        m_process = std::make_unique<QProcess>();
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("JARVIS_JWT_SECRET"), QString::fromLatin1(m_secret));
+        env.remove(QStringLiteral("JARVIS_ADMIN_PASSWORD"));
+        env.remove(QStringLiteral("JARVIS_PORT"));
+        m_process->setProcessEnvironment(env);
+        m_process->setProcessChannelMode(QProcess::SeparateChannels);
+        m_out.clear();
+        QObject::connect(m_process.get(), &QProcess::readyReadStandardOutput, m_process.get(),
+            [this] { m_out += m_process->readAllStandardOutput(); });
+        QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
+            [this] { m_process->readAllStandardError(); });
+        m_process->start(qEnvironmentVariable("JARVISD"),
+            {QStringLiteral("--demo"), QStringLiteral("--port"), QString::number(port)});
+        const QRegularExpression listening(QStringLiteral("jarvisd: listening on (\\S+)"));
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < WaitMs && m_process->state() != QProcess::NotRunning) {
+            const auto m = listening.match(QString::fromUtf8(m_out));
+            if (m.hasMatch()) {
+                url = QUrl(m.captured(1));
+                url.setPath(QString());
+                return true;
+            }
+            QTest::qWait(20); // waits on the event loop for the process's output
+        }
+        return false;
+    }
+
+    void stop()
+    {
+        if (!m_process)
+            return;
+        if (m_process->state() != QProcess::NotRunning) {
+            m_process->terminate();
+            if (!m_process->waitForFinished(10000))
+                m_process->kill();
+        }
+        m_process.reset();
+    }
+
+    QUrl url;
+
+private:
+    QByteArray m_secret;
+    std::unique_ptr<QProcess> m_process;
+    QByteArray m_out;
+};
+
+QByteArray base64url(const QByteArray &b)
+{
+    return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+// A JWT HS256 as jarvisd issues it (PROTOCOL.md section 2), expiring at `exp`.
+QString forgeToken(const QByteArray &secret, qint64 exp)
+{
+    const QByteArray header = base64url(R"({"alg":"HS256","typ":"JWT"})");
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QByteArray payload = base64url(QJsonDocument(QJsonObject{{"sub", "admin"},
+        {"iat", now - 100000}, {"exp", exp}, {"jti", "consoleapp-test"}})
+                                             .toJson(QJsonDocument::Compact));
+    const QByteArray signingInput = header + '.' + payload;
+    const QByteArray sig
+        = QMessageAuthenticationCode::hash(signingInput, secret, QCryptographicHash::Sha256);
+    return QString::fromLatin1(signingInput + '.' + base64url(sig));
+}
+
+int freePort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+QPointF centre(QQuickItem *item)
+{
+    return item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
+}
+
+// The visible item of that name in the visual tree under `item` (ListView delegates have no
+// QObject parent, so findChild() does not see them).
+QQuickItem *visibleChild(QQuickItem *item, const QString &name)
+{
+    if (!item->isVisible())
+        return nullptr;
+    if (item->objectName() == name)
+        return item;
+    const auto children = item->childItems();
+    for (QQuickItem *child : children) {
+        if (QQuickItem *found = visibleChild(child, name))
+            return found;
+    }
+    return nullptr;
+}
+
+QQuickItem *visibleChild(QQuickWindow *window, const QString &name)
+{
+    return visibleChild(window->contentItem(), name);
+}
+
+QString artifactsDir()
+{
+    QString dir = qEnvironmentVariable("JARVIS_CONSOLE_ARTIFACTS");
+    if (dir.isEmpty())
+        dir = QDir::currentPath() + QStringLiteral("/artifacts");
+    QDir().mkpath(dir);
+    return dir;
+}
+
+struct RunResult
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    qint64 elapsedMs = 0;
+};
+
+// Runs jarvis-console to its end (at most 30 s), offscreen.
+RunResult runConsole(const QStringList &args, const QString &password)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("JARVIS_CONSOLE_PASSWORD"), password);
+    p.setProcessEnvironment(env);
+    QElapsedTimer t;
+    t.start();
+    p.start(qEnvironmentVariable("JARVIS_CONSOLE"), args);
+    RunResult r;
+    if (!p.waitForStarted(10000))
+        return r;
+    while (p.state() != QProcess::NotRunning && t.elapsed() < 30000)
+        QTest::qWait(20); // the event loop runs meanwhile
+    if (p.state() != QProcess::NotRunning) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.elapsedMs = t.elapsed();
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+} // namespace
+
+class TestConsoleApp : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void normaliseServer_data();
+    void normaliseServer();
+    void toolFor();
+    void actionFailureText();
+    void wrongPassword();
+    void serverDown();
+    void expiredRememberedToken();
+    void rememberedTokenResumes();
+    void windowShowsDemoAndStopsThroughDialog();
+    void terminalRunsACommand();
+    void serverBackWithAnotherSecret();
+    void screenshot();
+    void screenshotWrongPassword();
+    void screenshotServerDown();
+
+private:
+    const QByteArray m_secret = QByteArrayLiteral("consoleapp-test-secret-0123456789abcdefghijklmno");
+    std::unique_ptr<Demo> m_demo;
+};
+
+void TestConsoleApp::initTestCase()
+{
+    QVERIFY2(!qEnvironmentVariable("JARVISD").isEmpty(), "JARVISD names the jarvisd to test");
+    m_demo = std::make_unique<Demo>(m_secret);
+    QVERIFY2(m_demo->start(), "jarvisd --demo starts");
+}
+
+void TestConsoleApp::normaliseServer_data()
+{
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("host:port") << "127.0.0.1:8080" << "http://127.0.0.1:8080";
+    QTest::newRow("http") << "http://jarvis.lan:8080/" << "http://jarvis.lan:8080";
+    QTest::newRow("https, spaces") << "  https://JARVIS.lan  " << "https://jarvis.lan";
+    QTest::newRow("ipv6") << "http://[::1]:8080" << "http://[::1]:8080";
+    QTest::newRow("empty") << "" << "";
+    QTest::newRow("path") << "http://h/api" << "";
+    QTest::newRow("query") << "http://h/?x=1" << "";
+    QTest::newRow("user info") << "http://u:p@h" << "";
+    QTest::newRow("ws scheme") << "ws://h:8080" << "";
+    QTest::newRow("no host") << "http://" << "";
+}
+
+void TestConsoleApp::normaliseServer()
+{
+    QFETCH(QString, input);
+    QFETCH(QString, expected);
+    QCOMPARE(ConsoleSession::normaliseServer(input).toString(), expected);
+}
+
+void TestConsoleApp::toolFor()
+{
+    QCOMPARE(ConsoleSession::toolFor("stop", "lxc"), QStringLiteral("stop_container"));
+    QCOMPARE(ConsoleSession::toolFor("start", "qemu"), QStringLiteral("start_vm"));
+    QCOMPARE(ConsoleSession::toolFor("restart", "qemu"), QStringLiteral("restart_vm"));
+    QCOMPARE(ConsoleSession::toolFor("shutdown", "lxc"), QStringLiteral("shutdown_container"));
+}
+
+void TestConsoleApp::actionFailureText()
+{
+    const QJsonObject body{{"error", "guest 101 is protected"}};
+    QCOMPARE(ConsoleSession::actionFailureText("Stop db (101)", 403, body, {}),
+        QStringLiteral("Stop db (101) failed: refused by the safety policy: guest 101 is protected"));
+    QCOMPARE(ConsoleSession::actionFailureText("Stop db (101)", 502, {{"error", "task failed"}}, {}),
+        QStringLiteral("Stop db (101) failed: Proxmox reported an error: task failed"));
+    QCOMPARE(ConsoleSession::actionFailureText("Start db (101)", 0, {}, "Connection refused"),
+        QStringLiteral("Start db (101) failed: the server could not be reached (Connection refused)"));
+}
+
+void TestConsoleApp::wrongPassword()
+{
+    MemorySecretStore store;
+    ConsoleSession session(&store);
+    QSignalSpy failed(&session, &ConsoleSession::loginFailed);
+    session.login(m_demo->url.toString(), QStringLiteral("not-the-password"), false);
+    QCOMPARE(session.state(), QStringLiteral("loggingIn"));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, WaitMs);
+    QCOMPARE(session.errorText(), QStringLiteral("Wrong password"));
+    QCOMPARE(session.state(), QStringLiteral("connect"));
+}
+
+void TestConsoleApp::serverDown()
+{
+    MemorySecretStore store;
+    ConsoleSession session(&store);
+    QSignalSpy failed(&session, &ConsoleSession::loginFailed);
+    const QString url = QStringLiteral("http://127.0.0.1:%1").arg(freePort());
+    session.login(url, DemoPassword, false);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, WaitMs);
+    QVERIFY2(session.errorText().startsWith(QStringLiteral("Cannot connect to ") + url),
+        qPrintable(session.errorText()));
+    QCOMPARE(session.state(), QStringLiteral("connect"));
+}
+
+void TestConsoleApp::expiredRememberedToken()
+{
+    MemorySecretStore store;
+    const QString server = m_demo->url.toString();
+    bool written = false;
+    store.write(QStringLiteral("token:") + server,
+        forgeToken(m_secret, QDateTime::currentSecsSinceEpoch() - 60), this,
+        [&written](const SecretStore::Result &r) { written = r.ok(); });
+    QTRY_VERIFY(written);
+    ConsoleSession session(&store);
+    session.resume(server);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        session.errorText(), QStringLiteral("Your session has expired. Log in again."), WaitMs);
+    QCOMPARE(session.state(), QStringLiteral("connect"));
+    // The expired token is forgotten.
+    bool gone = false;
+    store.read(QStringLiteral("token:") + server, this, [&gone](const SecretStore::Result &r) {
+        gone = r.status == SecretStore::Status::NotFound;
+    });
+    QTRY_VERIFY(gone);
+}
+
+void TestConsoleApp::rememberedTokenResumes()
+{
+    MemorySecretStore store;
+    const QString server = m_demo->url.toString();
+    {
+        ConsoleSession first(&store);
+        first.login(server, DemoPassword, true);
+        QTRY_COMPARE_WITH_TIMEOUT(first.state(), QStringLiteral("connected"), WaitMs);
+        bool stored = false;
+        store.read(QStringLiteral("token:") + server, this,
+            [&stored, &first](const SecretStore::Result &r) {
+                stored = r.ok() && r.secret == first.token();
+            });
+        QTRY_VERIFY(stored);
+    }
+    ConsoleSession second(&store);
+    second.resume(server);
+    QTRY_VERIFY_WITH_TIMEOUT(second.hasSnapshot(), WaitMs);
+    QVERIFY(second.isLive());
+    second.logout();
+    bool gone = false;
+    store.read(QStringLiteral("token:") + server, this, [&gone](const SecretStore::Result &r) {
+        gone = r.status == SecretStore::Status::NotFound;
+    });
+    QTRY_VERIFY(gone);
+}
+
+// The app's window (Main.qml with the real session and models), shown offscreen.
+struct Window
+{
+    MemorySecretStore store;
+    ConsoleState state{&store};
+    QQmlApplicationEngine engine;
+    QQuickWindow *window = nullptr;
+
+    bool load()
+    {
+        registerQmlTypes(&engine);
+        engine.setInitialProperties(state.initialProperties());
+        engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Jarvis/Console/Main.qml")));
+        if (engine.rootObjects().size() != 1)
+            return false;
+        window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+        return window && QTest::qWaitForWindowExposed(window);
+    }
+};
+
+void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
+{
+    Window w;
+    QVERIFY(w.load());
+    ConsoleState &state = w.state;
+    QQuickWindow *window = w.window;
+
+    state.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
+    QCOMPARE(state.nodes.rowCount(), 3); // the demo's default cluster
+    QCOMPARE(state.guests.rowCount(), 12);
+    QTRY_VERIFY(state.session.isLive());
+
+    // A running guest that may be stopped (not protected, not locked).
+    int vmid = -1;
+    QVariantMap guest;
+    for (int row = 0; row < state.guests.rowCount() && vmid < 0; ++row) {
+        const int id = state.guests.data(state.guests.index(row), state.guests.roleNames().key("vmid")).toInt();
+        const QVariantMap g = state.guests.get(id);
+        if (g.value("canStop").toBool() && g.value("status") == QLatin1String("running")) {
+            vmid = id;
+            guest = g;
+        }
+    }
+    QVERIFY2(vmid > 0, "the demo has a running guest that may be stopped");
+
+    // Only that guest in the table, then its Stop button, the dialog naming it, Stop.
+    auto *search = window->findChild<QQuickItem *>(QStringLiteral("guestSearch"));
+    QVERIFY(search);
+    search->setProperty("text", QString::number(vmid));
+    QQuickItem *stop = nullptr;
+    QTRY_VERIFY((stop = visibleChild(window, QStringLiteral("action-stop-%1").arg(vmid)))
+        && stop->isEnabled());
+    QTest::mouseClick(window, Qt::LeftButton, {}, centre(stop).toPoint());
+    QObject *dialog = window->findChild<QObject *>(QStringLiteral("confirmDialog"));
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->property("opened").toBool());
+    QCOMPARE(dialog->property("question").toString(),
+        QStringLiteral("Stop %1 (%2) on %3?")
+            .arg(guest.value("name").toString())
+            .arg(vmid)
+            .arg(guest.value("node").toString()));
+    QQuickItem *accept = nullptr;
+    QTRY_VERIFY((accept = window->findChild<QQuickItem *>(QStringLiteral("confirmAccept")))
+        && accept->isVisible());
+    QTest::mouseClick(window, Qt::LeftButton, {}, centre(accept).toPoint());
+    QTRY_VERIFY(state.session.pending().contains(QString::number(vmid))
+        || state.guests.get(vmid).value("status") == QLatin1String("stopped"));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        state.guests.get(vmid).value("status").toString(), QStringLiteral("stopped"), WaitMs);
+    auto *statusText = visibleChild(window, QStringLiteral("status-%1").arg(vmid));
+    QVERIFY(statusText);
+    QTRY_COMPARE(statusText->property("text").toString(), QStringLiteral("stopped"));
+    QVERIFY2(state.session.actionError().isEmpty(), qPrintable(state.session.actionError()));
+}
+
+void TestConsoleApp::terminalRunsACommand()
+{
+    Window w;
+    QVERIFY(w.load());
+    w.state.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(w.state.session.hasSnapshot(), WaitMs);
+    QVERIFY2(!w.state.session.terminalNodes().isEmpty(), "an online node that is not protected");
+
+    // The Terminal view, the first node offered, Open.
+    QObject *views = w.window->findChild<QObject *>(QStringLiteral("views"));
+    QObject *loader = w.window->findChild<QObject *>(QStringLiteral("terminalPage"));
+    QVERIFY(views && loader);
+    loader->setProperty("wanted", true);
+    views->setProperty("currentIndex", 1);
+    TerminalSession *session = nullptr;
+    QQuickItem *open = nullptr;
+    QTRY_VERIFY((session = w.window->findChild<TerminalSession *>(QStringLiteral("terminalSession")))
+        && (open = w.window->findChild<QQuickItem *>(QStringLiteral("terminalOpen")))
+        && open->isVisible() && open->isEnabled());
+    auto *screen = w.window->findChild<TerminalItem *>(QStringLiteral("terminalItem"));
+    QVERIFY(screen);
+    QTest::mouseClick(w.window, Qt::LeftButton, {}, centre(open).toPoint());
+    QTRY_COMPARE_WITH_TIMEOUT(session->state(), QStringLiteral("open"), WaitMs);
+    QCOMPARE(session->node(), w.state.session.terminalNodes().constFirst());
+
+    // Typed into the item; the shell's arithmetic, so the answer is not the echo of the keys.
+    QTRY_VERIFY(screen->hasActiveFocus());
+    const int a = 1234, b = 4321;
+    const QByteArray command = QStringLiteral("echo jarvis-$((%1+%2))").arg(a).arg(b).toLatin1();
+    for (const char c : command)
+        QTest::keyClick(w.window, c);
+    QTest::keyClick(w.window, Qt::Key_Return);
+    const QString expected = QStringLiteral("jarvis-%1").arg(a + b);
+    auto screenHas = [screen, &expected] {
+        for (int row = 0; row < screen->rows(); ++row) {
+            if (screen->screen().lineText(row).contains(expected))
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(screenHas(), WaitMs);
+    session->close();
+}
+
+void TestConsoleApp::serverBackWithAnotherSecret()
+{
+    // Its own jarvisd, so the others' keep running.
+    Demo demo(m_secret);
+    QVERIFY(demo.start());
+    const int port = demo.url.port();
+    MemorySecretStore store;
+    ConsoleSession session(&store);
+    session.setReconnectDelays(100, 500);
+    session.login(demo.url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(session.hasSnapshot(), WaitMs);
+    QVERIFY(!session.isReconnecting());
+
+    demo.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(session.isReconnecting(), WaitMs);
+    QVERIFY(session.reconnectText().startsWith(QStringLiteral("Reconnecting…")));
+    QVERIFY(!session.isLive());
+    QCOMPARE(session.state(), QStringLiteral("connected")); // still trying
+
+    // Back on the same port, signing with another secret: the token is refused at CONNECT.
+    Demo again(QByteArrayLiteral("another-secret-for-the-restarted-jarvisd-0123456789"));
+    QVERIFY(again.start(port));
+    QTRY_COMPARE_WITH_TIMEOUT(session.state(), QStringLiteral("connect"), WaitMs);
+    QCOMPARE(session.errorText(),
+        QStringLiteral("Your session is no longer valid (the server may have restarted). Log in "
+                       "again."));
+}
+
+void TestConsoleApp::screenshot()
+{
+    const QString file = artifactsDir() + QStringLiteral("/console.png");
+    QFile::remove(file);
+    const RunResult r = runConsole(
+        {QStringLiteral("--server"), m_demo->url.toString(), QStringLiteral("--screenshot"), file},
+        DemoPassword);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QImage image(file);
+    QVERIFY2(!image.isNull(), "a PNG was written");
+    QCOMPARE(image.size(), QSize(1280, 800));
+    qInfo("screenshot: %s in %lld ms", qPrintable(file), r.elapsedMs);
+}
+
+void TestConsoleApp::screenshotWrongPassword()
+{
+    const RunResult r = runConsole({QStringLiteral("--server"), m_demo->url.toString(),
+                                       QStringLiteral("--screenshot"),
+                                       artifactsDir() + QStringLiteral("/never.png")},
+        QStringLiteral("wrong"));
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(r.err.count('\n'), 1);
+    QVERIFY2(r.err.contains("cannot log in to") && r.err.contains("Wrong password"), r.err.constData());
+    QVERIFY(!QFile::exists(artifactsDir() + QStringLiteral("/never.png")));
+}
+
+void TestConsoleApp::screenshotServerDown()
+{
+    const QString url = QStringLiteral("http://127.0.0.1:%1").arg(freePort());
+    const RunResult r = runConsole({QStringLiteral("--server"), url,
+                                       QStringLiteral("--screenshot"),
+                                       artifactsDir() + QStringLiteral("/never.png")},
+        DemoPassword);
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(r.err.count('\n'), 1);
+    QVERIFY2(r.err.startsWith("jarvis-console: cannot log in to " + url.toUtf8()), r.err.constData());
+    qInfo("server down: exit 1 after %lld ms: %s", r.elapsedMs, r.err.trimmed().constData());
+}
+
+QTEST_MAIN(TestConsoleApp)
+#include "tst_consoleapp.moc"

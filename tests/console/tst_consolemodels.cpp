@@ -1,0 +1,1124 @@
+// The console's list models (console/models/) under QAbstractItemModelTester (Fatal: any
+// inconsistency between a signal and the model's state aborts the test), fed the recorded
+// Proxmox answers of tests/fixtures/pve turned into the wire payloads jarvisd sends (the
+// project's own reader, proxmox::resourcesFromPveJson, then model::toJson), then changed
+// snapshots. Every test checks the exact signals a snapshot produced, in order (never a reset),
+// and the values the roles give.
+#include "model/clusterdata.h"
+#include "models/eventlogmodel.h"
+#include "models/guestfiltermodel.h"
+#include "models/guestlistmodel.h"
+#include "models/nodelistmodel.h"
+#include "models/storagelistmodel.h"
+#include "proxmox/pvereader.h"
+
+#include <QAbstractItemModelTester>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <cmath>
+#include <memory>
+
+using namespace jarvis;
+using console::EventLogModel;
+using console::GuestFilterModel;
+using console::GuestListModel;
+using console::NodeListModel;
+using console::StorageListModel;
+using model::NodeData;
+using model::StorageData;
+using model::VmData;
+
+namespace {
+
+// The recorded /cluster/resources answers, read as jarvisd reads them.
+struct Recorded
+{
+    QList<NodeData> nodes;
+    QList<VmData> vms;
+    QList<StorageData> storage;
+};
+
+proxmox::ClusterResources readFixture(const QString &name)
+{
+    QFile file(QStringLiteral(JARVIS_FIXTURES_DIR) + u'/' + name);
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read fixture %s", qPrintable(name));
+    QString error;
+    const std::optional<proxmox::ClusterResources> r =
+        proxmox::resourcesFromPveJson(file.readAll(), &error);
+    if (!r)
+        qFatal("fixture %s: %s", qPrintable(name), qPrintable(error));
+    return *r;
+}
+
+Recorded recorded()
+{
+    Recorded out;
+    out.nodes = readFixture(QStringLiteral("cluster_resources_node.json")).nodes;
+    out.vms = readFixture(QStringLiteral("cluster_resources_vm.json")).vms;
+    out.storage = readFixture(QStringLiteral("cluster_resources_storage.json")).storage;
+    return out;
+}
+
+// Every structural and data signal of a model, in order, as text: "insert 0 2", "remove 1 1",
+// "move 2 2 0", "changed 0 1 cpu,mem" (role names in the order the model gave them), "reset",
+// "layout".
+class SignalLog
+{
+public:
+    explicit SignalLog(QAbstractItemModel *model)
+    {
+        const QHash<int, QByteArray> names = model->roleNames();
+        QObject::connect(model, &QAbstractItemModel::rowsInserted, &m_guard,
+            [this](const QModelIndex &, int first, int last) {
+                m_log << QStringLiteral("insert %1 %2").arg(first).arg(last);
+            });
+        QObject::connect(model, &QAbstractItemModel::rowsRemoved, &m_guard,
+            [this](const QModelIndex &, int first, int last) {
+                m_log << QStringLiteral("remove %1 %2").arg(first).arg(last);
+            });
+        QObject::connect(model, &QAbstractItemModel::rowsMoved, &m_guard,
+            [this](const QModelIndex &, int first, int last, const QModelIndex &, int to) {
+                m_log << QStringLiteral("move %1 %2 %3").arg(first).arg(last).arg(to);
+            });
+        QObject::connect(model, &QAbstractItemModel::dataChanged, &m_guard,
+            [this, names](const QModelIndex &a, const QModelIndex &b, const QList<int> &roles) {
+                QStringList r;
+                for (int role : roles)
+                    r << QString::fromLatin1(names.value(role, QByteArray::number(role)));
+                m_log << QStringLiteral("changed %1 %2 %3").arg(a.row()).arg(b.row()).arg(
+                    r.join(u','));
+            });
+        QObject::connect(model, &QAbstractItemModel::modelReset, &m_guard,
+            [this] { m_log << QStringLiteral("reset"); });
+        QObject::connect(model, &QAbstractItemModel::layoutChanged, &m_guard,
+            [this] { m_log << QStringLiteral("layout"); });
+    }
+
+    QStringList take() { return std::exchange(m_log, {}); }
+
+private:
+    QObject m_guard;
+    QStringList m_log;
+};
+
+QJsonArray wire(const QList<NodeData> &nodes)
+{
+    return model::toJson(nodes);
+}
+QJsonArray wire(const QList<VmData> &vms)
+{
+    return model::toJson(vms);
+}
+QJsonArray wire(const QList<StorageData> &storage)
+{
+    return model::toJson(storage);
+}
+
+QVariant value(const QAbstractItemModel &m, int row, const char *role)
+{
+    const int r = m.roleNames().key(role, -1);
+    if (r < 0)
+        qFatal("no role %s", role);
+    return m.data(m.index(row, 0), r);
+}
+
+QList<int> vmidsOf(const QAbstractItemModel &m)
+{
+    QList<int> out;
+    for (int i = 0; i < m.rowCount(); ++i)
+        out << value(m, i, "vmid").toInt();
+    return out;
+}
+
+VmData guest(int vmid, const QString &name, const QString &node, const QString &status)
+{
+    VmData g;
+    g.vmid = vmid;
+    g.name = name;
+    g.node = node;
+    g.status = status;
+    g.maxmem = 1 << 30;
+    g.mem = status == QLatin1String("running") ? 1 << 29 : 0;
+    g.cpu = status == QLatin1String("running") ? 0.25 : 0;
+    return g;
+}
+
+struct Tested
+{
+    explicit Tested(QAbstractItemModel *model)
+        : tester(model, QAbstractItemModelTester::FailureReportingMode::Fatal)
+        , log(model)
+        , resets(model, &QAbstractItemModel::modelReset)
+        , inserted(model, &QAbstractItemModel::rowsInserted)
+        , removed(model, &QAbstractItemModel::rowsRemoved)
+        , changed(model, &QAbstractItemModel::dataChanged)
+    { }
+    QAbstractItemModelTester tester;
+    SignalLog log;
+    QSignalSpy resets;
+    QSignalSpy inserted;
+    QSignalSpy removed;
+    QSignalSpy changed;
+};
+
+} // namespace
+
+class TestConsoleModels : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void nodesRecordedSnapshot();
+    void nodesDiff();
+    void nodesSparklines();
+    void nodesTemperatures();
+    void nodesBadRows();
+
+    void guestsRecordedSnapshot();
+    void guestsDiff();
+    void guestsReorder();
+    void guestsBadRows_data();
+    void guestsBadRows();
+    void actions_data();
+    void actions();
+    void actionsFollowSnapshots();
+    void busy();
+    void protectedNodeWording();
+
+    void filterAndSearch();
+    void sorting_data();
+    void sorting();
+    void filterFollowsSnapshots();
+
+    void storageRecordedSnapshot();
+    void storageDiff();
+
+    void eventLog();
+    void eventLogBadEvents_data();
+    void eventLogBadEvents();
+};
+
+// ---- nodes ---------------------------------------------------------------------------------
+
+void TestConsoleModels::nodesRecordedSnapshot()
+{
+    const Recorded rec = recorded();
+    QCOMPARE(rec.nodes.size(), 2);
+    NodeListModel nodes;
+    Tested t(&nodes);
+    QSignalSpy count(&nodes, &NodeListModel::countChanged);
+    QSignalSpy online(&nodes, &NodeListModel::onlineCountChanged);
+
+    nodes.applyNodes(wire(rec.nodes));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("insert 0 1")});
+    QCOMPARE(nodes.count(), 2);
+    QCOMPARE(count.size(), 1);
+    QCOMPARE(nodes.onlineCount(), 2);
+    QCOMPARE(online.size(), 1);
+    for (int i = 0; i < rec.nodes.size(); ++i) {
+        const NodeData &n = rec.nodes.at(i);
+        QCOMPARE(value(nodes, i, "name").toString(), n.node);
+        QCOMPARE(value(nodes, i, "status").toString(), n.status);
+        QCOMPARE(value(nodes, i, "online").toBool(), n.status == QLatin1String("online"));
+        QCOMPARE(value(nodes, i, "cpu").toDouble(), n.cpu);
+        QCOMPARE(value(nodes, i, "maxcpu").toInt(), n.maxcpu);
+        QCOMPARE(value(nodes, i, "mem").toLongLong(), n.mem);
+        QCOMPARE(value(nodes, i, "maxmem").toLongLong(), n.maxmem);
+        QCOMPARE(value(nodes, i, "memFraction").toDouble(), double(n.mem) / double(n.maxmem));
+        QCOMPARE(value(nodes, i, "diskFraction").toDouble(), double(n.disk) / double(n.maxdisk));
+        QCOMPARE(value(nodes, i, "uptime").toLongLong(), n.uptime);
+        QCOMPARE(value(nodes, i, "isProtected").toBool(), false);
+        QCOMPARE(value(nodes, i, "hasTemperature").toBool(), false);
+        QVERIFY(std::isnan(value(nodes, i, "hottest").toDouble()));
+        QCOMPARE(value(nodes, i, "cpuHistory").toList(), QVariantList {n.cpu});
+        QCOMPARE(value(nodes, i, "memHistory").toList(),
+            QVariantList {double(n.mem) / double(n.maxmem)});
+    }
+    QCOMPARE(nodes.get(rec.nodes.at(0).node).value(QStringLiteral("name")).toString(),
+        rec.nodes.at(0).node);
+    QVERIFY(nodes.get(QStringLiteral("nope")).isEmpty());
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::nodesDiff()
+{
+    QList<NodeData> list = recorded().nodes;
+    NodeListModel nodes;
+    Tested t(&nodes);
+    nodes.applyNodes(wire(list));
+    t.log.take();
+    QSignalSpy count(&nodes, &NodeListModel::countChanged);
+    QSignalSpy online(&nodes, &NodeListModel::onlineCountChanged);
+    QSignalSpy protectedNodes(&nodes, &NodeListModel::protectedNodesChanged);
+
+    // The same snapshot again: only the sparklines move (one signal for both rows).
+    nodes.applyNodes(wire(list));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory")});
+
+    // One node's CPU changes: that row's cpu, plus the sparklines of both.
+    list[1].cpu = 0.5;
+    nodes.applyNodes(wire(list));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("changed 0 0 cpuHistory,memHistory"),
+            QStringLiteral("changed 1 1 cpu,cpuHistory,memHistory")}));
+    QCOMPARE(value(nodes, 1, "cpu").toDouble(), 0.5);
+
+    // The first goes offline (its numbers are 0 on the wire) and becomes protected.
+    list[0].status = QStringLiteral("offline");
+    list[0].cpu = 0;
+    list[0].mem = 0;
+    list[0].isProtected = true;
+    nodes.applyNodes(wire(list));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("changed 0 0 status,online,cpu,mem,memFraction,isProtected,"
+                                     "cpuHistory,memHistory"),
+            QStringLiteral("changed 1 1 cpuHistory,memHistory")}));
+    QCOMPARE(nodes.onlineCount(), 1);
+    QCOMPARE(online.size(), 1);
+    QCOMPARE(nodes.protectedNodes(), QStringList {list[0].node});
+    QCOMPARE(protectedNodes.size(), 1);
+
+    // A new node (sorted first by jarvisd) and one removed.
+    NodeData pve0 = list[1];
+    pve0.node = QStringLiteral("node0");
+    const QList<NodeData> next {pve0, list[0]};
+    nodes.applyNodes(wire(next));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 0 0"),
+            QStringLiteral("changed 1 1 cpuHistory,memHistory")}));
+    QCOMPARE(value(nodes, 0, "name").toString(), QStringLiteral("node0"));
+    QCOMPARE(value(nodes, 0, "cpuHistory").toList().size(), 1); // a new node's own history
+    QCOMPARE(value(nodes, 1, "cpuHistory").toList().size(), 5);
+    QCOMPARE(count.size(), 0); // 2 rows before and after
+
+    // An empty snapshot removes everything, in one signal.
+    nodes.applyNodes(QJsonArray());
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("remove 0 1")});
+    QCOMPARE(count.size(), 1);
+    QCOMPARE(nodes.onlineCount(), 0);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::nodesSparklines()
+{
+    QList<NodeData> list = recorded().nodes;
+    list[0].maxmem = 1000;
+    NodeListModel nodes;
+    Tested t(&nodes);
+    const int total = NodeListModel::HistoryLength + 15;
+    for (int i = 0; i < total; ++i) {
+        list[0].cpu = i / 100.0;
+        list[0].mem = 10 * i;
+        // the second node is offline for the last 5 polls: its samples are 0
+        list[1].status = i >= total - 5 ? QStringLiteral("offline") : QStringLiteral("online");
+        nodes.applyNodes(wire(list));
+    }
+    const QVariantList cpu = value(nodes, 0, "cpuHistory").toList();
+    const QVariantList mem = value(nodes, 0, "memHistory").toList();
+    QCOMPARE(cpu.size(), NodeListModel::HistoryLength);
+    QCOMPARE(mem.size(), NodeListModel::HistoryLength);
+    for (int k = 0; k < NodeListModel::HistoryLength; ++k) {
+        const int i = total - NodeListModel::HistoryLength + k; // oldest first
+        QCOMPARE(cpu.at(k).toDouble(), i / 100.0);
+        QCOMPARE(mem.at(k).toDouble(), 10.0 * i / 1000.0);
+    }
+    const QVariantList other = value(nodes, 1, "cpuHistory").toList();
+    QCOMPARE(other.size(), NodeListModel::HistoryLength);
+    for (int k = NodeListModel::HistoryLength - 5; k < NodeListModel::HistoryLength; ++k)
+        QCOMPARE(other.at(k).toDouble(), 0.0);
+    QVERIFY(other.at(0).toDouble() > 0.0);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::nodesTemperatures()
+{
+    QList<NodeData> list = recorded().nodes;
+    list[0].temperatures = {{QStringLiteral("acpitz"), 41.0},
+        {QStringLiteral("coretemp-isa-0000/Package id 0"), 55.5}};
+    NodeListModel nodes;
+    Tested t(&nodes);
+    nodes.applyNodes(wire(list));
+    t.log.take();
+    QCOMPARE(value(nodes, 0, "hottest").toDouble(), 55.5);
+    QCOMPARE(value(nodes, 0, "hottestSensor").toString(),
+        QStringLiteral("coretemp-isa-0000/Package id 0"));
+    QCOMPARE(value(nodes, 0, "hasTemperature").toBool(), true);
+    QCOMPARE(value(nodes, 0, "temperatures").toMap().size(), 2);
+    QCOMPARE(value(nodes, 1, "hasTemperature").toBool(), false);
+
+    // A `temperature` event: the node without its own readings shows the event's; the node with
+    // its own keeps them; an unknown node and bad rows change nothing.
+    const QJsonArray temps {
+        QJsonObject {{QStringLiteral("node"), list[1].node},
+            {QStringLiteral("zones"), QJsonObject {{QStringLiteral("acpitz"), 70.0}}}},
+        QJsonObject {{QStringLiteral("node"), list[0].node},
+            {QStringLiteral("zones"), QJsonObject {{QStringLiteral("acpitz"), 99.0}}}},
+        QJsonObject {{QStringLiteral("node"), QStringLiteral("elsewhere")},
+            {QStringLiteral("zones"), QJsonObject {{QStringLiteral("x"), 1.0}}}},
+        QJsonObject {{QStringLiteral("node"), 7}}, QStringLiteral("junk"),
+        QJsonObject {{QStringLiteral("node"), list[1].node},
+            {QStringLiteral("zones"), QJsonObject {{QStringLiteral("acpitz"), QStringLiteral("hot")}}}},
+    };
+    nodes.applyTemperatures(temps);
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral("changed 1 1 temperatures,hottest,hottestSensor,hasTemperature")});
+    QCOMPARE(value(nodes, 1, "hottest").toDouble(), 70.0);
+    QCOMPARE(value(nodes, 0, "hottest").toDouble(), 55.5);
+
+    // The next `nodes` keeps what the event said for the node without readings of its own.
+    nodes.applyNodes(wire(list));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory")});
+    QCOMPARE(value(nodes, 1, "hottest").toDouble(), 70.0);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::nodesBadRows()
+{
+    const QList<NodeData> list = recorded().nodes;
+    QJsonArray payload = wire(list);
+    QJsonObject wrongCpu = payload.at(0).toObject();
+    wrongCpu.insert(QStringLiteral("cpu"), QStringLiteral("12%"));
+    wrongCpu.insert(QStringLiteral("node"), QStringLiteral("nodeX"));
+    QJsonObject noName = payload.at(0).toObject();
+    noName.remove(QStringLiteral("node"));
+    noName.remove(QStringLiteral("name"));
+    QJsonObject badLoad = payload.at(0).toObject();
+    badLoad.insert(QStringLiteral("node"), QStringLiteral("nodeY"));
+    badLoad.insert(QStringLiteral("loadavg"), QJsonArray {1, QStringLiteral("2"), 3});
+    payload.append(wrongCpu);
+    payload.append(noName);
+    payload.append(badLoad);
+    payload.append(QJsonValue());
+    payload.append(42);
+    payload.append(QJsonArray {1, 2});
+    payload.append(payload.at(0)); // a duplicate key: the first one wins
+
+    NodeListModel nodes;
+    Tested t(&nodes);
+    nodes.applyNodes(payload);
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("insert 0 1")});
+    QCOMPARE(nodes.count(), 2);
+    QCOMPARE(value(nodes, 0, "name").toString(), list[0].node);
+    QCOMPARE(value(nodes, 1, "name").toString(), list[1].node);
+}
+
+// ---- guests --------------------------------------------------------------------------------
+
+void TestConsoleModels::guestsRecordedSnapshot()
+{
+    const Recorded rec = recorded();
+    QCOMPARE(rec.vms.size(), 3);
+    GuestListModel guests;
+    Tested t(&guests);
+    QSignalSpy running(&guests, &GuestListModel::runningCountChanged);
+
+    guests.applyVms(wire(rec.vms));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("insert 0 2")});
+    QCOMPARE(vmidsOf(guests), (QList<int> {100, 101, 102}));
+    QCOMPARE(guests.runningCount(), 1);
+    QCOMPARE(running.size(), 1);
+    for (int i = 0; i < rec.vms.size(); ++i) {
+        const VmData &g = rec.vms.at(i);
+        QCOMPARE(value(guests, i, "name").toString(), g.name);
+        QCOMPARE(value(guests, i, "node").toString(), g.node);
+        QCOMPARE(value(guests, i, "type").toString(), QStringLiteral("qemu"));
+        QCOMPARE(value(guests, i, "status").toString(), g.status);
+        QCOMPARE(value(guests, i, "cpu").toDouble(), g.cpu);
+        QCOMPARE(value(guests, i, "maxmem").toLongLong(), g.maxmem);
+        QCOMPARE(value(guests, i, "netin").toLongLong(), g.netin);
+        QCOMPARE(value(guests, i, "template").toBool(), g.isTemplate);
+        QCOMPARE(value(guests, i, "tags").toStringList(), g.tags);
+        QCOMPARE(value(guests, i, "busy").toBool(), false);
+    }
+    // 100 running; 101 a template; 102 stopped, tagged "go-proxmox+cloud-init".
+    QCOMPARE(value(guests, 0, "canShutdown").toBool(), true);
+    QCOMPARE(value(guests, 0, "canStart").toBool(), false);
+    QCOMPARE(value(guests, 1, "canStart").toBool(), false);
+    QCOMPARE(value(guests, 1, "disabledReason").toString(),
+        QStringLiteral("Templates cannot be started or stopped"));
+    QCOMPARE(value(guests, 2, "canStart").toBool(), true);
+    QCOMPARE(value(guests, 2, "tags").toStringList(),
+        (QStringList {QStringLiteral("go-proxmox"), QStringLiteral("cloud-init")}));
+    const QVariantMap g = guests.get(102);
+    QCOMPARE(g.value(QStringLiteral("name")).toString(), QStringLiteral("machine-test"));
+    QCOMPARE(g.value(QStringLiteral("canStart")).toBool(), true);
+    QVERIFY(guests.get(999).isEmpty());
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::guestsDiff()
+{
+    QList<VmData> list = recorded().vms;
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(list));
+    t.log.take();
+    QSignalSpy count(&guests, &GuestListModel::countChanged);
+    QSignalSpy running(&guests, &GuestListModel::runningCountChanged);
+
+    // Nothing changed: no signal at all.
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(), QStringList());
+
+    // Only counters move: exactly those roles.
+    list[0].netin += 100;
+    list[0].uptime += 15;
+    list[0].cpu = 0.125;
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 0 cpu,uptime,netin")});
+
+    // Stopped: the status and every action flip, once.
+    list[0].status = QStringLiteral("stopped");
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral(
+            "changed 0 0 status,canStart,canShutdown,canStop,canRestart")});
+    QCOMPARE(guests.runningCount(), 0);
+    QCOMPARE(running.size(), 1);
+
+    // No longer a template: startable; a rename is only the name.
+    list[1].isTemplate = false;
+    list[1].name = QStringLiteral("a");
+    list[2].name = QStringLiteral("b");
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("changed 1 1 name,template,canStart,disabledReason"),
+            QStringLiteral("changed 2 2 name")}));
+
+    // Adjacent guests with the same change share one signal.
+    list[1].netout += 1;
+    list[2].netout += 2;
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 1 2 netout")});
+
+    // Removed in the middle, added at both ends (jarvisd sorts by vmid), one changed.
+    const QList<VmData> next {guest(50, QStringLiteral("first"), QStringLiteral("node1"),
+                                  QStringLiteral("running")),
+        list[0], list[2],
+        guest(200, QStringLiteral("last"), QStringLiteral("node2"), QStringLiteral("stopped")),
+        guest(201, QStringLiteral("after"), QStringLiteral("node2"), QStringLiteral("stopped"))};
+    VmData changed = next[2];
+    changed.lock = QStringLiteral("backup");
+    QList<VmData> sent = next;
+    sent[2] = changed;
+    guests.applyVms(wire(sent));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 0 0"),
+            QStringLiteral("changed 2 2 lock,canStart,disabledReason"),
+            QStringLiteral("insert 3 4")}));
+    QCOMPARE(vmidsOf(guests), (QList<int> {50, 100, 102, 200, 201}));
+    QCOMPARE(value(guests, 2, "disabledReason").toString(),
+        QStringLiteral("The guest is locked (backup)"));
+    QCOMPARE(guests.rowOf(200), 3);
+    QCOMPARE(guests.get(200).value(QStringLiteral("name")).toString(), QStringLiteral("last"));
+    QCOMPARE(guests.runningCount(), 1);
+    QCOMPARE(count.size(), 1);
+
+    // Everything gone.
+    guests.applyVms(QJsonArray());
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("remove 0 4")});
+    QCOMPARE(guests.rowOf(100), -1);
+    QCOMPARE(t.resets.size(), 0);
+    QCOMPARE(t.inserted.size(), 3);
+    QCOMPARE(t.removed.size(), 2);
+}
+
+void TestConsoleModels::guestsReorder()
+{
+    QList<VmData> list;
+    for (int i = 1; i <= 5; ++i)
+        list << guest(100 + i, QStringLiteral("g%1").arg(i), QStringLiteral("pve1"),
+            QStringLiteral("running"));
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(list));
+    t.log.take();
+
+    // The snapshot's order is the model's: a reversed snapshot moves rows, it does not reset.
+    std::reverse(list.begin(), list.end());
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("move 4 4 0"), QStringLiteral("move 4 4 1"),
+            QStringLiteral("move 4 4 2"), QStringLiteral("move 4 4 3")}));
+    QCOMPARE(vmidsOf(guests), (QList<int> {105, 104, 103, 102, 101}));
+    for (int vmid : {101, 102, 103, 104, 105})
+        QCOMPARE(guests.get(vmid).value(QStringLiteral("vmid")).toInt(), vmid);
+    QCOMPARE(guests.rowOf(101), 4);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::guestsBadRows_data()
+{
+    QTest::addColumn<QJsonValue>("row");
+    const QJsonObject good = model::toJson(
+        guest(300, QStringLiteral("x"), QStringLiteral("pve1"), QStringLiteral("running")));
+    auto with = [&](const char *key, const QJsonValue &v) {
+        QJsonObject o = good;
+        o.insert(QLatin1String(key), v);
+        return o;
+    };
+    auto without = [&](const char *key) {
+        QJsonObject o = good;
+        o.remove(QLatin1String(key));
+        return o;
+    };
+    QTest::newRow("vmid as string") << QJsonValue(with("vmid", QStringLiteral("300")));
+    QTest::newRow("vmid 0") << QJsonValue(with("vmid", 0));
+    QTest::newRow("vmid negative") << QJsonValue(with("vmid", -3));
+    QTest::newRow("no vmid") << QJsonValue(without("vmid"));
+    QTest::newRow("no node") << QJsonValue(without("node"));
+    QTest::newRow("node a number") << QJsonValue(with("node", 1));
+    QTest::newRow("unknown type") << QJsonValue(with("type", QStringLiteral("openvz")));
+    QTest::newRow("cpu as string") << QJsonValue(with("cpu", QStringLiteral("0.5")));
+    QTest::newRow("mem as bool") << QJsonValue(with("mem", true));
+    QTest::newRow("tags a string") << QJsonValue(with("tags", QStringLiteral("a;b")));
+    QTest::newRow("tags with a number") << QJsonValue(with("tags", QJsonArray {1}));
+    QTest::newRow("template a number") << QJsonValue(with("template", 1));
+    QTest::newRow("protected a string") << QJsonValue(with("protected", QStringLiteral("yes")));
+    QTest::newRow("status an object") << QJsonValue(with("status", QJsonObject {}));
+    QTest::newRow("null") << QJsonValue();
+    QTest::newRow("number") << QJsonValue(7);
+    QTest::newRow("string") << QJsonValue(QStringLiteral("vm"));
+    QTest::newRow("array") << QJsonValue(QJsonArray {good});
+}
+
+void TestConsoleModels::guestsBadRows()
+{
+    QFETCH(QJsonValue, row);
+    const QList<VmData> list = recorded().vms;
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(list));
+    t.log.take();
+
+    // The bad row among good ones (and a duplicate vmid) is ignored; nothing else changes.
+    QJsonArray payload = wire(list);
+    payload.insert(1, row);
+    QJsonObject duplicate = payload.at(0).toObject();
+    duplicate.insert(QStringLiteral("name"), QStringLiteral("impostor"));
+    payload.append(duplicate);
+    guests.applyVms(payload);
+    QCOMPARE(t.log.take(), QStringList());
+    QCOMPARE(vmidsOf(guests), (QList<int> {100, 101, 102}));
+    QCOMPARE(value(guests, 0, "name").toString(), list[0].name);
+
+    // Alone in a snapshot: the guests vanish (an empty list), the model stays consistent.
+    guests.applyVms(QJsonArray {row});
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("remove 0 2")});
+    QCOMPARE(t.resets.size(), 0);
+}
+
+// Availability of the four actions, as the dashboard decides them (service/web/src/Guests.tsx).
+void TestConsoleModels::actions_data()
+{
+    QTest::addColumn<QString>("status");
+    QTest::addColumn<bool>("guestProtected");
+    QTest::addColumn<bool>("nodeProtected");
+    QTest::addColumn<QString>("lock");
+    QTest::addColumn<bool>("isTemplate");
+    QTest::addColumn<bool>("busy");
+    QTest::addColumn<QString>("allowed"); // of s(tart) h(shutdown) t(s-t-op) r(estart)
+    QTest::addColumn<QString>("reason"); // disabledReason
+    QTest::addColumn<QString>("stopReason"); // actionReason(vmid, "stop")
+
+    const QString none;
+    const QString nodeMsg = QStringLiteral("Node pve3 is protected: actions on its guests are refused");
+    const QString guestMsg = QStringLiteral("db (120) is protected: actions on it are refused");
+    const QString busyMsg = QStringLiteral("An action is already running on this guest");
+    const QString templateMsg = QStringLiteral("Templates cannot be started or stopped");
+    const QString lockMsg = QStringLiteral("The guest is locked (backup)");
+    auto row = [](const char *name) -> QTestData & { return QTest::newRow(name); };
+    // clang-format off
+    row("stopped")          << "stopped"   << false << false << none << false << false << "s"    << none << "The guest is stopped";
+    row("running")          << "running"   << false << false << none << false << false << "htr"  << none << none;
+    row("paused")           << "paused"    << false << false << none << false << false << "t"    << none << none;
+    row("suspended")        << "suspended" << false << false << none << false << false << ""     << none << "The guest is suspended";
+    row("unknown status")   << "unknown"   << false << false << none << false << false << ""     << none << "The guest is unknown";
+    row("protected guest")  << "running"   << true  << false << none << false << false << ""     << guestMsg << guestMsg;
+    row("protected node")   << "stopped"   << true  << true  << none << false << false << ""     << nodeMsg << nodeMsg;
+    row("busy")             << "running"   << false << false << none << false << true  << ""     << busyMsg << busyMsg;
+    row("template")         << "stopped"   << false << false << none << true  << false << ""     << templateMsg << templateMsg;
+    row("locked running")   << "running"   << false << false << "backup" << false << false << "" << lockMsg << lockMsg;
+    row("locked stopped")   << "stopped"   << false << false << "backup" << false << false << "" << lockMsg << lockMsg;
+    row("protected wins")   << "running"   << true  << false << "backup" << true << true   << ""     << guestMsg << guestMsg;
+    row("busy over lock")   << "running"   << false << false << "backup" << false << true  << ""     << busyMsg << busyMsg;
+    // clang-format on
+}
+
+void TestConsoleModels::actions()
+{
+    QFETCH(QString, status);
+    QFETCH(bool, guestProtected);
+    QFETCH(bool, nodeProtected);
+    QFETCH(QString, lock);
+    QFETCH(bool, isTemplate);
+    QFETCH(bool, busy);
+    QFETCH(QString, allowed);
+    QFETCH(QString, reason);
+    QFETCH(QString, stopReason);
+
+    VmData g = guest(120, QStringLiteral("db"), QStringLiteral("pve3"), status);
+    g.isProtected = guestProtected;
+    g.lock = lock;
+    g.isTemplate = isTemplate;
+    GuestListModel guests;
+    Tested t(&guests);
+    if (nodeProtected)
+        guests.setProtectedNodes({QStringLiteral("pve3")});
+    guests.applyVms(wire(QList<VmData> {g}));
+    guests.setBusy(120, busy);
+
+    QCOMPARE(value(guests, 0, "canStart").toBool(), allowed.contains(u's'));
+    QCOMPARE(value(guests, 0, "canShutdown").toBool(), allowed.contains(u'h'));
+    QCOMPARE(value(guests, 0, "canStop").toBool(), allowed.contains(u't'));
+    QCOMPARE(value(guests, 0, "canRestart").toBool(), allowed.contains(u'r'));
+    QCOMPARE(value(guests, 0, "disabledReason").toString(), reason);
+    QCOMPARE(guests.actionReason(120, QStringLiteral("stop")), stopReason);
+    for (const auto &[action, letter] : {std::pair {"start", u's'}, std::pair {"shutdown", u'h'},
+             std::pair {"stop", u't'}, std::pair {"restart", u'r'}})
+        QCOMPARE(guests.actionReason(120, QLatin1String(action)).isEmpty(), allowed.contains(letter));
+    QCOMPARE(guests.actionReason(999, QStringLiteral("start")), QStringLiteral("No guest 999"));
+    QCOMPARE(t.resets.size(), 0);
+}
+
+// Each role that an action's availability depends on is signalled when it flips, and only then.
+void TestConsoleModels::actionsFollowSnapshots()
+{
+    VmData g = guest(120, QStringLiteral("db"), QStringLiteral("pve3"), QStringLiteral("running"));
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(QList<VmData> {g}));
+    t.log.take();
+
+    g.status = QStringLiteral("paused"); // stop stays, shutdown and restart go
+    guests.applyVms(wire(QList<VmData> {g}));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 0 status,canShutdown,canRestart")});
+
+    g.isProtected = true; // protected: stop goes too, and the reason appears
+    guests.applyVms(wire(QList<VmData> {g}));
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral("changed 0 0 isProtected,canStop,disabledReason")});
+
+    g.name = QStringLiteral("db2"); // the reason quotes the name
+    guests.applyVms(wire(QList<VmData> {g}));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 0 name,disabledReason")});
+    QCOMPARE(value(guests, 0, "disabledReason").toString(),
+        QStringLiteral("db2 (120) is protected: actions on it are refused"));
+
+    g.status = QStringLiteral("stopped"); // still protected: no action role moves
+    guests.applyVms(wire(QList<VmData> {g}));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 0 status")});
+}
+
+void TestConsoleModels::busy()
+{
+    const QList<VmData> list = recorded().vms;
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(list));
+    t.log.take();
+
+    guests.setBusy(100, true);
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral("changed 0 0 busy,canShutdown,canStop,canRestart,disabledReason")});
+    QCOMPARE(value(guests, 0, "busy").toBool(), true);
+    guests.setBusy(100, true); // no change, no signal
+    guests.setBusy(999, true); // unknown guest: nothing
+    QCOMPARE(t.log.take(), QStringList());
+
+    // Kept across snapshots.
+    guests.applyVms(wire(list));
+    QCOMPARE(t.log.take(), QStringList());
+    QCOMPARE(value(guests, 0, "busy").toBool(), true);
+    QCOMPARE(value(guests, 0, "canStop").toBool(), false);
+
+    // A template is blocked anyway: busy changes only the busy role and the reason.
+    guests.setBusy(101, true);
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 1 1 busy,disabledReason")});
+
+    guests.setBusy(100, false);
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral("changed 0 0 busy,canShutdown,canStop,canRestart,disabledReason")});
+    QCOMPARE(value(guests, 0, "canStop").toBool(), true);
+
+    // A guest that leaves the snapshot and comes back is no longer busy.
+    guests.applyVms(wire(list.mid(0, 1)));
+    guests.applyVms(wire(list));
+    QCOMPARE(value(guests, 1, "busy").toBool(), false);
+}
+
+void TestConsoleModels::protectedNodeWording()
+{
+    VmData onNode = guest(110, QStringLiteral("web"), QStringLiteral("pve3"), QStringLiteral("running"));
+    onNode.isProtected = true;
+    VmData own = guest(101, QStringLiteral("postgres-main"), QStringLiteral("pve1"),
+        QStringLiteral("running"));
+    own.isProtected = true;
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(QList<VmData> {own, onNode}));
+    t.log.take();
+    QCOMPARE(value(guests, 1, "disabledReason").toString(),
+        QStringLiteral("web (110) is protected: actions on it are refused"));
+
+    // NodeListModel says which nodes are protected; wired as the app does it.
+    NodeListModel nodes;
+    QObject::connect(&nodes, &NodeListModel::protectedNodesChanged, &guests,
+        [&] { guests.setProtectedNodes(nodes.protectedNodes()); });
+    NodeData pve3;
+    pve3.node = QStringLiteral("pve3");
+    pve3.status = QStringLiteral("online");
+    pve3.isProtected = true;
+    nodes.applyNodes(wire(QList<NodeData> {pve3}));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 1 1 disabledReason")});
+    QCOMPARE(value(guests, 1, "disabledReason").toString(),
+        QStringLiteral("Node pve3 is protected: actions on its guests are refused"));
+    QCOMPARE(value(guests, 0, "disabledReason").toString(),
+        QStringLiteral("postgres-main (101) is protected: actions on it are refused"));
+}
+
+// ---- GuestFilterModel ----------------------------------------------------------------------
+
+namespace {
+
+QList<VmData> filterFixture()
+{
+    VmData a = guest(101, QStringLiteral("postgres-main"), QStringLiteral("pve1"),
+        QStringLiteral("running"));
+    a.tags = {QStringLiteral("db"), QStringLiteral("prod")};
+    a.cpu = 0.10;
+    a.mem = 400;
+    a.uptime = 50;
+    VmData b = guest(102, QStringLiteral("Web-1"), QStringLiteral("pve2"), QStringLiteral("running"));
+    b.kind = VmData::Kind::Lxc;
+    b.tags = {QStringLiteral("web")};
+    b.cpu = 0.30;
+    b.mem = 300;
+    b.uptime = 500;
+    VmData c = guest(103, QStringLiteral("web-2"), QStringLiteral("pve2"), QStringLiteral("stopped"));
+    c.kind = VmData::Kind::Lxc;
+    c.tags = {QStringLiteral("web"), QStringLiteral("staging")};
+    c.cpu = 0.90; // stale: not running, sorts as -1
+    c.mem = 300;
+    VmData d = guest(104, QStringLiteral("backup"), QStringLiteral("pve1"), QStringLiteral("paused"));
+    d.mem = 100;
+    d.uptime = 5;
+    VmData e = guest(105, QStringLiteral("Alpha"), QStringLiteral("pve3"), QStringLiteral("running"));
+    e.cpu = 0.30; // ties with 102 on cpu: vmid decides
+    e.mem = 300;
+    e.uptime = 500;
+    return {a, b, c, d, e};
+}
+
+} // namespace
+
+void TestConsoleModels::filterAndSearch()
+{
+    GuestListModel guests;
+    guests.applyVms(wire(filterFixture()));
+    GuestFilterModel view;
+    QAbstractItemModelTester tester(&view, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    view.setGuests(&guests);
+    QCOMPARE(view.guests(), &guests);
+    QCOMPARE(vmidsOf(view), (QList<int> {101, 102, 103, 104, 105}));
+    QCOMPARE(view.count(), 5);
+    QSignalSpy count(&view, &GuestFilterModel::countChanged);
+
+    struct Case
+    {
+        QString search, node, status, type;
+        QList<int> expected;
+    };
+    const QList<Case> cases {
+        {QStringLiteral("web"), {}, {}, {}, {102, 103}},
+        {QStringLiteral("WEB"), {}, {}, {}, {102, 103}}, // any case
+        {QStringLiteral("  web   staging "), {}, {}, {}, {103}}, // every word
+        {QStringLiteral("10"), {}, {}, {}, {101, 102, 103, 104, 105}}, // vmid
+        {QStringLiteral("105"), {}, {}, {}, {105}},
+        {QStringLiteral("prod"), {}, {}, {}, {101}}, // tag
+        {QStringLiteral("pve3"), {}, {}, {}, {105}}, // node
+        {QStringLiteral("ct"), {}, {}, {}, {102, 103}}, // type word, as the dashboard
+        {QStringLiteral("paused"), {}, {}, {}, {104}}, // status
+        {QStringLiteral("nothing-like-it"), {}, {}, {}, {}},
+        {{}, QStringLiteral("pve2"), {}, {}, {102, 103}},
+        {{}, {}, QStringLiteral("running"), {}, {101, 102, 105}},
+        {{}, {}, {}, QStringLiteral("lxc"), {102, 103}},
+        {{}, {}, {}, QStringLiteral("qemu"), {101, 104, 105}},
+        {QStringLiteral("web"), QStringLiteral("pve2"), QStringLiteral("running"),
+            QStringLiteral("lxc"), {102}},
+        {{}, QStringLiteral("pve9"), {}, {}, {}},
+        {{}, {}, {}, {}, {101, 102, 103, 104, 105}},
+    };
+    for (const Case &c : cases) {
+        view.setSearch(c.search);
+        view.setNodeFilter(c.node);
+        view.setStatusFilter(c.status);
+        view.setTypeFilter(c.type);
+        QCOMPARE(vmidsOf(view), c.expected);
+        QCOMPARE(view.count(), c.expected.size());
+        for (int i = 0; i < c.expected.size(); ++i)
+            QCOMPARE(view.vmidAt(i), c.expected.at(i));
+    }
+    QVERIFY(count.size() > 0);
+    QCOMPARE(view.vmidAt(99), -1);
+}
+
+void TestConsoleModels::sorting_data()
+{
+    QTest::addColumn<QString>("role");
+    QTest::addColumn<bool>("ascending");
+    QTest::addColumn<QList<int>>("expected");
+    // Ties are broken by vmid, ascending, in both directions (as the dashboard).
+    QTest::newRow("vmid") << "vmid" << true << QList<int> {101, 102, 103, 104, 105};
+    QTest::newRow("vmid desc") << "vmid" << false << QList<int> {105, 104, 103, 102, 101};
+    QTest::newRow("name, any case") << "name" << true << QList<int> {105, 104, 101, 102, 103};
+    QTest::newRow("name desc") << "name" << false << QList<int> {103, 102, 101, 104, 105};
+    QTest::newRow("cpu: not running is -1") << "cpu" << true << QList<int> {103, 104, 101, 102, 105};
+    QTest::newRow("cpu desc") << "cpu" << false << QList<int> {102, 105, 101, 103, 104};
+    QTest::newRow("mem") << "mem" << true << QList<int> {104, 102, 103, 105, 101};
+    QTest::newRow("uptime desc") << "uptime" << false << QList<int> {102, 105, 101, 104, 103};
+    QTest::newRow("node") << "node" << true << QList<int> {101, 104, 102, 103, 105};
+    QTest::newRow("status") << "status" << true << QList<int> {104, 101, 102, 105, 103};
+    QTest::newRow("type") << "type" << true << QList<int> {102, 103, 101, 104, 105};
+    QTest::newRow("tags") << "tags" << true << QList<int> {104, 105, 101, 102, 103};
+    QTest::newRow("another role") << "maxmem" << true << QList<int> {101, 102, 103, 104, 105};
+    QTest::newRow("unknown role: vmid") << "nope" << false << QList<int> {105, 104, 103, 102, 101};
+}
+
+void TestConsoleModels::sorting()
+{
+    QFETCH(QString, role);
+    QFETCH(bool, ascending);
+    QFETCH(QList<int>, expected);
+    GuestListModel guests;
+    guests.applyVms(wire(filterFixture()));
+    GuestFilterModel view;
+    QAbstractItemModelTester tester(&view, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    view.setSourceModel(&guests);
+    view.setSortRoleName(role);
+    view.setSortAscending(ascending);
+    QCOMPARE(view.sortRoleName(), role);
+    QCOMPARE(view.sortAscending(), ascending);
+    QCOMPARE(vmidsOf(view), expected);
+}
+
+// A snapshot that changes what the filter or the sort looks at moves rows in the view, without
+// a reset of the view or of the source.
+void TestConsoleModels::filterFollowsSnapshots()
+{
+    QList<VmData> list = filterFixture();
+    GuestListModel guests;
+    Tested source(&guests);
+    guests.applyVms(wire(list));
+    GuestFilterModel view;
+    view.setGuests(&guests);
+    Tested t(&view);
+    view.setStatusFilter(QStringLiteral("running"));
+    view.setSortRoleName(QStringLiteral("cpu"));
+    view.setSortAscending(false);
+    QCOMPARE(vmidsOf(view), (QList<int> {102, 105, 101}));
+    t.log.take();
+    QSignalSpy viewResets(&view, &QAbstractItemModel::modelReset);
+
+    list[2].status = QStringLiteral("running"); // 103 starts: it appears, at its cpu
+    list[0].status = QStringLiteral("stopped"); // 101 stops: it goes
+    guests.applyVms(wire(list));
+    QCOMPARE(vmidsOf(view), (QList<int> {103, 102, 105}));
+
+    list[0].status = QStringLiteral("running");
+    list[0].cpu = 0.95; // 101 back, at the top
+    guests.applyVms(wire(list));
+    QCOMPARE(vmidsOf(view), (QList<int> {101, 103, 102, 105}));
+
+    list[4].cpu = 0.99; // only a cpu change: 105 moves up
+    guests.applyVms(wire(list));
+    QCOMPARE(vmidsOf(view), (QList<int> {105, 101, 103, 102}));
+
+    list[1].name = QStringLiteral("renamed"); // search by name follows too
+    view.setSearch(QStringLiteral("web"));
+    QCOMPARE(vmidsOf(view), (QList<int> {103, 102}));
+    guests.applyVms(wire(list));
+    QCOMPARE(vmidsOf(view), (QList<int> {103, 102})); // 102 still has the tag "web"
+    list[1].tags = {};
+    guests.applyVms(wire(list));
+    QCOMPARE(vmidsOf(view), (QList<int> {103}));
+
+    list.removeAt(2); // 103 leaves the cluster
+    guests.applyVms(wire(list));
+    QCOMPARE(vmidsOf(view), QList<int>());
+    QCOMPARE(viewResets.size(), 0);
+    QCOMPARE(source.resets.size(), 0);
+}
+
+// ---- storage -------------------------------------------------------------------------------
+
+void TestConsoleModels::storageRecordedSnapshot()
+{
+    const Recorded rec = recorded();
+    QCOMPARE(rec.storage.size(), 3);
+    StorageListModel storage;
+    Tested t(&storage);
+    storage.applyStorage(wire(rec.storage));
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("insert 0 2")});
+    QCOMPARE(storage.count(), 3);
+    for (int i = 0; i < rec.storage.size(); ++i) {
+        const StorageData &s = rec.storage.at(i);
+        QCOMPARE(value(storage, i, "storageId").toString(), s.id);
+        QCOMPARE(value(storage, i, "storage").toString(), s.storage);
+        QCOMPARE(value(storage, i, "node").toString(), s.node);
+        QCOMPARE(value(storage, i, "type").toString(), s.type);
+        QCOMPARE(value(storage, i, "status").toString(), QStringLiteral("active"));
+        QCOMPARE(value(storage, i, "active").toBool(), true);
+        QCOMPARE(value(storage, i, "shared").toBool(), s.shared);
+        QCOMPARE(value(storage, i, "content").toString(), s.content);
+        QCOMPARE(value(storage, i, "used").toLongLong(), s.used);
+        QCOMPARE(value(storage, i, "total").toLongLong(), s.total);
+        QCOMPARE(value(storage, i, "avail").toLongLong(), s.avail);
+        QCOMPARE(value(storage, i, "usedFraction").toDouble(),
+            s.total > 0 ? double(s.used) / double(s.total) : 0.0);
+    }
+}
+
+void TestConsoleModels::storageDiff()
+{
+    QList<StorageData> list = recorded().storage;
+    StorageListModel storage;
+    Tested t(&storage);
+    storage.applyStorage(wire(list));
+    t.log.take();
+
+    storage.applyStorage(wire(list));
+    QCOMPARE(t.log.take(), QStringList());
+
+    list[1].used += 1024;
+    list[1].avail -= 1024;
+    list[2].status = QStringLiteral("inactive");
+    storage.applyStorage(wire(list));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("changed 1 1 used,avail,usedFraction"),
+            QStringLiteral("changed 2 2 status,active")}));
+
+    // The same storage on another node is another row (id storage/<node>/<name>).
+    StorageData other = list[0];
+    other.node = QStringLiteral("node2");
+    other.id = QStringLiteral("storage/node2/") + other.storage;
+    QJsonArray payload = wire(QList<StorageData> {list[0], other, list[2]});
+    payload.append(QJsonObject {{QStringLiteral("storage"), 5}}); // bad rows
+    payload.append(QJsonObject {{QStringLiteral("storage"), QStringLiteral("x")}});
+    payload.append(QStringLiteral("junk"));
+    storage.applyStorage(payload);
+    QCOMPARE(t.log.take(), (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 1 1")}));
+    QCOMPARE(value(storage, 1, "storageId").toString(), other.id);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+// ---- event log -----------------------------------------------------------------------------
+
+namespace {
+
+QJsonObject jarvisEvent(int n, const QString &kind = QStringLiteral("tool"))
+{
+    return {{QStringLiteral("id"), QStringLiteral("e%1").arg(n)},
+        {QStringLiteral("type"), QStringLiteral("action")},
+        {QStringLiteral("severity"), QStringLiteral("info")},
+        {QStringLiteral("title"), QStringLiteral("Title %1").arg(n)},
+        {QStringLiteral("message"), QStringLiteral("Message %1").arg(n)},
+        {QStringLiteral("node"), QStringLiteral("pve1")},
+        {QStringLiteral("timestamp"), QStringLiteral("2026-12-05T19:00:00.000Z")},
+        {QStringLiteral("data"),
+            QJsonObject {{QStringLiteral("kind"), kind}, {QStringLiteral("vmid"), 100 + n}}}};
+}
+
+} // namespace
+
+void TestConsoleModels::eventLog()
+{
+    EventLogModel log;
+    Tested t(&log);
+    QVERIFY(log.append(jarvisEvent(1)));
+    QVERIFY(log.append(jarvisEvent(2, QStringLiteral("task"))));
+    QCOMPARE(t.log.take(), (QStringList {QStringLiteral("insert 0 0"), QStringLiteral("insert 0 0")}));
+    QCOMPARE(log.count(), 2);
+    // newest first
+    QCOMPARE(value(log, 0, "eventId").toString(), QStringLiteral("e2"));
+    QCOMPARE(value(log, 0, "kind").toString(), QStringLiteral("task"));
+    QCOMPARE(value(log, 0, "type").toString(), QStringLiteral("action"));
+    QCOMPARE(value(log, 0, "severity").toString(), QStringLiteral("info"));
+    QCOMPARE(value(log, 0, "title").toString(), QStringLiteral("Title 2"));
+    QCOMPARE(value(log, 0, "message").toString(), QStringLiteral("Message 2"));
+    QCOMPARE(value(log, 0, "node").toString(), QStringLiteral("pve1"));
+    QCOMPARE(value(log, 0, "timestamp").toString(), QStringLiteral("2026-12-05T19:00:00.000Z"));
+    QCOMPARE(value(log, 0, "time").toDateTime(),
+        QDateTime(QDate(2026, 12, 5), QTime(19, 0), Qt::UTC));
+    QCOMPARE(value(log, 0, "data").toMap().value(QStringLiteral("vmid")).toInt(), 102);
+    QCOMPARE(value(log, 1, "eventId").toString(), QStringLiteral("e1"));
+    QCOMPARE(log.get(1).value(QStringLiteral("title")).toString(), QStringLiteral("Title 1"));
+    QVERIFY(log.get(5).isEmpty());
+
+    // Capped: the oldest drops out as the newest comes in.
+    for (int i = 3; i <= EventLogModel::Cap; ++i)
+        log.append(jarvisEvent(i));
+    t.log.take();
+    QCOMPARE(log.count(), EventLogModel::Cap);
+    QSignalSpy count(&log, &EventLogModel::countChanged);
+    QVERIFY(log.append(jarvisEvent(EventLogModel::Cap + 1)));
+    QCOMPARE(t.log.take(),
+        (QStringList {QStringLiteral("insert 0 0"),
+            QStringLiteral("remove %1 %1").arg(EventLogModel::Cap)}));
+    QCOMPARE(log.count(), EventLogModel::Cap);
+    QCOMPARE(count.size(), 0);
+    QCOMPARE(value(log, 0, "eventId").toString(), QStringLiteral("e%1").arg(EventLogModel::Cap + 1));
+    QCOMPARE(value(log, EventLogModel::Cap - 1, "eventId").toString(), QStringLiteral("e2"));
+
+    log.clear();
+    QCOMPARE(t.log.take(), QStringList {QStringLiteral("remove 0 %1").arg(EventLogModel::Cap - 1)});
+    QCOMPARE(log.count(), 0);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+void TestConsoleModels::eventLogBadEvents_data()
+{
+    QTest::addColumn<QJsonObject>("event");
+    QTest::addColumn<bool>("accepted");
+    auto with = [](const char *key, const QJsonValue &v) {
+        QJsonObject o = jarvisEvent(1);
+        o.insert(QLatin1String(key), v);
+        return o;
+    };
+    auto without = [](const char *key) {
+        QJsonObject o = jarvisEvent(1);
+        o.remove(QLatin1String(key));
+        return o;
+    };
+    QTest::newRow("good") << jarvisEvent(1) << true;
+    QTest::newRow("no node") << without("node") << true;
+    QTest::newRow("no data") << without("data") << true;
+    QTest::newRow("null node") << with("node", QJsonValue()) << true;
+    QTest::newRow("no type") << without("type") << false;
+    QTest::newRow("type a number") << with("type", 3) << false;
+    QTest::newRow("title an array") << with("title", QJsonArray {}) << false;
+    QTest::newRow("id a number") << with("id", 7) << false;
+    QTest::newRow("data a string") << with("data", QStringLiteral("x")) << false;
+    QTest::newRow("kind a number") << with("data", QJsonObject {{QStringLiteral("kind"), 1}})
+                                   << false;
+    QTest::newRow("empty") << QJsonObject() << false;
+}
+
+void TestConsoleModels::eventLogBadEvents()
+{
+    QFETCH(QJsonObject, event);
+    QFETCH(bool, accepted);
+    EventLogModel log;
+    Tested t(&log);
+    QCOMPARE(log.append(event), accepted);
+    QCOMPARE(log.count(), accepted ? 1 : 0);
+    QCOMPARE(t.log.take(), accepted ? QStringList {QStringLiteral("insert 0 0")} : QStringList());
+}
+
+QTEST_GUILESS_MAIN(TestConsoleModels)
+#include "tst_consolemodels.moc"
