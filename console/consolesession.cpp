@@ -2,7 +2,6 @@
 
 #include "client/socketioclient.h"
 #include "secretstore.h"
-#include "terminal/terminalitem.h" // terminalsession.h needs the complete type
 #include "terminal/terminalsession.h"
 #include "tlstrust.h"
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "terminalitem.h" // Q_PROPERTY and QPointer need the whole type
+
 #include <QByteArray>
 #include <QObject>
 #include <QPointer>
@@ -20,8 +22,6 @@ class SocketIoClient;
 }
 
 namespace jarvis::console {
-
-class TerminalItem;
 
 // One shell on a node through the server's /terminal namespace (docs/PROTOCOL.md section 3):
 // `start {node, cols, rows}` with its ack, `data` both ways, `resize` when the TerminalItem's
