@@ -42,9 +42,8 @@ QString capitalised(QString s)
     return s;
 }
 
-const char *const Verbs[][2] = {
-    {"start", "Starting…"}, {"shutdown", "Shutting down…"}, {"stop", "Stopping…"},
-    {"restart", "Restarting…"}};
+const char *const Verbs[][2] = {{"start", "Starting…"}, {"shutdown", "Shutting down…"},
+    {"stop", "Stopping…"}, {"restart", "Restarting…"}};
 
 QString verbing(const QString &action)
 {
@@ -120,12 +119,12 @@ QUrl ConsoleSession::normaliseServer(const QString &text)
 
 QString ConsoleSession::toolFor(const QString &action, const QString &guestType)
 {
-    return action + (guestType == QLatin1String("lxc") ? QLatin1String("_container")
-                                                      : QLatin1String("_vm"));
+    return action
+        + (guestType == QLatin1String("lxc") ? QLatin1String("_container") : QLatin1String("_vm"));
 }
 
-QString ConsoleSession::actionFailureText(const QString &label, int httpStatus,
-    const QJsonObject &body, const QString &networkError)
+QString ConsoleSession::actionFailureText(
+    const QString &label, int httpStatus, const QJsonObject &body, const QString &networkError)
 {
     const QString error = body.value(QLatin1String("error")).toString();
     QString why;
@@ -162,10 +161,11 @@ void ConsoleSession::checkKeychain()
     // A read tells whether a keychain runs at all (NotFound is fine).
     m_store->read(QStringLiteral("probe"), this, [this](const SecretStore::Result &r) {
         const bool available = r.status != SecretStore::Status::NoKeychain;
-        const QString message = available ? QString()
-                                          : QStringLiteral("No keychain is running (%1): Remember me "
-                                                           "is off, the session is not stored.")
-                                                .arg(r.message);
+        const QString message = available
+            ? QString()
+            : QStringLiteral("No keychain is running (%1): Remember me "
+                             "is off, the session is not stored.")
+                  .arg(r.message);
         if (available == m_keychainAvailable && message == m_keychainMessage)
             return;
         m_keychainAvailable = available;
@@ -296,7 +296,7 @@ void ConsoleSession::prepareTerminal(QObject *terminalSession)
 
 void ConsoleSession::postLogin(const QString &password, bool remember)
 {
-    QJsonObject body{{QStringLiteral("password"), password}};
+    QJsonObject body {{QStringLiteral("password"), password}};
     QNetworkReply *reply = m_nam->post(request(QStringLiteral("/api/auth/login")),
         QJsonDocument(body).toJson(QJsonDocument::Compact));
     m_loginReply = reply;
@@ -339,8 +339,8 @@ void ConsoleSession::postLogin(const QString &password, bool remember)
                                             .arg(r.message);
                     Q_EMIT keychainChanged();
                 } else if (!r.ok()) {
-                    m_keychainMessage = QStringLiteral("The session was not remembered: %1")
-                                            .arg(r.message);
+                    m_keychainMessage =
+                        QStringLiteral("The session was not remembered: %1").arg(r.message);
                     Q_EMIT keychainChanged();
                 }
             });
@@ -414,7 +414,7 @@ void ConsoleSession::sessionEnded(const QString &message)
 void ConsoleSession::startLive()
 {
     stopLive();
-    const QJsonObject auth{{QStringLiteral("token"), m_token}};
+    const QJsonObject auth {{QStringLiteral("token"), m_token}};
     m_cluster = new client::SocketIoClient(this);
     m_events = new client::SocketIoClient(this);
     for (client::SocketIoClient *c : {m_cluster, m_events}) {
@@ -422,8 +422,8 @@ void ConsoleSession::startLive()
         c->setConnectTimeout(m_requestTimeout);
         if (m_trust)
             m_trust->applyTo(c, m_server);
-        connect(c, &client::SocketIoClient::connectError, this,
-            &ConsoleSession::onSocketConnectError);
+        connect(
+            c, &client::SocketIoClient::connectError, this, &ConsoleSession::onSocketConnectError);
     }
     connect(m_cluster, &client::SocketIoClient::connected, this, [this] {
         m_clusterConnected = true;
@@ -459,8 +459,15 @@ void ConsoleSession::startLive()
             markUpdate(seen);
         };
     };
-    m_cluster->on(QStringLiteral("nodes"), this, arrayHandler(Nodes, &ConsoleSession::nodesReceived));
+    m_cluster->on(
+        QStringLiteral("nodes"), this, arrayHandler(Nodes, &ConsoleSession::nodesReceived));
     m_cluster->on(QStringLiteral("vms"), this, arrayHandler(Vms, &ConsoleSession::vmsReceived));
+    m_cluster->onRaw(QStringLiteral("vms"), this, [this](QByteArrayView args) {
+        if (!m_vmsText || !m_vmsText(args))
+            return false; // decoded and handed to vmsReceived() instead
+        markUpdate(Vms);
+        return true;
+    });
     m_cluster->on(
         QStringLiteral("storage"), this, arrayHandler(Storage, &ConsoleSession::storageReceived));
     m_cluster->on(QStringLiteral("temperature"), this,
@@ -610,10 +617,9 @@ void ConsoleSession::setPending(int vmid, const QString &text)
 void ConsoleSession::runAction(const QString &action, int vmid, const QString &node,
     const QString &type, const QString &name, bool confirmed)
 {
-    static const QStringList actions{QStringLiteral("start"), QStringLiteral("shutdown"),
+    static const QStringList actions {QStringLiteral("start"), QStringLiteral("shutdown"),
         QStringLiteral("stop"), QStringLiteral("restart")};
-    const QString label
-        = QStringLiteral("%1 %2 (%3)").arg(capitalised(action), name).arg(vmid);
+    const QString label = QStringLiteral("%1 %2 (%3)").arg(capitalised(action), name).arg(vmid);
     if (!actions.contains(action)) {
         m_actionError = QStringLiteral("Unknown action %1").arg(action);
         Q_EMIT actionErrorChanged();
@@ -626,9 +632,9 @@ void ConsoleSession::runAction(const QString &action, int vmid, const QString &n
         Q_EMIT actionErrorChanged();
         return;
     }
-    QJsonObject body{{QStringLiteral("tool"), toolFor(action, type)},
+    QJsonObject body {{QStringLiteral("tool"), toolFor(action, type)},
         {QStringLiteral("args"),
-            QJsonObject{{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid}}}};
+            QJsonObject {{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid}}}};
     if (action != QLatin1String("start"))
         body.insert(QStringLiteral("confirmed"), confirmed);
     dismissActionError();

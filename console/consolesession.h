@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArrayView>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -12,6 +13,8 @@
 #include <QTimer>
 #include <QUrl>
 #include <QVariantMap>
+
+#include <functional>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -107,8 +110,8 @@ public:
     // The tool for a power action on a guest: "stop" + "lxc" -> "stop_container".
     static QString toolFor(const QString &action, const QString &guestType);
     // How an action's failure reads: "Stop postgres-main (101) failed: <why>".
-    static QString actionFailureText(const QString &label, int httpStatus, const QJsonObject &body,
-        const QString &networkError);
+    static QString actionFailureText(
+        const QString &label, int httpStatus, const QJsonObject &body, const QString &networkError);
 
     // Logs in with the password; `remember` keeps the token in the keychain.
     Q_INVOKABLE void login(const QString &server, const QString &password, bool remember);
@@ -119,9 +122,8 @@ public:
     Q_INVOKABLE void logout();
     // Start/Shutdown/Stop/Restart on a guest. `confirmed` must be true for the RED ones (the
     // view's dialog said so); Start never needs it.
-    Q_INVOKABLE void runAction(
-        const QString &action, int vmid, const QString &node, const QString &type,
-        const QString &name, bool confirmed);
+    Q_INVOKABLE void runAction(const QString &action, int vmid, const QString &node,
+        const QString &type, const QString &name, bool confirmed);
     Q_INVOKABLE void dismissActionError();
     // Asks /cluster for a fresh poll (the `refresh` event).
     Q_INVOKABLE void refresh();
@@ -129,6 +131,14 @@ public:
     // Settings for tests: the REST timeout and the sockets' reconnect delays.
     void setRequestTimeout(int ms) { m_requestTimeout = ms; }
     void setReconnectDelays(int initialMs, int maxMs);
+
+    // The fast way for `vms` (5000 guests in a few ms): `handler` gets the event's arguments as
+    // the packet's JSON text (a view valid during the call, SocketIoClient::onRaw) and returns
+    // whether it took them; when it does not, the event arrives decoded through vmsReceived().
+    void setVmsTextHandler(std::function<bool(QByteArrayView args)> handler)
+    {
+        m_vmsText = std::move(handler);
+    }
 
 Q_SIGNALS:
     void stateChanged();
@@ -208,6 +218,7 @@ private:
     int m_requestTimeout = 20000;
     int m_reconnectInitial = 1000;
     int m_reconnectMax = 5000;
+    std::function<bool(QByteArrayView)> m_vmsText;
 };
 
 } // namespace jarvis::console

@@ -8,9 +8,11 @@ ConsoleState::ConsoleState(SecretStore *store, QObject *parent)
 {
     guestFilter.setSourceModel(&guests);
     connect(&session, &ConsoleSession::nodesReceived, &nodes, &NodeListModel::applyNodes);
-    connect(&session, &ConsoleSession::temperaturesReceived, &nodes,
-        &NodeListModel::applyTemperatures);
+    connect(
+        &session, &ConsoleSession::temperaturesReceived, &nodes, &NodeListModel::applyTemperatures);
     connect(&session, &ConsoleSession::vmsReceived, &guests, &GuestListModel::applyVms);
+    session.setVmsTextHandler(
+        [this](QByteArrayView args) { return guests.applyVmsEventJson(args); });
     connect(&session, &ConsoleSession::storageReceived, &storage, &StorageListModel::applyStorage);
     connect(&session, &ConsoleSession::eventReceived, &events, &EventLogModel::append);
     connect(&session, &ConsoleSession::guestBusyChanged, &guests, &GuestListModel::setBusy);

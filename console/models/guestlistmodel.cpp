@@ -30,15 +30,48 @@ GuestListModel::GuestListModel(QObject *parent)
 
 void GuestListModel::applyVms(const QJsonArray &vms)
 {
-    QList<Row> incoming;
-    incoming.reserve(vms.size());
+    QList<model::VmData> guests;
+    guests.reserve(vms.size());
     for (const QJsonValue &value : vms) {
         if (!value.isObject())
             continue;
         std::optional<model::VmData> vm = model::vmFromJson(value.toObject());
         if (vm)
-            incoming.append(Row {std::move(*vm), false});
+            guests.append(std::move(*vm));
     }
+    applyGuests(std::move(guests));
+}
+
+bool GuestListModel::applyVmsJson(QByteArrayView vms, QString *error)
+{
+    std::optional<QList<model::VmData>> guests = model::vmsFromWireJson(vms, error, hint());
+    if (!guests)
+        return false;
+    applyGuests(std::move(*guests));
+    return true;
+}
+
+bool GuestListModel::applyVmsEventJson(QByteArrayView args, QString *error)
+{
+    std::optional<QList<model::VmData>> guests = model::vmsFromEventArgsJson(args, error, hint());
+    if (!guests)
+        return false;
+    applyGuests(std::move(*guests));
+    return true;
+}
+
+model::VmHint GuestListModel::hint() const
+{
+    return [this](qsizetype row) { return row < m_rows.size() ? &m_rows.at(row).data : nullptr; };
+}
+
+void GuestListModel::applyGuests(QList<model::VmData> guests)
+{
+    QList<Row> incoming;
+    incoming.reserve(guests.size());
+    for (model::VmData &vm : guests)
+        incoming.append(Row {std::move(vm), false});
+    guests.clear();
     const bool moved = applySnapshot(
         m_rows, std::move(incoming), [](const Row &r) { return r.data.vmid; },
         [this](Row &current, Row &&fresh) { return update(current, std::move(fresh)); });

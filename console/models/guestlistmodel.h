@@ -4,6 +4,7 @@
 
 #include "model/clusterdata.h"
 
+#include <QByteArrayView>
 #include <QHash>
 #include <QJsonArray>
 #include <QList>
@@ -61,6 +62,15 @@ public:
     explicit GuestListModel(QObject *parent = nullptr);
 
     void applyVms(const QJsonArray &vms);
+    // The same snapshot as its JSON text (VMData[]), read straight into rows
+    // (model::vmsFromWireJson): what the console applies at run time, without a QJsonArray in
+    // between. Text that is not valid JSON or not an array changes nothing: false and *error.
+    bool applyVmsJson(QByteArrayView vms, QString *error = nullptr);
+    // The arguments of a `vms` event as JSON text, as SocketIoClient::onRaw hands them over
+    // (an array holding the VMData[]).
+    bool applyVmsEventJson(QByteArrayView args, QString *error = nullptr);
+    // The snapshot as rows already read.
+    void applyGuests(QList<model::VmData> guests);
     // Forgets everything (logging out, another server).
     void clear();
 
@@ -114,6 +124,8 @@ private:
     void actionRoles(const Row &before, const Availability &a, const Row &after,
         const Availability &b, QList<int> &roles) const;
     QList<int> update(Row &current, Row &&fresh) const;
+    // The rows as the text reader's hint (their strings are shared when they did not change).
+    model::VmHint hint() const;
     void updateRunningCount();
 
     QList<Row> m_rows;

@@ -1,5 +1,7 @@
 #include "client/socketioclient.h"
 
+#include <cstring>
+
 #include "core/clock.h"
 #include "protocol/engineio.h"
 
@@ -296,6 +298,24 @@ void SocketIoClient::on(const QString &event, const QObject *context, EventHandl
     m_handlers.insert(event, Handler {context ? context : this, std::move(handler)});
 }
 
+bool SocketIoClient::onRaw(const QString &event, const QObject *context, RawEventHandler handler)
+{
+    if (event.isEmpty() || sio::isReservedEvent(event))
+        return false;
+    for (const QChar c : event) {
+        if (c.unicode() < 0x20 || c.unicode() >= 0x7f || c == u'"' || c == u'\\')
+            return false;
+    }
+    m_rawHandlers.insert(
+        event.toLatin1(), RawHandler {context ? context : this, std::move(handler)});
+    return true;
+}
+
+void SocketIoClient::offRaw(const QString &event)
+{
+    m_rawHandlers.remove(event.toLatin1());
+}
+
 void SocketIoClient::off(const QString &event)
 {
     m_handlers.remove(event);
@@ -347,7 +367,11 @@ void SocketIoClient::startAttempt()
 void SocketIoClient::onTextMessage(const QString &message)
 {
     eio::DecodeError error;
-    const std::optional<eio::Packet> packet = eio::decodeText(message.toUtf8(), &error);
+    QByteArray frame = message.toUtf8();
+    // A raw event is read from the frame itself (no copy of a big payload): "4" + the packet.
+    if (frame.startsWith('4') && tryRawEvent(frame, 1))
+        return;
+    const std::optional<eio::Packet> packet = eio::decodeText(frame, &error);
     if (!packet)
         return protocolError(error.message);
     switch (packet->type) {
@@ -381,6 +405,36 @@ void SocketIoClient::onBinaryMessage(const QByteArray &message)
     if (m_state == State::Opening)
         return protocolError(QStringLiteral("binary message before the open packet"));
     onReassembled(m_reassembler.addBinary(message));
+}
+
+bool SocketIoClient::tryRawEvent(QByteArray &text, qsizetype offset)
+{
+    if (m_rawHandlers.isEmpty() || m_state != State::Connected || m_reassembler.isPending())
+        return false;
+    const std::optional<sio::EventPeek> peek = sio::peekEvent(QByteArrayView(text).sliced(offset));
+    if (!peek || peek->nsp != QByteArrayView(m_nsp.toUtf8()))
+        return false;
+    const auto it = m_rawHandlers.constFind(peek->name.toByteArray());
+    if (it == m_rawHandlers.constEnd())
+        return false;
+    if (!it->context) {
+        m_rawHandlers.remove(peek->name.toByteArray());
+        return false;
+    }
+    const RawEventHandler handler = it->handler; // it may call offRaw() or onRaw()
+    // The arguments alone: the name and its comma become spaces, which JSON allows.
+    const qsizetype argsStart = offset + peek->argsStart;
+    const qsizetype from = argsStart + 1;
+    const qsizetype count = offset + peek->nameEnd - from;
+    const QByteArray saved = text.sliced(from, count);
+    std::memset(text.data() + from, ' ', size_t(count));
+    QPointer<SocketIoClient> self(this);
+    if (handler(QByteArrayView(text).sliced(argsStart)))
+        return true;
+    if (!self)
+        return true;
+    std::memcpy(text.data() + from, saved.constData(), size_t(count));
+    return false;
 }
 
 void SocketIoClient::onReassembled(sio::Reassembler::Status status)

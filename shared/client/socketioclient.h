@@ -3,6 +3,7 @@
 #include "protocol/socketio.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -168,6 +169,21 @@ public:
     void on(const QString &event, const QObject *context, EventHandler handler);
     void off(const QString &event);
 
+    // Raw events, for big payloads read straight into typed data (the console's `vms`): a plain
+    // EVENT packet named `event` on this namespace (no ack id, no binary attachments, a name of
+    // printable ASCII) is not decoded; `handler` gets its arguments as JSON text, a view of the
+    // packet valid during the call only: an array, the event name blanked out with spaces
+    // (`["vms",[...]]` arrives as `[      [...]]`). It returns true when it took the event (it
+    // must have checked the text as strictly as the decoder would: json::detail::StrictReader);
+    // then neither the on() handler nor eventReceived sees it. False (the text is not what it
+    // reads, or invalid) and every other packet: decoded as usual (a malformed one closes the
+    // connection, a valid one goes to the on() handler and eventReceived). One raw handler per
+    // event name (a second replaces the first); dropped when `context` is destroyed. Reserved
+    // names (sio::isReservedEvent) and names that are not printable ASCII are refused (false).
+    using RawEventHandler = std::function<bool(QByteArrayView args)>;
+    bool onRaw(const QString &event, const QObject *context, RawEventHandler handler);
+    void offRaw(const QString &event);
+
 Q_SIGNALS:
     void connected();
     // "io server disconnect", "io client disconnect", "transport close", "ping timeout",
@@ -204,6 +220,11 @@ private:
         QPointer<const QObject> context;
         EventHandler handler;
     };
+    struct RawHandler
+    {
+        QPointer<const QObject> context;
+        RawEventHandler handler;
+    };
 
     friend class AckResponder;
 
@@ -211,6 +232,9 @@ private:
     void onTextMessage(const QString &message);
     void onBinaryMessage(const QByteArray &message);
     void onReassembled(sio::Reassembler::Status status);
+    // text[offset, end) is a raw event's packet and its raw handler took it (the name part is
+    // blanked during the call, restored when the handler declines).
+    bool tryRawEvent(QByteArray &text, qsizetype offset);
     void onOpenPacket(const QByteArray &data);
     void onSocketIoPacket(const sio::Packet &packet);
     void onConnectAnswer(const sio::Packet &packet);
@@ -278,6 +302,7 @@ private:
     QMap<qint64, PendingAck> m_pendingAcks; // by ack id, so they fail in order
     QList<sio::Packet> m_sendBuffer;
     QHash<QString, Handler> m_handlers;
+    QHash<QByteArray, RawHandler> m_rawHandlers; // by the name's bytes
 };
 
 // socket.io-client's backoff: initialMs * 2^(attempt-1), moved by up to +-factor of itself

@@ -1,5 +1,6 @@
 #include "model/clusterdata.h"
 
+#include "protocol/jsonreader.h"
 #include "protocol/jsonwriter.h"
 
 #include <QStringView>
@@ -680,6 +681,498 @@ std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o)
     if (!r.ok() || t.node.isEmpty())
         return std::nullopt;
     return t;
+}
+
+// --- VMData[] straight from the text. The rules are vmFromJson()'s, field by field: a member
+// that is null counts as absent, one of the wrong type spoils the row; since the QJsonObject the
+// Qt path builds keeps a repeated member's last value, every member resets its field (and its
+// "wrong type" mark) before reading. Everything else (elements that are not objects, unknown
+// members) is read through json::detail::StrictReader and dropped, so the text is checked exactly
+// as json::read() checks it.
+namespace {
+
+class VmsReader
+{
+public:
+    VmsReader(QByteArrayView text, const VmHint &hint)
+        : m_r(text)
+        , m_hint(hint)
+    { }
+
+    std::optional<QList<VmData>> read(bool eventArgs, QString *error)
+    {
+        m_r.skipSpace();
+        bool ok = true;
+        if (eventArgs) {
+            m_depth = 1;
+            ok = expect('[', "expected the event's arguments") && (m_r.skipSpace(), array())
+                && expect(']', "expected exactly one argument");
+        } else {
+            ok = array();
+        }
+        if (ok) {
+            m_r.skipSpace();
+            if (m_r.m_p == m_r.m_end)
+                return std::move(m_out);
+            m_r.fail("unexpected text after the value");
+        }
+        if (error)
+            *error = m_r.errorString();
+        return std::nullopt;
+    }
+
+private:
+    enum Field : quint32 {
+        FVmid,
+        FName,
+        FNode,
+        FType,
+        FStatus,
+        FCpu,
+        FMaxcpu,
+        FMem,
+        FMaxmem,
+        FDisk,
+        FMaxdisk,
+        FUptime,
+        FNetin,
+        FNetout,
+        FDiskread,
+        FDiskwrite,
+        FTemplate,
+        FTags,
+        FLock,
+        FProtected,
+        FUnknown
+    };
+
+    static Field fieldOf(QLatin1StringView key)
+    {
+        static const QLatin1StringView names[] = {"vmid"_L1, "name"_L1, "node"_L1, "type"_L1,
+            "status"_L1, "cpu"_L1, "maxcpu"_L1, "mem"_L1, "maxmem"_L1, "disk"_L1, "maxdisk"_L1,
+            "uptime"_L1, "netin"_L1, "netout"_L1, "diskread"_L1, "diskwrite"_L1, "template"_L1,
+            "tags"_L1, "lock"_L1, "protected"_L1};
+        // Candidates by length and first letter: one comparison for a known key.
+        const auto is = [&](Field f) { return names[f] == key ? f : FUnknown; };
+        if (key.isEmpty())
+            return FUnknown;
+        const char first = key.data()[0];
+        switch (key.size()) {
+        case 3:
+            return first == 'c' ? is(FCpu) : is(FMem);
+        case 4:
+            switch (first) {
+            case 'v':
+                return is(FVmid);
+            case 'n':
+                return key.data()[1] == 'a' ? is(FName) : is(FNode);
+            case 't':
+                return key.data()[1] == 'y' ? is(FType) : is(FTags);
+            case 'd':
+                return is(FDisk);
+            case 'l':
+                return is(FLock);
+            }
+            return FUnknown;
+        case 5:
+            return is(FNetin);
+        case 6:
+            switch (first) {
+            case 's':
+                return is(FStatus);
+            case 'u':
+                return is(FUptime);
+            case 'n':
+                return is(FNetout);
+            case 'm':
+                return key.data()[3] == 'c' ? is(FMaxcpu) : is(FMaxmem);
+            }
+            return FUnknown;
+        case 7:
+            return is(FMaxdisk);
+        case 8:
+            return first == 'd' ? is(FDiskread) : is(FTemplate);
+        case 9:
+            return first == 'd' ? is(FDiskwrite) : is(FProtected);
+        }
+        return FUnknown;
+    }
+    static Field fieldOf(const QString &key)
+    {
+        for (const QChar c : key) {
+            if (c.unicode() >= 0x80)
+                return FUnknown;
+        }
+        return fieldOf(QLatin1StringView(key.toLatin1()));
+    }
+
+    bool expect(char c, const char *what)
+    {
+        m_r.skipSpace();
+        if (m_r.m_p >= m_r.m_end || *m_r.m_p != c)
+            return m_r.fail(what);
+        ++m_r.m_p;
+        return true;
+    }
+
+    // The VMData[] (m_p at its '['), at nesting depth m_depth + 1.
+    bool array()
+    {
+        if (m_r.m_p >= m_r.m_end || *m_r.m_p != '[')
+            return m_r.fail("expected an array of VMData");
+        ++m_r.m_p;
+        m_r.skipSpace();
+        if (m_r.m_p < m_r.m_end && *m_r.m_p == ']') {
+            ++m_r.m_p;
+            return true;
+        }
+        for (;;) {
+            m_r.skipSpace();
+            if (m_r.m_p < m_r.m_end && *m_r.m_p == '{') {
+                VmData vm;
+                bool valid = false;
+                if (!row(&vm, &valid))
+                    return false;
+                if (valid)
+                    m_out.append(std::move(vm));
+            } else {
+                QJsonValue ignored; // not an object: not a row
+                if (!m_r.readValue(&ignored, m_depth + 1))
+                    return false;
+            }
+            m_r.skipSpace();
+            if (m_r.m_p >= m_r.m_end)
+                return m_r.fail("unterminated array");
+            if (*m_r.m_p == ']') {
+                ++m_r.m_p;
+                return true;
+            }
+            if (*m_r.m_p != ',')
+                return m_r.fail("expected ',' or ']'");
+            ++m_r.m_p;
+        }
+    }
+
+    // A string (m_p at its quote) into `out`, no allocation when it equals one of the `share`
+    // strings (null ones skipped): the same field of the hint's row or the previous row (names,
+    // nodes, statuses repeat).
+    bool string(QString *out, std::initializer_list<const QString *> share)
+    {
+        json::detail::StrictReader::StringText text;
+        if (!m_r.scanString(&text))
+            return false;
+        if (!text.escaped && text.ascii) {
+            for (const QString *candidate : share) {
+                if (candidate && *candidate == text.latin1()) {
+                    *out = *candidate;
+                    return true;
+                }
+            }
+        }
+        *out = json::detail::StrictReader::decodeString(text);
+        return true;
+    }
+
+    // A string member's value.
+    bool string(QString *out, bool *bad, std::initializer_list<const QString *> share = {})
+    {
+        if (*m_r.m_p != '"') {
+            *bad = true;
+            return skip();
+        }
+        return string(out, share);
+    }
+
+    bool number(json::detail::Number *out, bool *bad)
+    {
+        const char c = *m_r.m_p;
+        if (c != '-' && !json::detail::isDigit(c)) {
+            *bad = true;
+            return skip();
+        }
+        return m_r.readNumber(out);
+    }
+
+    bool integer(qint64 *out, bool *bad)
+    {
+        json::detail::Number n;
+        bool wrong = false;
+        if (!number(&n, &wrong))
+            return false;
+        if (wrong) {
+            *bad = true;
+        } else if (n.isInt) {
+            *out = n.i;
+        } else if (const std::optional<qint64> rounded = detail::integerFromDouble(n.d)) {
+            *out = *rounded;
+        } else {
+            *bad = true;
+        }
+        return true;
+    }
+
+    bool integer(int *out, bool *bad)
+    {
+        qint64 wide = *out;
+        if (!integer(&wide, bad))
+            return false;
+        if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+            *bad = true;
+        else
+            *out = int(wide);
+        return true;
+    }
+
+    bool real(double *out, bool *bad)
+    {
+        json::detail::Number n;
+        bool wrong = false;
+        if (!number(&n, &wrong))
+            return false;
+        if (wrong)
+            *bad = true;
+        else
+            *out = n.isInt ? double(n.i) : n.d;
+        return true;
+    }
+
+    bool boolean(bool *out, bool *bad)
+    {
+        const char c = *m_r.m_p;
+        if (c != 't' && c != 'f') {
+            *bad = true;
+            return skip();
+        }
+        QJsonValue v;
+        if (!m_r.readValue(&v, m_depth + 2))
+            return false;
+        *out = v.toBool();
+        return true;
+    }
+
+    // An array of strings; the hint row's list taken as is when equal.
+    bool tags(QStringList *out, bool *bad, const QStringList *share)
+    {
+        if (*m_r.m_p != '[') {
+            *bad = true;
+            return skip();
+        }
+        if (m_depth + 3 > json::detail::NestingLimit)
+            return m_r.fail("too deeply nested");
+        ++m_r.m_p;
+        QStringList list;
+        bool wrong = false;
+        m_r.skipSpace();
+        if (m_r.m_p < m_r.m_end && *m_r.m_p == ']') {
+            ++m_r.m_p;
+        } else {
+            for (;;) {
+                m_r.skipSpace();
+                if (m_r.m_p >= m_r.m_end)
+                    return m_r.fail("unexpected end of data");
+                if (*m_r.m_p == '"') {
+                    QString tag;
+                    const qsizetype k = list.size();
+                    if (!string(&tag, {share && k < share->size() ? &share->at(k) : nullptr}))
+                        return false;
+                    list.append(std::move(tag));
+                } else {
+                    wrong = true;
+                    QJsonValue ignored;
+                    if (!m_r.readValue(&ignored, m_depth + 3))
+                        return false;
+                }
+                m_r.skipSpace();
+                if (m_r.m_p >= m_r.m_end)
+                    return m_r.fail("unterminated array");
+                if (*m_r.m_p == ']') {
+                    ++m_r.m_p;
+                    break;
+                }
+                if (*m_r.m_p != ',')
+                    return m_r.fail("expected ',' or ']'");
+                ++m_r.m_p;
+            }
+        }
+        if (wrong)
+            *bad = true;
+        else if (share && *share == list)
+            *out = *share;
+        else
+            *out = std::move(list);
+        return true;
+    }
+
+    bool skip()
+    {
+        QJsonValue ignored;
+        return m_r.readValue(&ignored, m_depth + 2);
+    }
+
+    // m_p at '{'. *valid: the object is a VMData row.
+    bool row(VmData *vm, bool *valid)
+    {
+        ++m_r.m_p;
+        quint32 badFields = 0;
+        QString type;
+        m_r.skipSpace();
+        if (m_r.m_p < m_r.m_end && *m_r.m_p == '}') {
+            ++m_r.m_p;
+            *valid = false; // no vmid, no node
+            return true;
+        }
+        const VmData defaults;
+        for (;;) {
+            m_r.skipSpace();
+            if (m_r.m_p >= m_r.m_end || *m_r.m_p != '"')
+                return m_r.fail("expected a member name");
+            json::detail::StrictReader::StringText key;
+            if (!m_r.scanString(&key))
+                return false;
+            Field field = FUnknown;
+            if (!key.escaped && key.ascii)
+                field = fieldOf(key.latin1());
+            else if (key.ascii) // escapes may spell a known name
+                field = fieldOf(json::detail::StrictReader::decodeString(key));
+            m_r.skipSpace();
+            if (m_r.m_p >= m_r.m_end || *m_r.m_p != ':')
+                return m_r.fail("expected ':'");
+            ++m_r.m_p;
+            m_r.skipSpace();
+            if (m_r.m_p >= m_r.m_end)
+                return m_r.fail("unexpected end of data");
+            if (!member(field, vm, &type, defaults, &badFields))
+                return false;
+            m_r.skipSpace();
+            if (m_r.m_p >= m_r.m_end)
+                return m_r.fail("unterminated object");
+            if (*m_r.m_p == '}') {
+                ++m_r.m_p;
+                break;
+            }
+            if (*m_r.m_p != ',')
+                return m_r.fail("expected ',' or '}'");
+            ++m_r.m_p;
+        }
+        *valid = badFields == 0 && vm->vmid > 0 && !vm->node.isEmpty()
+            && (type.isEmpty() || type == "qemu"_L1 || type == "lxc"_L1);
+        if (type == "lxc"_L1)
+            vm->kind = VmData::Kind::Lxc;
+        return true;
+    }
+
+    bool member(Field field, VmData *vm, QString *type, const VmData &defaults, quint32 *badFields)
+    {
+        if (field == FUnknown)
+            return skip();
+        const quint32 bit = 1u << field;
+        *badFields &= ~bit;
+        const bool isNull = *m_r.m_p == 'n';
+        if (isNull) {
+            QJsonValue ignored;
+            if (!m_r.readValue(&ignored, m_depth + 2))
+                return false;
+        }
+        bool bad = false;
+        bool ok = true;
+        const VmData *prev = m_out.isEmpty() ? nullptr : &m_out.constLast();
+        const VmData *hint = m_hint ? m_hint(m_out.size()) : nullptr;
+        static const QString qemu = QStringLiteral("qemu");
+        static const QString lxc = QStringLiteral("lxc");
+        switch (field) {
+        case FVmid:
+            isNull ? void(vm->vmid = defaults.vmid) : void(ok = integer(&vm->vmid, &bad));
+            break;
+        case FName:
+            isNull ? void(vm->name.clear())
+                   : void(ok = string(&vm->name, &bad, {hint ? &hint->name : nullptr}));
+            break;
+        case FNode:
+            isNull ? void(vm->node.clear())
+                   : void(ok = string(&vm->node, &bad,
+                              {hint ? &hint->node : nullptr, prev ? &prev->node : nullptr}));
+            break;
+        case FType:
+            isNull ? void(type->clear()) : void(ok = string(type, &bad, {&qemu, &lxc}));
+            break;
+        case FStatus:
+            isNull ? void(vm->status.clear())
+                   : void(ok = string(&vm->status, &bad,
+                              {hint ? &hint->status : nullptr, prev ? &prev->status : nullptr}));
+            break;
+        case FCpu:
+            isNull ? void(vm->cpu = defaults.cpu) : void(ok = real(&vm->cpu, &bad));
+            break;
+        case FMaxcpu:
+            isNull ? void(vm->maxcpu = defaults.maxcpu) : void(ok = integer(&vm->maxcpu, &bad));
+            break;
+        case FMem:
+            isNull ? void(vm->mem = 0) : void(ok = integer(&vm->mem, &bad));
+            break;
+        case FMaxmem:
+            isNull ? void(vm->maxmem = 0) : void(ok = integer(&vm->maxmem, &bad));
+            break;
+        case FDisk:
+            isNull ? void(vm->disk = 0) : void(ok = integer(&vm->disk, &bad));
+            break;
+        case FMaxdisk:
+            isNull ? void(vm->maxdisk = 0) : void(ok = integer(&vm->maxdisk, &bad));
+            break;
+        case FUptime:
+            isNull ? void(vm->uptime = 0) : void(ok = integer(&vm->uptime, &bad));
+            break;
+        case FNetin:
+            isNull ? void(vm->netin = 0) : void(ok = integer(&vm->netin, &bad));
+            break;
+        case FNetout:
+            isNull ? void(vm->netout = 0) : void(ok = integer(&vm->netout, &bad));
+            break;
+        case FDiskread:
+            isNull ? void(vm->diskread = 0) : void(ok = integer(&vm->diskread, &bad));
+            break;
+        case FDiskwrite:
+            isNull ? void(vm->diskwrite = 0) : void(ok = integer(&vm->diskwrite, &bad));
+            break;
+        case FTemplate:
+            isNull ? void(vm->isTemplate = false) : void(ok = boolean(&vm->isTemplate, &bad));
+            break;
+        case FTags:
+            isNull ? void(vm->tags.clear())
+                   : void(ok = tags(&vm->tags, &bad, hint ? &hint->tags : nullptr));
+            break;
+        case FLock:
+            isNull ? void(vm->lock.clear())
+                   : void(ok = string(&vm->lock, &bad, {hint ? &hint->lock : nullptr}));
+            break;
+        case FProtected:
+            isNull ? void(vm->isProtected = false) : void(ok = boolean(&vm->isProtected, &bad));
+            break;
+        case FUnknown:
+            break;
+        }
+        if (bad)
+            *badFields |= bit;
+        return ok;
+    }
+
+    json::detail::StrictReader m_r;
+    const VmHint &m_hint;
+    int m_depth = 0; // of the VMData[]'s container: 1 inside the event's arguments
+    QList<VmData> m_out;
+};
+
+} // namespace
+
+std::optional<QList<VmData>> vmsFromWireJson(
+    QByteArrayView text, QString *error, const VmHint &hint)
+{
+    return VmsReader(text, hint).read(false, error);
+}
+
+std::optional<QList<VmData>> vmsFromEventArgsJson(
+    QByteArrayView args, QString *error, const VmHint &hint)
+{
+    return VmsReader(args, hint).read(true, error);
 }
 
 } // namespace jarvis::model

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -10,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <optional>
 
 // The typed cluster payloads of PROTOCOL.md section 5 (the wire types), shared by the service
@@ -132,6 +134,20 @@ void appendJson(QByteArray &out, const QList<StorageData> &storage);
 // --- wire -> typed (for clients; strict about types, tolerant of extra fields).
 std::optional<NodeData> nodeFromJson(const QJsonObject &o);
 std::optional<VmData> vmFromJson(const QJsonObject &o);
+// The `vms` snapshot straight from its JSON text (VMData[]), without a QJsonArray in between:
+// exactly the rows vmFromJson() gives for the objects of json::read(text) (elements that are not
+// objects or not VMData skipped, a repeated member's last value counts), in order. The text is
+// checked as strictly as json::read checks it; nullopt and *error (when given) when it is not
+// valid JSON or not an array. `hint` (optional: the previous snapshot's row at an index, null
+// past its end) only saves allocations: a string or tag list equal to the one of the hint's row
+// at the same index is shared.
+using VmHint = std::function<const VmData *(qsizetype row)>;
+std::optional<QList<VmData>> vmsFromWireJson(
+    QByteArrayView text, QString *error = nullptr, const VmHint &hint = {});
+// The same for the arguments of a `vms` event as JSON text (SocketIoClient::onRaw): an array
+// whose only element is the VMData[].
+std::optional<QList<VmData>> vmsFromEventArgsJson(
+    QByteArrayView args, QString *error = nullptr, const VmHint &hint = {});
 std::optional<StorageData> storageFromJson(const QJsonObject &o);
 std::optional<QuorumData> quorumFromJson(const QJsonObject &o);
 std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o);

@@ -408,6 +408,51 @@ std::optional<Decoded> decode(const QByteArray &text, DecodeError *error, int ma
     return decoded;
 }
 
+std::optional<EventPeek> peekEvent(QByteArrayView text)
+{
+    const qsizetype size = text.size();
+    if (size < 4 || text[0] != '2')
+        return std::nullopt;
+    EventPeek peek;
+    qsizetype pos = 1;
+    peek.nsp = "/";
+    if (text[pos] == '/') {
+        const qsizetype comma = text.indexOf(',', pos);
+        if (comma < 0)
+            return std::nullopt;
+        peek.nsp = text.sliced(pos, comma - pos);
+        pos = comma + 1;
+    }
+    const auto skipSpace = [&] {
+        while (pos < size
+            && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r'))
+            ++pos;
+    };
+    if (pos >= size || text[pos] != '[') // an ack id, or no array
+        return std::nullopt;
+    peek.argsStart = pos++;
+    skipSpace();
+    if (pos >= size || text[pos] != '"')
+        return std::nullopt;
+    const qsizetype nameStart = ++pos;
+    while (pos < size && text[pos] >= 0x20 && text[pos] < 0x7f && text[pos] != '"'
+        && text[pos] != '\\')
+        ++pos;
+    if (pos >= size || text[pos] != '"' || pos == nameStart)
+        return std::nullopt;
+    peek.name = text.sliced(nameStart, pos - nameStart);
+    ++pos;
+    skipSpace();
+    if (pos >= size)
+        return std::nullopt;
+    if (text[pos] == ',')
+        ++pos;
+    else if (text[pos] != ']')
+        return std::nullopt;
+    peek.nameEnd = pos;
+    return peek;
+}
+
 // ---- reassembler ---------------------------------------------------------------------------
 
 Reassembler::Reassembler(int maxAttachments)

@@ -77,6 +77,20 @@ struct Decoded
 std::optional<Decoded> decode(
     const QByteArray &text, DecodeError *error = nullptr, int maxAttachments = 10);
 
+// A look at the text of a plain EVENT packet without decoding it, for clients that read some
+// events' arguments straight from the text: `2`, an optional namespace (`/name,`), no ack id,
+// then `["<name>"` where the name is printable ASCII without escapes, followed by ',' or ']'
+// (spaces allowed around). Anything else (binary packets, ack ids, escaped or non-ASCII names,
+// other packet types) gives nullopt: decode() it. Nothing after the name is checked.
+struct EventPeek
+{
+    QByteArrayView nsp; // "/" when the packet names none
+    QByteArrayView name;
+    qsizetype argsStart = 0; // index of the data array's '['
+    qsizetype nameEnd = 0; // index just past the name and its separator (',' or before ']')
+};
+std::optional<EventPeek> peekEvent(QByteArrayView text);
+
 // Stateful decoder for one connection: text packets in, complete packets out, binary attachments
 // gathered and checked against the placeholders.
 class Reassembler
@@ -98,6 +112,8 @@ public:
     // After Error the partial packet is dropped and the next addText starts afresh.
     Packet take();
     QString errorString() const { return m_error; }
+    // Binary attachments are still expected: the next text message is an error.
+    bool isPending() const { return m_pending.has_value(); }
     void reset();
 
 private:

@@ -1,10 +1,9 @@
 // jarvis-bench-models: the cost of applying a `vms` snapshot to the console's GuestListModel
-// (console/models/), from the QJsonArray the Socket.IO client hands over to the last signal.
-// Run on demand (make bench-models), never by ctest.
+// (console/models/). Run on demand (make bench-models), never by ctest.
 //
 //   jarvis-bench-models [--guests 5000] [--runs 50]
 //
-// Scenarios (wall time of applyVms, one thread, median and max over `runs`):
+// Scenarios (wall time, one thread, median and max over `runs`):
 //   first fill      an empty model gets the whole snapshot (a new model each run)
 //   unchanged       the same snapshot again (every poll of a quiet cluster)
 //   10% changed     every run ~10% of the guests differ from the previous snapshot (cpu, mem,
@@ -12,14 +11,30 @@
 //   churn           10% changed plus 1% of the guests removed and 1% new ones inserted
 // each once with the model alone and once with a GuestFilterModel on top (sorted by cpu,
 // descending, as the dashboard's busiest-first view, with a search), since that is what the
-// guest table shows. Target: at most 5 ms for the steady-state update (10% changed), model alone.
+// guest table shows. Three paths:
+//   array           applyVms(QJsonArray) only: the decoded array is handed over untimed
+//   wire, decoded   the packet text through a real SocketIoClient (loopback WebSocket from a
+//                   minimal Engine.IO/Socket.IO server in this process) with on("vms") ->
+//                   applyVms(args[0]): the full decode into a QJsonArray
+//   wire, raw       the same packet with onRaw("vms") -> applyVmsEventJson: what the console does
+// The wire paths are timed from the server's sendTextMessage (the packet's text ready) to the end
+// of the model's apply (its last signal), so they include the server's framing and the loopback
+// write too: an upper bound of what the console spends. Target: at most 5 ms for the steady-state
+// update (10% changed), model alone, wire raw.
+#include "client/socketioclient.h"
 #include "model/clusterdata.h"
 #include "models/guestfiltermodel.h"
 #include "models/guestlistmodel.h"
+#include "protocol/jsonreader.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QEventLoop>
+#include <QHostAddress>
 #include <QJsonArray>
+#include <QTimer>
+#include <QWebSocket>
+#include <QWebSocketServer>
 
 #include <algorithm>
 #include <cstdio>
@@ -81,7 +96,7 @@ void step(QList<model::VmData> &guests, std::mt19937 &random)
         g.uptime += 15;
         if (k % 20 == 0)
             g.status = g.status == QLatin1String("running") ? QStringLiteral("stopped")
-                                                             : QStringLiteral("running");
+                                                            : QStringLiteral("running");
     }
 }
 
@@ -101,28 +116,186 @@ struct Figures
     double max = 0;
 };
 
-Figures measure(int runs, const std::function<QJsonArray()> &prepare,
-    const std::function<void(const QJsonArray &)> &apply)
+Figures summarise(QList<double> ms)
 {
-    QList<double> ms;
-    ms.reserve(runs);
-    for (int r = 0; r < runs; ++r) {
-        const QJsonArray snapshot = prepare(); // not timed: the client hands it over
-        QElapsedTimer timer;
-        timer.start();
-        apply(snapshot);
-        ms.append(timer.nsecsElapsed() / 1e6);
-    }
     std::sort(ms.begin(), ms.end());
     return {ms.at(ms.size() / 2), ms.last()};
 }
 
-void print(const char *scenario, bool withView, const Figures &f)
+enum class Path { Array, WireDecoded, WireRaw };
+
+const char *pathName(Path path)
 {
-    std::printf("  %-12s %-22s median %6.2f ms   max %6.2f ms\n", scenario,
+    switch (path) {
+    case Path::Array:
+        return "array";
+    case Path::WireDecoded:
+        return "wire, decoded";
+    case Path::WireRaw:
+        return "wire, raw";
+    }
+    return "";
+}
+
+// One run: from the text in the client's hands (the QWebSocket's last text frame of the packet;
+// for the array path the call) to the model's last signal, and from the server's send.
+struct Run
+{
+    double received = 0;
+    double sent = 0;
+};
+
+void print(const char *scenario, Path path, bool withView, const QList<Run> &runs)
+{
+    QList<double> received, sent;
+    for (const Run &r : runs) {
+        received.append(r.received);
+        sent.append(r.sent);
+    }
+    const Figures f = summarise(received);
+    std::printf("  %-12s %-14s %-20s median %6.2f ms   max %6.2f ms", scenario, pathName(path),
         withView ? "model + filter view" : "model", f.median, f.max);
+    if (path != Path::Array) {
+        const Figures s = summarise(sent);
+        std::printf("   (from the server's send: median %6.2f ms)", s.median);
+    }
+    std::printf("\n");
     std::fflush(stdout);
 }
+
+// A minimal Socket.IO server on 127.0.0.1 for one client on /cluster: the Engine.IO open packet,
+// the CONNECT answer, then whatever send() is given. No pings (the heartbeat is long).
+class WireServer : public QObject
+{
+public:
+    WireServer()
+        : m_server(QStringLiteral("bench"), QWebSocketServer::NonSecureMode)
+    {
+        if (!m_server.listen(QHostAddress::LocalHost, 0))
+            qFatal("cannot listen on 127.0.0.1");
+        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
+            m_peer = m_server.nextPendingConnection();
+            m_peer->sendTextMessage(QStringLiteral(
+                R"(0{"sid":"bench","upgrades":[],"pingInterval":600000,"pingTimeout":600000,"maxPayload":100000000})"));
+            connect(m_peer, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+                if (text.startsWith(QLatin1String("40/cluster,")))
+                    m_peer->sendTextMessage(QStringLiteral(R"(40/cluster,{"sid":"s1"})"));
+            });
+        });
+    }
+    QUrl url() const
+    {
+        return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_server.serverPort()));
+    }
+    void send(const QString &text) { m_peer->sendTextMessage(text); }
+
+private:
+    QWebSocketServer m_server;
+    QWebSocket *m_peer = nullptr;
+};
+
+QString vmsPacket(const QList<model::VmData> &guests)
+{
+    QByteArray text = "42/cluster,[\"vms\",";
+    model::appendJson(text, guests);
+    text += ']';
+    return QString::fromUtf8(text);
+}
+
+// Runs the event loop until `done` or 30 s.
+void waitFor(const bool &done)
+{
+    QElapsedTimer limit;
+    limit.start();
+    while (!done && limit.elapsed() < 30000)
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+    if (!done)
+        qFatal("no answer from the wire");
+}
+
+// One model (and view) fed over `path`; apply() takes the snapshot and returns the ms it took.
+class Bench
+{
+public:
+    Bench(Path path, bool withView, WireServer *server)
+        : m_path(path)
+        , m_server(server)
+    {
+        m_clock.start();
+        if (withView) {
+            m_view.setGuests(&m_model);
+            m_view.setSortRoleName(QStringLiteral("cpu"));
+            m_view.setSortAscending(false);
+            m_view.setSearch(QStringLiteral("tier1"));
+        }
+        if (path == Path::Array)
+            return;
+        if (path == Path::WireRaw) {
+            m_client.onRaw(QStringLiteral("vms"), &m_model, [this](QByteArrayView args) {
+                const bool ok = m_model.applyVmsEventJson(args);
+                m_doneAt = m_clock.nsecsElapsed();
+                m_done = true;
+                return ok;
+            });
+        } else {
+            m_client.on(QStringLiteral("vms"), &m_model,
+                [this](const QJsonArray &args, const QList<QByteArray> &,
+                    const client::AckResponder &) {
+                    m_model.applyVms(args.first().toArray());
+                    m_doneAt = m_clock.nsecsElapsed();
+                    m_done = true;
+                });
+        }
+        bool connected = false;
+        QObject::connect(&m_client, &client::SocketIoClient::connected, &m_model,
+            [&connected] { connected = true; });
+        m_client.connectToServer(server->url(), QStringLiteral("/cluster"), {});
+        waitFor(connected);
+        // The client's socket hands the text over right after its last frame: the start.
+        const QWebSocket *socket = m_client.findChild<QWebSocket *>();
+        if (!socket)
+            qFatal("no client socket");
+        QObject::connect(
+            socket, &QWebSocket::textFrameReceived, &m_model, [this](const QString &, bool last) {
+                if (last)
+                    m_receivedAt = m_clock.nsecsElapsed();
+            });
+    }
+
+    Run apply(const QList<model::VmData> &guests)
+    {
+        if (m_path == Path::Array) {
+            const QJsonArray snapshot = model::toJson(guests); // not timed: handed over decoded
+            QElapsedTimer timer;
+            timer.start();
+            m_model.applyVms(snapshot);
+            const double ms = timer.nsecsElapsed() / 1e6;
+            return {ms, ms};
+        }
+        const QString packet = vmsPacket(guests); // not timed: the server has it ready
+        m_done = false;
+        m_receivedAt = -1;
+        const qint64 sentAt = m_clock.nsecsElapsed();
+        m_server->send(packet);
+        waitFor(m_done);
+        if (m_receivedAt < 0)
+            qFatal("no text frame seen");
+        return {(m_doneAt - m_receivedAt) / 1e6, (m_doneAt - sentAt) / 1e6};
+    }
+
+    int rows() const { return m_model.rowCount(); }
+
+private:
+    Path m_path;
+    WireServer *m_server;
+    console::GuestListModel m_model;
+    console::GuestFilterModel m_view;
+    client::SocketIoClient m_client;
+    QElapsedTimer m_clock;
+    qint64 m_receivedAt = -1;
+    qint64 m_doneAt = 0;
+    bool m_done = false;
+};
 
 } // namespace
 
@@ -132,57 +305,74 @@ int main(int argc, char **argv)
     const QStringList args = app.arguments();
     const int guests = argument(args, QStringLiteral("--guests"), 5000);
     const int runs = qMax(1, argument(args, QStringLiteral("--runs"), 50));
-    std::printf("jarvis-bench-models: GuestListModel::applyVms, %d guests, %d runs per scenario\n",
+    std::printf("jarvis-bench-models: a `vms` snapshot into GuestListModel, %d guests, %d runs per "
+                "scenario\n",
         guests, runs);
+    WireServer server;
 
-    for (const bool withView : {false, true}) {
+    {
+        // Where the raw path's time goes, piece by piece (no model).
         std::mt19937 random(12345);
         const QList<model::VmData> base = cluster(guests, 100, random);
-        const QJsonArray baseJson = model::toJson(base);
-
-        // first fill: a new model per run
-        {
-            Figures f = measure(runs, [&] { return baseJson; },
-                [&](const QJsonArray &snapshot) {
-                    console::GuestListModel model;
-                    console::GuestFilterModel view;
-                    if (withView) {
-                        view.setGuests(&model);
-                        view.setSortRoleName(QStringLiteral("cpu"));
-                        view.setSortAscending(false);
-                    }
-                    model.applyVms(snapshot);
-                });
-            print("first fill", withView, f);
+        const QString packet = vmsPacket(base);
+        QByteArray utf8;
+        QList<double> decodeMs, readMs, qtMs;
+        for (int r = 0; r < runs; ++r) {
+            QElapsedTimer timer;
+            timer.start();
+            utf8 = packet.toUtf8();
+            decodeMs.append(timer.nsecsElapsed() / 1e6);
+            const QByteArrayView array = QByteArrayView(utf8).sliced(18, utf8.size() - 19);
+            timer.restart();
+            const auto rows = model::vmsFromWireJson(array);
+            readMs.append(timer.nsecsElapsed() / 1e6);
+            timer.restart();
+            const auto value = json::read(array);
+            qtMs.append(timer.nsecsElapsed() / 1e6);
+            if (!rows || rows->size() != base.size() || !value)
+                qFatal("the snapshot does not read back");
         }
+        std::printf("  pieces: packet %lld bytes; QString -> UTF-8 median %.2f ms; "
+                    "vmsFromWireJson median %.2f ms; json::read (QJsonValue) median %.2f ms\n",
+            qlonglong(utf8.size()), summarise(decodeMs).median, summarise(readMs).median,
+            summarise(qtMs).median);
+    }
 
-        console::GuestListModel model;
-        console::GuestFilterModel view;
-        if (withView) {
-            view.setGuests(&model);
-            view.setSortRoleName(QStringLiteral("cpu"));
-            view.setSortAscending(false);
-            view.setSearch(QStringLiteral("tier1"));
-        }
-        model.applyVms(baseJson);
-        QList<model::VmData> current = base;
-        const auto apply = [&](const QJsonArray &snapshot) { model.applyVms(snapshot); };
-
-        print("unchanged", withView, measure(runs, [&] { return model::toJson(current); }, apply));
-        print("10% changed", withView, measure(runs, [&] {
-            step(current, random);
-            return model::toJson(current);
-        }, apply));
-        int nextVmid = 100 + guests;
-        print("churn", withView, measure(runs, [&] {
-            step(current, random);
-            churn(current, nextVmid, random);
-            return model::toJson(current);
-        }, apply));
-        if (model.rowCount() != current.size()) {
-            std::fprintf(stderr, "model has %d rows, snapshot %lld\n", model.rowCount(),
-                qlonglong(current.size()));
-            return 1;
+    for (const bool withView : {false, true}) {
+        for (const Path path : {Path::Array, Path::WireDecoded, Path::WireRaw}) {
+            std::mt19937 random(12345);
+            const QList<model::VmData> base = cluster(guests, 100, random);
+            {
+                QList<Run> ms;
+                for (int r = 0; r < runs; ++r) {
+                    Bench fresh(path, withView, &server);
+                    ms.append(fresh.apply(base));
+                }
+                print("first fill", path, withView, ms);
+            }
+            Bench bench(path, withView, &server);
+            bench.apply(base);
+            QList<model::VmData> current = base;
+            const auto scenario = [&](const char *name, const std::function<void()> &change) {
+                QList<Run> ms;
+                for (int r = 0; r < runs; ++r) {
+                    change(); // not timed
+                    ms.append(bench.apply(current));
+                }
+                print(name, path, withView, ms);
+            };
+            scenario("unchanged", [] {});
+            scenario("10% changed", [&] { step(current, random); });
+            int nextVmid = 100 + guests;
+            scenario("churn", [&] {
+                step(current, random);
+                churn(current, nextVmid, random);
+            });
+            if (bench.rows() != current.size()) {
+                std::fprintf(stderr, "model has %d rows, snapshot %lld\n", bench.rows(),
+                    qlonglong(current.size()));
+                return 1;
+            }
         }
     }
     return 0;

@@ -8,6 +8,8 @@
 #include "auth/jwt.h"
 #include "client/socketioclient.h"
 #include "core/clock.h"
+#include "model/clusterdata.h"
+#include "protocol/jsonreader.h"
 #include "protocol/socketio.h"
 #include "realtime/sioserver.h"
 #include "testnamespace.h"
@@ -244,6 +246,10 @@ private slots:
     void serverDisconnect();
     void clientDisconnect_data() { addTargets(); }
     void clientDisconnect();
+    void rawEvent_data() { addTargets(); }
+    void rawEvent();
+    void rawEventNotForUnusualPackets_data() { addTargets(); }
+    void rawEventNotForUnusualPackets();
 
     // jarvisd only
     void reconnectAfterServerRestart();
@@ -258,6 +264,7 @@ private slots:
     void connectTimeout();
     void malformedPackets_data();
     void malformedPackets();
+    void rawEventDeclinedIsDecoded();
 
 private:
     void addTargets();
@@ -1082,6 +1089,143 @@ void TestSocketIoClient::malformedPackets()
     QTRY_VERIFY_WITH_TIMEOUT(client.isConnected(), Wait);
     QCOMPARE(client.id(), QStringLiteral("s1"));
     QTRY_COMPARE(fake.openSockets, 1);
+}
+
+// A raw handler gets the arguments as JSON text (the name blanked out of the packet); taken, the
+// event reaches neither the on() handler nor eventReceived; declined, it is decoded as usual.
+void TestSocketIoClient::rawEvent()
+{
+    QFETCH(Target, target);
+    SKIP_UNAVAILABLE(target);
+    auto client = newClient();
+    QVERIFY(connectClient(*client, target));
+    QSignalSpy received(client.get(), &SocketIoClient::eventReceived);
+    QList<QByteArray> rawSeen;
+    bool take = true;
+    QVERIFY(client->onRaw(QStringLiteral("echo-back"), this, [&](QByteArrayView args) {
+        rawSeen.append(args.toByteArray());
+        return take;
+    }));
+    int decodedSeen = 0;
+    client->on(QStringLiteral("echo-back"), this,
+        [&](const QJsonArray &, const QList<QByteArray> &, const AckResponder &) {
+            ++decodedSeen;
+        });
+
+    const QJsonArray args {QJsonArray {QJsonObject {{QStringLiteral("vmid"), 100},
+                               {QStringLiteral("node"), QStringLiteral("pv\u00e9 \"1\"")}}},
+        QStringLiteral("second"), 1.5, QJsonValue::Null};
+    client->emitEvent(QStringLiteral("emit-back"), args);
+    QTRY_COMPARE_WITH_TIMEOUT(rawSeen.size(), 1, Wait);
+    const std::optional<QJsonValue> text = json::read(rawSeen.at(0));
+    QVERIFY2(text.has_value(), rawSeen.at(0).constData());
+    QCOMPARE(text->toArray(), args);
+    QVERIFY(rawSeen.at(0).startsWith('['));
+
+    // no arguments at all: an empty array
+    client->emitEvent(QStringLiteral("emit-back"), {});
+    QTRY_COMPARE_WITH_TIMEOUT(rawSeen.size(), 2, Wait);
+    QCOMPARE(json::read(rawSeen.at(1)), std::optional<QJsonValue>(QJsonArray()));
+
+    // declined: decoded as usual
+    take = false;
+    client->emitEvent(QStringLiteral("emit-back"), args);
+    QTRY_COMPARE_WITH_TIMEOUT(received.count(), 1, Wait);
+    QCOMPARE(rawSeen.size(), 3);
+    QCOMPARE(decodedSeen, 1);
+    QCOMPARE(received.at(0).at(1).toJsonArray(), args);
+
+    // gone: decoded as usual without asking
+    client->offRaw(QStringLiteral("echo-back"));
+    client->emitEvent(QStringLiteral("emit-back"), args);
+    QTRY_COMPARE_WITH_TIMEOUT(received.count(), 2, Wait);
+    QCOMPARE(rawSeen.size(), 3);
+    QCOMPARE(decodedSeen, 2);
+
+    // names a raw handler cannot have
+    const auto never = [](QByteArrayView) { return true; };
+    QVERIFY(!client->onRaw(QStringLiteral("connect"), this, never));
+    QVERIFY(!client->onRaw(QStringLiteral("a\"b"), this, never));
+    QVERIFY(!client->onRaw(QStringLiteral("caf\u00e9"), this, never));
+    QVERIFY(!client->onRaw(QString(), this, never));
+}
+
+// Binary events and events that ask for an ack are decoded as usual: the raw handler never sees
+// them.
+void TestSocketIoClient::rawEventNotForUnusualPackets()
+{
+    QFETCH(Target, target);
+    SKIP_UNAVAILABLE(target);
+    auto client = newClient();
+    QVERIFY(connectClient(*client, target));
+    QSignalSpy received(client.get(), &SocketIoClient::eventReceived);
+    int rawSeen = 0;
+    const auto raw = [&](QByteArrayView) {
+        ++rawSeen;
+        return true;
+    };
+    QVERIFY(client->onRaw(QStringLiteral("echo-back"), this, raw));
+    QVERIFY(client->onRaw(QStringLiteral("question"), this, raw));
+    bool askedForAck = false;
+    client->on(QStringLiteral("question"), this,
+        [&](const QJsonArray &, const QList<QByteArray> &, const AckResponder &ack) {
+            askedForAck = ack.isRequested();
+            ack.send({1});
+        });
+
+    const QList<QByteArray> blobs {bytes(10, 3)};
+    client->emitEvent(QStringLiteral("emit-back"), {sio::placeholder(0)}, blobs);
+    QTRY_COMPARE_WITH_TIMEOUT(received.count(), 1, Wait);
+    QCOMPARE(received.at(0).at(2).value<QList<QByteArray>>(), blobs);
+
+    client->emitEvent(QStringLiteral("ask"), {QStringLiteral("q")});
+    QTRY_COMPARE_WITH_TIMEOUT(received.count(), 3, Wait); // question, then answer
+    QVERIFY(askedForAck);
+    QCOMPARE(rawSeen, 0);
+}
+
+// A raw handler that declines a malformed packet leaves it to the decoder, which closes the
+// connection as for any malformed packet; packets for another namespace or with an ack id never
+// reach it.
+void TestSocketIoClient::rawEventDeclinedIsDecoded()
+{
+    FakeServer fake;
+    fake.pingEveryMs = 50;
+    fake.frames = {text(R"(42/test,["vms",[{"vmid":1,"node":"a"}]])"),
+        text(R"(42/other,["vms",[{"vmid":2,"node":"a"}]])"),
+        text(R"(42/test,7["vms",[{"vmid":3,"node":"a"}]])"),
+        text(R"(42/test,[ "vms" , [{"vmid":4,"node":"a"}] ])"),
+        text(R"(42/test,["vms",[{"vmid":5,"node":"a"},]])")};
+    SocketIoClient client;
+    client.setReconnectDelays(20, 100);
+    QSignalSpy disconnected(&client, &SocketIoClient::disconnected);
+    QList<QList<model::VmData>> rawRows;
+    int rawDeclined = 0;
+    QVERIFY(client.onRaw(QStringLiteral("vms"), this, [&](QByteArrayView args) {
+        std::optional<QList<model::VmData>> rows = model::vmsFromEventArgsJson(args);
+        if (!rows) {
+            ++rawDeclined;
+            return false;
+        }
+        rawRows.append(*rows);
+        return true;
+    }));
+    QList<QJsonArray> decoded;
+    client.on(QStringLiteral("vms"), this,
+        [&](const QJsonArray &args, const QList<QByteArray> &, const AckResponder &ack) {
+            QVERIFY(ack.isRequested());
+            decoded.append(args);
+        });
+    client.connectToServer(fake.url(), Nsp, {});
+    QVERIFY(disconnected.wait(Wait));
+    QCOMPARE(disconnected.at(0).at(0).toString(), QStringLiteral("parse error"));
+    QCOMPARE(rawRows.size(), 2);
+    QCOMPARE(rawRows.at(0).size(), 1);
+    QCOMPARE(rawRows.at(0).at(0).vmid, 1);
+    QCOMPARE(rawRows.at(1).at(0).vmid, 4);
+    QCOMPARE(rawDeclined, 1);
+    QCOMPARE(decoded.size(), 1); // the one with an ack id
+    QCOMPARE(decoded.at(0).at(0).toArray().at(0).toObject().value(QStringLiteral("vmid")), 3);
 }
 
 QTEST_GUILESS_MAIN(TestSocketIoClient)

@@ -180,7 +180,9 @@ private slots:
     void nodesBadRows();
 
     void guestsRecordedSnapshot();
+    void guestsDiff_data();
     void guestsDiff();
+    void guestsBadText();
     void guestsReorder();
     void guestsBadRows_data();
     void guestsBadRows();
@@ -451,30 +453,45 @@ void TestConsoleModels::guestsRecordedSnapshot()
     QCOMPARE(t.resets.size(), 0);
 }
 
+void TestConsoleModels::guestsDiff_data()
+{
+    QTest::addColumn<bool>("fromText");
+    QTest::addRow("QJsonArray") << false;
+    QTest::addRow("text") << true; // applyVmsJson, what the console does at run time
+}
+
 void TestConsoleModels::guestsDiff()
 {
+    QFETCH(bool, fromText);
     QList<VmData> list = recorded().vms;
     GuestListModel guests;
+    const auto applyVms = [&](const QList<VmData> &rows) {
+        if (!fromText)
+            return guests.applyVms(wire(rows));
+        QByteArray text;
+        model::appendJson(text, rows);
+        QVERIFY(guests.applyVmsJson(text));
+    };
     Tested t(&guests);
-    guests.applyVms(wire(list));
+    applyVms(list);
     t.log.take();
     QSignalSpy count(&guests, &GuestListModel::countChanged);
     QSignalSpy running(&guests, &GuestListModel::runningCountChanged);
 
     // Nothing changed: no signal at all.
-    guests.applyVms(wire(list));
+    applyVms(list);
     QCOMPARE(t.log.take(), QStringList());
 
     // Only counters move: exactly those roles.
     list[0].netin += 100;
     list[0].uptime += 15;
     list[0].cpu = 0.125;
-    guests.applyVms(wire(list));
+    applyVms(list);
     QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 0 cpu,uptime,netin")});
 
     // Stopped: the status and every action flip, once.
     list[0].status = QStringLiteral("stopped");
-    guests.applyVms(wire(list));
+    applyVms(list);
     QCOMPARE(t.log.take(),
         QStringList {QStringLiteral(
             "changed 0 0 status,canStart,canShutdown,canStop,canRestart")});
@@ -485,7 +502,7 @@ void TestConsoleModels::guestsDiff()
     list[1].isTemplate = false;
     list[1].name = QStringLiteral("a");
     list[2].name = QStringLiteral("b");
-    guests.applyVms(wire(list));
+    applyVms(list);
     QCOMPARE(t.log.take(),
         (QStringList {QStringLiteral("changed 1 1 name,template,canStart,disabledReason"),
             QStringLiteral("changed 2 2 name")}));
@@ -493,7 +510,7 @@ void TestConsoleModels::guestsDiff()
     // Adjacent guests with the same change share one signal.
     list[1].netout += 1;
     list[2].netout += 2;
-    guests.applyVms(wire(list));
+    applyVms(list);
     QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 1 2 netout")});
 
     // Removed in the middle, added at both ends (jarvisd sorts by vmid), one changed.
@@ -506,7 +523,7 @@ void TestConsoleModels::guestsDiff()
     changed.lock = QStringLiteral("backup");
     QList<VmData> sent = next;
     sent[2] = changed;
-    guests.applyVms(wire(sent));
+    applyVms(sent);
     QCOMPARE(t.log.take(),
         (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 0 0"),
             QStringLiteral("changed 2 2 lock,canStart,disabledReason"),
@@ -1118,6 +1135,24 @@ void TestConsoleModels::eventLogBadEvents()
     QCOMPARE(log.append(event), accepted);
     QCOMPARE(log.count(), accepted ? 1 : 0);
     QCOMPARE(t.log.take(), accepted ? QStringList {QStringLiteral("insert 0 0")} : QStringList());
+}
+
+// Text that is not a VMData[] changes nothing and says why.
+void TestConsoleModels::guestsBadText()
+{
+    GuestListModel guests;
+    Tested t(&guests);
+    guests.applyVms(wire(recorded().vms));
+    t.log.take();
+    for (const char *bad : {"", "{}", "[", R"([{"vmid":1,"node":"a"}] x)", "[1,]"}) {
+        QString error;
+        QVERIFY2(!guests.applyVmsJson(bad, &error), bad);
+        QVERIFY(!error.isEmpty());
+    }
+    QCOMPARE(t.log.take(), QStringList());
+    QCOMPARE(guests.rowCount(), int(recorded().vms.size()));
+    QVERIFY(guests.applyVmsEventJson(R"([ [] ])"));
+    QCOMPARE(guests.rowCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestConsoleModels)
