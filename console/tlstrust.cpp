@@ -106,8 +106,7 @@ QString TlsTrust::fingerprint(const QSslCertificate &certificate)
 {
     if (certificate.isNull())
         return {};
-    return QString::fromLatin1(
-        certificate.digest(QCryptographicHash::Sha256).toHex(':').toUpper());
+    return QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex(':').toUpper());
 }
 
 QString TlsTrust::serverKey(const QUrl &server)
@@ -203,8 +202,9 @@ bool TlsTrust::setPin(const QUrl &server, const QString &fingerprint, QString *e
     const QString fp = normaliseFingerprint(fingerprint);
     if (key.isEmpty() || fp.isEmpty()) {
         if (error)
-            *error = key.isEmpty() ? QStringLiteral("not a server URL: %1").arg(server.toString())
-                                   : QStringLiteral("not a SHA-256 fingerprint: %1").arg(fingerprint);
+            *error = key.isEmpty()
+                ? QStringLiteral("not a server URL: %1").arg(server.toString())
+                : QStringLiteral("not a SHA-256 fingerprint: %1").arg(fingerprint);
         return false;
     }
     QHash<QString, QString> next = m_pins;
@@ -228,8 +228,7 @@ bool TlsTrust::removePin(const QUrl &server, QString *error)
     return true;
 }
 
-void TlsTrust::probe(
-    const QUrl &server, const QObject *context, ProbeCallback done, int timeoutMs)
+void TlsTrust::probe(const QUrl &server, const QObject *context, ProbeCallback done, int timeoutMs)
 {
     struct State
     {
@@ -244,8 +243,8 @@ void TlsTrust::probe(
 
     const QString scheme = server.scheme().toLower();
     if (result.server.isEmpty() || (!isTlsScheme(scheme) && !isPlainScheme(scheme))) {
-        result.errorString = QStringLiteral("not an http(s) server URL: %1")
-                                 .arg(server.toDisplayString());
+        result.errorString =
+            QStringLiteral("not an http(s) server URL: %1").arg(server.toDisplayString());
         if (result.server.isEmpty())
             result.server = server.toDisplayString();
     } else if (isPlainScheme(scheme)) {
@@ -315,8 +314,7 @@ void TlsTrust::probe(
         });
     connect(deadline, &core::Ticker::timeout, this, [result, finish, timeoutMs]() mutable {
         result.verdict = Verdict::Failed;
-        result.errorString =
-            QStringLiteral("no TLS handshake within %1 ms").arg(timeoutMs);
+        result.errorString = QStringLiteral("no TLS handshake within %1 ms").arg(timeoutMs);
         finish(result);
     });
     deadline->startIn(qMax(1, timeoutMs));

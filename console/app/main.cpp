@@ -7,12 +7,12 @@
 #include "tlstrust.h"
 
 #include <QCommandLineParser>
+#include <QDir>
 #include <QGuiApplication>
 #include <QImage>
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
-#include <QDir>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTextStream>
@@ -106,9 +106,8 @@ int main(int argc, char *argv[])
     QDir().mkpath(dataDir);
     TlsTrust trust(dataDir + QStringLiteral("/tls-pins"));
     session.setTlsTrust(&trust);
-    QObject::connect(&session, &ConsoleSession::loggedIn, &app, [&session] {
-        QSettings().setValue(QStringLiteral("lastServer"), session.serverUrl());
-    });
+    QObject::connect(&session, &ConsoleSession::loggedIn, &app,
+        [&session] { QSettings().setValue(QStringLiteral("lastServer"), session.serverUrl()); });
 
     QQmlApplicationEngine engine;
     registerQmlTypes(&engine);
@@ -132,8 +131,8 @@ int main(int argc, char *argv[])
                     ? QStringLiteral("no nodes, vms and storage from %1 within 20 s").arg(where)
                     : QStringLiteral("cannot connect to %1 within 20 s").arg(where));
         });
-        QObject::connect(&session, &ConsoleSession::snapshotChanged, &app,
-            [&session, window, screenshot] {
+        QObject::connect(
+            &session, &ConsoleSession::snapshotChanged, &app, [&session, window, screenshot] {
                 if (!session.hasSnapshot())
                     return;
                 // Once the models have the rows, the next grab polishes, lays out and renders.

@@ -29,9 +29,8 @@ bool EventLogModel::append(const QJsonObject &event)
     using namespace Qt::Literals::StringLiterals;
     Entry e;
     if (!readString(event, "id"_L1, e.id) || !readString(event, "type"_L1, e.type)
-        || !readString(event, "severity"_L1, e.severity)
-        || !readString(event, "title"_L1, e.title) || !readString(event, "message"_L1, e.message)
-        || !readString(event, "node"_L1, e.node)
+        || !readString(event, "severity"_L1, e.severity) || !readString(event, "title"_L1, e.title)
+        || !readString(event, "message"_L1, e.message) || !readString(event, "node"_L1, e.node)
         || !readString(event, "timestamp"_L1, e.timestamp)
         || !readString(event, "resolvedAt"_L1, e.resolvedAt) || e.type.isEmpty())
         return false;

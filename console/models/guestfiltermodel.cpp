@@ -23,8 +23,7 @@ bool wordMatches(const model::VmData &g, const QString &word)
 }
 
 // -1, 0, 1
-template <typename T>
-int order(const T &a, const T &b)
+template<typename T> int order(const T &a, const T &b)
 {
     return a < b ? -1 : (b < a ? 1 : 0);
 }
@@ -151,8 +150,7 @@ void GuestFilterModel::updateSortKey()
 
 bool GuestFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
-    if (!m_guests || sourceParent.isValid() || sourceRow < 0
-        || sourceRow >= m_guests->rowCount())
+    if (!m_guests || sourceParent.isValid() || sourceRow < 0 || sourceRow >= m_guests->rowCount())
         return false;
     const model::VmData &g = m_guests->guestAt(sourceRow);
     if (!m_node.isEmpty() && g.node != m_node)
@@ -185,7 +183,8 @@ bool GuestFilterModel::lessThan(const QModelIndex &left, const QModelIndex &righ
         c = compareCi(a.name, b.name);
         break;
     case SortKey::Type: // "lxc" before "qemu", as the strings compare
-        c = order(a.kind == model::VmData::Kind::Lxc ? 0 : 1, b.kind == model::VmData::Kind::Lxc ? 0 : 1);
+        c = order(
+            a.kind == model::VmData::Kind::Lxc ? 0 : 1, b.kind == model::VmData::Kind::Lxc ? 0 : 1);
         break;
     case SortKey::Node:
         c = order(a.node, b.node);
@@ -209,8 +208,8 @@ bool GuestFilterModel::lessThan(const QModelIndex &left, const QModelIndex &righ
         c = compareCi(a.tags.join(QLatin1Char(',')), b.tags.join(QLatin1Char(',')));
         break;
     case SortKey::Role: {
-        const QPartialOrdering o = QVariant::compare(
-            m_guests->data(left, m_sortRole), m_guests->data(right, m_sortRole));
+        const QPartialOrdering o =
+            QVariant::compare(m_guests->data(left, m_sortRole), m_guests->data(right, m_sortRole));
         c = o == QPartialOrdering::Less ? -1 : (o == QPartialOrdering::Greater ? 1 : 0);
         break;
     }

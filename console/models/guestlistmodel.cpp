@@ -113,7 +113,8 @@ QString GuestListModel::blockReason(const Row &row, Block block) const
     case Block::None:
         return {};
     case Block::ProtectedNode:
-        return QStringLiteral("Node %1 is protected: actions on its guests are refused").arg(g.node);
+        return QStringLiteral("Node %1 is protected: actions on its guests are refused")
+            .arg(g.node);
     case Block::ProtectedGuest:
         return QStringLiteral("%1 (%2) is protected: actions on it are refused")
             .arg(g.name)
@@ -193,8 +194,7 @@ QList<int> GuestListModel::update(Row &current, Row &&fresh) const
     // What the actions depend on: status, protection, lock, template (and the names the reason
     // quotes).
     const bool actionInputs = a.status != b.status || a.isProtected != b.isProtected
-        || a.lock != b.lock || a.isTemplate != b.isTemplate || a.node != b.node
-        || a.name != b.name;
+        || a.lock != b.lock || a.isTemplate != b.isTemplate || a.node != b.node || a.name != b.name;
     if (actionInputs) {
         Row after {b, current.busy};
         actionRoles(current, availability(current), after, availability(after), roles);

@@ -37,7 +37,7 @@ protected:
     // moves what the snapshot says into `current` (keeping the row's own state: history, busy)
     // and returns the roles whose values changed (empty: nothing did). Returns true when rows
     // were inserted, removed or moved (a row's position may have changed).
-    template <typename Row, typename KeyOf, typename Update>
+    template<typename Row, typename KeyOf, typename Update>
     bool applySnapshot(QList<Row> &rows, QList<Row> incoming, KeyOf keyOf, Update update);
 
 private:
@@ -66,7 +66,7 @@ private:
     }
 };
 
-template <typename Row, typename KeyOf, typename Update>
+template<typename Row, typename KeyOf, typename Update>
 bool SnapshotListModel::applySnapshot(
     QList<Row> &rows, QList<Row> incoming, KeyOf keyOf, Update update)
 {

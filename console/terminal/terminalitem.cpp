@@ -147,7 +147,8 @@ void TerminalItem::write(const QByteArray &output)
 
 void TerminalItem::reset()
 {
-    m_screen.write(QByteArrayLiteral("\x1b" "c"));
+    m_screen.write(QByteArrayLiteral("\x1b"
+                                     "c"));
     clearSelection();
     setScrollOffset(0);
     scheduleFrame();
@@ -296,8 +297,8 @@ void TerminalItem::mousePressEvent(QMouseEvent *event)
     forceActiveFocus(Qt::MouseFocusReason);
     if (event->button() == Qt::MiddleButton) {
         if (QClipboard *clipboard = QGuiApplication::clipboard()) {
-            paste(clipboard->text(clipboard->supportsSelection() ? QClipboard::Selection
-                                                                   : QClipboard::Clipboard));
+            paste(clipboard->text(
+                clipboard->supportsSelection() ? QClipboard::Selection : QClipboard::Clipboard));
         }
         return;
     }
@@ -420,14 +421,14 @@ void TerminalItem::paint(QPainter *painter)
             if (bg != defaultBg)
                 painter->fillRect(rect, QColor::fromRgb(bg));
             if (!run.trimmed().isEmpty() || c.underline) {
-                painter->setFont(c.bold ? (c.italic ? boldItalic : bold)
-                                        : (c.italic ? italic : plain));
+                painter->setFont(
+                    c.bold ? (c.italic ? boldItalic : bold) : (c.italic ? italic : plain));
                 painter->setPen(QColor::fromRgb(fg));
                 if (!run.trimmed().isEmpty())
                     painter->drawText(QPointF(rect.x(), y + m_ascent), run);
                 if (c.underline)
-                    painter->drawLine(QPointF(rect.left(), y + ch - 1),
-                        QPointF(rect.right(), y + ch - 1));
+                    painter->drawLine(
+                        QPointF(rect.left(), y + ch - 1), QPointF(rect.right(), y + ch - 1));
             }
         }
     }

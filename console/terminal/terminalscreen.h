@@ -43,8 +43,20 @@ class TerminalScreen
 public:
     enum Modifier { NoModifier = 0, Shift = 1, Alt = 2, Ctrl = 4 };
     enum Key {
-        Enter = 1, Tab, Backspace, Escape, Up, Down, Left, Right, Insert, Delete, Home, End,
-        PageUp, PageDown,
+        Enter = 1,
+        Tab,
+        Backspace,
+        Escape,
+        Up,
+        Down,
+        Left,
+        Right,
+        Insert,
+        Delete,
+        Home,
+        End,
+        PageUp,
+        PageDown,
         F1 = 257 // F1..F12 = F1 + 0..11
     };
 

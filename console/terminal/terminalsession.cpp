@@ -29,7 +29,8 @@ qsizetype utf8Prefix(const QByteArray &bytes, qsizetype limit)
 // The server's `error`s for input it refused: the session goes on (docs/PROTOCOL.md).
 bool isInputError(const QString &message)
 {
-    return message.startsWith(QLatin1String("data:")) || message.startsWith(QLatin1String("resize:"))
+    return message.startsWith(QLatin1String("data:"))
+        || message.startsWith(QLatin1String("resize:"))
         || message.startsWith(QLatin1String("input "));
 }
 } // namespace
@@ -61,8 +62,8 @@ void TerminalSession::setTerminal(TerminalItem *terminal)
     m_terminal = terminal;
     if (terminal) {
         connect(terminal, &TerminalItem::input, this, &TerminalSession::sendInput);
-        connect(terminal, &TerminalItem::terminalResized, this,
-            &TerminalSession::onTerminalResized);
+        connect(
+            terminal, &TerminalItem::terminalResized, this, &TerminalSession::onTerminalResized);
     }
     Q_EMIT terminalChanged();
     if (terminal && m_started)
@@ -182,7 +183,8 @@ void TerminalSession::onConnected()
     m_sentSize = QSize(cols, rows);
     Q_EMIT sentSizeChanged();
     m_started = true;
-    m_client->emitEvent(QStringLiteral("start"),
+    m_client->emitEvent(
+        QStringLiteral("start"),
         QJsonArray {QJsonObject {{QStringLiteral("node"), m_node}, {QStringLiteral("cols"), cols},
             {QStringLiteral("rows"), rows}}},
         {}, this,
@@ -268,9 +270,10 @@ void TerminalSession::sendInput(const QByteArray &bytes)
         return; // nobody to send it to
     const qint64 limit = m_state == QLatin1String("open") ? MaxQueuedInput : MaxInputBeforeOpen;
     if (m_input.size() + bytes.size() > limit) {
-        const QString message = tr("Input of %1 bytes refused: at most %2 bytes may wait to be sent")
-                                    .arg(bytes.size())
-                                    .arg(limit);
+        const QString message =
+            tr("Input of %1 bytes refused: at most %2 bytes may wait to be sent")
+                .arg(bytes.size())
+                .arg(limit);
         setErrorText(message);
         Q_EMIT inputRefused(message);
         return;
@@ -292,7 +295,8 @@ void TerminalSession::pumpInput()
     }
     while (!m_input.isEmpty() && m_burstLeft > 0) {
         const qsizetype n = utf8Prefix(m_input, std::min<qsizetype>(MaxInputMessage, m_burstLeft));
-        m_client->emitEvent(QStringLiteral("data"), QJsonArray {jarvis::utf8ToString(QByteArrayView(m_input).first(n))});
+        m_client->emitEvent(QStringLiteral("data"),
+            QJsonArray {jarvis::utf8ToString(QByteArrayView(m_input).first(n))});
         m_input.remove(0, n);
         m_burstLeft -= int(n);
     }

@@ -81,7 +81,10 @@ public:
     // Bytes for the shell (the TerminalItem's input is connected here).
     Q_INVOKABLE void sendInput(const QByteArray &bytes);
     // Input accepted but not sent yet.
-    qint64 queuedInput() const { return m_input.size(); }
+    qint64 queuedInput() const
+    {
+        return m_input.size();
+    }
 
 Q_SIGNALS:
     void terminalChanged();

@@ -14,8 +14,8 @@ namespace jarvis::json {
 void appendJsonString(QByteArray &out, QStringView text);
 
 // The same for text given as UTF-8 (terminal output), without a QString in between: writes what
-// appendJsonString(out, utf8ToString(utf8)) (core/utf8.h) writes and returns true when `utf8` is valid
-// UTF-8; otherwise leaves `out` as it was and returns false (the caller then decides how to
+// appendJsonString(out, utf8ToString(utf8)) (core/utf8.h) writes and returns true when `utf8` is
+// valid UTF-8; otherwise leaves `out` as it was and returns false (the caller then decides how to
 // replace the invalid bytes).
 bool appendJsonStringUtf8(QByteArray &out, QByteArrayView utf8);
 

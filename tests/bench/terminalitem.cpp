@@ -3,8 +3,8 @@
 // the server's `data` events arrive, while an offscreen QQuickWindow (software scene graph)
 // renders a frame every 16 ms (QT_QPA_UPDATE_IDLE_TIME). Prints MB/s, frames, the longest gap
 // between two frames, the longest paint and the longest event-loop stall (a 1 ms probe timer),
-// the longest write() call, and libvterm alone (TerminalScreen::write without an item) for comparison.
-// Usage: jarvis-bench-terminalitem [--mb N] [--width PX] [--height PX]
+// the longest write() call, and libvterm alone (TerminalScreen::write without an item) for
+// comparison. Usage: jarvis-bench-terminalitem [--mb N] [--width PX] [--height PX]
 #include "terminalitem.h"
 
 #include <QCommandLineParser>
@@ -15,8 +15,8 @@
 #include <QTimer>
 
 #include <algorithm>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 using jarvis::console::TerminalItem;
 using jarvis::console::TerminalScreen;
@@ -111,16 +111,20 @@ int main(int argc, char **argv)
     qint64 renderStart = 0;
     qint64 longestRender = 0;
     int frames = 0;
-    QObject::connect(&window, &QQuickWindow::beforeRendering, &window,
+    QObject::connect(
+        &window, &QQuickWindow::beforeRendering, &window,
         [&] { renderStart = clock.nsecsElapsed(); }, Qt::DirectConnection);
-    QObject::connect(&window, &QQuickWindow::afterRendering, &window, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        longestRender = std::max(longestRender, now - renderStart);
-        if (lastFrame >= 0)
-            longestFrameGap = std::max(longestFrameGap, now - lastFrame);
-        lastFrame = now;
-        ++frames;
-    }, Qt::DirectConnection);
+    QObject::connect(
+        &window, &QQuickWindow::afterRendering, &window,
+        [&] {
+            const qint64 now = clock.nsecsElapsed();
+            longestRender = std::max(longestRender, now - renderStart);
+            if (lastFrame >= 0)
+                longestFrameGap = std::max(longestFrameGap, now - lastFrame);
+            lastFrame = now;
+            ++frames;
+        },
+        Qt::DirectConnection);
 
     // The event-loop probe: how late does a 1 ms timer fire at worst?
     qint64 lastProbe = -1;
@@ -173,8 +177,8 @@ int main(int argc, char **argv)
     const double s = (elapsed.nsecsElapsed() - 50e6) / 1e9;
     std::printf("TerminalItem %dx%d cells (%dx%d px, software scene graph, offscreen):\n",
         item->cols(), item->rows(), window.width(), window.height());
-    std::printf("  fed %.1f MB in %.2f s = %.1f MB/s through write() in 16 KiB chunks\n",
-        fed / 1e6, s, fed / 1e6 / s);
+    std::printf("  fed %.1f MB in %.2f s = %.1f MB/s through write() in 16 KiB chunks\n", fed / 1e6,
+        s, fed / 1e6 / s);
     std::printf("  frames %d (%.1f per second), paints %llu\n", frames, frames / s,
         static_cast<unsigned long long>(item->paintCount()));
     std::printf("  longest gap between frames %.1f ms, longest frame render %.1f ms\n",

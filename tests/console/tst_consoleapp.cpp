@@ -46,8 +46,7 @@ class Demo
 public:
     explicit Demo(const QByteArray &secret)
         : m_secret(secret)
-    {
-    }
+    { }
     ~Demo() { stop(); }
 
     bool start(int port = 0)
@@ -111,12 +110,12 @@ QString forgeToken(const QByteArray &secret, qint64 exp)
 {
     const QByteArray header = base64url(R"({"alg":"HS256","typ":"JWT"})");
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    const QByteArray payload = base64url(QJsonDocument(QJsonObject{{"sub", "admin"},
-        {"iat", now - 100000}, {"exp", exp}, {"jti", "consoleapp-test"}})
-                                             .toJson(QJsonDocument::Compact));
+    const QByteArray payload = base64url(QJsonDocument(
+        QJsonObject {{"sub", "admin"}, {"iat", now - 100000}, {"exp", exp},
+            {"jti", "consoleapp-test"}}).toJson(QJsonDocument::Compact));
     const QByteArray signingInput = header + '.' + payload;
-    const QByteArray sig
-        = QMessageAuthenticationCode::hash(signingInput, secret, QCryptographicHash::Sha256);
+    const QByteArray sig =
+        QMessageAuthenticationCode::hash(signingInput, secret, QCryptographicHash::Sha256);
     return QString::fromLatin1(signingInput + '.' + base64url(sig));
 }
 
@@ -221,7 +220,8 @@ private Q_SLOTS:
     void screenshotServerDown();
 
 private:
-    const QByteArray m_secret = QByteArrayLiteral("consoleapp-test-secret-0123456789abcdefghijklmno");
+    const QByteArray m_secret =
+        QByteArrayLiteral("consoleapp-test-secret-0123456789abcdefghijklmno");
     std::unique_ptr<Demo> m_demo;
 };
 
@@ -236,16 +236,26 @@ void TestConsoleApp::normaliseServer_data()
 {
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("host:port") << "127.0.0.1:8080" << "http://127.0.0.1:8080";
-    QTest::newRow("http") << "http://jarvis.lan:8080/" << "http://jarvis.lan:8080";
-    QTest::newRow("https, spaces") << "  https://JARVIS.lan  " << "https://jarvis.lan";
-    QTest::newRow("ipv6") << "http://[::1]:8080" << "http://[::1]:8080";
-    QTest::newRow("empty") << "" << "";
-    QTest::newRow("path") << "http://h/api" << "";
-    QTest::newRow("query") << "http://h/?x=1" << "";
-    QTest::newRow("user info") << "http://u:p@h" << "";
-    QTest::newRow("ws scheme") << "ws://h:8080" << "";
-    QTest::newRow("no host") << "http://" << "";
+    QTest::newRow("host:port") << "127.0.0.1:8080"
+                               << "http://127.0.0.1:8080";
+    QTest::newRow("http") << "http://jarvis.lan:8080/"
+                          << "http://jarvis.lan:8080";
+    QTest::newRow("https, spaces") << "  https://JARVIS.lan  "
+                                   << "https://jarvis.lan";
+    QTest::newRow("ipv6") << "http://[::1]:8080"
+                          << "http://[::1]:8080";
+    QTest::newRow("empty") << ""
+                           << "";
+    QTest::newRow("path") << "http://h/api"
+                          << "";
+    QTest::newRow("query") << "http://h/?x=1"
+                           << "";
+    QTest::newRow("user info") << "http://u:p@h"
+                               << "";
+    QTest::newRow("ws scheme") << "ws://h:8080"
+                               << "";
+    QTest::newRow("no host") << "http://"
+                             << "";
 }
 
 void TestConsoleApp::normaliseServer()
@@ -265,13 +275,16 @@ void TestConsoleApp::toolFor()
 
 void TestConsoleApp::actionFailureText()
 {
-    const QJsonObject body{{"error", "guest 101 is protected"}};
+    const QJsonObject body {{"error", "guest 101 is protected"}};
     QCOMPARE(ConsoleSession::actionFailureText("Stop db (101)", 403, body, {}),
-        QStringLiteral("Stop db (101) failed: refused by the safety policy: guest 101 is protected"));
-    QCOMPARE(ConsoleSession::actionFailureText("Stop db (101)", 502, {{"error", "task failed"}}, {}),
+        QStringLiteral(
+            "Stop db (101) failed: refused by the safety policy: guest 101 is protected"));
+    QCOMPARE(
+        ConsoleSession::actionFailureText("Stop db (101)", 502, {{"error", "task failed"}}, {}),
         QStringLiteral("Stop db (101) failed: Proxmox reported an error: task failed"));
     QCOMPARE(ConsoleSession::actionFailureText("Start db (101)", 0, {}, "Connection refused"),
-        QStringLiteral("Start db (101) failed: the server could not be reached (Connection refused)"));
+        QStringLiteral(
+            "Start db (101) failed: the server could not be reached (Connection refused)"));
 }
 
 void TestConsoleApp::wrongPassword()
@@ -331,9 +344,8 @@ void TestConsoleApp::rememberedTokenResumes()
         QTRY_COMPARE_WITH_TIMEOUT(first.state(), QStringLiteral("connected"), WaitMs);
         bool stored = false;
         store.read(QStringLiteral("token:") + server, this,
-            [&stored, &first](const SecretStore::Result &r) {
-                stored = r.ok() && r.secret == first.token();
-            });
+            [&stored, &first](
+                const SecretStore::Result &r) { stored = r.ok() && r.secret == first.token(); });
         QTRY_VERIFY(stored);
     }
     ConsoleSession second(&store);
@@ -352,7 +364,7 @@ void TestConsoleApp::rememberedTokenResumes()
 struct Window
 {
     MemorySecretStore store;
-    ConsoleState state{&store};
+    ConsoleState state {&store};
     QQmlApplicationEngine engine;
     QQuickWindow *window = nullptr;
 
@@ -385,7 +397,9 @@ void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
     int vmid = -1;
     QVariantMap guest;
     for (int row = 0; row < state.guests.rowCount() && vmid < 0; ++row) {
-        const int id = state.guests.data(state.guests.index(row), state.guests.roleNames().key("vmid")).toInt();
+        const int id =
+            state.guests.data(state.guests.index(row), state.guests.roleNames().key("vmid"))
+                .toInt();
         const QVariantMap g = state.guests.get(id);
         if (g.value("canStop").toBool() && g.value("status") == QLatin1String("running")) {
             vmid = id;
@@ -440,7 +454,8 @@ void TestConsoleApp::terminalRunsACommand()
     views->setProperty("currentIndex", 1);
     TerminalSession *session = nullptr;
     QQuickItem *open = nullptr;
-    QTRY_VERIFY((session = w.window->findChild<TerminalSession *>(QStringLiteral("terminalSession")))
+    QTRY_VERIFY(
+        (session = w.window->findChild<TerminalSession *>(QStringLiteral("terminalSession")))
         && (open = w.window->findChild<QQuickItem *>(QStringLiteral("terminalOpen")))
         && open->isVisible() && open->isEnabled());
     auto *screen = w.window->findChild<TerminalItem *>(QStringLiteral("terminalItem"));
@@ -512,26 +527,27 @@ void TestConsoleApp::screenshot()
 
 void TestConsoleApp::screenshotWrongPassword()
 {
-    const RunResult r = runConsole({QStringLiteral("--server"), m_demo->url.toString(),
-                                       QStringLiteral("--screenshot"),
-                                       artifactsDir() + QStringLiteral("/never.png")},
+    const RunResult r = runConsole(
+        {QStringLiteral("--server"), m_demo->url.toString(), QStringLiteral("--screenshot"),
+            artifactsDir() + QStringLiteral("/never.png")},
         QStringLiteral("wrong"));
     QCOMPARE(r.exitCode, 1);
     QCOMPARE(r.err.count('\n'), 1);
-    QVERIFY2(r.err.contains("cannot log in to") && r.err.contains("Wrong password"), r.err.constData());
+    QVERIFY2(
+        r.err.contains("cannot log in to") && r.err.contains("Wrong password"), r.err.constData());
     QVERIFY(!QFile::exists(artifactsDir() + QStringLiteral("/never.png")));
 }
 
 void TestConsoleApp::screenshotServerDown()
 {
     const QString url = QStringLiteral("http://127.0.0.1:%1").arg(freePort());
-    const RunResult r = runConsole({QStringLiteral("--server"), url,
-                                       QStringLiteral("--screenshot"),
+    const RunResult r = runConsole({QStringLiteral("--server"), url, QStringLiteral("--screenshot"),
                                        artifactsDir() + QStringLiteral("/never.png")},
         DemoPassword);
     QCOMPARE(r.exitCode, 1);
     QCOMPARE(r.err.count('\n'), 1);
-    QVERIFY2(r.err.startsWith("jarvis-console: cannot log in to " + url.toUtf8()), r.err.constData());
+    QVERIFY2(
+        r.err.startsWith("jarvis-console: cannot log in to " + url.toUtf8()), r.err.constData());
     qInfo("server down: exit 1 after %lld ms: %s", r.elapsedMs, r.err.trimmed().constData());
 }
 

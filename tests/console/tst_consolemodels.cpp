@@ -90,8 +90,10 @@ public:
                 QStringList r;
                 for (int role : roles)
                     r << QString::fromLatin1(names.value(role, QByteArray::number(role)));
-                m_log << QStringLiteral("changed %1 %2 %3").arg(a.row()).arg(b.row()).arg(
-                    r.join(u','));
+                m_log << QStringLiteral("changed %1 %2 %3")
+                             .arg(a.row())
+                             .arg(b.row())
+                             .arg(r.join(u','));
             });
         QObject::connect(model, &QAbstractItemModel::modelReset, &m_guard,
             [this] { m_log << QStringLiteral("reset"); });
@@ -340,8 +342,8 @@ void TestConsoleModels::nodesSparklines()
 void TestConsoleModels::nodesTemperatures()
 {
     QList<NodeData> list = recorded().nodes;
-    list[0].temperatures = {{QStringLiteral("acpitz"), 41.0},
-        {QStringLiteral("coretemp-isa-0000/Package id 0"), 55.5}};
+    list[0].temperatures = {
+        {QStringLiteral("acpitz"), 41.0}, {QStringLiteral("coretemp-isa-0000/Package id 0"), 55.5}};
     NodeListModel nodes;
     Tested t(&nodes);
     nodes.applyNodes(wire(list));
@@ -362,13 +364,16 @@ void TestConsoleModels::nodesTemperatures()
             {QStringLiteral("zones"), QJsonObject {{QStringLiteral("acpitz"), 99.0}}}},
         QJsonObject {{QStringLiteral("node"), QStringLiteral("elsewhere")},
             {QStringLiteral("zones"), QJsonObject {{QStringLiteral("x"), 1.0}}}},
-        QJsonObject {{QStringLiteral("node"), 7}}, QStringLiteral("junk"),
+        QJsonObject {{QStringLiteral("node"), 7}},
+        QStringLiteral("junk"),
         QJsonObject {{QStringLiteral("node"), list[1].node},
-            {QStringLiteral("zones"), QJsonObject {{QStringLiteral("acpitz"), QStringLiteral("hot")}}}},
+            {QStringLiteral("zones"),
+                QJsonObject {{QStringLiteral("acpitz"), QStringLiteral("hot")}}}},
     };
     nodes.applyTemperatures(temps);
     QCOMPARE(t.log.take(),
-        QStringList {QStringLiteral("changed 1 1 temperatures,hottest,hottestSensor,hasTemperature")});
+        QStringList {
+            QStringLiteral("changed 1 1 temperatures,hottest,hottestSensor,hasTemperature")});
     QCOMPARE(value(nodes, 1, "hottest").toDouble(), 70.0);
     QCOMPARE(value(nodes, 0, "hottest").toDouble(), 55.5);
 
@@ -493,8 +498,7 @@ void TestConsoleModels::guestsDiff()
     list[0].status = QStringLiteral("stopped");
     applyVms(list);
     QCOMPARE(t.log.take(),
-        QStringList {QStringLiteral(
-            "changed 0 0 status,canStart,canShutdown,canStop,canRestart")});
+        QStringList {QStringLiteral("changed 0 0 status,canStart,canShutdown,canStop,canRestart")});
     QCOMPARE(guests.runningCount(), 0);
     QCOMPARE(running.size(), 1);
 
@@ -514,8 +518,8 @@ void TestConsoleModels::guestsDiff()
     QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 1 2 netout")});
 
     // Removed in the middle, added at both ends (jarvisd sorts by vmid), one changed.
-    const QList<VmData> next {guest(50, QStringLiteral("first"), QStringLiteral("node1"),
-                                  QStringLiteral("running")),
+    const QList<VmData> next {
+        guest(50, QStringLiteral("first"), QStringLiteral("node1"), QStringLiteral("running")),
         list[0], list[2],
         guest(200, QStringLiteral("last"), QStringLiteral("node2"), QStringLiteral("stopped")),
         guest(201, QStringLiteral("after"), QStringLiteral("node2"), QStringLiteral("stopped"))};
@@ -644,7 +648,8 @@ void TestConsoleModels::actions_data()
     QTest::addColumn<QString>("stopReason"); // actionReason(vmid, "stop")
 
     const QString none;
-    const QString nodeMsg = QStringLiteral("Node pve3 is protected: actions on its guests are refused");
+    const QString nodeMsg =
+        QStringLiteral("Node pve3 is protected: actions on its guests are refused");
     const QString guestMsg = QStringLiteral("db (120) is protected: actions on it are refused");
     const QString busyMsg = QStringLiteral("An action is already running on this guest");
     const QString templateMsg = QStringLiteral("Templates cannot be started or stopped");
@@ -698,7 +703,8 @@ void TestConsoleModels::actions()
     QCOMPARE(guests.actionReason(120, QStringLiteral("stop")), stopReason);
     for (const auto &[action, letter] : {std::pair {"start", u's'}, std::pair {"shutdown", u'h'},
              std::pair {"stop", u't'}, std::pair {"restart", u'r'}})
-        QCOMPARE(guests.actionReason(120, QLatin1String(action)).isEmpty(), allowed.contains(letter));
+        QCOMPARE(
+            guests.actionReason(120, QLatin1String(action)).isEmpty(), allowed.contains(letter));
     QCOMPARE(guests.actionReason(999, QStringLiteral("start")), QStringLiteral("No guest 999"));
     QCOMPARE(t.resets.size(), 0);
 }
@@ -714,7 +720,8 @@ void TestConsoleModels::actionsFollowSnapshots()
 
     g.status = QStringLiteral("paused"); // stop stays, shutdown and restart go
     guests.applyVms(wire(QList<VmData> {g}));
-    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 0 status,canShutdown,canRestart")});
+    QCOMPARE(
+        t.log.take(), QStringList {QStringLiteral("changed 0 0 status,canShutdown,canRestart")});
 
     g.isProtected = true; // protected: stop goes too, and the reason appears
     guests.applyVms(wire(QList<VmData> {g}));
@@ -742,7 +749,8 @@ void TestConsoleModels::busy()
 
     guests.setBusy(100, true);
     QCOMPARE(t.log.take(),
-        QStringList {QStringLiteral("changed 0 0 busy,canShutdown,canStop,canRestart,disabledReason")});
+        QStringList {
+            QStringLiteral("changed 0 0 busy,canShutdown,canStop,canRestart,disabledReason")});
     QCOMPARE(value(guests, 0, "busy").toBool(), true);
     guests.setBusy(100, true); // no change, no signal
     guests.setBusy(999, true); // unknown guest: nothing
@@ -760,7 +768,8 @@ void TestConsoleModels::busy()
 
     guests.setBusy(100, false);
     QCOMPARE(t.log.take(),
-        QStringList {QStringLiteral("changed 0 0 busy,canShutdown,canStop,canRestart,disabledReason")});
+        QStringList {
+            QStringLiteral("changed 0 0 busy,canShutdown,canStop,canRestart,disabledReason")});
     QCOMPARE(value(guests, 0, "canStop").toBool(), true);
 
     // A guest that leaves the snapshot and comes back is no longer busy.
@@ -771,10 +780,11 @@ void TestConsoleModels::busy()
 
 void TestConsoleModels::protectedNodeWording()
 {
-    VmData onNode = guest(110, QStringLiteral("web"), QStringLiteral("pve3"), QStringLiteral("running"));
+    VmData onNode =
+        guest(110, QStringLiteral("web"), QStringLiteral("pve3"), QStringLiteral("running"));
     onNode.isProtected = true;
-    VmData own = guest(101, QStringLiteral("postgres-main"), QStringLiteral("pve1"),
-        QStringLiteral("running"));
+    VmData own = guest(
+        101, QStringLiteral("postgres-main"), QStringLiteral("pve1"), QStringLiteral("running"));
     own.isProtected = true;
     GuestListModel guests;
     Tested t(&guests);
@@ -805,27 +815,31 @@ namespace {
 
 QList<VmData> filterFixture()
 {
-    VmData a = guest(101, QStringLiteral("postgres-main"), QStringLiteral("pve1"),
-        QStringLiteral("running"));
+    VmData a = guest(
+        101, QStringLiteral("postgres-main"), QStringLiteral("pve1"), QStringLiteral("running"));
     a.tags = {QStringLiteral("db"), QStringLiteral("prod")};
     a.cpu = 0.10;
     a.mem = 400;
     a.uptime = 50;
-    VmData b = guest(102, QStringLiteral("Web-1"), QStringLiteral("pve2"), QStringLiteral("running"));
+    VmData b =
+        guest(102, QStringLiteral("Web-1"), QStringLiteral("pve2"), QStringLiteral("running"));
     b.kind = VmData::Kind::Lxc;
     b.tags = {QStringLiteral("web")};
     b.cpu = 0.30;
     b.mem = 300;
     b.uptime = 500;
-    VmData c = guest(103, QStringLiteral("web-2"), QStringLiteral("pve2"), QStringLiteral("stopped"));
+    VmData c =
+        guest(103, QStringLiteral("web-2"), QStringLiteral("pve2"), QStringLiteral("stopped"));
     c.kind = VmData::Kind::Lxc;
     c.tags = {QStringLiteral("web"), QStringLiteral("staging")};
     c.cpu = 0.90; // stale: not running, sorts as -1
     c.mem = 300;
-    VmData d = guest(104, QStringLiteral("backup"), QStringLiteral("pve1"), QStringLiteral("paused"));
+    VmData d =
+        guest(104, QStringLiteral("backup"), QStringLiteral("pve1"), QStringLiteral("paused"));
     d.mem = 100;
     d.uptime = 5;
-    VmData e = guest(105, QStringLiteral("Alpha"), QStringLiteral("pve3"), QStringLiteral("running"));
+    VmData e =
+        guest(105, QStringLiteral("Alpha"), QStringLiteral("pve3"), QStringLiteral("running"));
     e.cpu = 0.30; // ties with 102 on cpu: vmid decides
     e.mem = 300;
     e.uptime = 500;
@@ -895,7 +909,8 @@ void TestConsoleModels::sorting_data()
     QTest::newRow("vmid desc") << "vmid" << false << QList<int> {105, 104, 103, 102, 101};
     QTest::newRow("name, any case") << "name" << true << QList<int> {105, 104, 101, 102, 103};
     QTest::newRow("name desc") << "name" << false << QList<int> {103, 102, 101, 104, 105};
-    QTest::newRow("cpu: not running is -1") << "cpu" << true << QList<int> {103, 104, 101, 102, 105};
+    QTest::newRow("cpu: not running is -1")
+        << "cpu" << true << QList<int> {103, 104, 101, 102, 105};
     QTest::newRow("cpu desc") << "cpu" << false << QList<int> {102, 105, 101, 103, 104};
     QTest::newRow("mem") << "mem" << true << QList<int> {104, 102, 103, 105, 101};
     QTest::newRow("uptime desc") << "uptime" << false << QList<int> {102, 105, 101, 104, 103};
@@ -1029,7 +1044,8 @@ void TestConsoleModels::storageDiff()
     payload.append(QJsonObject {{QStringLiteral("storage"), QStringLiteral("x")}});
     payload.append(QStringLiteral("junk"));
     storage.applyStorage(payload);
-    QCOMPARE(t.log.take(), (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 1 1")}));
+    QCOMPARE(
+        t.log.take(), (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 1 1")}));
     QCOMPARE(value(storage, 1, "storageId").toString(), other.id);
     QCOMPARE(t.resets.size(), 0);
 }
@@ -1059,7 +1075,8 @@ void TestConsoleModels::eventLog()
     Tested t(&log);
     QVERIFY(log.append(jarvisEvent(1)));
     QVERIFY(log.append(jarvisEvent(2, QStringLiteral("task"))));
-    QCOMPARE(t.log.take(), (QStringList {QStringLiteral("insert 0 0"), QStringLiteral("insert 0 0")}));
+    QCOMPARE(
+        t.log.take(), (QStringList {QStringLiteral("insert 0 0"), QStringLiteral("insert 0 0")}));
     QCOMPARE(log.count(), 2);
     // newest first
     QCOMPARE(value(log, 0, "eventId").toString(), QStringLiteral("e2"));
@@ -1070,8 +1087,8 @@ void TestConsoleModels::eventLog()
     QCOMPARE(value(log, 0, "message").toString(), QStringLiteral("Message 2"));
     QCOMPARE(value(log, 0, "node").toString(), QStringLiteral("pve1"));
     QCOMPARE(value(log, 0, "timestamp").toString(), QStringLiteral("2026-12-05T19:00:00.000Z"));
-    QCOMPARE(value(log, 0, "time").toDateTime(),
-        QDateTime(QDate(2026, 12, 5), QTime(19, 0), Qt::UTC));
+    QCOMPARE(
+        value(log, 0, "time").toDateTime(), QDateTime(QDate(2026, 12, 5), QTime(19, 0), Qt::UTC));
     QCOMPARE(value(log, 0, "data").toMap().value(QStringLiteral("vmid")).toInt(), 102);
     QCOMPARE(value(log, 1, "eventId").toString(), QStringLiteral("e1"));
     QCOMPARE(log.get(1).value(QStringLiteral("title")).toString(), QStringLiteral("Title 1"));
@@ -1085,11 +1102,12 @@ void TestConsoleModels::eventLog()
     QSignalSpy count(&log, &EventLogModel::countChanged);
     QVERIFY(log.append(jarvisEvent(EventLogModel::Cap + 1)));
     QCOMPARE(t.log.take(),
-        (QStringList {QStringLiteral("insert 0 0"),
-            QStringLiteral("remove %1 %1").arg(EventLogModel::Cap)}));
+        (QStringList {
+            QStringLiteral("insert 0 0"), QStringLiteral("remove %1 %1").arg(EventLogModel::Cap)}));
     QCOMPARE(log.count(), EventLogModel::Cap);
     QCOMPARE(count.size(), 0);
-    QCOMPARE(value(log, 0, "eventId").toString(), QStringLiteral("e%1").arg(EventLogModel::Cap + 1));
+    QCOMPARE(
+        value(log, 0, "eventId").toString(), QStringLiteral("e%1").arg(EventLogModel::Cap + 1));
     QCOMPARE(value(log, EventLogModel::Cap - 1, "eventId").toString(), QStringLiteral("e2"));
 
     log.clear();
@@ -1121,8 +1139,8 @@ void TestConsoleModels::eventLogBadEvents_data()
     QTest::newRow("title an array") << with("title", QJsonArray {}) << false;
     QTest::newRow("id a number") << with("id", 7) << false;
     QTest::newRow("data a string") << with("data", QStringLiteral("x")) << false;
-    QTest::newRow("kind a number") << with("data", QJsonObject {{QStringLiteral("kind"), 1}})
-                                   << false;
+    QTest::newRow("kind a number")
+        << with("data", QJsonObject {{QStringLiteral("kind"), 1}}) << false;
     QTest::newRow("empty") << QJsonObject() << false;
 }
 

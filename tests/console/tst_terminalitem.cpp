@@ -124,32 +124,32 @@ void TestTerminalItem::cells_data()
     QTest::newRow("blank after text") << QByteArray("hi") << 0 << 2 << "" << def << def << 0 << 1;
     QTest::newRow("second line") << QByteArray("a\r\nbc") << 1 << 1 << "c" << def << def << 0 << 1;
     // 16 colours (xterm's palette)
-    QTest::newRow("SGR 31 red") << QByteArray("\x1b[31mR") << 0 << 0 << "R" << "#cd0000" << def
-                                << 0 << 1;
-    QTest::newRow("SGR 42 green bg") << QByteArray("\x1b[42mG") << 0 << 0 << "G" << def
-                                     << "#00cd00" << 0 << 1;
-    QTest::newRow("SGR 94 bright blue") << QByteArray("\x1b[94mB") << 0 << 0 << "B" << "#5c5cff"
-                                        << def << 0 << 1;
-    QTest::newRow("SGR 107 bright white bg") << QByteArray("\x1b[107mW") << 0 << 0 << "W" << def
-                                             << "#ffffff" << 0 << 1;
+    QTest::newRow("SGR 31 red") << QByteArray("\x1b[31mR") << 0 << 0 << "R"
+                                << "#cd0000" << def << 0 << 1;
+    QTest::newRow("SGR 42 green bg")
+        << QByteArray("\x1b[42mG") << 0 << 0 << "G" << def << "#00cd00" << 0 << 1;
+    QTest::newRow("SGR 94 bright blue") << QByteArray("\x1b[94mB") << 0 << 0 << "B"
+                                        << "#5c5cff" << def << 0 << 1;
+    QTest::newRow("SGR 107 bright white bg")
+        << QByteArray("\x1b[107mW") << 0 << 0 << "W" << def << "#ffffff" << 0 << 1;
     QTest::newRow("SGR 39/49 back to default")
         << QByteArray("\x1b[31;42mx\x1b[39;49my") << 0 << 1 << "y" << def << def << 0 << 1;
-    QTest::newRow("SGR 0 resets colour") << QByteArray("\x1b[1;31mx\x1b[0my") << 0 << 1 << "y"
-                                         << def << def << 0 << 1;
+    QTest::newRow("SGR 0 resets colour")
+        << QByteArray("\x1b[1;31mx\x1b[0my") << 0 << 1 << "y" << def << def << 0 << 1;
     // 256 colours: the cube and the grey ramp
-    QTest::newRow("256 fg 196") << QByteArray("\x1b[38;5;196mx") << 0 << 0 << "x" << "#ff0000"
-                                << def << 0 << 1;
-    QTest::newRow("256 fg 21") << QByteArray("\x1b[38;5;21mx") << 0 << 0 << "x" << "#0000ff"
-                               << def << 0 << 1;
+    QTest::newRow("256 fg 196") << QByteArray("\x1b[38;5;196mx") << 0 << 0 << "x"
+                                << "#ff0000" << def << 0 << 1;
+    QTest::newRow("256 fg 21") << QByteArray("\x1b[38;5;21mx") << 0 << 0 << "x"
+                               << "#0000ff" << def << 0 << 1;
     QTest::newRow("256 bg 22") << QByteArray("\x1b[48;5;22mx") << 0 << 0 << "x" << def << "#005f00"
                                << 0 << 1;
-    QTest::newRow("256 fg 244 grey") << QByteArray("\x1b[38;5;244mx") << 0 << 0 << "x" << "#808080"
-                                     << def << 0 << 1;
-    QTest::newRow("256 fg 3 is ANSI") << QByteArray("\x1b[38;5;3mx") << 0 << 0 << "x" << "#cdcd00"
-                                      << def << 0 << 1;
+    QTest::newRow("256 fg 244 grey") << QByteArray("\x1b[38;5;244mx") << 0 << 0 << "x"
+                                     << "#808080" << def << 0 << 1;
+    QTest::newRow("256 fg 3 is ANSI") << QByteArray("\x1b[38;5;3mx") << 0 << 0 << "x"
+                                      << "#cdcd00" << def << 0 << 1;
     // truecolor
-    QTest::newRow("truecolor fg") << QByteArray("\x1b[38;2;1;2;3mx") << 0 << 0 << "x" << "#010203"
-                                  << def << 0 << 1;
+    QTest::newRow("truecolor fg") << QByteArray("\x1b[38;2;1;2;3mx") << 0 << 0 << "x"
+                                  << "#010203" << def << 0 << 1;
     QTest::newRow("truecolor bg") << QByteArray("\x1b[48;2;250;128;7mx") << 0 << 0 << "x" << def
                                   << "#fa8007" << 0 << 1;
     // attributes
@@ -161,10 +161,11 @@ void TestTerminalItem::cells_data()
                             << 1;
     QTest::newRow("inverse") << QByteArray("\x1b[7mv") << 0 << 0 << "v" << def << def
                              << int(Inverse) << 1;
-    QTest::newRow("all at once") << QByteArray("\x1b[1;3;4;7;33;44mz") << 0 << 0 << "z" << "#cdcd00"
+    QTest::newRow("all at once") << QByteArray("\x1b[1;3;4;7;33;44mz") << 0 << 0 << "z"
+                                 << "#cdcd00"
                                  << "#0000ee" << int(Bold | Underline | Italic | Inverse) << 1;
-    QTest::newRow("22 24 27 end them") << QByteArray("\x1b[1;4;7mx\x1b[22;24;27my") << 0 << 1
-                                       << "y" << def << def << 0 << 1;
+    QTest::newRow("22 24 27 end them")
+        << QByteArray("\x1b[1;4;7mx\x1b[22;24;27my") << 0 << 1 << "y" << def << def << 0 << 1;
     // cursor movement
     QTest::newRow("CUP") << QByteArray("\x1b[5;10HX") << 4 << 9 << "X" << def << def << 0 << 1;
     QTest::newRow("CUU") << QByteArray("\x1b[10;10H\x1b[3AY") << 6 << 9 << "Y" << def << def << 0
@@ -175,33 +176,36 @@ void TestTerminalItem::cells_data()
                          << 1;
     QTest::newRow("CUB") << QByteArray("\x1b[1;20H\x1b[5DY") << 0 << 14 << "Y" << def << def << 0
                          << 1;
-    QTest::newRow("CR overwrites") << QByteArray("abc\rX") << 0 << 0 << "X" << def << def << 0
-                                   << 1;
+    QTest::newRow("CR overwrites") << QByteArray("abc\rX") << 0 << 0 << "X" << def << def << 0 << 1;
     QTest::newRow("BS") << QByteArray("abc\bX") << 0 << 2 << "X" << def << def << 0 << 1;
     // erase
     QTest::newRow("EL to end") << QByteArray("abcdef\x1b[1;3H\x1b[K") << 0 << 2 << "" << def << def
                                << 0 << 1;
-    QTest::newRow("EL keeps the left") << QByteArray("abcdef\x1b[1;3H\x1b[K") << 0 << 1 << "b"
-                                       << def << def << 0 << 1;
-    QTest::newRow("EL 1 to start") << QByteArray("abcdef\x1b[1;3H\x1b[1K") << 0 << 2 << "" << def
-                                   << def << 0 << 1;
-    QTest::newRow("ED 2 whole screen") << QByteArray("abc\r\ndef\x1b[2J") << 1 << 0 << "" << def
-                                       << def << 0 << 1;
+    QTest::newRow("EL keeps the left")
+        << QByteArray("abcdef\x1b[1;3H\x1b[K") << 0 << 1 << "b" << def << def << 0 << 1;
+    QTest::newRow("EL 1 to start")
+        << QByteArray("abcdef\x1b[1;3H\x1b[1K") << 0 << 2 << "" << def << def << 0 << 1;
+    QTest::newRow("ED 2 whole screen")
+        << QByteArray("abc\r\ndef\x1b[2J") << 1 << 0 << "" << def << def << 0 << 1;
     QTest::newRow("erase with bg colour")
         << QByteArray("abc\x1b[44m\x1b[1;1H\x1b[K") << 0 << 1 << "" << def << "#0000ee" << 0 << 1;
     QTest::newRow("ECH") << QByteArray("abcdef\x1b[1;2H\x1b[2X") << 0 << 2 << "" << def << def << 0
                          << 1;
-    QTest::newRow("DCH") << QByteArray("abcdef\x1b[1;2H\x1b[2P") << 0 << 1 << "d" << def << def
-                         << 0 << 1;
+    QTest::newRow("DCH") << QByteArray("abcdef\x1b[1;2H\x1b[2P") << 0 << 1 << "d" << def << def << 0
+                         << 1;
     // wide and combining characters
-    QTest::newRow("CJK left half") << QByteArray("\xe4\xb8\xad" "x") << 0 << 0 << "\u4e2d" << def
-                                   << def << 0 << 2;
-    QTest::newRow("CJK right half") << QByteArray("\xe4\xb8\xad" "x") << 0 << 1 << "" << def << def
-                                    << 0 << 0;
-    QTest::newRow("after CJK") << QByteArray("\xe4\xb8\xad" "x") << 0 << 2 << "x" << def << def
-                               << 0 << 1;
-    QTest::newRow("emoji wide") << QByteArray("\xf0\x9f\x98\x80" "y") << 0 << 2 << "y" << def
-                                << def << 0 << 1;
+    QTest::newRow("CJK left half") << QByteArray("\xe4\xb8\xad"
+                                                 "x")
+                                   << 0 << 0 << "\u4e2d" << def << def << 0 << 2;
+    QTest::newRow("CJK right half") << QByteArray("\xe4\xb8\xad"
+                                                  "x")
+                                    << 0 << 1 << "" << def << def << 0 << 0;
+    QTest::newRow("after CJK") << QByteArray("\xe4\xb8\xad"
+                                             "x")
+                               << 0 << 2 << "x" << def << def << 0 << 1;
+    QTest::newRow("emoji wide") << QByteArray("\xf0\x9f\x98\x80"
+                                              "y")
+                                << 0 << 2 << "y" << def << def << 0 << 1;
     QTest::newRow("emoji cell") << QByteArray("\xf0\x9f\x98\x80") << 0 << 0
                                 << QString::fromUtf8("\xf0\x9f\x98\x80") << def << def << 0 << 2;
     QTest::newRow("combining accent") << QByteArray("e\xcc\x81z") << 0 << 0
@@ -255,7 +259,9 @@ void TestTerminalItem::cursor_data()
     QTest::newRow("after a wide char") << QByteArray("\xe4\xb8\xad") << QPoint(2, 0) << true;
     QTest::newRow("hidden") << QByteArray("\x1b[?25l") << QPoint(0, 0) << false;
     QTest::newRow("shown again") << QByteArray("\x1b[?25l\x1b[?25h") << QPoint(0, 0) << true;
-    QTest::newRow("save restore") << QByteArray("\x1b[3;3H\x1b" "7\x1b[10;10H\x1b" "8")
+    QTest::newRow("save restore") << QByteArray("\x1b[3;3H\x1b"
+                                                "7\x1b[10;10H\x1b"
+                                                "8")
                                   << QPoint(2, 2) << true;
 }
 
@@ -370,8 +376,8 @@ void TestTerminalItem::keys_data()
     QTest::newRow("Ctrl+Z") << normal << int(Qt::Key_Z) << ctrl << "\x1a" << QByteArray("\x1a");
     QTest::newRow("Ctrl+L") << normal << int(Qt::Key_L) << ctrl << "\x0c" << QByteArray("\x0c");
     QTest::newRow("Ctrl+A") << normal << int(Qt::Key_A) << ctrl << "\x01" << QByteArray("\x01");
-    QTest::newRow("Ctrl+backslash") << normal << int(Qt::Key_Backslash) << ctrl << "\x1c"
-                                    << QByteArray("\x1c");
+    QTest::newRow("Ctrl+backslash")
+        << normal << int(Qt::Key_Backslash) << ctrl << "\x1c" << QByteArray("\x1c");
     QTest::newRow("Alt+x") << normal << int(Qt::Key_X) << alt << "x" << QByteArray("\x1bx");
     QTest::newRow("Alt+.") << normal << int(Qt::Key_Period) << alt << "." << QByteArray("\x1b.");
     QTest::newRow("Enter") << normal << int(Qt::Key_Return) << none << "\r" << QByteArray("\r");
@@ -392,8 +398,8 @@ void TestTerminalItem::keys_data()
     QTest::newRow("app Down") << app << int(Qt::Key_Down) << none << "" << QByteArray("\x1bOB");
     QTest::newRow("app Right") << app << int(Qt::Key_Right) << none << "" << QByteArray("\x1bOC");
     QTest::newRow("app Left") << app << int(Qt::Key_Left) << none << "" << QByteArray("\x1bOD");
-    QTest::newRow("app mode off again") << QByteArray("\x1b[?1h\x1b[?1l") << int(Qt::Key_Up)
-                                        << none << "" << QByteArray("\x1b[A");
+    QTest::newRow("app mode off again")
+        << QByteArray("\x1b[?1h\x1b[?1l") << int(Qt::Key_Up) << none << "" << QByteArray("\x1b[A");
     QTest::newRow("Ctrl+Up") << normal << int(Qt::Key_Up) << ctrl << "" << QByteArray("\x1b[1;5A");
     QTest::newRow("Ctrl+Left") << normal << int(Qt::Key_Left) << ctrl << ""
                                << QByteArray("\x1b[1;5D");
@@ -402,25 +408,23 @@ void TestTerminalItem::keys_data()
     QTest::newRow("app Home") << app << int(Qt::Key_Home) << none << "" << QByteArray("\x1bOH");
     QTest::newRow("app End") << app << int(Qt::Key_End) << none << "" << QByteArray("\x1bOF");
     QTest::newRow("PgUp") << normal << int(Qt::Key_PageUp) << none << "" << QByteArray("\x1b[5~");
-    QTest::newRow("PgDn") << normal << int(Qt::Key_PageDown) << none << ""
-                          << QByteArray("\x1b[6~");
-    QTest::newRow("Insert") << normal << int(Qt::Key_Insert) << none << ""
-                            << QByteArray("\x1b[2~");
+    QTest::newRow("PgDn") << normal << int(Qt::Key_PageDown) << none << "" << QByteArray("\x1b[6~");
+    QTest::newRow("Insert") << normal << int(Qt::Key_Insert) << none << "" << QByteArray("\x1b[2~");
     QTest::newRow("Delete") << normal << int(Qt::Key_Delete) << none << "\x7f"
                             << QByteArray("\x1b[3~");
     const char *fkeys[12] = {"\x1bOP", "\x1bOQ", "\x1bOR", "\x1bOS", "\x1b[15~", "\x1b[17~",
         "\x1b[18~", "\x1b[19~", "\x1b[20~", "\x1b[21~", "\x1b[23~", "\x1b[24~"};
     for (int i = 0; i < 12; ++i) {
-        QTest::addRow("F%d", i + 1) << normal << int(Qt::Key_F1 + i) << none << ""
-                                    << QByteArray(fkeys[i]);
+        QTest::addRow("F%d", i + 1)
+            << normal << int(Qt::Key_F1 + i) << none << "" << QByteArray(fkeys[i]);
     }
     QTest::newRow("Shift+F5") << normal << int(Qt::Key_F5) << shift << ""
                               << QByteArray("\x1b[15;2~");
     // The terminal's own keys send nothing.
-    QTest::newRow("Shift+PgUp scrolls") << normal << int(Qt::Key_PageUp) << shift << ""
-                                        << QByteArray();
-    QTest::newRow("Ctrl+Shift+C copies") << normal << int(Qt::Key_C) << (ctrl | shift) << "\x03"
-                                         << QByteArray();
+    QTest::newRow("Shift+PgUp scrolls")
+        << normal << int(Qt::Key_PageUp) << shift << "" << QByteArray();
+    QTest::newRow("Ctrl+Shift+C copies")
+        << normal << int(Qt::Key_C) << (ctrl | shift) << "\x03" << QByteArray();
     QTest::newRow("Shift alone") << normal << int(Qt::Key_Shift) << shift << "" << QByteArray();
 }
 
@@ -442,16 +446,16 @@ void TestTerminalItem::paste_data()
     QTest::addColumn<QByteArray>("bytes");
     const QByteArray bracketed("\x1b[?2004h");
     QTest::newRow("plain") << QByteArray() << "echo hi" << QByteArray("echo hi");
-    QTest::newRow("newlines become Enter") << QByteArray() << "ls\nfoo\r\nbar"
-                                           << QByteArray("ls\rfoo\rbar");
+    QTest::newRow("newlines become Enter")
+        << QByteArray() << "ls\nfoo\r\nbar" << QByteArray("ls\rfoo\rbar");
     QTest::newRow("unicode") << QByteArray() << QString::fromUtf8("caf\xc3\xa9 \xe4\xb8\xad")
                              << QByteArray("caf\xc3\xa9 \xe4\xb8\xad");
-    QTest::newRow("bracketed") << bracketed << "ls\nfoo"
-                               << QByteArray("\x1b[200~ls\rfoo\x1b[201~");
+    QTest::newRow("bracketed") << bracketed << "ls\nfoo" << QByteArray("\x1b[200~ls\rfoo\x1b[201~");
     QTest::newRow("bracketed, end marker inside removed")
-        << bracketed << "a\x1b[201~rm -rf x\n" << QByteArray("\x1b[200~arm -rf x\r\x1b[201~");
-    QTest::newRow("bracketed then off") << QByteArray("\x1b[?2004h\x1b[?2004l") << "x"
-                                        << QByteArray("x");
+        << bracketed << "a\x1b[201~rm -rf x\n"
+        << QByteArray("\x1b[200~arm -rf x\r\x1b[201~");
+    QTest::newRow("bracketed then off")
+        << QByteArray("\x1b[?2004h\x1b[?2004l") << "x" << QByteArray("x");
 }
 
 void TestTerminalItem::paste()
@@ -487,11 +491,12 @@ void TestTerminalItem::selection()
     m_item->select(QPoint(0, 2), QPoint(9, 2));
     QCOMPARE(m_item->selectedText(), QString::fromUtf8("\xe4\xb8\xad\xe6\x96\x87 wide"));
     m_item->copy();
-    QCOMPARE(QGuiApplication::clipboard()->text(), QString::fromUtf8("\xe4\xb8\xad\xe6\x96\x87 wide"));
+    QCOMPARE(
+        QGuiApplication::clipboard()->text(), QString::fromUtf8("\xe4\xb8\xad\xe6\x96\x87 wide"));
     // Ctrl+Shift+C copies too.
     m_item->select(QPoint(0, 0), QPoint(4, 0));
-    QCOMPARE(keyBytes(m_item, Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier, "\x03"),
-        QByteArray());
+    QCOMPARE(
+        keyBytes(m_item, Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier, "\x03"), QByteArray());
     QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("hello"));
     // New output clears it (the text under it moved).
     m_item->write("x");
@@ -547,8 +552,8 @@ void TestTerminalItem::scrollback()
     QCOMPARE(m_item->scrollOffset(), 0);
     QCOMPARE(keyBytes(m_item, Qt::Key_PageUp, Qt::ShiftModifier, ""), QByteArray());
     QCOMPARE(m_item->scrollOffset(), 23);
-    QWheelEvent wheel(QPointF(5, 5), m_item->mapToGlobal(QPointF(5, 5)), QPoint(),
-        QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QWheelEvent wheel(QPointF(5, 5), m_item->mapToGlobal(QPointF(5, 5)), QPoint(), QPoint(0, 120),
+        Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
     QCoreApplication::sendEvent(m_item, &wheel);
     QCOMPARE(m_item->scrollOffset(), 26);
     QCOMPARE(keyBytes(m_item, Qt::Key_PageDown, Qt::ShiftModifier, ""), QByteArray());

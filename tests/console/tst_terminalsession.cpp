@@ -105,8 +105,8 @@ bool TestTerminalSession::openOn(const QString &node)
     m_session->open(m_cluster->baseUrl(), m_cluster->token, node);
     if (m_session->state() != QLatin1String("connecting"))
         return false;
-    return QTest::qWaitFor([&] { return m_session->state() != QLatin1String("connecting"); },
-               SshWaitMs)
+    return QTest::qWaitFor(
+               [&] { return m_session->state() != QLatin1String("connecting"); }, SshWaitMs)
         && m_session->state() == QLatin1String("open") && opened.size() == 1;
 }
 

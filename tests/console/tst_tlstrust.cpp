@@ -116,8 +116,8 @@ Login login(QNetworkAccessManager &nam, const QUrl &server)
     QNetworkRequest request(server.resolved(QUrl(QStringLiteral("/api/auth/login"))));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     request.setTransferTimeout(Wait);
-    std::unique_ptr<QNetworkReply> reply(nam.post(request,
-        QJsonDocument(QJsonObject {{QStringLiteral("password"), Password}}).toJson()));
+    std::unique_ptr<QNetworkReply> reply(nam.post(
+        request, QJsonDocument(QJsonObject {{QStringLiteral("password"), Password}}).toJson()));
     QSignalSpy finished(reply.get(), &QNetworkReply::finished);
     if (!reply->isFinished())
         finished.wait(Wait);
@@ -164,8 +164,8 @@ bool connectCluster(TlsTrust &trust, const QUrl &server, const QString &token, Q
         [&](const QJsonArray &args, const QList<QByteArray> &, const client::AckResponder &) {
             gotNodes = args.first().isArray() && !args.first().toArray().isEmpty();
         });
-    client.connectToServer(server, QStringLiteral("/cluster"),
-        QJsonObject {{QStringLiteral("token"), token}});
+    client.connectToServer(
+        server, QStringLiteral("/cluster"), QJsonObject {{QStringLiteral("token"), token}});
     QDeadlineTimer deadline(Wait);
     while (connected.isEmpty() && failed.isEmpty() && !deadline.hasExpired())
         QTest::qWait(10);
@@ -235,7 +235,8 @@ void TestTlsTrust::fingerprintFormat()
     // The format of `openssl x509 -fingerprint -sha256` and of PROTOCOL.md's tlsFingerprint.
     const QString out = run(QStringLiteral("openssl"),
         {QStringLiteral("x509"), QStringLiteral("-in"), m_certA->certPath, QStringLiteral("-noout"),
-            QStringLiteral("-fingerprint"), QStringLiteral("-sha256")}).value_or(QString());
+            QStringLiteral("-fingerprint"), QStringLiteral("-sha256")})
+                            .value_or(QString());
     QVERIFY(!out.isEmpty());
     const QString expected = out.trimmed().section(u'=', 1);
     QCOMPARE(TlsTrust::fingerprint(m_certA->certificate), expected);
@@ -249,15 +250,24 @@ void TestTlsTrust::serverKey_data()
 {
     QTest::addColumn<QString>("url");
     QTest::addColumn<QString>("key");
-    QTest::newRow("https with port") << "https://127.0.0.1:8443" << "127.0.0.1:8443";
-    QTest::newRow("https default port") << "https://Jarvis.LAN/" << "jarvis.lan:443";
-    QTest::newRow("wss") << "wss://jarvis.lan:9000/socket.io/" << "jarvis.lan:9000";
-    QTest::newRow("http default port") << "http://jarvis.lan" << "jarvis.lan:80";
-    QTest::newRow("ipv6") << "https://[::1]:8443" << "[::1]:8443";
-    QTest::newRow("path and query ignored") << "https://h:1/x?y=z" << "h:1";
-    QTest::newRow("no host") << "https:///x" << "";
-    QTest::newRow("not a URL") << "::" << "";
-    QTest::newRow("unknown scheme, no port") << "ftp://h" << "";
+    QTest::newRow("https with port") << "https://127.0.0.1:8443"
+                                     << "127.0.0.1:8443";
+    QTest::newRow("https default port") << "https://Jarvis.LAN/"
+                                        << "jarvis.lan:443";
+    QTest::newRow("wss") << "wss://jarvis.lan:9000/socket.io/"
+                         << "jarvis.lan:9000";
+    QTest::newRow("http default port") << "http://jarvis.lan"
+                                       << "jarvis.lan:80";
+    QTest::newRow("ipv6") << "https://[::1]:8443"
+                          << "[::1]:8443";
+    QTest::newRow("path and query ignored") << "https://h:1/x?y=z"
+                                            << "h:1";
+    QTest::newRow("no host") << "https:///x"
+                             << "";
+    QTest::newRow("not a URL") << "::"
+                               << "";
+    QTest::newRow("unknown scheme, no port") << "ftp://h"
+                                             << "";
 }
 
 void TestTlsTrust::serverKey()
@@ -281,9 +291,11 @@ void TestTlsTrust::pinFile()
                      QString::fromLatin1(m_certA->sha256().toHex()), &error),
             qPrintable(error));
         QCOMPARE(trust.pin(QUrl(QStringLiteral("https://h:1"))), fpA);
-        QVERIFY(!trust.setPin(QUrl(QStringLiteral("https://h:2")), QStringLiteral("AB:CD"), &error));
+        QVERIFY(
+            !trust.setPin(QUrl(QStringLiteral("https://h:2")), QStringLiteral("AB:CD"), &error));
         QVERIFY(error.contains(QStringLiteral("not a SHA-256 fingerprint")));
-        QVERIFY(!trust.setPin(QUrl(QStringLiteral("https://h:2")), fpA + QStringLiteral("zz"), &error));
+        QVERIFY(
+            !trust.setPin(QUrl(QStringLiteral("https://h:2")), fpA + QStringLiteral("zz"), &error));
         QVERIFY(!trust.setPin(QUrl(QStringLiteral("nothing")), fpA, &error));
         QCOMPARE(trust.pin(QUrl(QStringLiteral("https://h:2"))), QString());
         QVERIFY(trust.setPin(QUrl(QStringLiteral("https://other:2")), fpA, &error));
@@ -291,8 +303,9 @@ void TestTlsTrust::pinFile()
         QVERIFY(trust.removePin(QUrl(QStringLiteral("https://never:2")), &error));
     }
     QFile file(path);
-    QCOMPARE(file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther
-                 | QFileDevice::WriteGroup | QFileDevice::WriteOther),
+    QCOMPARE(file.permissions()
+            & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup
+                | QFileDevice::WriteOther),
         QFileDevice::Permissions());
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QByteArray text = file.readAll();
@@ -418,25 +431,31 @@ void TestTlsTrust::systemTrusted()
     ext.close();
     const QString openssl = QStringLiteral("openssl");
     QVERIFY(run(openssl,
-        {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-            QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-            QStringLiteral("-keyout"), ca + QStringLiteral(".key"), QStringLiteral("-out"), ca + QStringLiteral(".crt"),
-            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=Jarvis Test CA"),
+        {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+            QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+            QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+            QStringLiteral("-keyout"), ca + QStringLiteral(".key"), QStringLiteral("-out"),
+            ca + QStringLiteral(".crt"), QStringLiteral("-days"), QStringLiteral("2"),
+            QStringLiteral("-subj"), QStringLiteral("/CN=Jarvis Test CA"),
             QStringLiteral("-addext"), QStringLiteral("basicConstraints=critical,CA:TRUE"),
             QStringLiteral("-addext"), QStringLiteral("keyUsage=critical,keyCertSign,cRLSign")})
-                 .has_value());
+                .has_value());
     QVERIFY(run(openssl,
-        {QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-            QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-            QStringLiteral("-keyout"), leaf + QStringLiteral(".key"), QStringLiteral("-out"), leaf + QStringLiteral(".csr"),
-            QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1")})
-                 .has_value());
+        {QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"),
+            QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+            QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+            QStringLiteral("-keyout"), leaf + QStringLiteral(".key"), QStringLiteral("-out"),
+            leaf + QStringLiteral(".csr"), QStringLiteral("-subj"),
+            QStringLiteral("/CN=127.0.0.1")})
+                .has_value());
     QVERIFY(run(openssl,
-        {QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"), leaf + QStringLiteral(".csr"),
-            QStringLiteral("-CA"), ca + QStringLiteral(".crt"), QStringLiteral("-CAkey"), ca + QStringLiteral(".key"),
-            QStringLiteral("-CAcreateserial"), QStringLiteral("-out"), leaf + QStringLiteral(".crt"),
-            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-extfile"), ext.fileName()})
-                 .has_value());
+        {QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"),
+            leaf + QStringLiteral(".csr"), QStringLiteral("-CA"), ca + QStringLiteral(".crt"),
+            QStringLiteral("-CAkey"), ca + QStringLiteral(".key"),
+            QStringLiteral("-CAcreateserial"), QStringLiteral("-out"),
+            leaf + QStringLiteral(".crt"), QStringLiteral("-days"), QStringLiteral("2"),
+            QStringLiteral("-extfile"), ext.fileName()})
+                .has_value());
     const QList<QSslCertificate> caCert =
         QSslCertificate::fromPath(ca + QStringLiteral(".crt"), QSsl::Pem);
     QCOMPARE(caCert.size(), 1);
@@ -519,7 +538,8 @@ void TestTlsTrust::notEncryptedAndFailures()
     QSignalSpy accepted(&silent, &QTcpServer::newConnection);
     std::optional<TlsTrust::Probe> result;
     QObject context;
-    timed.probe(QUrl(QStringLiteral("https://127.0.0.1:%1").arg(silent.serverPort())), &context,
+    timed.probe(
+        QUrl(QStringLiteral("https://127.0.0.1:%1").arg(silent.serverPort())), &context,
         [&](const TlsTrust::Probe &r) { result = r; }, 3000);
     QVERIFY(accepted.wait(Wait));
     clock.advance(2999);
@@ -528,13 +548,15 @@ void TestTlsTrust::notEncryptedAndFailures()
     clock.advance(1);
     QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), Wait);
     QCOMPARE(result->verdict, Verdict::Failed);
-    QVERIFY2(result->errorString.contains(QStringLiteral("3000 ms")), qPrintable(result->errorString));
+    QVERIFY2(
+        result->errorString.contains(QStringLiteral("3000 ms")), qPrintable(result->errorString));
 
     // A context that is gone gets no callback.
     bool called = false;
     {
         QObject gone;
-        trust.probe(QUrl(QStringLiteral("http://127.0.0.1:1")), &gone, [&](const auto &) { called = true; });
+        trust.probe(QUrl(QStringLiteral("http://127.0.0.1:1")), &gone,
+            [&](const auto &) { called = true; });
     }
     p = probe(trust, QUrl(QStringLiteral("http://127.0.0.1:2"))); // a later one completes
     QVERIFY(p);
