@@ -57,12 +57,7 @@ bool EventLogModel::append(const QJsonObject &event)
 
 void EventLogModel::clear()
 {
-    if (m_rows.isEmpty())
-        return;
-    beginRemoveRows({}, 0, int(m_rows.size()) - 1);
-    m_rows.clear();
-    endRemoveRows();
-    Q_EMIT countChanged();
+    removeAllRows(m_rows);
 }
 
 int EventLogModel::rowCount(const QModelIndex &parent) const

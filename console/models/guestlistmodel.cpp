@@ -236,13 +236,7 @@ void GuestListModel::setProtectedNodes(const QStringList &nodes)
 
 void GuestListModel::clear()
 {
-    if (!m_rows.isEmpty()) {
-        beginRemoveRows({}, 0, int(m_rows.size()) - 1);
-        m_rows.clear();
-        m_rowOf.clear();
-        endRemoveRows();
-        Q_EMIT countChanged();
-    }
+    removeAllRows(m_rows, [this] { m_rowOf.clear(); });
     updateRunningCount();
 }
 

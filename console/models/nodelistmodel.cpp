@@ -189,12 +189,7 @@ void NodeListModel::applyTemperatures(const QJsonArray &temperatures)
 void NodeListModel::clear()
 {
     m_eventTemperatures.clear();
-    if (!m_rows.isEmpty()) {
-        beginRemoveRows({}, 0, int(m_rows.size()) - 1);
-        m_rows.clear();
-        endRemoveRows();
-        Q_EMIT countChanged();
-    }
+    removeAllRows(m_rows);
     updateCounts();
 }
 

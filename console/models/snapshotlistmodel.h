@@ -40,6 +40,24 @@ protected:
     template<typename Row, typename KeyOf, typename Update>
     bool applySnapshot(QList<Row> &rows, QList<Row> incoming, KeyOf keyOf, Update update);
 
+    // Every row removed with one signal (clear()); `alsoClear` empties what is kept per row
+    // beside `rows`, inside the removal.
+    template<typename Row, typename AlsoClear>
+    void removeAllRows(QList<Row> &rows, AlsoClear alsoClear)
+    {
+        if (rows.isEmpty())
+            return;
+        beginRemoveRows({}, 0, int(rows.size()) - 1);
+        rows.clear();
+        alsoClear();
+        endRemoveRows();
+        Q_EMIT countChanged();
+    }
+    template<typename Row> void removeAllRows(QList<Row> &rows)
+    {
+        removeAllRows(rows, [] {});
+    }
+
 private:
     // dataChanged for adjacent rows with the same roles goes out as one signal.
     struct PendingChange

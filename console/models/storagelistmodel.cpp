@@ -71,12 +71,7 @@ QList<int> StorageListModel::update(model::StorageData &current, model::StorageD
 
 void StorageListModel::clear()
 {
-    if (m_rows.isEmpty())
-        return;
-    beginRemoveRows({}, 0, int(m_rows.size()) - 1);
-    m_rows.clear();
-    endRemoveRows();
-    Q_EMIT countChanged();
+    removeAllRows(m_rows);
 }
 
 int StorageListModel::rowCount(const QModelIndex &parent) const
