@@ -1,6 +1,7 @@
 #include "consolesession.h"
 
 #include "client/socketioclient.h"
+#include "model/clusterdata.h"
 #include "secretstore.h"
 #include "terminal/terminalsession.h"
 #include "tlstrust.h"
@@ -217,10 +218,7 @@ void ConsoleSession::login(const QString &server, const QString &password, bool 
         return;
     }
     stopLive();
-    if (QNetworkReply *previous = m_loginReply.data()) {
-        m_loginReply = nullptr; // its finished() is then ignored
-        previous->abort();
-    }
+    abortLogin();
     if (m_server != url) {
         m_server = url;
         Q_EMIT serverUrlChanged();
@@ -312,7 +310,9 @@ void ConsoleSession::postLogin(const QString &password, bool remember)
         } else if (status == 401) {
             failure = QStringLiteral("Wrong password");
         } else if (status == 429) {
-            const int after = int(std::ceil(body.value(QLatin1String("retryAfter")).toDouble(60)));
+            // From the server: bounded before it becomes an int.
+            const int after = int(std::ceil(
+                qBound(1.0, body.value(QLatin1String("retryAfter")).toDouble(60), 86400.0)));
             failure = QStringLiteral("Too many attempts, try again in %1 s").arg(after);
         } else if (status == 0) {
             failure = QStringLiteral("Cannot connect to %1: %2")
@@ -388,10 +388,22 @@ void ConsoleSession::resume(const QString &server)
     });
 }
 
+// A login or session check in flight is dropped (its finished() is then ignored), and the
+// password kept for a certificate confirmation is forgotten.
+void ConsoleSession::abortLogin()
+{
+    m_pendingPassword.clear();
+    if (QNetworkReply *previous = m_loginReply.data()) {
+        m_loginReply = nullptr;
+        previous->abort();
+    }
+}
+
 void ConsoleSession::logout()
 {
     if (!m_server.isEmpty() && m_keychainAvailable)
         m_store->remove(secretKey(m_server), this, [](const SecretStore::Result &) {});
+    abortLogin();
     stopLive();
     m_token.clear();
     setError({});
@@ -404,6 +416,7 @@ void ConsoleSession::sessionEnded(const QString &message)
         return;
     if (m_keychainAvailable)
         m_store->remove(secretKey(m_server), this, [](const SecretStore::Result &) {});
+    abortLogin();
     stopLive();
     m_token.clear();
     setState(QStringLiteral("connect"));
@@ -454,6 +467,8 @@ void ConsoleSession::startLive()
     auto arrayHandler = [this](int seen, void (ConsoleSession::*signal)(const QJsonArray &)) {
         return [this, seen, signal](const QJsonArray &args, const QList<QByteArray> &,
                    const client::AckResponder &) {
+            if (!args.at(0).isArray())
+                return; // not a snapshot: nothing on screen is replaced by an empty list
             const QJsonArray list = args.at(0).toArray();
             Q_EMIT(this->*signal)(list);
             markUpdate(seen);
@@ -474,7 +489,11 @@ void ConsoleSession::startLive()
         arrayHandler(0, &ConsoleSession::temperaturesReceived));
     m_cluster->on(QStringLiteral("quorum"), this,
         [this](const QJsonArray &args, const QList<QByteArray> &, const client::AckResponder &) {
-            m_quorum = args.at(0).toObject().toVariantMap();
+            const std::optional<model::QuorumData> quorum =
+                model::quorumFromJson(args.at(0).toObject());
+            if (!quorum)
+                return; // not a QuorumData: the last good one stays
+            m_quorum = model::toJson(*quorum).toVariantMap();
             Q_EMIT quorumChanged();
         });
     auto eventHandler = [this](const QJsonArray &args, const QList<QByteArray> &,
@@ -503,6 +522,15 @@ void ConsoleSession::stopLive()
     }
     m_cluster = nullptr;
     m_events = nullptr;
+    // Actions of this session end with it: their answers must not touch the next one (a resumed
+    // session has the same token).
+    for (const QPointer<QNetworkReply> &reply : std::exchange(m_actionReplies, {})) {
+        if (reply) {
+            reply->disconnect(this);
+            reply->abort();
+            reply->deleteLater();
+        }
+    }
     m_ticker.stop();
     const bool had = m_seen != 0;
     m_seen = 0;
@@ -644,11 +672,11 @@ void ConsoleSession::runAction(const QString &action, int vmid, const QString &n
     QNetworkRequest req = request(QStringLiteral("/api/tools/execute"));
     req.setTransferTimeout(0); // the answer comes when the Proxmox task ended
     QNetworkReply *reply = m_nam->post(req, QJsonDocument(body).toJson(QJsonDocument::Compact));
-    const QString token = m_token;
-    connect(reply, &QNetworkReply::finished, this, [this, reply, vmid, action, label, token] {
+    m_actionReplies.removeAll(nullptr);
+    m_actionReplies.append(reply); // aborted by stopLive()
+    connect(reply, &QNetworkReply::finished, this, [this, reply, vmid, action, label] {
         reply->deleteLater();
-        if (token != m_token)
-            return; // another session by now
+        m_actionReplies.removeAll(reply);
         setPending(vmid, {});
         Q_EMIT guestBusyChanged(vmid, false);
         const int status = statusOf(reply);

@@ -175,6 +175,7 @@ private:
     void checkKeychain();
     void startLive();
     void stopLive();
+    void abortLogin();
     // Back to Connect with `message` (an expired or refused token).
     void sessionEnded(const QString &message);
     QNetworkRequest request(const QString &path) const;
@@ -196,6 +197,7 @@ private:
     client::SocketIoClient *m_events = nullptr;
     QTimer m_ticker; // 1 s: the age shown in the header
     QPointer<QNetworkReply> m_loginReply;
+    QList<QPointer<QNetworkReply>> m_actionReplies; // POST /api/tools/execute in flight
 
     QString m_state = QStringLiteral("connect");
     QUrl m_server;
