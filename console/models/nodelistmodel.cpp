@@ -1,5 +1,7 @@
 #include "nodelistmodel.h"
 
+#include <algorithm>
+
 #include <QJsonObject>
 #include <QVariantList>
 
@@ -101,6 +103,11 @@ void NodeListModel::applyNodes(const QJsonArray &nodes)
     applySnapshot(
         m_rows, std::move(incoming), [](const Row &r) -> const QString & { return r.data.node; },
         [this](Row &current, Row &&fresh) { return update(current, std::move(fresh)); });
+    // Readings of nodes that are not (or no longer) in the cluster are not kept.
+    m_eventTemperatures.removeIf([this](const auto &entry) {
+        return std::none_of(m_rows.cbegin(), m_rows.cend(),
+            [&](const Row &row) { return row.data.node == entry.key(); });
+    });
     updateCounts();
 }
 

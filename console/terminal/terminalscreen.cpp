@@ -159,9 +159,15 @@ void TerminalScreen::write(const char *bytes, qsizetype size)
 {
     if (size <= 0)
         return;
+    // The terminal's answers to queries (DA, DSR...) in this output go out as one piece, not one
+    // signal per query.
+    m_capture = true;
     vterm_input_write(m_vt, bytes, size_t(size));
     vterm_screen_flush_damage(m_screen);
     m_dirty = true;
+    const QByteArray answers = takeOutput();
+    if (!answers.isEmpty() && m_output)
+        m_output(answers);
 }
 
 void TerminalScreen::resize(int rows, int cols)

@@ -130,6 +130,9 @@ void TerminalSession::open(const QUrl &server, const QString &token, const QStri
         return fail(tr("Invalid server address: %1").arg(server.toString()));
     }
     m_client = new SocketIoClient(this);
+    // Output comes in events of at most 16 KiB (PROTOCOL.md section 3); a bigger message is a
+    // broken or hostile server, closed before it is parsed on the GUI thread.
+    m_client->setMaxIncomingMessageSize(256 * 1024);
 #ifndef QT_NO_SSL
     if (m_ssl)
         m_client->setSslConfiguration(*m_ssl);
