@@ -365,19 +365,19 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
 
 // A node that went offline (or left the cluster) comes back rebooted: its old load average
 // would be shown until the next status fetch, up to intervals.nodeStatus later. So its status is
-// forgotten while it is not online, and fetched at once when it is again. An entry with a fetch
-// in flight is left alone (its callbacks point into it).
+// forgotten while it is not online, and fetched at once when it is again. Entries are reset,
+// never erased: a fetch's callback may still be running inside one (Shared::run calls its
+// waiters, which can poll again, from within the entry).
 void ClusterEmitter::forgetNodeStatusOfNodesNotOnline(const QList<model::NodeData> &nodes)
 {
-    for (auto it = m_nodeStatus.begin(); it != m_nodeStatus.end();) {
-        const QString &name = it->first;
+    for (auto &[name, status] : m_nodeStatus) {
         const bool online = std::any_of(nodes.begin(), nodes.end(), [&](const model::NodeData &n) {
             return n.node == name && n.status == QLatin1String("online");
         });
-        if (!online && !it->second.running)
-            it = m_nodeStatus.erase(it);
-        else
-            ++it;
+        if (!online && !status.running) {
+            status.latest.reset();
+            status.attemptAtMs = -1;
+        }
     }
 }
 

@@ -93,11 +93,6 @@ void setDouble(Number *out, double d)
 
 } // namespace
 
-QString utf8Text(QByteArrayView utf8)
-{
-    return utf8ToString(utf8);
-}
-
 bool convertNumber(const char *start, const char *end, Number *out)
 {
     const char *p = start;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/utf8.h"
+
 #include <QByteArrayView>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -80,9 +82,6 @@ bool decodeUtf8(const char *&p, const char *end, char32_t *out);
 
 // result = result * 16 + the digit's value; false when it is not a hex digit.
 bool addHexDigit(char digit, char32_t *result);
-
-// UTF-8 text the caller has validated, every character kept (a leading U+FEFF too).
-QString utf8Text(QByteArrayView utf8);
 
 // A number as QJsonDocument holds it: whole values in qint64 range as integers.
 struct Number
@@ -300,7 +299,7 @@ public:
     {
         if (!s.escaped)
             return s.ascii ? QString::fromLatin1(s.start, s.size)
-                           : utf8Text(QByteArrayView(s.start, s.size));
+                           : utf8ToString(QByteArrayView(s.start, s.size));
         QString out(s.size, Qt::Uninitialized);
         char16_t *to = reinterpret_cast<char16_t *>(out.data());
         const char *p = s.start;
