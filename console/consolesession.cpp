@@ -1,6 +1,7 @@
 #include "consolesession.h"
 
 #include "client/socketioclient.h"
+#include "consolestorage.h"
 #include "model/clusterdata.h"
 #include "secretstore.h"
 #include "terminal/terminalsession.h"
@@ -99,23 +100,7 @@ void ConsoleSession::setReconnectDelays(int initialMs, int maxMs)
 
 QUrl ConsoleSession::normaliseServer(const QString &text)
 {
-    QString t = text.trimmed();
-    if (t.isEmpty())
-        return {};
-    if (!t.contains(QLatin1String("://")))
-        t.prepend(QLatin1String("http://"));
-    const QUrl url(t, QUrl::StrictMode);
-    const QString scheme = url.scheme().toLower();
-    if (!url.isValid() || url.host().isEmpty()
-        || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        || !url.userInfo().isEmpty() || url.hasQuery() || url.hasFragment()
-        || (!url.path().isEmpty() && url.path() != QLatin1String("/")))
-        return {};
-    QUrl base;
-    base.setScheme(scheme);
-    base.setHost(url.host());
-    base.setPort(url.port());
-    return base;
+    return storage::normaliseServer(text);
 }
 
 QString ConsoleSession::toolFor(const QString &action, const QString &guestType)
@@ -154,7 +139,7 @@ QString ConsoleSession::actionFailureText(
 
 QString ConsoleSession::secretKey(const QUrl &server) const
 {
-    return QStringLiteral("token:") + server.toString();
+    return storage::tokenKey(server);
 }
 
 void ConsoleSession::checkKeychain()

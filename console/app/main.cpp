@@ -2,19 +2,20 @@
 // the models and the QML window; `--screenshot FILE` logs in, waits for the first nodes, vms and
 // storage, saves the window as PNG and exits (1 with one line when it cannot within 20 s).
 #include "consolestate.h"
+#include "consolestorage.h"
 #include "qmltypes.h"
 #include "secretstore.h"
 #include "tlstrust.h"
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QImage>
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
 #include <QSGRendererInterface>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QTextStream>
 #include <QTimer>
 #include <QtQml/qqmlextensionplugin.h>
@@ -57,8 +58,8 @@ int main(int argc, char *argv[])
         });
     }
     QGuiApplication app(argc, argv);
-    QGuiApplication::setApplicationName(QStringLiteral("jarvis-console"));
-    QGuiApplication::setOrganizationName(QStringLiteral("jarvis"));
+    QGuiApplication::setApplicationName(QLatin1String(storage::Application));
+    QGuiApplication::setOrganizationName(QLatin1String(storage::Organization));
     QGuiApplication::setApplicationVersion(QStringLiteral(JARVIS_VERSION));
     QGuiApplication::setApplicationDisplayName(QStringLiteral("Jarvis console"));
     QGuiApplication::setDesktopFileName(QStringLiteral("jarvis-console"));
@@ -84,7 +85,8 @@ int main(int argc, char *argv[])
     QSettings settings;
     const QString server = parser.isSet(serverOption)
         ? parser.value(serverOption)
-        : settings.value(QStringLiteral("lastServer"), QStringLiteral("http://127.0.0.1:8080"))
+        : settings
+              .value(QLatin1String(storage::LastServerKey), QStringLiteral("http://127.0.0.1:8080"))
               .toString();
     const QString password = qEnvironmentVariable("JARVIS_CONSOLE_PASSWORD");
     const QString screenshot = parser.value(screenshotOption);
@@ -102,12 +104,13 @@ int main(int argc, char *argv[])
     ConsoleState state(store.get());
     ConsoleSession &session = state.session;
     // Pinned server certificates (trust on first use): host:port and fingerprint, no secrets.
-    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    QDir().mkpath(dataDir);
-    TlsTrust trust(dataDir + QStringLiteral("/tls-pins"));
+    const QString pinFile = storage::pinFile();
+    QDir().mkpath(QFileInfo(pinFile).absolutePath());
+    TlsTrust trust(pinFile);
     session.setTlsTrust(&trust);
-    QObject::connect(&session, &ConsoleSession::loggedIn, &app,
-        [&session] { QSettings().setValue(QStringLiteral("lastServer"), session.serverUrl()); });
+    QObject::connect(&session, &ConsoleSession::loggedIn, &app, [&session] {
+        QSettings().setValue(QLatin1String(storage::LastServerKey), session.serverUrl());
+    });
 
     QQmlApplicationEngine engine;
     registerQmlTypes(&engine);
