@@ -24,6 +24,9 @@ declare -A allowed=(
     [console]="models terminal client model protocol core"
     [qml]="console models terminal client model protocol core"
     [service/app]="config auth net http realtime tools proxmox ssh demo model protocol core"
+    # jarvis-setup: the console's trust library for --console, never service/ code (it runs
+    # jarvisd --hash-password / --check-config as child processes instead).
+    [installer/setup]="console core"
 )
 
 status=0
@@ -44,7 +47,7 @@ for folder in "${!allowed[@]}"; do
 done
 
 # Every source folder is in the table, so a new one cannot slip past the rule.
-for dir in service/*/ shared/*/ console/ qml/; do
+for dir in service/*/ shared/*/ console/ qml/ installer/*/; do
     dir=${dir%/}
     [ "$dir" = service/web ] && continue
     if ! ls "$dir"/*.cpp "$dir"/*.h >/dev/null 2>&1; then continue; fi
