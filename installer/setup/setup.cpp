@@ -200,6 +200,7 @@ struct Plan
     QString tokenId;
     QString tokenSecret; // empty: keep the file's
     QString fingerprint; // for every given node
+    QString sshPort; // for every given node
     QString caFile;
     std::optional<QString> sshUser; // nullopt: keep [ssh] as it is
     bool noSsh = false;
@@ -283,6 +284,8 @@ void applyPlan(const Plan &plan, const Options &o, IniDocument &doc, const QStri
         const QString group = NodePrefix + n.name;
         doc.set(group, QStringLiteral("host"), n.apiUrl.host());
         doc.set(group, QStringLiteral("apiUrl"), n.apiUrl.toString());
+        if (!plan.sshPort.isEmpty())
+            doc.set(group, QStringLiteral("sshPort"), plan.sshPort);
         if (!plan.fingerprint.isEmpty())
             doc.set(group, QStringLiteral("tlsFingerprint"), plan.fingerprint);
         else if (!plan.caFile.isEmpty())
@@ -374,19 +377,23 @@ struct SshKey
     bool created = false;
 };
 
+// A directory of the service user's (0750), made when missing; an existing one is left as it is.
+void ensureDirectory(const QString &dir, const Account &owner)
+{
+    if (QFileInfo(dir).isDir())
+        return;
+    if (!QDir().mkpath(dir) || ::chmod(QFile::encodeName(dir).constData(), 0750) != 0)
+        throw SetupError {QStringLiteral("cannot create the directory %1").arg(dir)};
+    if (geteuid() == 0 && ::chown(QFile::encodeName(dir).constData(), owner.uid, owner.gid) != 0)
+        throw SetupError {QStringLiteral("cannot give %1 to the service user: %2")
+                              .arg(dir, QString::fromLocal8Bit(std::strerror(errno)))};
+}
+
 SshKey ensureSshKey(const QString &file, const Account &owner, int timeoutMs)
 {
     SshKey key;
     key.file = file;
-    const QString dir = QFileInfo(file).absolutePath();
-    if (!QFileInfo(dir).isDir()) {
-        if (!QDir().mkpath(dir) || ::chmod(QFile::encodeName(dir).constData(), 0750) != 0)
-            throw SetupError {QStringLiteral("cannot create the directory %1").arg(dir)};
-        if (geteuid() == 0
-            && ::chown(QFile::encodeName(dir).constData(), owner.uid, owner.gid) != 0)
-            throw SetupError {QStringLiteral("cannot give %1 to the service user: %2")
-                                  .arg(dir, QString::fromLocal8Bit(std::strerror(errno)))};
-    }
+    ensureDirectory(QFileInfo(file).absolutePath(), owner);
     if (!QFileInfo::exists(file)) {
         QProcess keygen;
         keygen.start(QStringLiteral("ssh-keygen"),
@@ -593,6 +600,7 @@ Plan planFromArguments(const Options &o, const IniDocument &existing)
                            .value_or(QStringLiteral("root"));
     }
     plan.adminUser = o.adminUser;
+    plan.sshPort = o.sshPort;
     if (!o.listen.isEmpty())
         plan.listen = o.listen;
     if (!o.port.isEmpty())
@@ -820,6 +828,8 @@ std::optional<Options> parseOptions(const QStringList &arguments)
     const QCommandLineOption sshFrom(QStringLiteral("ssh-from"),
         QStringLiteral("Addresses jarvisd connects from, for the key's from=\"...\" option."),
         QStringLiteral("PATTERNS"));
+    const QCommandLineOption sshPort(QStringLiteral("ssh-port"),
+        QStringLiteral("SSH port of every --node (default 22)."), QStringLiteral("N"));
     const QCommandLineOption testSsh(QStringLiteral("test-ssh"),
         QStringLiteral("Log in to each node with the key (ssh -o BatchMode=yes) before writing."));
     const QCommandLineOption adminUser(QStringLiteral("admin-user"),
@@ -857,8 +867,8 @@ std::optional<Options> parseOptions(const QStringList &arguments)
         QStringLiteral("With --console: jarvisd's URL, e.g. https://jarvis.lan:8443."),
         QStringLiteral("URL"));
     p.addOptions({nonInteractive, config, node, tokenId, fingerprint, caFile, sshUser, noSsh,
-        sshKey, sshFrom, testSsh, adminUser, listen, port, tlsCert, tlsKey, stateDir, serviceUser,
-        newJwt, enableNow, timeout, console, server});
+        sshKey, sshFrom, sshPort, testSsh, adminUser, listen, port, tlsCert, tlsKey, stateDir,
+        serviceUser, newJwt, enableNow, timeout, console, server});
     if (!p.parse(arguments))
         usageError(p.errorText());
     if (!p.positionalArguments().isEmpty())
@@ -884,6 +894,7 @@ std::optional<Options> parseOptions(const QStringList &arguments)
     o.noSsh = p.isSet(noSsh);
     o.sshKey = p.value(sshKey);
     o.sshFrom = p.value(sshFrom);
+    o.sshPort = p.value(sshPort);
     o.testSsh = p.isSet(testSsh);
     o.adminUser = p.value(adminUser);
     o.listen = p.value(listen);
@@ -908,6 +919,12 @@ std::optional<Options> parseOptions(const QStringList &arguments)
         const int n = o.port.toInt(&ok);
         if (!ok || n < 1 || n > 65535)
             usageError(QStringLiteral("--port needs a number from 1 to 65535"));
+    }
+    if (!o.sshPort.isEmpty()) {
+        bool ok = false;
+        const int n = o.sshPort.toInt(&ok);
+        if (!ok || n < 1 || n > 65535)
+            usageError(QStringLiteral("--ssh-port needs a number from 1 to 65535"));
     }
     if (o.tlsCert.isEmpty() != o.tlsKey.isEmpty())
         usageError(QStringLiteral("give both --tls-cert and --tls-key, or neither"));
@@ -1006,6 +1023,7 @@ int runServerSetup(const Options &o)
     // SSH
     std::optional<SshKey> key;
     if (doc.hasGroup(QStringLiteral("ssh"))) {
+        ensureDirectory(absolute(o.stateDir), account); // known_hosts, audit log
         key = ensureSshKey(
             doc.value(QStringLiteral("ssh"), QStringLiteral("keyFile")).value_or(keyFile), account,
             timeoutMs);
@@ -1028,7 +1046,11 @@ int runServerSetup(const Options &o)
                                      .toInt();
                 QString why;
                 if (testSshLogin(*key, user, host, port, knownHosts, timeoutMs, &why)) {
-                    say(QStringLiteral("%1: SSH login as %2 works").arg(c.name, user));
+                    say(QStringLiteral("%1: SSH login as %2 works (host key recorded in %3)")
+                            .arg(c.name, user, knownHosts));
+                    if (geteuid() == 0)
+                        (void)::chown(QFile::encodeName(knownHosts).constData(), account.uid,
+                            account.gid); // jarvisd adds the next ones
                 } else {
                     if (key->created)
                         QFile::remove(key->file), QFile::remove(key->file + QStringLiteral(".pub"));

@@ -21,6 +21,7 @@ struct Options
     bool noSsh = false;
     QString sshKey; // default: <state dir>/id_ed25519
     QString sshFrom; // from="..." on the authorized_keys line
+    QString sshPort; // for every --node
     bool testSsh = false;
     QString adminUser;
     QString listen;

@@ -10,6 +10,7 @@
 #include "consolestorage.h"
 #include "demo/pvesimulator.h"
 #include "secretstore.h"
+#include "sshdfixture.h"
 #include "tlsfixture.h"
 #include "tlstrust.h"
 
@@ -189,6 +190,7 @@ private Q_SLOTS:
     void caFile();
     void interactive();
     void rerun();
+    void sshLogin();
     void console();
     void consoleNoKeychain();
 
@@ -370,6 +372,16 @@ void TstSetup::badAnswers_data()
         << true << 1
         << QStringLiteral("TLS refused: the certificate of 127\\.0\\.0\\.1:\\d+ does not chain to "
                           "the given CA file");
+    // Accepted by jarvis-setup, refused by jarvisd --check-config: the temporary file never
+    // replaces the old one.
+    QTest::newRow("refused by --check-config")
+        << QStringList()
+        << QStringList {QStringLiteral("--tls-cert"), QStringLiteral("/nonexistent/jarvis.crt"),
+               QStringLiteral("--tls-key"), QStringLiteral("/nonexistent/jarvis.key")}
+        << QString() << true << 1
+        << QStringLiteral("jarvisd --check-config refused the new configuration, so \\S+ was not "
+                          "written:\n.*server/tlsCert: .*file does not exist: "
+                          "/nonexistent/jarvis.crt");
     QTest::newRow("malformed --node")
         << QStringList {QStringLiteral("--node"), QStringLiteral("pve1")} << QStringList()
         << QString() << true << 2
@@ -592,6 +604,42 @@ void TstSetup::rerun()
     QVERIFY(!after.contains(QLatin1String("[ssh]")));
     QVERIFY(after.contains(QLatin1String("; Proxmox: the token below is read-only\n[proxmox]")));
     QVERIFY(after.contains(QLatin1String("[intervals]\nnodes=20\n")));
+}
+
+void TstSetup::sshLogin()
+{
+    // A real sshd on loopback that accepts its own client key: --test-ssh logs in with the key
+    // given (kept, not replaced), as jarvisd will; a key the node refuses writes nothing.
+    SshdFixture sshd;
+    QVERIFY2(sshd.setUp(), qPrintable(sshd.error()));
+    const QString dir = newDir(QStringLiteral("ssh"));
+    const QString config = dir + QStringLiteral("/jarvisd.conf");
+    const QString state = dir + QStringLiteral("/state");
+    QStringList args = goodArgs(config, state);
+    args.remove(args.indexOf(QStringLiteral("--ssh-user")), 2);
+    args << QStringLiteral("--ssh-user") << demo::LoopbackSshd::user()
+         << QStringLiteral("--ssh-port") << QString::number(sshd.port())
+         << QStringLiteral("--test-ssh");
+
+    const Run refused = runSetup(
+        QStringList(args) << QStringLiteral("--ssh-key") << sshd.otherClientKeyFile(), goodEnv());
+    QVERIFY2(refused.exitCode == 1, qPrintable(refused.all()));
+    QVERIFY2(refused.err.contains(QStringLiteral("pve1: SSH login as %1@127.0.0.1:%2 failed: ")
+                                      .arg(demo::LoopbackSshd::user())
+                                      .arg(sshd.port())),
+        qPrintable(refused.err));
+    QVERIFY(!QFileInfo::exists(config));
+
+    const Run r = runSetup(
+        QStringList(args) << QStringLiteral("--ssh-key") << sshd.clientKeyFile(), goodEnv());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.all()));
+    QVERIFY2(r.out.contains(
+                 QStringLiteral("pve1: SSH login as %1 works").arg(demo::LoopbackSshd::user())),
+        qPrintable(r.out));
+    const QString text = QString::fromUtf8(readAll(config));
+    QVERIFY(text.contains(QStringLiteral("sshPort=%1").arg(sshd.port())));
+    QVERIFY(text.contains(QLatin1String("keyFile=") + sshd.clientKeyFile()));
+    QVERIFY2(QFileInfo(state + QStringLiteral("/known_hosts")).size() > 0, "no host key recorded");
 }
 
 void TstSetup::console()
