@@ -770,8 +770,11 @@ std::optional<Options> parseOptions(const QStringList &arguments)
 {
     for (const QString &arg : arguments.mid(1)) {
         const QString name = arg.section(QLatin1Char('='), 0, 0);
+        QString bare = name;
+        while (bare.startsWith(QLatin1Char('-')))
+            bare.remove(0, 1);
         for (const QString &secret : SecretOptions) {
-            if (name.compare(QLatin1String("--") + secret, Qt::CaseInsensitive) == 0)
+            if (name.startsWith(QLatin1Char('-')) && bare.compare(secret, Qt::CaseInsensitive) == 0)
                 usageError(
                     QStringLiteral("refusing %1: secrets are never taken from arguments "
                                    "(any user can read them in the process list); set "
@@ -795,7 +798,13 @@ std::optional<Options> parseOptions(const QStringList &arguments)
         "  JARVIS_JARVISD           the jarvisd to run (default: next to jarvis-setup, PATH)\n\n"
         "Exit codes: 0 written and accepted by jarvisd --check-config; 1 a check failed\n"
         "(Proxmox, TLS, SSH, the file); 2 a wrong argument or answer; 3 --console without a\n"
-        "keychain (nothing secret stored). Nothing is written unless the exit code is 0."));
+        "keychain (the URL and pin stored, the token not). Nothing is written unless the exit\n"
+        "code is 0 (or 3).\n\n"
+        "  jarvis-setup [--config FILE]     (interactive)\n"
+        "  jarvis-setup --non-interactive --config FILE --node NAME=URL [--node ...]\n"
+        "               --token-id ID (--tls-fingerprint SHA256 | --ca-file FILE)\n"
+        "               [--ssh-user USER | --no-ssh] [more options below]\n"
+        "  jarvis-setup --console [--server URL]"));
     p.addHelpOption();
     p.addVersionOption();
     const QCommandLineOption nonInteractive(QStringLiteral("non-interactive"),

@@ -397,6 +397,9 @@ void TstSetup::badAnswers_data()
     QTest::newRow("password as argument")
         << QStringList() << QStringList {QStringLiteral("--admin-password"), QStringLiteral("x")}
         << QString() << true << 2 << QStringLiteral("refusing --admin-password: secrets");
+    QTest::newRow("secret as a single-dash argument")
+        << QStringList() << QStringList {QStringLiteral("-Token-Secret"), QStringLiteral("x")}
+        << QString() << true << 2 << QStringLiteral("refusing -Token-Secret: secrets");
     QTest::newRow("missing env secret")
         << QStringList() << QStringList() << QStringLiteral("-") << false << 2
         << QStringLiteral("a new configuration needs JARVIS_PVE_TOKEN_SECRET in the environment");
