@@ -4,6 +4,8 @@
 #   make test-sanitize   the same suite built with ASan + LeakSanitizer + UBSan (build-sanitize/)
 #   make fuzz   builds the libFuzzer targets with clang (build-fuzz/), runs each FUZZ_SECONDS
 #   make screenshots   the browser test, then its desktop screenshot becomes docs/dashboard.png
+#   make package   the Debian packages jarvis-service and jarvis-console in build/packages
+#   make test-install   (root) the packages installed and run in a fresh Debian 12 root
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -113,6 +115,20 @@ bench-web: build
 .PHONY: screenshots
 screenshots: build
 	@cd $(BUILD_DIR) && JARVIS_UPDATE_SCREENSHOT=1 ctest --output-on-failure -R '^web_dashboard$$'
+
+# make package: jarvis-service and jarvis-console (.deb, CPack; installer/CMakeLists.txt) in
+# $(BUILD_DIR)/packages.
+.PHONY: package
+package: build
+	@cd $(BUILD_DIR) && cpack --config CPackConfig.cmake
+	@ls -l $(BUILD_DIR)/packages/*.deb
+
+# make test-install (root): the packages installed with apt-get into a fresh Debian 12 root (made
+# by debootstrap once and cached in /var/cache/jarvis), jarvisd started there with the unit's
+# ExecStart= against jarvis-pvesim, then purged (tests/installer/test-install.sh).
+.PHONY: test-install
+test-install: package
+	@bash tests/installer/test-install.sh $(BUILD_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -20,6 +20,11 @@ APT_PACKAGES=(
     qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
     qml6-module-qttest          # tests/console: Qt Quick Test for the console's views
     desktop-file-utils          # tests/console: desktop-file-validate on jarvis-console.desktop
+    libsystemd-dev              # jarvisd: sd_notify (Type=notify, watchdog)
+    systemd                     # tests/installer: systemd-analyze verify/security on the unit
+    lintian fakeroot dpkg-dev   # make package, tests/installer: the .debs and their check
+    debootstrap curl            # make test-install: the Debian 12 root, requests to jarvisd
+    python3-yaml                # tests/installer: the compose file parsed (container_files)
 )
 
 missing=()

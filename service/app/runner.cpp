@@ -2,6 +2,7 @@
 
 #include "app/application.h"
 #include "app/commandline.h"
+#include "app/systemd.h"
 #include "auth/password.h"
 #include "config/config.h"
 #include "core/random.h"
@@ -220,9 +221,12 @@ void prepareProcess()
 int run(int argc, char **argv, Customizer customize)
 {
     prepareProcess();
+    installJournalLogging();
     QCoreApplication qapp(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("jarvisd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(JARVIS_VERSION));
+    // Before any child process (the demo's sshd) starts: it takes NOTIFY_SOCKET away from them.
+    auto *systemd = new SystemdNotifier(&qapp);
     if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
         QLoggingCategory::setFilterRules(QStringLiteral("*.debug=false"));
 
@@ -338,10 +342,11 @@ int run(int argc, char **argv, Customizer customize)
 
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) == 0) {
         auto *notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &qapp);
-        QObject::connect(notifier, &QSocketNotifier::activated, &qapp, [notifier] {
+        QObject::connect(notifier, &QSocketNotifier::activated, &qapp, [notifier, systemd] {
             char byte;
             [[maybe_unused]] const auto got = ::read(g_signalFds[1], &byte, 1);
             notifier->setEnabled(false);
+            systemd->stopping(QStringLiteral("stopping"));
             QCoreApplication::quit();
         });
         struct sigaction action = {};
@@ -360,6 +365,9 @@ int run(int argc, char **argv, Customizer customize)
                         ? DemoPassword
                         : QStringLiteral("(the one in JARVIS_ADMIN_PASSWORD)")));
     }
+    // Under systemd (Type=notify): ready once the port listens, which start() has done; the
+    // status names the URL, as the first line on stdout does.
+    systemd->ready(QStringLiteral("listening on %1").arg(application.url()));
     const int code = QCoreApplication::exec();
     application.shutdown();
     out(QStringLiteral("jarvisd: stopped\n"));
