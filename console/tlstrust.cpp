@@ -14,6 +14,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QSslSocket>
+#include <QStandardPaths>
 
 #include <algorithm>
 #include <cctype>
@@ -122,6 +123,12 @@ QString TlsTrust::serverKey(const QUrl &server)
     if (host.contains(QLatin1Char(':')))
         host = QLatin1Char('[') + host + QLatin1Char(']');
     return host + QLatin1Char(':') + QString::number(port);
+}
+
+QString TlsTrust::defaultPinFile()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+        + QStringLiteral("/tls-pins");
 }
 
 void TlsTrust::load()

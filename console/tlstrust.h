@@ -85,6 +85,10 @@ public:
     // host in lower case); empty when the URL has no host.
     static QString serverKey(const QUrl &server);
 
+    // Where jarvis-console keeps its pins: <AppDataLocation>/tls-pins (with the application's
+    // names set, ~/.local/share/jarvis/jarvis-console/tls-pins, or under $XDG_DATA_HOME).
+    static QString defaultPinFile();
+
     QString pinFile() const { return m_file; }
     QString loadError() const { return m_loadError; }
     // The pinned fingerprint for the server, empty when none.

@@ -5,9 +5,7 @@
 // binary's --screenshot (PNG kept in <build>/tests/console/artifacts; exit 1 with one line when
 // it cannot log in or connect).
 // Env (set by ctest): JARVISD, JARVIS_CONSOLE, JARVIS_CONSOLE_ARTIFACTS.
-#include "consolestate.h"
-#include "qmltypes.h"
-#include "secretstore.h"
+#include "consolewindow.h"
 #include "terminal/terminalitem.h"
 #include "terminal/terminalsession.h"
 
@@ -126,32 +124,6 @@ int freePort()
     return s.serverPort();
 }
 
-QPointF centre(QQuickItem *item)
-{
-    return item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
-}
-
-// The visible item of that name in the visual tree under `item` (ListView delegates have no
-// QObject parent, so findChild() does not see them).
-QQuickItem *visibleChild(QQuickItem *item, const QString &name)
-{
-    if (!item->isVisible())
-        return nullptr;
-    if (item->objectName() == name)
-        return item;
-    const auto children = item->childItems();
-    for (QQuickItem *child : children) {
-        if (QQuickItem *found = visibleChild(child, name))
-            return found;
-    }
-    return nullptr;
-}
-
-QQuickItem *visibleChild(QQuickWindow *window, const QString &name)
-{
-    return visibleChild(window->contentItem(), name);
-}
-
 QString artifactsDir()
 {
     QString dir = qEnvironmentVariable("JARVIS_CONSOLE_ARTIFACTS");
@@ -161,40 +133,12 @@ QString artifactsDir()
     return dir;
 }
 
-struct RunResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    qint64 elapsedMs = 0;
-};
-
-// Runs jarvis-console to its end (at most 30 s), offscreen.
+// Runs jarvis-console to its end (at most 30 s), offscreen, with the password.
 RunResult runConsole(const QStringList &args, const QString &password)
 {
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
     env.insert(QStringLiteral("JARVIS_CONSOLE_PASSWORD"), password);
-    p.setProcessEnvironment(env);
-    QElapsedTimer t;
-    t.start();
-    p.start(qEnvironmentVariable("JARVIS_CONSOLE"), args);
-    RunResult r;
-    if (!p.waitForStarted(10000))
-        return r;
-    while (p.state() != QProcess::NotRunning && t.elapsed() < 30000)
-        QTest::qWait(20); // the event loop runs meanwhile
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.elapsedMs = t.elapsed();
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return runConsole(args, env);
 }
 
 } // namespace
@@ -360,29 +304,9 @@ void TestConsoleApp::rememberedTokenResumes()
     QTRY_VERIFY(gone);
 }
 
-// The app's window (Main.qml with the real session and models), shown offscreen.
-struct Window
-{
-    MemorySecretStore store;
-    ConsoleState state {&store};
-    QQmlApplicationEngine engine;
-    QQuickWindow *window = nullptr;
-
-    bool load()
-    {
-        registerQmlTypes(&engine);
-        engine.setInitialProperties(state.initialProperties());
-        engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Jarvis/Console/Main.qml")));
-        if (engine.rootObjects().size() != 1)
-            return false;
-        window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
-        return window && QTest::qWaitForWindowExposed(window);
-    }
-};
-
 void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
 {
-    Window w;
+    ConsoleWindow w;
     QVERIFY(w.load());
     ConsoleState &state = w.state;
     QQuickWindow *window = w.window;
@@ -440,7 +364,7 @@ void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
 
 void TestConsoleApp::terminalRunsACommand()
 {
-    Window w;
+    ConsoleWindow w;
     QVERIFY(w.load());
     w.state.session.login(m_demo->url.toString(), DemoPassword, false);
     QTRY_VERIFY_WITH_TIMEOUT(w.state.session.hasSnapshot(), WaitMs);
