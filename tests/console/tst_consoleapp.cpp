@@ -6,6 +6,7 @@
 // it cannot log in or connect).
 // Env (set by ctest): JARVISD, JARVIS_CONSOLE, JARVIS_CONSOLE_ARTIFACTS.
 #include "consolewindow.h"
+#include "core/clock.h"
 #include "terminal/terminalitem.h"
 #include "terminal/terminalsession.h"
 
@@ -28,6 +29,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 Q_IMPORT_QML_PLUGIN(Jarvis_ConsolePlugin)
 
@@ -159,6 +161,7 @@ private Q_SLOTS:
     void windowShowsDemoAndStopsThroughDialog();
     void terminalRunsACommand();
     void serverBackWithAnotherSecret();
+    void liveChangesAtOnce();
     void screenshot();
     void screenshotWrongPassword();
     void screenshotServerDown();
@@ -315,6 +318,14 @@ void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
     QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
     QCOMPARE(state.nodes.rowCount(), 3); // the demo's default cluster
     QCOMPARE(state.guests.rowCount(), 12);
+    // The node filter's names are the node model's, sorted.
+    QStringList names;
+    for (int row = 0; row < state.nodes.rowCount(); ++row)
+        names.append(state.nodes.data(state.nodes.index(row), NodeListModel::NameRole).toString());
+    names.sort();
+    QCOMPARE(state.session.nodeNames(), names);
+    for (const QString &node : state.session.terminalNodes())
+        QVERIFY(names.contains(node));
     QTRY_VERIFY(state.session.isLive());
 
     // A running guest that may be stopped (not protected, not locked).
@@ -433,6 +444,52 @@ void TestConsoleApp::serverBackWithAnotherSecret()
     QCOMPARE(session.errorText(),
         QStringLiteral("Your session is no longer valid (the server may have restarted). Log in "
                        "again."));
+}
+
+// The header's connected/Live follow the /cluster connection at once: notified when it connects
+// (before the first snapshot arrives) and when it drops, not at the next tick of the age. The
+// session's clock is a ManualClock that never moves, so no tick ever comes.
+void TestConsoleApp::liveChangesAtOnce()
+{
+    Demo demo(m_secret);
+    QVERIFY(demo.start());
+    jarvis::core::ManualClock clock;
+    MemorySecretStore store;
+    ConsoleSession session(&store, &clock, nullptr);
+    session.setReconnectDelays(100, 500);
+    // What the last liveChanged told a binding.
+    bool notifiedConnected = false;
+    bool notifiedLive = false;
+    std::optional<bool> connectedAtFirstData; // what was notified when the first data came
+    connect(&session, &ConsoleSession::liveChanged, this, [&] {
+        notifiedConnected = session.isConnected();
+        notifiedLive = session.isLive();
+    });
+    auto firstData = [&] {
+        if (!connectedAtFirstData)
+            connectedAtFirstData = notifiedConnected;
+    };
+    connect(&session, &ConsoleSession::nodesReceived, this, firstData);
+    connect(&session, &ConsoleSession::vmsReceived, this, firstData);
+    connect(&session, &ConsoleSession::storageReceived, this, firstData);
+    connect(&session, &ConsoleSession::temperaturesReceived, this, firstData);
+    connect(&session, &ConsoleSession::quorumChanged, this, [&] {
+        if (session.isConnected())
+            firstData();
+    });
+    session.login(demo.url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(session.hasSnapshot(), WaitMs);
+    QVERIFY(connectedAtFirstData.has_value());
+    QVERIFY2(*connectedAtFirstData, "connected was notified when /cluster connected");
+    QVERIFY(session.isLive());
+    QVERIFY(notifiedLive);
+    QCOMPARE(session.ageSeconds(), 0);
+
+    demo.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!notifiedConnected && !notifiedLive, WaitMs);
+    QVERIFY(!session.isConnected());
+    QVERIFY(!session.isLive());
+    QVERIFY(session.isReconnecting());
 }
 
 void TestConsoleApp::screenshot()
