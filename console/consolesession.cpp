@@ -2,7 +2,9 @@
 
 #include "client/socketioclient.h"
 #include "consolestorage.h"
+#include "core/clock.h"
 #include "model/clusterdata.h"
+#include "models/nodelistmodel.h"
 #include "secretstore.h"
 #include "terminal/terminalsession.h"
 #include "tlstrust.h"
@@ -59,32 +61,72 @@ QString verbing(const QString &action)
 } // namespace
 
 ConsoleSession::ConsoleSession(SecretStore *store, QObject *parent)
+    : ConsoleSession(store, nullptr, parent)
+{ }
+
+ConsoleSession::ConsoleSession(SecretStore *store, core::Clock *clock, QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_nam(new QNetworkAccessManager(this))
+    , m_clock(core::Clock::orSystem(clock))
+    , m_ticker(m_clock->createTicker(this))
 {
-    m_ticker.setInterval(1000);
-    connect(&m_ticker, &QTimer::timeout, this, &ConsoleSession::liveChanged);
-    connect(this, &ConsoleSession::nodesReceived, this, [this](const QJsonArray &nodes) {
-        QStringList names;
-        QStringList terminals;
-        for (const QJsonValue &v : nodes) {
-            const QJsonObject n = v.toObject();
-            const QString name = n.value(QLatin1String("node")).toString();
-            names.append(name);
-            if (n.value(QLatin1String("status")) == QLatin1String("online")
-                && !n.value(QLatin1String("protected")).toBool())
-                terminals.append(name);
-        }
-        names.sort();
-        terminals.sort();
-        if (names != m_nodeNames || terminals != m_terminalNodes) {
-            m_nodeNames = names;
-            m_terminalNodes = terminals;
-            Q_EMIT nodeNamesChanged();
-        }
-    });
+    m_ticker->setInterval(1000);
+    connect(m_ticker, &core::Ticker::timeout, this, &ConsoleSession::liveChanged);
     checkKeychain();
+}
+
+void ConsoleSession::setNodeModel(const NodeListModel *nodes)
+{
+    if (m_nodes)
+        disconnect(m_nodes.data(), nullptr, this, nullptr);
+    m_nodes = nodes;
+    if (nodes) {
+        // Names come and go with rows; whether a terminal may be opened also with a node's
+        // status and protection.
+        auto rowsChanged = [this] {
+            Q_EMIT nodeNamesChanged();
+            Q_EMIT terminalNodesChanged();
+        };
+        connect(nodes, &QAbstractItemModel::rowsInserted, this, rowsChanged);
+        connect(nodes, &QAbstractItemModel::rowsRemoved, this, rowsChanged);
+        connect(nodes, &QAbstractItemModel::modelReset, this, rowsChanged);
+        connect(nodes, &QAbstractItemModel::dataChanged, this,
+            [this](const QModelIndex &, const QModelIndex &, const QList<int> &roles) {
+                if (roles.isEmpty() || roles.contains(NodeListModel::OnlineRole)
+                    || roles.contains(NodeListModel::IsProtectedRole))
+                    Q_EMIT terminalNodesChanged();
+            });
+    }
+    Q_EMIT nodeNamesChanged();
+    Q_EMIT terminalNodesChanged();
+}
+
+QStringList ConsoleSession::nodeNames() const
+{
+    QStringList names;
+    for (int row = 0; m_nodes && row < m_nodes->rowCount(); ++row)
+        names.append(m_nodes->data(m_nodes->index(row), NodeListModel::NameRole).toString());
+    names.sort();
+    return names;
+}
+
+QStringList ConsoleSession::terminalNodes() const
+{
+    QStringList names;
+    for (int row = 0; m_nodes && row < m_nodes->rowCount(); ++row) {
+        const QModelIndex index = m_nodes->index(row);
+        if (m_nodes->data(index, NodeListModel::OnlineRole).toBool()
+            && !m_nodes->data(index, NodeListModel::IsProtectedRole).toBool())
+            names.append(m_nodes->data(index, NodeListModel::NameRole).toString());
+    }
+    names.sort();
+    return names;
+}
+
+bool ConsoleSession::isConnected() const
+{
+    return m_cluster && m_cluster->isConnected();
 }
 
 ConsoleSession::~ConsoleSession()
@@ -423,19 +465,20 @@ void ConsoleSession::startLive()
         connect(
             c, &client::SocketIoClient::connectError, this, &ConsoleSession::onSocketConnectError);
     }
+    // connected, live and reconnecting change at once, not at the next tick.
     connect(m_cluster, &client::SocketIoClient::connected, this, [this] {
-        m_clusterConnected = true;
-        setReconnecting(false);
+        if (!setReconnecting(false))
+            Q_EMIT liveChanged();
     });
     connect(m_cluster, &client::SocketIoClient::disconnected, this, [this](const QString &reason) {
-        m_clusterConnected = false;
         if (reason == QLatin1String("io server disconnect")) {
             // The server ended the namespace (e.g. it shut down cleanly): try again, like the
             // dashboard does.
             m_cluster->connectToServer(
                 m_server, QStringLiteral("/cluster"), {{QStringLiteral("token"), m_token}});
         }
-        setReconnecting(true, QStringLiteral("Reconnecting… (%1)").arg(reason));
+        if (!setReconnecting(true, QStringLiteral("Reconnecting… (%1)").arg(reason)))
+            Q_EMIT liveChanged();
     });
     connect(m_cluster, &client::SocketIoClient::reconnecting, this, [this](int attempt, int delay) {
         setReconnecting(true,
@@ -491,7 +534,7 @@ void ConsoleSession::startLive()
 
     m_cluster->connectToServer(m_server, QStringLiteral("/cluster"), auth);
     m_events->connectToServer(m_server, QStringLiteral("/events"), auth);
-    m_ticker.start();
+    m_ticker->start();
     setState(QStringLiteral("connected"));
     Q_EMIT loggedIn();
 }
@@ -516,15 +559,14 @@ void ConsoleSession::stopLive()
             reply->deleteLater();
         }
     }
-    m_ticker.stop();
+    m_ticker->stop();
     const bool had = m_seen != 0;
     m_seen = 0;
-    m_clusterConnected = false;
     m_reconnecting = false;
     m_reconnectText.clear();
     m_failingPolls.clear();
-    m_lastUpdate.invalidate();
-    m_lastStorage.invalidate();
+    m_lastUpdate = -1;
+    m_lastStorage = -1;
     m_quorum.clear();
     m_pending.clear();
     Q_EMIT quorumChanged();
@@ -545,21 +587,27 @@ void ConsoleSession::onSocketConnectError(const QString &message, const QJsonVal
         setReconnecting(true, QStringLiteral("Reconnecting… (%1)").arg(message));
 }
 
-void ConsoleSession::setReconnecting(bool on, const QString &text)
+bool ConsoleSession::setReconnecting(bool on, const QString &text)
 {
     const QString t = on ? (text.isEmpty() ? QStringLiteral("Reconnecting…") : text) : QString();
     if (m_reconnecting == on && m_reconnectText == t)
-        return;
+        return false;
     m_reconnecting = on;
     m_reconnectText = t;
     Q_EMIT liveChanged();
+    return true;
+}
+
+qint64 ConsoleSession::sinceMs(qint64 then) const
+{
+    return then < 0 ? -1 : m_clock->monotonicMs() - then;
 }
 
 void ConsoleSession::markUpdate(int seen)
 {
-    m_lastUpdate.start();
+    m_lastUpdate = m_clock->monotonicMs();
     if (seen & Storage)
-        m_lastStorage.start();
+        m_lastStorage = m_lastUpdate;
     const bool before = hasSnapshot();
     m_seen |= seen;
     if (hasSnapshot() != before)
@@ -569,14 +617,16 @@ void ConsoleSession::markUpdate(int seen)
 
 bool ConsoleSession::isLive() const
 {
-    return m_clusterConnected && m_failingPolls.isEmpty() && m_lastUpdate.isValid()
-        && m_lastUpdate.elapsed() < StaleAfterMs
-        && (!m_lastStorage.isValid() || m_lastStorage.elapsed() < StorageStaleAfterMs);
+    const qint64 age = sinceMs(m_lastUpdate);
+    const qint64 storageAge = sinceMs(m_lastStorage);
+    return isConnected() && m_failingPolls.isEmpty() && age >= 0 && age < StaleAfterMs
+        && storageAge < StorageStaleAfterMs;
 }
 
 int ConsoleSession::ageSeconds() const
 {
-    return m_lastUpdate.isValid() ? int(m_lastUpdate.elapsed() / 1000) : -1;
+    const qint64 age = sinceMs(m_lastUpdate);
+    return age < 0 ? -1 : int(age / 1000);
 }
 
 QString ConsoleSession::ageText() const

@@ -1,8 +1,6 @@
 #pragma once
 
 #include <QByteArrayView>
-#include <QDateTime>
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
@@ -10,7 +8,6 @@
 #include <QSet>
 #include <QString>
 #include <QStringList>
-#include <QTimer>
 #include <QUrl>
 #include <QVariantMap>
 
@@ -23,9 +20,14 @@ class QNetworkRequest;
 namespace jarvis::client {
 class SocketIoClient;
 }
+namespace jarvis::core {
+class Clock;
+class Ticker;
+} // namespace jarvis::core
 
 namespace jarvis::console {
 
+class NodeListModel;
 class SecretStore;
 class TlsTrust;
 
@@ -64,13 +66,16 @@ class ConsoleSession : public QObject
     Q_PROPERTY(QVariantMap pending READ pending NOTIFY pendingChanged) // "vmid" -> what runs
     Q_PROPERTY(QString actionError READ actionError NOTIFY actionErrorChanged)
     Q_PROPERTY(QString token READ token NOTIFY stateChanged) // for the terminal's CONNECT
-    Q_PROPERTY(QStringList nodeNames READ nodeNames NOTIFY nodeNamesChanged) // sorted, for filters
-    // Online nodes that are not protected (a terminal may be opened there), sorted.
-    Q_PROPERTY(QStringList terminalNodes READ terminalNodes NOTIFY nodeNamesChanged)
+    // The node model's names (setNodeModel), sorted, for filters.
+    Q_PROPERTY(QStringList nodeNames READ nodeNames NOTIFY nodeNamesChanged)
+    // Its online nodes that are not protected (a terminal may be opened there), sorted.
+    Q_PROPERTY(QStringList terminalNodes READ terminalNodes NOTIFY terminalNodesChanged)
 
 public:
-    // `store` (not owned) keeps the remembered token; `parent` owns the session.
+    // `store` (not owned) keeps the remembered token; `parent` owns the session. The age shown
+    // and the staleness run on `clock` (null: the system clock), which outlives the session.
     explicit ConsoleSession(SecretStore *store, QObject *parent = nullptr);
+    ConsoleSession(SecretStore *store, core::Clock *clock, QObject *parent);
     ~ConsoleSession() override;
 
     QString state() const { return m_state; }
@@ -79,7 +84,7 @@ public:
     QString errorText() const { return m_error; }
     bool keychainAvailable() const { return m_keychainAvailable; }
     QString keychainMessage() const { return m_keychainMessage; }
-    bool isConnected() const { return m_clusterConnected; }
+    bool isConnected() const; // /cluster
     bool isLive() const;
     int ageSeconds() const;
     QString ageText() const;
@@ -102,8 +107,11 @@ public:
     Q_INVOKABLE void confirmTls(bool trusted);
     // Gives a TerminalSession the same TLS trust for its /terminal connection.
     Q_INVOKABLE void prepareTerminal(QObject *terminalSession);
-    QStringList nodeNames() const { return m_nodeNames; }
-    QStringList terminalNodes() const { return m_terminalNodes; }
+    // The nodes the session's data went to (not owned; null: none): nodeNames and terminalNodes
+    // are read from it.
+    void setNodeModel(const NodeListModel *nodes);
+    QStringList nodeNames() const;
+    QStringList terminalNodes() const;
 
     // A user-typed server ("host:8080", "https://jarvis.lan") as a base URL; invalid: empty.
     static QUrl normaliseServer(const QString &text);
@@ -151,6 +159,7 @@ Q_SIGNALS:
     void pendingChanged();
     void actionErrorChanged();
     void nodeNamesChanged();
+    void terminalNodesChanged();
 
     // The data, as it arrives (the models apply it as a diff).
     void nodesReceived(const QJsonArray &nodes);
@@ -183,7 +192,9 @@ private:
     void onEvent(const QJsonObject &event);
     void setPending(int vmid, const QString &text);
     void markUpdate(int seen);
-    void setReconnecting(bool on, const QString &text = {});
+    // False when nothing changed (liveChanged not emitted).
+    bool setReconnecting(bool on, const QString &text = {});
+    qint64 sinceMs(qint64 then) const; // -1 when `then` is -1 (never)
     QString secretKey(const QUrl &server) const;
 
     SecretStore *m_store;
@@ -195,7 +206,9 @@ private:
     QNetworkAccessManager *m_nam;
     client::SocketIoClient *m_cluster = nullptr;
     client::SocketIoClient *m_events = nullptr;
-    QTimer m_ticker; // 1 s: the age shown in the header
+    core::Clock *m_clock;
+    core::Ticker *m_ticker; // 1 s: the age shown in the header
+    QPointer<const NodeListModel> m_nodes;
     QPointer<QNetworkReply> m_loginReply;
     QList<QPointer<QNetworkReply>> m_actionReplies; // POST /api/tools/execute in flight
 
@@ -205,18 +218,15 @@ private:
     QString m_error;
     bool m_keychainAvailable = true;
     QString m_keychainMessage;
-    bool m_clusterConnected = false;
     bool m_reconnecting = false;
     QString m_reconnectText;
     QStringList m_failingPolls;
     QVariantMap m_quorum;
     int m_seen = 0;
-    QElapsedTimer m_lastUpdate; // any snapshot
-    QElapsedTimer m_lastStorage;
+    qint64 m_lastUpdate = -1; // any snapshot (the clock's monotonicMs), -1: none yet
+    qint64 m_lastStorage = -1;
     QVariantMap m_pending;
     QString m_actionError;
-    QStringList m_nodeNames;
-    QStringList m_terminalNodes;
     int m_requestTimeout = 20000;
     int m_reconnectInitial = 1000;
     int m_reconnectMax = 5000;

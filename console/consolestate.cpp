@@ -7,6 +7,7 @@ ConsoleState::ConsoleState(SecretStore *store, QObject *parent)
     , session(store)
 {
     guestFilter.setSourceModel(&guests);
+    session.setNodeModel(&nodes);
     connect(&session, &ConsoleSession::nodesReceived, &nodes, &NodeListModel::applyNodes);
     connect(
         &session, &ConsoleSession::temperaturesReceived, &nodes, &NodeListModel::applyTemperatures);

@@ -118,6 +118,7 @@ Item {
                             onClicked: page.session.confirmTls(true)
                         }
                         Button {
+                            objectName: "tlsCancel"
                             text: "Cancel"
                             onClicked: page.session.confirmTls(false)
                         }

@@ -76,7 +76,10 @@ int main(int argc, char *argv[])
         QStringLiteral("URL"));
     const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
         QStringLiteral("Log in, wait for the first nodes, vms and storage, save the window as "
-                       "PNG to FILE and exit (exit 1 with one line if that fails within 20 s)."),
+                       "PNG to FILE and exit (exit 1 with one line if that fails within 20 s). "
+                       "An https server's certificate must be trusted by the system or pinned "
+                       "by an earlier interactive login; an unknown one exits 1 with its "
+                       "SHA-256 fingerprint, a changed one with both fingerprints."),
         QStringLiteral("FILE"));
     parser.addOption(serverOption);
     parser.addOption(screenshotOption);
@@ -128,6 +131,14 @@ int main(int argc, char *argv[])
         const QString where = ConsoleSession::normaliseServer(server).toString();
         QObject::connect(&session, &ConsoleSession::loginFailed, &app, [where](const QString &why) {
             failLine(QStringLiteral("cannot log in to %1: %2").arg(where, why));
+        });
+        // Nobody is there to confirm a certificate seen for the first time: it is not trusted.
+        QObject::connect(&session, &ConsoleSession::stateChanged, &app, [&session, where] {
+            if (session.state() == QLatin1String("confirmTls"))
+                failLine(QStringLiteral("cannot log in to %1: the certificate of %2 is not trusted "
+                                        "(SHA-256 fingerprint %3); log in once without "
+                                        "--screenshot to confirm it")
+                             .arg(where, session.tlsServer(), session.tlsFingerprint()));
         });
         QTimer::singleShot(ScreenshotDeadlineMs, &app, [&session, where] {
             failLine(session.state() == QLatin1String("connected")

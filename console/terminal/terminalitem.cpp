@@ -10,6 +10,7 @@
 #include <QWheelEvent>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 namespace jarvis::console {
@@ -79,6 +80,7 @@ TerminalItem::TerminalItem(QQuickItem *parent)
     setOpaquePainting(true);
     setAntialiasing(false);
     m_screen.setOutputHandler([this](const QByteArray &bytes) { Q_EMIT input(bytes); });
+    m_screen.setTitleHandler([this] { Q_EMIT titleChanged(); });
     QFont f = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     f.setStyleHint(QFont::Monospace);
     setFont(f);
@@ -128,20 +130,20 @@ void TerminalItem::write(const QByteArray &output)
 {
     if (output.isEmpty())
         return;
-    const int before = m_screen.scrollbackSize();
+    const int sizeBefore = m_screen.scrollbackSize();
+    const quint64 pushedBefore = m_screen.pushedLines();
     m_screen.write(output);
-    if (m_scrollOffset > 0) {
-        // Keep showing the same lines while the user reads back.
-        const int grown = m_screen.scrollbackSize() - before;
-        if (grown > 0)
-            m_scrollOffset = std::min(m_scrollOffset + grown, m_screen.scrollbackSize());
-    }
+    const quint64 pushed = m_screen.pushedLines() - pushedBefore;
     if (m_hasSelection)
         clearSelection(); // the text under it moved
-    if (m_screen.title() != m_lastTitle) {
-        m_lastTitle = m_screen.title();
-        Q_EMIT titleChanged();
-    }
+    // While the user reads back, the view moves with every line pushed into the scrollback, so
+    // it keeps showing the same text (also once the scrollback is full and its size no longer
+    // changes: each push then drops the oldest line).
+    const int offset = m_scrollOffset;
+    if (offset > 0 && pushed > 0)
+        setScrollOffset(int(std::min<quint64>(quint64(offset) + pushed, quint64(INT_MAX))));
+    if (m_scrollOffset == offset && m_screen.scrollbackSize() != sizeBefore)
+        Q_EMIT scrollOffsetChanged(); // scrollbackSize's notification
     scheduleFrame();
 }
 

@@ -111,7 +111,6 @@ private:
     QPoint m_selAnchor;
     QPoint m_selEnd;
     quint64 m_paints = 0;
-    QString m_lastTitle;
 };
 
 } // namespace jarvis::console

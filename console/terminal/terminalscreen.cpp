@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace jarvis::console {
 
@@ -30,17 +31,11 @@ QString cellText(const VTermScreenCell &c)
 
 struct TerminalScreenCallbacks
 {
-    static int damage(VTermRect, void *user)
-    {
-        static_cast<TerminalScreen *>(user)->m_dirty = true;
-        return 1;
-    }
     static int moveCursor(VTermPos pos, VTermPos, int visible, void *user)
     {
         auto *s = static_cast<TerminalScreen *>(user);
         s->m_cursor = QPoint(pos.col, pos.row);
         s->m_cursorVisible = visible != 0;
-        s->m_dirty = true;
         return 1;
     }
     static int setTermProp(VTermProp prop, VTermValue *val, void *user)
@@ -53,13 +48,17 @@ struct TerminalScreenCallbacks
         case VTERM_PROP_ALTSCREEN:
             s->m_altScreen = val->boolean != 0;
             break;
-        case VTERM_PROP_TITLE:
-            s->m_title = QString::fromUtf8(val->string ? val->string : "");
+        case VTERM_PROP_TITLE: {
+            const QString title = QString::fromUtf8(val->string ? val->string : "");
+            if (title != s->m_title) {
+                s->m_title = title;
+                s->m_titleChanged = true;
+            }
             break;
+        }
         default:
             break;
         }
-        s->m_dirty = true;
         return 1;
     }
     static int pushLine(int cols, const VTermScreenCell *cells, void *user)
@@ -77,7 +76,7 @@ struct TerminalScreenCallbacks
         }
         line.cells.assign(cells, cells + used);
         s->m_scrollback.push_back(std::move(line));
-        s->m_dirty = true;
+        ++s->m_pushedLines;
         return 1;
     }
     static int popLine(int cols, VTermScreenCell *cells, void *user)
@@ -95,7 +94,6 @@ struct TerminalScreenCallbacks
         vterm_state_get_default_colors(vterm_obtain_state(s->m_vt), &blank.fg, &blank.bg);
         for (int i = n; i < cols; ++i)
             cells[i] = blank;
-        s->m_dirty = true;
         return 1;
     }
     static void output(const char *bytes, size_t len, void *user)
@@ -110,9 +108,10 @@ struct TerminalScreenCallbacks
 };
 
 namespace {
+// Cells are read when a frame is painted: no damage callbacks.
 const VTermScreenCallbacks screenCallbacks = {
-    &TerminalScreenCallbacks::damage,
-    nullptr, // moverect: libvterm damages the moved area instead
+    nullptr, // damage
+    nullptr, // moverect
     &TerminalScreenCallbacks::moveCursor,
     &TerminalScreenCallbacks::setTermProp,
     nullptr, // bell
@@ -134,7 +133,6 @@ TerminalScreen::TerminalScreen(int rows, int cols, int scrollbackLimit)
     vterm_output_set_callback(m_vt, &TerminalScreenCallbacks::output, this);
     m_screen = vterm_obtain_screen(m_vt);
     vterm_screen_set_callbacks(m_screen, &screenCallbacks, this);
-    vterm_screen_set_damage_merge(m_screen, VTERM_DAMAGE_SCREEN);
     vterm_screen_enable_altscreen(m_screen, 1);
     VTermColor fg;
     VTermColor bg;
@@ -163,11 +161,11 @@ void TerminalScreen::write(const char *bytes, qsizetype size)
     // signal per query.
     m_capture = true;
     vterm_input_write(m_vt, bytes, size_t(size));
-    vterm_screen_flush_damage(m_screen);
-    m_dirty = true;
     const QByteArray answers = takeOutput();
     if (!answers.isEmpty() && m_output)
         m_output(answers);
+    if (std::exchange(m_titleChanged, false) && m_titleHandler)
+        m_titleHandler();
 }
 
 void TerminalScreen::resize(int rows, int cols)
@@ -179,11 +177,9 @@ void TerminalScreen::resize(int rows, int cols)
     m_rows = rows;
     m_cols = cols;
     vterm_set_size(m_vt, rows, cols);
-    vterm_screen_flush_damage(m_screen);
     VTermPos pos;
     vterm_state_get_cursorpos(vterm_obtain_state(m_vt), &pos);
     m_cursor = QPoint(pos.col, pos.row);
-    m_dirty = true;
 }
 
 QRgb TerminalScreen::paletteColor(int index)

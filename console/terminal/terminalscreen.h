@@ -92,13 +92,13 @@ public:
     int scrollbackSize() const { return int(m_scrollback.size()); }
     int scrollbackLimit() const { return m_scrollbackLimit; }
 
-    // Something changed since the last call (cells, cursor, scrollback).
-    bool takeDirty()
-    {
-        const bool d = m_dirty;
-        m_dirty = false;
-        return d;
-    }
+    // Lines pushed into the scrollback so far (ever growing; once the scrollback is full each
+    // push drops the oldest line, so scrollbackSize() stops changing while this still counts):
+    // a view scrolled back moves by the difference to keep showing the same text.
+    quint64 pushedLines() const { return m_pushedLines; }
+    // Called after write() when the program set another window title (not during libvterm's
+    // parsing, so the handler may use the screen).
+    void setTitleHandler(std::function<void()> handler) { m_titleHandler = std::move(handler); }
 
     // Keyboard: through vterm_keyboard_*, so modes like application cursor keys apply.
     QByteArray key(int key, int modifiers);
@@ -130,9 +130,11 @@ private:
     QPoint m_cursor;
     bool m_cursorVisible = true;
     bool m_altScreen = false;
-    bool m_dirty = true;
     bool m_capture = false; // collecting output for key()/paste()
+    quint64 m_pushedLines = 0;
     QString m_title;
+    bool m_titleChanged = false; // since the last write() told m_titleHandler
+    std::function<void()> m_titleHandler;
     QByteArray m_captured;
     std::function<void(const QByteArray &)> m_output;
     QRgb m_defaultFg;

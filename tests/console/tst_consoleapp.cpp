@@ -5,9 +5,8 @@
 // binary's --screenshot (PNG kept in <build>/tests/console/artifacts; exit 1 with one line when
 // it cannot log in or connect).
 // Env (set by ctest): JARVISD, JARVIS_CONSOLE, JARVIS_CONSOLE_ARTIFACTS.
-#include "consolestate.h"
-#include "qmltypes.h"
-#include "secretstore.h"
+#include "consolewindow.h"
+#include "core/clock.h"
 #include "terminal/terminalitem.h"
 #include "terminal/terminalsession.h"
 
@@ -30,6 +29,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 Q_IMPORT_QML_PLUGIN(Jarvis_ConsolePlugin)
 
@@ -126,32 +126,6 @@ int freePort()
     return s.serverPort();
 }
 
-QPointF centre(QQuickItem *item)
-{
-    return item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
-}
-
-// The visible item of that name in the visual tree under `item` (ListView delegates have no
-// QObject parent, so findChild() does not see them).
-QQuickItem *visibleChild(QQuickItem *item, const QString &name)
-{
-    if (!item->isVisible())
-        return nullptr;
-    if (item->objectName() == name)
-        return item;
-    const auto children = item->childItems();
-    for (QQuickItem *child : children) {
-        if (QQuickItem *found = visibleChild(child, name))
-            return found;
-    }
-    return nullptr;
-}
-
-QQuickItem *visibleChild(QQuickWindow *window, const QString &name)
-{
-    return visibleChild(window->contentItem(), name);
-}
-
 QString artifactsDir()
 {
     QString dir = qEnvironmentVariable("JARVIS_CONSOLE_ARTIFACTS");
@@ -161,40 +135,12 @@ QString artifactsDir()
     return dir;
 }
 
-struct RunResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    qint64 elapsedMs = 0;
-};
-
-// Runs jarvis-console to its end (at most 30 s), offscreen.
+// Runs jarvis-console to its end (at most 30 s), offscreen, with the password.
 RunResult runConsole(const QStringList &args, const QString &password)
 {
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
     env.insert(QStringLiteral("JARVIS_CONSOLE_PASSWORD"), password);
-    p.setProcessEnvironment(env);
-    QElapsedTimer t;
-    t.start();
-    p.start(qEnvironmentVariable("JARVIS_CONSOLE"), args);
-    RunResult r;
-    if (!p.waitForStarted(10000))
-        return r;
-    while (p.state() != QProcess::NotRunning && t.elapsed() < 30000)
-        QTest::qWait(20); // the event loop runs meanwhile
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.elapsedMs = t.elapsed();
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return runConsole(args, env);
 }
 
 } // namespace
@@ -215,6 +161,7 @@ private Q_SLOTS:
     void windowShowsDemoAndStopsThroughDialog();
     void terminalRunsACommand();
     void serverBackWithAnotherSecret();
+    void liveChangesAtOnce();
     void screenshot();
     void screenshotWrongPassword();
     void screenshotServerDown();
@@ -360,29 +307,9 @@ void TestConsoleApp::rememberedTokenResumes()
     QTRY_VERIFY(gone);
 }
 
-// The app's window (Main.qml with the real session and models), shown offscreen.
-struct Window
-{
-    MemorySecretStore store;
-    ConsoleState state {&store};
-    QQmlApplicationEngine engine;
-    QQuickWindow *window = nullptr;
-
-    bool load()
-    {
-        registerQmlTypes(&engine);
-        engine.setInitialProperties(state.initialProperties());
-        engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Jarvis/Console/Main.qml")));
-        if (engine.rootObjects().size() != 1)
-            return false;
-        window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
-        return window && QTest::qWaitForWindowExposed(window);
-    }
-};
-
 void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
 {
-    Window w;
+    ConsoleWindow w;
     QVERIFY(w.load());
     ConsoleState &state = w.state;
     QQuickWindow *window = w.window;
@@ -391,6 +318,14 @@ void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
     QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
     QCOMPARE(state.nodes.rowCount(), 3); // the demo's default cluster
     QCOMPARE(state.guests.rowCount(), 12);
+    // The node filter's names are the node model's, sorted.
+    QStringList names;
+    for (int row = 0; row < state.nodes.rowCount(); ++row)
+        names.append(state.nodes.data(state.nodes.index(row), NodeListModel::NameRole).toString());
+    names.sort();
+    QCOMPARE(state.session.nodeNames(), names);
+    for (const QString &node : state.session.terminalNodes())
+        QVERIFY(names.contains(node));
     QTRY_VERIFY(state.session.isLive());
 
     // A running guest that may be stopped (not protected, not locked).
@@ -440,7 +375,7 @@ void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
 
 void TestConsoleApp::terminalRunsACommand()
 {
-    Window w;
+    ConsoleWindow w;
     QVERIFY(w.load());
     w.state.session.login(m_demo->url.toString(), DemoPassword, false);
     QTRY_VERIFY_WITH_TIMEOUT(w.state.session.hasSnapshot(), WaitMs);
@@ -509,6 +444,52 @@ void TestConsoleApp::serverBackWithAnotherSecret()
     QCOMPARE(session.errorText(),
         QStringLiteral("Your session is no longer valid (the server may have restarted). Log in "
                        "again."));
+}
+
+// The header's connected/Live follow the /cluster connection at once: notified when it connects
+// (before the first snapshot arrives) and when it drops, not at the next tick of the age. The
+// session's clock is a ManualClock that never moves, so no tick ever comes.
+void TestConsoleApp::liveChangesAtOnce()
+{
+    Demo demo(m_secret);
+    QVERIFY(demo.start());
+    jarvis::core::ManualClock clock;
+    MemorySecretStore store;
+    ConsoleSession session(&store, &clock, nullptr);
+    session.setReconnectDelays(100, 500);
+    // What the last liveChanged told a binding.
+    bool notifiedConnected = false;
+    bool notifiedLive = false;
+    std::optional<bool> connectedAtFirstData; // what was notified when the first data came
+    connect(&session, &ConsoleSession::liveChanged, this, [&] {
+        notifiedConnected = session.isConnected();
+        notifiedLive = session.isLive();
+    });
+    auto firstData = [&] {
+        if (!connectedAtFirstData)
+            connectedAtFirstData = notifiedConnected;
+    };
+    connect(&session, &ConsoleSession::nodesReceived, this, firstData);
+    connect(&session, &ConsoleSession::vmsReceived, this, firstData);
+    connect(&session, &ConsoleSession::storageReceived, this, firstData);
+    connect(&session, &ConsoleSession::temperaturesReceived, this, firstData);
+    connect(&session, &ConsoleSession::quorumChanged, this, [&] {
+        if (session.isConnected())
+            firstData();
+    });
+    session.login(demo.url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(session.hasSnapshot(), WaitMs);
+    QVERIFY(connectedAtFirstData.has_value());
+    QVERIFY2(*connectedAtFirstData, "connected was notified when /cluster connected");
+    QVERIFY(session.isLive());
+    QVERIFY(notifiedLive);
+    QCOMPARE(session.ageSeconds(), 0);
+
+    demo.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!notifiedConnected && !notifiedLive, WaitMs);
+    QVERIFY(!session.isConnected());
+    QVERIFY(!session.isLive());
+    QVERIFY(session.isReconnecting());
 }
 
 void TestConsoleApp::screenshot()

@@ -67,6 +67,8 @@ private slots:
     void mouseSelectionAndCopy();
     void scrollback();
     void scrollbackLimit();
+    void scrollbackFullKeepsTheView();
+    void title();
     void terminalAnswersQueries();
     void outputCoalescedPerFrame();
     void paintsColours();
@@ -578,6 +580,63 @@ void TestTerminalItem::scrollbackLimit()
     QCOMPARE(s.lineText(-1), QStringLiteral("l96"));
     QCOMPARE(s.lineText(-10), QStringLiteral("l87"));
     QCOMPARE(s.lineText(0), QStringLiteral("l97"));
+}
+
+// The text the item shows: view row r is the screen's row r - scrollOffset.
+static QStringList visibleLines(const TerminalItem *item)
+{
+    QStringList lines;
+    for (int row = 0; row < item->rows(); ++row)
+        lines.append(item->screen().lineText(row - item->scrollOffset()));
+    return lines;
+}
+
+// Once the scrollback is full (10 000 lines) its size stops changing: each new line drops the
+// oldest. A view scrolled back still moves with the output and keeps showing the same text.
+void TestTerminalItem::scrollbackFullKeepsTheView()
+{
+    const TerminalScreen &s = m_item->screen();
+    QCOMPARE(s.scrollbackLimit(), 10000);
+    QByteArray flood;
+    for (int i = 1; i <= 10100; ++i)
+        flood += "line " + QByteArray::number(i) + "\r\n";
+    m_item->write(flood);
+    QCOMPARE(s.scrollbackSize(), 10000);
+    m_item->setScrollOffset(500);
+    const QStringList reading = visibleLines(m_item);
+    QCOMPARE(reading.first(), QStringLiteral("line 9578"));
+
+    QSignalSpy offset(m_item, &TerminalItem::scrollOffsetChanged);
+    for (int i = 1; i <= 30; ++i)
+        m_item->write("more " + QByteArray::number(i) + "\r\n");
+    QCOMPARE(s.scrollbackSize(), 10000);
+    QCOMPARE(m_item->scrollOffset(), 530);
+    QCOMPARE(visibleLines(m_item), reading);
+    QCOMPARE(offset.size(), 30);
+    // One write of many lines moves it once.
+    m_item->write("a\r\nb\r\nc\r\n");
+    QCOMPARE(m_item->scrollOffset(), 533);
+    QCOMPARE(visibleLines(m_item), reading);
+    QCOMPARE(offset.size(), 31);
+    // At the live screen it stays there.
+    m_item->setScrollOffset(0);
+    m_item->write("live\r\n");
+    QCOMPARE(m_item->scrollOffset(), 0);
+    QCOMPARE(s.lineText(s.cursor().y() - 1), QStringLiteral("live"));
+}
+
+// The window title the program sets (OSC 0/2), notified once per change.
+void TestTerminalItem::title()
+{
+    QSignalSpy changed(m_item, &TerminalItem::titleChanged);
+    m_item->write("\x1b]2;first title\x07text");
+    QCOMPARE(m_item->title(), QStringLiteral("first title"));
+    QCOMPARE(changed.size(), 1);
+    m_item->write("\x1b]2;first title\x07more text");
+    QCOMPARE(changed.size(), 1);
+    m_item->write("\x1b]0;second\x07");
+    QCOMPARE(m_item->title(), QStringLiteral("second"));
+    QCOMPARE(changed.size(), 2);
 }
 
 void TestTerminalItem::terminalAnswersQueries()

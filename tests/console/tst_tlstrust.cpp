@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "demo/pvesimulator.h"
 #include "tlsfixture.h"
+#include "tlsjarvisd.h"
 #include "tlstrust.h"
 
 #include <QFile>
@@ -37,70 +38,13 @@ constexpr int Wait = 20000;
 const QString Password = QStringLiteral("tofu-password");
 const QByteArray JwtSecret = "tls-trust-test-secret-that-is-long-enough-0123456789";
 
-// A jarvisd process serving HTTPS with the given certificate.
-class Jarvisd
+// jarvisd serving HTTPS with the given certificate, the admin password and JWT secret above.
+class Jarvisd : public TlsJarvisd
 {
 public:
-    ~Jarvisd() { stop(); }
-
-    // Empty on success, else why it did not start.
-    QString start(const QTemporaryDir &dir, const demo::PveSimulator &sim,
-        const demo::PveSimulator::Options &o, const QString &cert, const QString &key, int port)
-    {
-        const QString configPath = dir.filePath(QStringLiteral("jarvisd-%1.conf").arg(++m_runs));
-        QFile conf(configPath);
-        if (!conf.open(QIODevice::WriteOnly))
-            return QStringLiteral("cannot write the config");
-        conf.write(QStringLiteral("[server]\nlisten=127.0.0.1\nport=%1\ntlsCert=%2\ntlsKey=%3\n\n"
-                                  "[proxmox]\ntokenId=%4\ntokenSecret=%5\n\n[audit]\nfile=%6\n\n"
-                                  "[node.pve1]\nhost=127.0.0.1\napiUrl=%7\n")
-                       .arg(port)
-                       .arg(cert, key, o.tokenId, o.tokenSecret,
-                           dir.filePath(QStringLiteral("audit.jsonl")), sim.baseUrl().toString())
-                       .toUtf8());
-        conf.close();
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("JARVIS_ADMIN_PASSWORD"), Password);
-        env.insert(QStringLiteral("JARVIS_JWT_SECRET"), QString::fromLatin1(JwtSecret));
-        m_process = std::make_unique<QProcess>();
-        m_process->setProcessEnvironment(env);
-        m_output.clear();
-        QObject::connect(m_process.get(), &QProcess::readyReadStandardOutput, m_process.get(),
-            [this] { m_output += m_process->readAllStandardOutput(); });
-        m_process->start(QStringLiteral(JARVISD_PATH), {QStringLiteral("--config"), configPath});
-        static const QRegularExpression listening(QStringLiteral("listening on (https://\\S+)"));
-        QRegularExpressionMatch match;
-        QDeadlineTimer deadline(Wait);
-        while (!deadline.hasExpired() && m_process->state() != QProcess::NotRunning) {
-            match = listening.match(QString::fromUtf8(m_output));
-            if (match.hasMatch())
-                break;
-            QSignalSpy more(m_process.get(), &QProcess::readyReadStandardOutput);
-            more.wait(200);
-        }
-        if (!match.hasMatch())
-            return QStringLiteral("jarvisd did not start: %1")
-                .arg(QString::fromUtf8(m_process->readAllStandardError()));
-        url = QUrl(match.captured(1));
-        return {};
-    }
-
-    void stop()
-    {
-        if (!m_process || m_process->state() == QProcess::NotRunning)
-            return;
-        m_process->terminate();
-        if (!m_process->waitForFinished(Wait))
-            m_process->kill();
-        m_process->waitForFinished(Wait);
-    }
-
-    QUrl url;
-
-private:
-    std::unique_ptr<QProcess> m_process;
-    QByteArray m_output;
-    int m_runs = 0;
+    Jarvisd()
+        : TlsJarvisd(QStringLiteral(JARVISD_PATH), Password, JwtSecret)
+    { }
 };
 
 struct Login
@@ -422,40 +366,9 @@ void TestTlsTrust::changedCertificate()
 void TestTlsTrust::systemTrusted()
 {
     // A CA that this process trusts like a system CA, and a certificate for 127.0.0.1 from it.
+    QVERIFY2(makeCaSignedCertificate(m_dir), "openssl could not make the certificates");
     const QString ca = m_dir.filePath(QStringLiteral("ca"));
     const QString leaf = m_dir.filePath(QStringLiteral("leaf"));
-    QFile ext(m_dir.filePath(QStringLiteral("leaf.ext")));
-    QVERIFY(ext.open(QIODevice::WriteOnly));
-    ext.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-              "extendedKeyUsage=serverAuth\n");
-    ext.close();
-    const QString openssl = QStringLiteral("openssl");
-    QVERIFY(run(openssl,
-        {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-            QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
-            QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-            QStringLiteral("-keyout"), ca + QStringLiteral(".key"), QStringLiteral("-out"),
-            ca + QStringLiteral(".crt"), QStringLiteral("-days"), QStringLiteral("2"),
-            QStringLiteral("-subj"), QStringLiteral("/CN=Jarvis Test CA"),
-            QStringLiteral("-addext"), QStringLiteral("basicConstraints=critical,CA:TRUE"),
-            QStringLiteral("-addext"), QStringLiteral("keyUsage=critical,keyCertSign,cRLSign")})
-                .has_value());
-    QVERIFY(run(openssl,
-        {QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"),
-            QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
-            QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-            QStringLiteral("-keyout"), leaf + QStringLiteral(".key"), QStringLiteral("-out"),
-            leaf + QStringLiteral(".csr"), QStringLiteral("-subj"),
-            QStringLiteral("/CN=127.0.0.1")})
-                .has_value());
-    QVERIFY(run(openssl,
-        {QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"),
-            leaf + QStringLiteral(".csr"), QStringLiteral("-CA"), ca + QStringLiteral(".crt"),
-            QStringLiteral("-CAkey"), ca + QStringLiteral(".key"),
-            QStringLiteral("-CAcreateserial"), QStringLiteral("-out"),
-            leaf + QStringLiteral(".crt"), QStringLiteral("-days"), QStringLiteral("2"),
-            QStringLiteral("-extfile"), ext.fileName()})
-                .has_value());
     const QList<QSslCertificate> caCert =
         QSslCertificate::fromPath(ca + QStringLiteral(".crt"), QSsl::Pem);
     QCOMPARE(caCert.size(), 1);
