@@ -386,14 +386,7 @@ QHash<int, QByteArray> GuestListModel::roleNames() const
 
 QVariantMap GuestListModel::get(int vmid) const
 {
-    const int row = rowOf(vmid);
-    if (row < 0)
-        return {};
-    QVariantMap out;
-    const QHash<int, QByteArray> names = roleNames();
-    for (auto it = names.cbegin(); it != names.cend(); ++it)
-        out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
-    return out;
+    return rowToMap(rowOf(vmid));
 }
 
 } // namespace jarvis::console

@@ -310,16 +310,9 @@ QHash<int, QByteArray> NodeListModel::roleNames() const
 
 QVariantMap NodeListModel::get(const QString &node) const
 {
-    for (int i = 0; i < m_rows.size(); ++i) {
-        if (m_rows.at(i).data.node != node)
-            continue;
-        QVariantMap out;
-        const QHash<int, QByteArray> names = roleNames();
-        for (auto it = names.cbegin(); it != names.cend(); ++it)
-            out.insert(QString::fromLatin1(it.value()), data(index(i), it.key()));
-        return out;
-    }
-    return {};
+    const auto it = std::find_if(
+        m_rows.cbegin(), m_rows.cend(), [&](const Row &row) { return row.data.node == node; });
+    return rowToMap(it == m_rows.cend() ? -1 : int(it - m_rows.cbegin()));
 }
 
 } // namespace jarvis::console

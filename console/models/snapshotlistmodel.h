@@ -3,6 +3,7 @@
 #include <QAbstractListModel>
 #include <QHash>
 #include <QList>
+#include <QVariantMap>
 
 #include <type_traits>
 #include <utility>
@@ -33,6 +34,20 @@ Q_SIGNALS:
     void countChanged();
 
 protected:
+    // Every role of `row` by its QML name (roleNames()), as the models' get() return it; empty
+    // when there is no such row.
+    QVariantMap rowToMap(int row) const
+    {
+        if (row < 0 || row >= rowCount())
+            return {};
+        QVariantMap out;
+        const QModelIndex at = index(row);
+        const QHash<int, QByteArray> names = roleNames();
+        for (auto it = names.cbegin(); it != names.cend(); ++it)
+            out.insert(QString::fromLatin1(it.value()), data(at, it.key()));
+        return out;
+    }
+
     // keyOf(const Row &) -> Key (hashable, ==); update(Row &current, Row &&fresh) -> QList<int>
     // moves what the snapshot says into `current` (keeping the row's own state: history, busy)
     // and returns the roles whose values changed (empty: nothing did). Returns true when rows
