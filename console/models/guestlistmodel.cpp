@@ -12,11 +12,6 @@ const QString Running = QStringLiteral("running");
 const QString Stopped = QStringLiteral("stopped");
 const QString Paused = QStringLiteral("paused");
 
-double fraction(qint64 part, qint64 whole)
-{
-    return whole > 0 ? double(part) / double(whole) : 0.0;
-}
-
 QString typeName(const model::VmData &g)
 {
     return g.kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc") : QStringLiteral("qemu");

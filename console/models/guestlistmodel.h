@@ -38,7 +38,7 @@ public:
         MaxcpuRole,
         MemRole,
         MaxmemRole,
-        MemFractionRole,
+        MemFractionRole, // mem / maxmem clamped to 0..1 (fraction())
         DiskRole,
         MaxdiskRole,
         UptimeRole,

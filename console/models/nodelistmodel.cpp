@@ -17,11 +17,6 @@ bool isOnline(const model::NodeData &n)
     return n.status == QLatin1String("online");
 }
 
-double fraction(qint64 part, qint64 whole)
-{
-    return whole > 0 ? double(part) / double(whole) : 0.0;
-}
-
 double cpuSample(const model::NodeData &n)
 {
     return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : 0.0;
@@ -29,7 +24,7 @@ double cpuSample(const model::NodeData &n)
 
 double memSample(const model::NodeData &n)
 {
-    return isOnline(n) ? qBound(0.0, fraction(n.mem, n.maxmem), 1.0) : 0.0;
+    return isOnline(n) ? NodeListModel::fraction(n.mem, n.maxmem) : 0.0;
 }
 
 // The hottest reading; nullptr-like (NaN, "") when there is none.

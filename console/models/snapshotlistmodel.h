@@ -5,6 +5,7 @@
 #include <QList>
 #include <QVariantMap>
 
+#include <algorithm>
 #include <type_traits>
 #include <utility>
 
@@ -29,6 +30,16 @@ public:
     using QAbstractListModel::QAbstractListModel;
 
     int count() const { return rowCount(); }
+
+    // What the *Fraction roles show: part / whole clamped to 0..1 (a guest over its memory limit
+    // is full, not 130 % full); 0 when whole is not positive or the quotient is not a number.
+    static double fraction(double part, double whole)
+    {
+        if (!(whole > 0))
+            return 0.0;
+        const double f = part / whole;
+        return f >= 0 ? std::min(f, 1.0) : 0.0; // NaN fails f >= 0
+    }
 
 Q_SIGNALS:
     void countChanged();

@@ -202,6 +202,9 @@ private slots:
     void storageRecordedSnapshot();
     void storageDiff();
 
+    void fractions_data();
+    void fractions();
+
     void eventLog();
     void eventLogBadEvents_data();
     void eventLogBadEvents();
@@ -1048,6 +1051,73 @@ void TestConsoleModels::storageDiff()
         t.log.take(), (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 1 1")}));
     QCOMPARE(value(storage, 1, "storageId").toString(), other.id);
     QCOMPARE(t.resets.size(), 0);
+}
+
+// ---- fractions -----------------------------------------------------------------------------
+
+// memFraction, diskFraction, usedFraction: part / whole clamped to 0..1, 0 when whole is not
+// positive; the same rule in every model.
+void TestConsoleModels::fractions_data()
+{
+    QTest::addColumn<qint64>("part");
+    QTest::addColumn<qint64>("whole");
+    QTest::addColumn<double>("expected");
+    QTest::newRow("half") << qint64(512) << qint64(1024) << 0.5;
+    QTest::newRow("full") << qint64(1024) << qint64(1024) << 1.0;
+    QTest::newRow("over-full") << qint64(3000) << qint64(1024) << 1.0;
+    QTest::newRow("far over-full") << (qint64(1) << 40) << qint64(1) << 1.0;
+    QTest::newRow("zero max") << qint64(512) << qint64(0) << 0.0;
+    QTest::newRow("zero of zero") << qint64(0) << qint64(0) << 0.0;
+    QTest::newRow("negative max") << qint64(512) << qint64(-1024) << 0.0;
+    QTest::newRow("negative part") << qint64(-512) << qint64(1024) << 0.0;
+}
+
+void TestConsoleModels::fractions()
+{
+    QFETCH(qint64, part);
+    QFETCH(qint64, whole);
+    QFETCH(double, expected);
+
+    NodeData n = recorded().nodes.at(0);
+    n.status = QStringLiteral("online");
+    n.mem = part;
+    n.maxmem = whole;
+    n.disk = part;
+    n.maxdisk = whole;
+    NodeListModel nodes;
+    Tested tn(&nodes);
+    nodes.applyNodes(wire(QList<NodeData> {n}));
+    QCOMPARE(value(nodes, 0, "memFraction").toDouble(), expected);
+    QCOMPARE(value(nodes, 0, "diskFraction").toDouble(), expected);
+    QCOMPARE(value(nodes, 0, "memHistory").toList(), QVariantList {expected});
+
+    VmData g = guest(100, QStringLiteral("g"), QStringLiteral("pve1"), QStringLiteral("running"));
+    g.mem = part;
+    g.maxmem = whole;
+    GuestListModel guests;
+    Tested tg(&guests);
+    guests.applyVms(wire(QList<VmData> {g}));
+    QCOMPARE(value(guests, 0, "memFraction").toDouble(), expected);
+    QCOMPARE(guests.get(100).value(QStringLiteral("memFraction")).toDouble(), expected);
+
+    StorageData s = recorded().storage.at(0);
+    s.used = part;
+    s.total = whole;
+    StorageListModel storage;
+    Tested ts(&storage);
+    storage.applyStorage(wire(QList<StorageData> {s}));
+    QCOMPARE(value(storage, 0, "usedFraction").toDouble(), expected);
+
+    // More of the same: the fraction role changes only when the shown value does (an over-full
+    // guest using even more stays at 1).
+    tg.log.take();
+    g.mem = part + 1;
+    guests.applyVms(wire(QList<VmData> {g}));
+    const double after = GuestListModel::fraction(double(g.mem), double(whole));
+    QCOMPARE(value(guests, 0, "memFraction").toDouble(), after);
+    QCOMPARE(tg.log.take(),
+        QStringList {after == expected ? QStringLiteral("changed 0 0 mem")
+                                       : QStringLiteral("changed 0 0 mem,memFraction")});
 }
 
 // ---- event log -----------------------------------------------------------------------------
