@@ -735,7 +735,8 @@ std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o)
 // json::read() checks it.
 //
 // Allocations are what a snapshot of thousands of guests costs, so strings are shared where the
-// text allows: with the hint's row at the same index, and for the fields that repeat across
+// text allows: with the hint's row for the same guest (followed by vmid, so a guest removed or
+// added in the middle does not spoil the rows after it), and for the fields that repeat across
 // guests (VmField::repeats) with the first guest that had the same text in this snapshot.
 namespace {
 
@@ -795,6 +796,19 @@ private:
         return fieldOf(QLatin1StringView(key.toLatin1()), previous);
     }
 
+    // m_p at a member name's quote: when the name is exactly VmFields[f]'s (no escapes), m_p
+    // goes past its closing quote and true.
+    bool expectedKey(int f)
+    {
+        const QLatin1StringView name = VmFields[f].name;
+        const char *p = m_r.m_p + 1;
+        if (m_r.m_end - p <= name.size() || p[name.size()] != '"'
+            || std::memcmp(p, name.data(), size_t(name.size())) != 0)
+            return false;
+        m_r.m_p = p + name.size() + 1;
+        return true;
+    }
+
     bool expect(char c, const char *what)
     {
         m_r.skipSpace();
@@ -804,8 +818,41 @@ private:
         return true;
     }
 
-    // The hint's row at the index the next guest will have.
-    const VmData *hintRow() const { return m_hint ? m_hint(m_out.size()) : nullptr; }
+    // The hint's row for the next guest: where the previous guest was in the hint, plus one.
+    const VmData *hintRow() const { return m_hint ? m_hint(m_hintAt) : nullptr; }
+
+    // After a guest: follow it in the hint (the same row, or a few further when guests before it
+    // are gone); a guest the hint does not have nearby (a new one) leaves the position as it is.
+    void followHint(int vmid)
+    {
+        if (!m_hint)
+            return;
+        for (qsizetype i = m_hintAt; i < m_hintAt + 8; ++i) {
+            const VmData *row = m_hint(i);
+            if (!row)
+                return;
+            if (row->vmid == vmid) {
+                m_hintAt = i + 1;
+                return;
+            }
+        }
+    }
+
+    // The first guest after guests that are gone is not the hint's next row: a few rows further
+    // with the same name, it is that guest (it shares the name, and the fields after it).
+    const VmData *hintByName(VmData *vm, const VmData *hint) const
+    {
+        for (qsizetype i = m_hintAt + 1; i < m_hintAt + 8; ++i) {
+            const VmData *row = m_hint(i);
+            if (!row)
+                break;
+            if (row->name == vm->name) {
+                vm->name = row->name;
+                return row;
+            }
+        }
+        return hint;
+    }
 
     // The VMData[] (m_p at its '['), at nesting depth m_depth + 1.
     bool array()
@@ -825,8 +872,10 @@ private:
                 bool valid = false;
                 if (!row(&vm, &valid))
                     return false;
-                if (valid)
+                if (valid) {
+                    followHint(vm.vmid);
                     m_out.append(std::move(vm));
+                }
             } else {
                 QJsonValue ignored; // not an object: not a row
                 if (!m_r.readValue(&ignored, m_depth + 1))
@@ -894,6 +943,26 @@ private:
 
     bool integer(qint64 *out, bool *bad)
     {
+        // Fast path: a plain integer of up to 18 digits (every counter on the wire), read in one
+        // pass; anything else (fraction, exponent, more digits, a leading zero followed by
+        // digits, not a number) goes the general way.
+        const char *p = m_r.m_p;
+        const char *end = m_r.m_end;
+        const bool negative = p < end && *p == '-';
+        if (negative)
+            ++p;
+        const char *digits = p;
+        const char *limit = end - p > 18 ? p + 18 : end;
+        qint64 value = 0;
+        for (unsigned digit; p < limit && (digit = unsigned(*p) - '0') < 10; ++p)
+            value = value * 10 + digit;
+        const qsizetype count = p - digits;
+        if (count >= 1 && !(count > 1 && *digits == '0')
+            && (p == end || (!json::detail::isDigit(*p) && *p != '.' && *p != 'e' && *p != 'E'))) {
+            m_r.m_p = p;
+            *out = negative ? -value : value;
+            return true;
+        }
         json::detail::Number n;
         bool wrong = false;
         if (!number(&n, &wrong))
@@ -1040,15 +1109,19 @@ private:
             m_r.skipSpace();
             if (m_r.m_p >= m_r.m_end || *m_r.m_p != '"')
                 return m_r.fail("expected a member name");
-            json::detail::StrictReader::StringText key;
-            if (!m_r.scanString(&key))
-                return false;
-            if (!key.escaped && key.ascii)
-                field = fieldOf(key.latin1(), field);
-            else if (key.ascii) // escapes may spell a known name
-                field = fieldOf(json::detail::StrictReader::decodeString(key), field);
-            else
-                field = Unknown;
+            if (const int next = field + 1; next < VmFieldCount && expectedKey(next)) {
+                field = next; // the usual case: the keys in VmFields' (sorted) order
+            } else {
+                json::detail::StrictReader::StringText key;
+                if (!m_r.scanString(&key))
+                    return false;
+                if (!key.escaped && key.ascii)
+                    field = fieldOf(key.latin1(), field);
+                else if (key.ascii) // escapes may spell a known name
+                    field = fieldOf(json::detail::StrictReader::decodeString(key), field);
+                else
+                    field = Unknown;
+            }
             m_r.skipSpace();
             if (m_r.m_p >= m_r.m_end || *m_r.m_p != ':')
                 return m_r.fail("expected ':'");
@@ -1073,7 +1146,7 @@ private:
         return true;
     }
 
-    bool member(int field, VmData *vm, QString *type, const VmData *hint, quint32 *badFields)
+    bool member(int field, VmData *vm, QString *type, const VmData *&hint, quint32 *badFields)
     {
         if (field == Unknown)
             return skip();
@@ -1099,7 +1172,12 @@ private:
                 [&](double VmData::*m) { return real(&(vm->*m), &bad); },
                 [&](bool VmData::*m) { return boolean(&(vm->*m), &bad); },
                 [&](QString VmData::*m) {
-                    return string(&(vm->*m), &bad, hint ? &(hint->*m) : nullptr, f.repeats);
+                    if (!string(&(vm->*m), &bad, hint ? &(hint->*m) : nullptr, f.repeats))
+                        return false;
+                    if (m == &VmData::name && hint
+                        && hint->name.constData() != vm->name.constData())
+                        hint = hintByName(vm, hint);
+                    return true;
                 },
                 [&](QStringList VmData::*m) {
                     return tags(&(vm->*m), &bad, hint ? &(hint->*m) : nullptr);
@@ -1114,6 +1192,7 @@ private:
 
     json::detail::StrictReader m_r;
     const VmHint &m_hint;
+    qsizetype m_hintAt = 0; // the hint's row for the next guest
     int m_depth = 0; // of the VMData[]'s container: 1 inside the event's arguments
     QList<VmData> m_out;
     // Texts (views into the text being read) of the repeating fields, and of tag lists.
