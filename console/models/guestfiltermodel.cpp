@@ -2,24 +2,19 @@
 
 #include "guestlistmodel.h"
 
+#include <string_view>
+
 namespace jarvis::console {
 
 namespace {
 
-bool wordMatches(const model::VmData &g, const QString &word)
+// Inline (the comparator runs n log n times).
+bool isRunning(const model::VmData &g)
 {
-    constexpr auto ci = Qt::CaseInsensitive;
-    if (QString::number(g.vmid).contains(word) || g.name.contains(word, ci)
-        || g.node.contains(word, ci) || g.status.contains(word, ci))
-        return true;
-    const QLatin1String type(g.kind == model::VmData::Kind::Lxc ? "ct" : "vm");
-    if (type.contains(word, ci))
-        return true;
-    for (const QString &tag : g.tags) {
-        if (tag.contains(word, ci))
-            return true;
-    }
-    return false;
+    constexpr std::u16string_view running = u"running";
+    return std::u16string_view(
+               reinterpret_cast<const char16_t *>(g.status.constData()), size_t(g.status.size()))
+        == running;
 }
 
 // -1, 0, 1
@@ -76,7 +71,9 @@ void GuestFilterModel::setSearch(const QString &search)
     if (search == m_search)
         return;
     m_search = search;
-    m_words = search.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    // Folded as GuestListModel::searchTextAt() is, so a plain contains() is case-insensitive.
+    m_words =
+        GuestListModel::folded(search.simplified()).split(QLatin1Char(' '), Qt::SkipEmptyParts);
     invalidateFilter();
     Q_EMIT searchChanged();
 }
@@ -161,8 +158,11 @@ bool GuestFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &source
         && m_type
             != (g.kind == model::VmData::Kind::Lxc ? QLatin1String("lxc") : QLatin1String("qemu")))
         return false;
+    if (m_words.isEmpty())
+        return true;
+    const QString &text = m_guests->searchTextAt(sourceRow);
     for (const QString &word : m_words) {
-        if (!wordMatches(g, word))
+        if (!text.contains(word))
             return false;
     }
     return true;
@@ -193,8 +193,8 @@ bool GuestFilterModel::lessThan(const QModelIndex &left, const QModelIndex &righ
         c = order(a.status, b.status);
         break;
     case SortKey::Cpu: {
-        const double ca = a.status == QLatin1String("running") ? a.cpu : -1.0;
-        const double cb = b.status == QLatin1String("running") ? b.cpu : -1.0;
+        const double ca = isRunning(a) ? a.cpu : -1.0;
+        const double cb = isRunning(b) ? b.cpu : -1.0;
         c = order(ca, cb);
         break;
     }

@@ -57,26 +57,98 @@ bool GuestListModel::applyVmsEventJson(QByteArrayView args, QString *error)
 
 model::VmHint GuestListModel::hint() const
 {
-    return [this](qsizetype row) { return row < m_rows.size() ? &m_rows.at(row).data : nullptr; };
+    return [this](qsizetype row) { return row < m_rows.size() ? &m_rows.at(row)->data : nullptr; };
 }
 
 void GuestListModel::applyGuests(QList<model::VmData> guests)
 {
-    QList<Row> incoming;
-    incoming.reserve(guests.size());
-    for (model::VmData &vm : guests)
-        incoming.append(Row {std::move(vm), false});
-    guests.clear();
     const bool moved = applySnapshot(
-        m_rows, std::move(incoming), [](const Row &r) { return r.data.vmid; },
-        [this](Row &current, Row &&fresh) { return update(current, std::move(fresh)); });
-    if (moved) {
-        m_rowOf.clear();
-        m_rowOf.reserve(m_rows.size());
-        for (int i = 0; i < m_rows.size(); ++i)
-            m_rowOf.insert(m_rows.at(i).data.vmid, i);
-    }
+        m_rows, std::move(guests),
+        [](const auto &row) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(row)>, model::VmData>)
+                return row.vmid;
+            else
+                return row->data.vmid;
+        },
+        [this](std::shared_ptr<Row> &current, model::VmData &&fresh) {
+            return update(*current, std::move(fresh));
+        },
+        [](model::VmData &&fresh) {
+            return std::make_shared<Row>(Row {std::move(fresh), false, {}});
+        });
+    if (moved)
+        m_rowOfStale = true;
     updateRunningCount();
+}
+
+namespace {
+
+// `text` case-folded into `to` (room for text.size() units); returns the end.
+char16_t *putFolded(char16_t *to, QStringView text)
+{
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char16_t c = text[i].unicode();
+        if (c < 0x80) {
+            *to++ = c >= 'A' && c <= 'Z' ? char16_t(c + ('a' - 'A')) : c;
+        } else if (QChar::isHighSurrogate(c) && i + 1 < text.size()
+            && QChar::isLowSurrogate(text[i + 1].unicode())) {
+            const char32_t folded =
+                QChar::toCaseFolded(QChar::surrogateToUcs4(c, text[i + 1].unicode()));
+            *to++ = QChar::highSurrogate(folded);
+            *to++ = QChar::lowSurrogate(folded);
+            ++i;
+        } else {
+            *to++ = char16_t(QChar::toCaseFolded(char32_t(c)));
+        }
+    }
+    return to;
+}
+
+} // namespace
+
+QString GuestListModel::folded(QStringView text)
+{
+    QString out(text.size(), Qt::Uninitialized);
+    putFolded(reinterpret_cast<char16_t *>(out.data()), text);
+    return out;
+}
+
+const QString &GuestListModel::searchTextAt(int row) const
+{
+    const Row &r = *m_rows.at(row);
+    if (r.search.isNull()) {
+        const model::VmData &g = r.data;
+        char16_t vmid[16];
+        qsizetype digits = 0;
+        for (quint32 v = g.vmid < 0 ? 0u - quint32(g.vmid) : quint32(g.vmid); digits == 0 || v > 0;
+             v /= 10)
+            vmid[digits++] = char16_t(u'0' + v % 10);
+        const QLatin1StringView type(g.kind == model::VmData::Kind::Lxc ? "ct" : "vm");
+        qsizetype size = (g.vmid < 0 ? 1 : 0) + digits + g.name.size() + g.node.size()
+            + g.status.size() + type.size() + 4 + g.tags.size();
+        for (const QString &tag : g.tags)
+            size += tag.size();
+        QString text(size, Qt::Uninitialized);
+        char16_t *to = reinterpret_cast<char16_t *>(text.data());
+        if (g.vmid < 0)
+            *to++ = u'-';
+        while (digits > 0)
+            *to++ = vmid[--digits];
+        for (const QString *piece : {&g.name, &g.node, &g.status}) {
+            *to++ = u'\n';
+            to = putFolded(to, *piece);
+        }
+        *to++ = u'\n';
+        for (const char c : type)
+            *to++ = char16_t(c);
+        for (const QString &tag : g.tags) {
+            *to++ = u'\n';
+            to = putFolded(to, tag);
+        }
+        Q_ASSERT(to == reinterpret_cast<char16_t *>(text.data()) + size);
+        r.search = std::move(text);
+    }
+    return r.search;
 }
 
 GuestListModel::Availability GuestListModel::availability(const Row &row) const
@@ -139,10 +211,10 @@ void GuestListModel::actionRoles(const Row &before, const Availability &a, const
         roles << DisabledReasonRole;
 }
 
-QList<int> GuestListModel::update(Row &current, Row &&fresh) const
+QList<int> GuestListModel::update(Row &current, model::VmData &&fresh) const
 {
     const model::VmData &a = current.data;
-    const model::VmData &b = fresh.data;
+    const model::VmData &b = fresh;
     if (a == b)
         return {};
     QList<int> roles;
@@ -191,23 +263,26 @@ QList<int> GuestListModel::update(Row &current, Row &&fresh) const
     const bool actionInputs = a.status != b.status || a.isProtected != b.isProtected
         || a.lock != b.lock || a.isTemplate != b.isTemplate || a.node != b.node || a.name != b.name;
     if (actionInputs) {
-        Row after {b, current.busy};
+        Row after {b, current.busy, {}};
         actionRoles(current, availability(current), after, availability(after), roles);
     }
-    current.data = std::move(fresh.data);
+    if (a.name != b.name || a.node != b.node || a.status != b.status || a.kind != b.kind
+        || a.tags != b.tags)
+        current.search = QString(); // what the search looks in changed
+    current.data = std::move(fresh);
     return roles;
 }
 
 void GuestListModel::setBusy(int vmid, bool busy)
 {
     const int row = rowOf(vmid);
-    if (row < 0 || m_rows.at(row).busy == busy)
+    if (row < 0 || m_rows.at(row)->busy == busy)
         return;
-    Row after = m_rows.at(row);
-    after.busy = busy;
+    Row &current = *m_rows.at(row);
+    Row after {current.data, busy, {}};
     QList<int> roles {BusyRole};
-    actionRoles(m_rows.at(row), availability(m_rows.at(row)), after, availability(after), roles);
-    m_rows[row].busy = busy;
+    actionRoles(current, availability(current), after, availability(after), roles);
+    current.busy = busy;
     Q_EMIT dataChanged(index(row), index(row), roles);
 }
 
@@ -218,12 +293,13 @@ void GuestListModel::setProtectedNodes(const QStringList &nodes)
         return;
     QList<Availability> before;
     before.reserve(m_rows.size());
-    for (const Row &row : std::as_const(m_rows))
-        before.append(availability(row));
+    for (const std::shared_ptr<Row> &row : std::as_const(m_rows))
+        before.append(availability(*row));
     m_protectedNodes = next;
     for (int i = 0; i < m_rows.size(); ++i) {
+        const Row &row = *m_rows.at(i);
         QList<int> roles;
-        actionRoles(m_rows.at(i), before.at(i), m_rows.at(i), availability(m_rows.at(i)), roles);
+        actionRoles(row, before.at(i), row, availability(row), roles);
         if (!roles.isEmpty())
             Q_EMIT dataChanged(index(i), index(i), roles);
     }
@@ -231,15 +307,18 @@ void GuestListModel::setProtectedNodes(const QStringList &nodes)
 
 void GuestListModel::clear()
 {
-    removeAllRows(m_rows, [this] { m_rowOf.clear(); });
+    removeAllRows(m_rows, [this] {
+        m_rowOf.clear();
+        m_rowOfStale = false;
+    });
     updateRunningCount();
 }
 
 void GuestListModel::updateRunningCount()
 {
     int running = 0;
-    for (const Row &row : std::as_const(m_rows))
-        running += row.data.status == Running ? 1 : 0;
+    for (const std::shared_ptr<Row> &row : std::as_const(m_rows))
+        running += row->data.status == Running ? 1 : 0;
     if (running != m_runningCount) {
         m_runningCount = running;
         Q_EMIT runningCountChanged();
@@ -248,6 +327,13 @@ void GuestListModel::updateRunningCount()
 
 int GuestListModel::rowOf(int vmid) const
 {
+    if (m_rowOfStale) {
+        m_rowOf.clear();
+        m_rowOf.reserve(m_rows.size());
+        for (int i = 0; i < m_rows.size(); ++i)
+            m_rowOf.insert(m_rows.at(i)->data.vmid, i);
+        m_rowOfStale = false;
+    }
     return m_rowOf.value(vmid, -1);
 }
 
@@ -256,7 +342,7 @@ QString GuestListModel::actionReason(int vmid, const QString &action) const
     const int row = rowOf(vmid);
     if (row < 0)
         return QStringLiteral("No guest %1").arg(vmid);
-    const Row &r = m_rows.at(row);
+    const Row &r = *m_rows.at(row);
     const Availability a = availability(r);
     if (a.block != Block::None)
         return blockReason(r, a.block);
@@ -283,7 +369,7 @@ QVariant GuestListModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Row &row = m_rows.at(index.row());
+    const Row &row = *m_rows.at(index.row());
     const model::VmData &g = row.data;
     switch (role) {
     case Qt::DisplayRole:

@@ -11,6 +11,8 @@
 #include <QSet>
 #include <QStringList>
 
+#include <memory>
+
 namespace jarvis::console {
 
 // The `vms` snapshot (VMData[], qemu and lxc together) as a list keyed by `vmid`, in the
@@ -92,7 +94,15 @@ public:
     Q_INVOKABLE int rowOf(int vmid) const;
 
     // The guest at `row` (for GuestFilterModel; no QVariant on the sort and filter paths).
-    const model::VmData &guestAt(int row) const { return m_rows.at(row).data; }
+    const model::VmData &guestAt(int row) const { return m_rows.at(row)->data; }
+    // What GuestFilterModel's search looks in for the guest at `row`: its vmid, name, node,
+    // status, type word ("vm" / "ct") and tags, folded(), one per line. Made when first asked
+    // and kept until one of them changes.
+    const QString &searchTextAt(int row) const;
+    // `text` case-folded code point by code point, as QString's case-insensitive comparisons
+    // fold (QChar::toCaseFolded): a word folded so is in a folded text exactly when the
+    // case-insensitive contains() finds it.
+    static QString folded(QStringView text);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -106,6 +116,7 @@ private:
     {
         model::VmData data;
         bool busy = false;
+        mutable QString search; // searchTextAt(), null until asked
     };
 
     // What blocks every action on a guest, in the order the dashboard checks.
@@ -123,13 +134,16 @@ private:
     // text differs).
     void actionRoles(const Row &before, const Availability &a, const Row &after,
         const Availability &b, QList<int> &roles) const;
-    QList<int> update(Row &current, Row &&fresh) const;
+    QList<int> update(Row &current, model::VmData &&fresh) const;
     // The rows as the text reader's hint (their strings are shared when they did not change).
     model::VmHint hint() const;
     void updateRunningCount();
 
-    QList<Row> m_rows;
-    QHash<int, int> m_rowOf; // vmid -> row, rebuilt after structural changes
+    // Rows by pointer: a guest removed or inserted in the middle of 5000 moves pointers, not
+    // guests.
+    QList<std::shared_ptr<Row>> m_rows;
+    mutable QHash<int, int> m_rowOf; // vmid -> row, rebuilt when asked after structural changes
+    mutable bool m_rowOfStale = false;
     QSet<QString> m_protectedNodes;
     int m_runningCount = 0;
 };

@@ -23,6 +23,7 @@
 #include <memory>
 
 using namespace jarvis;
+using namespace Qt::Literals::StringLiterals;
 using console::EventLogModel;
 using console::GuestFilterModel;
 using console::GuestListModel;
@@ -195,6 +196,8 @@ private slots:
     void protectedNodeWording();
 
     void filterAndSearch();
+    void searchAnyCase_data();
+    void searchAnyCase();
     void sorting_data();
     void sorting();
     void filterFollowsSnapshots();
@@ -900,6 +903,47 @@ void TestConsoleModels::filterAndSearch()
     }
     QVERIFY(count.size() > 0);
     QCOMPARE(view.vmidAt(99), -1);
+}
+
+// The search is case-insensitive exactly as QString::contains(word, Qt::CaseInsensitive) is,
+// beyond ASCII too.
+void TestConsoleModels::searchAnyCase_data()
+{
+    QTest::addColumn<QString>("word");
+    for (const char16_t *word :
+        {u"web", u"WEB", u"ärger", u"ÄRGER", u"Ωmega", u"ωMEGA", u"ǅ", u"ǆ", u"ǲ", u"straße",
+            u"STRASSE", u"𐐨", u"𐐀", u"pve2", u"PVE", u"RUNNING", u"Vm", u"cT", u"tAg", u"12", u"x"})
+        QTest::addRow("%s", qPrintable(QString::fromUtf16(word))) << QString::fromUtf16(word);
+}
+
+void TestConsoleModels::searchAnyCase()
+{
+    QFETCH(QString, word);
+    const QStringList names {
+        u"Web-1"_s, u"ärger"_s, u"ΩMEGA-box"_s, u"Ǆz"_s, u"Straße"_s, u"𐐀-deseret"_s, u"plain"_s};
+    QList<VmData> list;
+    for (int i = 0; i < names.size(); ++i) {
+        VmData g = guest(100 + i * 6, names.at(i), i % 2 ? u"pve2"_s : u"PVE1"_s,
+            i % 3 ? u"running"_s : u"stopped"_s);
+        g.kind = i % 2 ? VmData::Kind::Lxc : VmData::Kind::Qemu;
+        g.tags = {u"Tag%1"_s.arg(i)};
+        list << g;
+    }
+    GuestListModel guests;
+    guests.applyVms(wire(list));
+    GuestFilterModel view;
+    view.setGuests(&guests);
+    view.setSearch(word);
+    QList<int> expected;
+    for (const VmData &g : std::as_const(list)) {
+        const auto has = [&](const QString &text) {
+            return text.contains(word, Qt::CaseInsensitive);
+        };
+        if (has(QString::number(g.vmid)) || has(g.name) || has(g.node) || has(g.status)
+            || has(g.kind == VmData::Kind::Lxc ? u"ct"_s : u"vm"_s) || has(g.tags.at(0)))
+            expected << g.vmid;
+    }
+    QCOMPARE(vmidsOf(view), expected);
 }
 
 void TestConsoleModels::sorting_data()
