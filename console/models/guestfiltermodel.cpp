@@ -2,11 +2,52 @@
 
 #include "guestlistmodel.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace jarvis::console {
 
 namespace {
+
+// Whether `text` contains `word` (ASCII, in lower case) ignoring case, exactly as
+// QStringView::contains(word, Qt::CaseInsensitive) decides, without its per-call setup: the
+// filter runs for every guest on every change. Characters of `text` are folded one by one; only
+// an ASCII one can equal an ASCII letter, and a character outside ASCII folds to ASCII only in
+// the few cases QChar::toCaseFolded knows (KELVIN SIGN to k), which it is asked for.
+bool containsAscii(QStringView text, QStringView word)
+{
+    const qsizetype n = text.size() - word.size();
+    const char16_t *t = text.utf16();
+    const char16_t *w = word.utf16();
+    const auto fold = [](char16_t c) -> char16_t {
+        if (c < 0x80)
+            return c >= 'A' && c <= 'Z' ? char16_t(c + ('a' - 'A')) : c;
+        return QChar::isSurrogate(c) ? c : char16_t(QChar::toCaseFolded(char32_t(c)));
+    };
+    for (qsizetype i = 0; i <= n; ++i) {
+        qsizetype j = 0;
+        while (j < word.size() && fold(t[i + j]) == w[j])
+            ++j;
+        if (j == word.size())
+            return true;
+    }
+    return false;
+}
+
+// `value` in decimal, into `buffer`.
+QStringView decimal(int value, char16_t (&buffer)[12])
+{
+    char16_t *end = buffer + 12;
+    char16_t *p = end;
+    quint32 v = value < 0 ? 0u - quint32(value) : quint32(value);
+    do {
+        *--p = char16_t(u'0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (value < 0)
+        *--p = u'-';
+    return QStringView(p, end - p);
+}
 
 // Inline (the comparator runs n log n times).
 bool isRunning(const model::VmData &g)
@@ -71,9 +112,12 @@ void GuestFilterModel::setSearch(const QString &search)
     if (search == m_search)
         return;
     m_search = search;
-    // Folded as GuestListModel::searchTextAt() is, so a plain contains() is case-insensitive.
-    m_words =
-        GuestListModel::folded(search.simplified()).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    m_words.clear();
+    for (const QString &text : search.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+        const bool ascii =
+            std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.unicode() < 0x80; });
+        m_words.append({text, ascii ? text.toLower() : QString()});
+    }
     invalidateFilter();
     Q_EMIT searchChanged();
 }
@@ -160,9 +204,16 @@ bool GuestFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &source
         return false;
     if (m_words.isEmpty())
         return true;
-    const QString &text = m_guests->searchTextAt(sourceRow);
-    for (const QString &word : m_words) {
-        if (!text.contains(word))
+    char16_t digits[12];
+    const QStringView vmid = decimal(g.vmid, digits);
+    const QStringView type = g.kind == model::VmData::Kind::Lxc ? u"ct" : u"vm";
+    for (const Word &word : m_words) {
+        const auto in = [&word](QStringView text) {
+            return word.ascii.isNull() ? text.contains(word.text, Qt::CaseInsensitive)
+                                       : containsAscii(text, word.ascii);
+        };
+        if (!(in(vmid) || in(g.name) || in(g.node) || in(g.status) || in(type)
+                || std::any_of(g.tags.cbegin(), g.tags.cend(), in)))
             return false;
     }
     return true;

@@ -74,81 +74,11 @@ void GuestListModel::applyGuests(QList<model::VmData> guests)
             return update(*current, std::move(fresh));
         },
         [](model::VmData &&fresh) {
-            return std::make_shared<Row>(Row {std::move(fresh), false, {}});
+            return std::make_shared<Row>(Row {std::move(fresh), false});
         });
     if (moved)
         m_rowOfStale = true;
     updateRunningCount();
-}
-
-namespace {
-
-// `text` case-folded into `to` (room for text.size() units); returns the end.
-char16_t *putFolded(char16_t *to, QStringView text)
-{
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        const char16_t c = text[i].unicode();
-        if (c < 0x80) {
-            *to++ = c >= 'A' && c <= 'Z' ? char16_t(c + ('a' - 'A')) : c;
-        } else if (QChar::isHighSurrogate(c) && i + 1 < text.size()
-            && QChar::isLowSurrogate(text[i + 1].unicode())) {
-            const char32_t folded =
-                QChar::toCaseFolded(QChar::surrogateToUcs4(c, text[i + 1].unicode()));
-            *to++ = QChar::highSurrogate(folded);
-            *to++ = QChar::lowSurrogate(folded);
-            ++i;
-        } else {
-            *to++ = char16_t(QChar::toCaseFolded(char32_t(c)));
-        }
-    }
-    return to;
-}
-
-} // namespace
-
-QString GuestListModel::folded(QStringView text)
-{
-    QString out(text.size(), Qt::Uninitialized);
-    putFolded(reinterpret_cast<char16_t *>(out.data()), text);
-    return out;
-}
-
-const QString &GuestListModel::searchTextAt(int row) const
-{
-    const Row &r = *m_rows.at(row);
-    if (r.search.isNull()) {
-        const model::VmData &g = r.data;
-        char16_t vmid[16];
-        qsizetype digits = 0;
-        for (quint32 v = g.vmid < 0 ? 0u - quint32(g.vmid) : quint32(g.vmid); digits == 0 || v > 0;
-             v /= 10)
-            vmid[digits++] = char16_t(u'0' + v % 10);
-        const QLatin1StringView type(g.kind == model::VmData::Kind::Lxc ? "ct" : "vm");
-        qsizetype size = (g.vmid < 0 ? 1 : 0) + digits + g.name.size() + g.node.size()
-            + g.status.size() + type.size() + 4 + g.tags.size();
-        for (const QString &tag : g.tags)
-            size += tag.size();
-        QString text(size, Qt::Uninitialized);
-        char16_t *to = reinterpret_cast<char16_t *>(text.data());
-        if (g.vmid < 0)
-            *to++ = u'-';
-        while (digits > 0)
-            *to++ = vmid[--digits];
-        for (const QString *piece : {&g.name, &g.node, &g.status}) {
-            *to++ = u'\n';
-            to = putFolded(to, *piece);
-        }
-        *to++ = u'\n';
-        for (const char c : type)
-            *to++ = char16_t(c);
-        for (const QString &tag : g.tags) {
-            *to++ = u'\n';
-            to = putFolded(to, tag);
-        }
-        Q_ASSERT(to == reinterpret_cast<char16_t *>(text.data()) + size);
-        r.search = std::move(text);
-    }
-    return r.search;
 }
 
 GuestListModel::Availability GuestListModel::availability(const Row &row) const
@@ -263,12 +193,9 @@ QList<int> GuestListModel::update(Row &current, model::VmData &&fresh) const
     const bool actionInputs = a.status != b.status || a.isProtected != b.isProtected
         || a.lock != b.lock || a.isTemplate != b.isTemplate || a.node != b.node || a.name != b.name;
     if (actionInputs) {
-        Row after {b, current.busy, {}};
+        Row after {b, current.busy};
         actionRoles(current, availability(current), after, availability(after), roles);
     }
-    if (a.name != b.name || a.node != b.node || a.status != b.status || a.kind != b.kind
-        || a.tags != b.tags)
-        current.search = QString(); // what the search looks in changed
     current.data = std::move(fresh);
     return roles;
 }
@@ -279,7 +206,7 @@ void GuestListModel::setBusy(int vmid, bool busy)
     if (row < 0 || m_rows.at(row)->busy == busy)
         return;
     Row &current = *m_rows.at(row);
-    Row after {current.data, busy, {}};
+    Row after {current.data, busy};
     QList<int> roles {BusyRole};
     actionRoles(current, availability(current), after, availability(after), roles);
     current.busy = busy;

@@ -95,14 +95,6 @@ public:
 
     // The guest at `row` (for GuestFilterModel; no QVariant on the sort and filter paths).
     const model::VmData &guestAt(int row) const { return m_rows.at(row)->data; }
-    // What GuestFilterModel's search looks in for the guest at `row`: its vmid, name, node,
-    // status, type word ("vm" / "ct") and tags, folded(), one per line. Made when first asked
-    // and kept until one of them changes.
-    const QString &searchTextAt(int row) const;
-    // `text` case-folded code point by code point, as QString's case-insensitive comparisons
-    // fold (QChar::toCaseFolded): a word folded so is in a folded text exactly when the
-    // case-insensitive contains() finds it.
-    static QString folded(QStringView text);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -116,7 +108,6 @@ private:
     {
         model::VmData data;
         bool busy = false;
-        mutable QString search; // searchTextAt(), null until asked
     };
 
     // What blocks every action on a guest, in the order the dashboard checks.
