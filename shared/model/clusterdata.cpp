@@ -802,10 +802,14 @@ private:
     {
         const QLatin1StringView name = VmFields[f].name;
         const char *p = m_r.m_p + 1;
-        if (m_r.m_end - p <= name.size() || p[name.size()] != '"'
-            || std::memcmp(p, name.data(), size_t(name.size())) != 0)
+        const qsizetype n = name.size();
+        if (m_r.m_end - p <= n || p[n] != '"')
             return false;
-        m_r.m_p = p + name.size() + 1;
+        for (qsizetype i = 0; i < n; ++i) { // at most 9 letters: no memcmp call
+            if (p[i] != name.data()[i])
+                return false;
+        }
+        m_r.m_p = p + n + 1;
         return true;
     }
 
@@ -865,6 +869,9 @@ private:
             ++m_r.m_p;
             return true;
         }
+        // Room for as many guests as the text can hold at 200 bytes each (a guest on the wire
+        // takes about 300), once, instead of growing the list as it fills.
+        m_out.reserve(std::min<qsizetype>((m_r.m_end - m_r.m_p) / 200, 100000));
         for (;;) {
             m_r.skipSpace();
             if (m_r.m_p < m_r.m_end && *m_r.m_p == '{') {
