@@ -87,7 +87,8 @@ bench-poll: build
 	else echo "jarvis-bench-json: not built (libsimdjson-dev missing; the readers' figures are in docs/PERFORMANCE.md)"; fi
 
 # make bench-models: the console's guest model applying a 5000-guest snapshot (first fill,
-# unchanged, 10% changed, inserts and removals), median and max ms. Options in BENCH_ARGS.
+# unchanged, 10% changed, inserts and removals), median and max ms, against the 5 ms target.
+# Options in BENCH_ARGS (e.g. BENCH_ARGS="--path raw --scenario churn --view 1").
 .PHONY: bench-models
 bench-models: build
 	@$(BUILD_DIR)/tests/bench/jarvis-bench-models $(BENCH_ARGS)

@@ -118,13 +118,7 @@ QHash<int, QByteArray> EventLogModel::roleNames() const
 
 QVariantMap EventLogModel::get(int row) const
 {
-    if (row < 0 || row >= m_rows.size())
-        return {};
-    QVariantMap out;
-    const QHash<int, QByteArray> names = roleNames();
-    for (auto it = names.cbegin(); it != names.cend(); ++it)
-        out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
-    return out;
+    return rowToMap(row);
 }
 
 } // namespace jarvis::console

@@ -2,24 +2,65 @@
 
 #include "guestlistmodel.h"
 
+#include <algorithm>
+
 namespace jarvis::console {
 
 namespace {
 
-bool wordMatches(const model::VmData &g, const QString &word)
+// Whether `text` contains `word` (ASCII, in lower case) ignoring case, exactly as
+// QStringView::contains(word, Qt::CaseInsensitive) decides, without its per-call setup: the
+// filter runs for every guest on every change. Characters of `text` are folded one by one; only
+// an ASCII one can equal an ASCII letter, and a character outside ASCII folds to ASCII only in
+// the few cases QChar::toCaseFolded knows (KELVIN SIGN to k), which it is asked for.
+bool containsAscii(QStringView text, QStringView word)
 {
-    constexpr auto ci = Qt::CaseInsensitive;
-    if (QString::number(g.vmid).contains(word) || g.name.contains(word, ci)
-        || g.node.contains(word, ci) || g.status.contains(word, ci))
-        return true;
-    const QLatin1String type(g.kind == model::VmData::Kind::Lxc ? "ct" : "vm");
-    if (type.contains(word, ci))
-        return true;
-    for (const QString &tag : g.tags) {
-        if (tag.contains(word, ci))
+    const qsizetype n = text.size() - word.size();
+    const char16_t *t = text.utf16();
+    const char16_t *w = word.utf16();
+    const auto fold = [](char16_t c) -> char16_t {
+        if (c < 0x80)
+            return c >= 'A' && c <= 'Z' ? char16_t(c + ('a' - 'A')) : c;
+        return QChar::isSurrogate(c) ? c : char16_t(QChar::toCaseFolded(char32_t(c)));
+    };
+    for (qsizetype i = 0; i <= n; ++i) {
+        qsizetype j = 0;
+        while (j < word.size() && fold(t[i + j]) == w[j])
+            ++j;
+        if (j == word.size())
             return true;
     }
     return false;
+}
+
+// `value` in decimal, into `buffer`.
+QStringView decimal(int value, char16_t (&buffer)[12])
+{
+    char16_t *end = buffer + 12;
+    char16_t *p = end;
+    quint32 v = value < 0 ? 0u - quint32(value) : quint32(value);
+    do {
+        *--p = char16_t(u'0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (value < 0)
+        *--p = u'-';
+    return QStringView(p, end - p);
+}
+
+// Inline, letter by letter (the comparator runs n log n times; most statuses differ at the
+// first letter).
+bool isRunning(const model::VmData &g)
+{
+    static constexpr char16_t running[] = u"running";
+    if (g.status.size() != 7)
+        return false;
+    const char16_t *s = reinterpret_cast<const char16_t *>(g.status.constData());
+    for (int i = 0; i < 7; ++i) {
+        if (s[i] != running[i])
+            return false;
+    }
+    return true;
 }
 
 // -1, 0, 1
@@ -76,7 +117,12 @@ void GuestFilterModel::setSearch(const QString &search)
     if (search == m_search)
         return;
     m_search = search;
-    m_words = search.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    m_words.clear();
+    for (const QString &text : search.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+        const bool ascii =
+            std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.unicode() < 0x80; });
+        m_words.append({text, ascii ? text.toLower() : QString()});
+    }
     invalidateFilter();
     Q_EMIT searchChanged();
 }
@@ -161,8 +207,18 @@ bool GuestFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &source
         && m_type
             != (g.kind == model::VmData::Kind::Lxc ? QLatin1String("lxc") : QLatin1String("qemu")))
         return false;
-    for (const QString &word : m_words) {
-        if (!wordMatches(g, word))
+    if (m_words.isEmpty())
+        return true;
+    char16_t digits[12];
+    const QStringView vmid = decimal(g.vmid, digits);
+    const QStringView type = g.kind == model::VmData::Kind::Lxc ? u"ct" : u"vm";
+    for (const Word &word : m_words) {
+        const auto in = [&word](QStringView text) {
+            return word.ascii.isNull() ? text.contains(word.text, Qt::CaseInsensitive)
+                                       : containsAscii(text, word.ascii);
+        };
+        if (!(in(vmid) || in(g.name) || in(g.node) || in(g.status) || in(type)
+                || std::any_of(g.tags.cbegin(), g.tags.cend(), in)))
             return false;
     }
     return true;
@@ -193,8 +249,8 @@ bool GuestFilterModel::lessThan(const QModelIndex &left, const QModelIndex &righ
         c = order(a.status, b.status);
         break;
     case SortKey::Cpu: {
-        const double ca = a.status == QLatin1String("running") ? a.cpu : -1.0;
-        const double cb = b.status == QLatin1String("running") ? b.cpu : -1.0;
+        const double ca = isRunning(a) ? a.cpu : -1.0;
+        const double cb = isRunning(b) ? b.cpu : -1.0;
         c = order(ca, cb);
         break;
     }

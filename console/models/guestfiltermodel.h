@@ -76,7 +76,12 @@ private:
 
     GuestListModel *m_guests = nullptr;
     QString m_search;
-    QStringList m_words;
+    struct Word
+    {
+        QString text; // as typed
+        QString ascii; // in lower case when the word is ASCII (the fast match), else null
+    };
+    QList<Word> m_words;
     QString m_node;
     QString m_status;
     QString m_type;

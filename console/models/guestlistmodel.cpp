@@ -12,11 +12,6 @@ const QString Running = QStringLiteral("running");
 const QString Stopped = QStringLiteral("stopped");
 const QString Paused = QStringLiteral("paused");
 
-double fraction(qint64 part, qint64 whole)
-{
-    return whole > 0 ? double(part) / double(whole) : 0.0;
-}
-
 QString typeName(const model::VmData &g)
 {
     return g.kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc") : QStringLiteral("qemu");
@@ -62,25 +57,27 @@ bool GuestListModel::applyVmsEventJson(QByteArrayView args, QString *error)
 
 model::VmHint GuestListModel::hint() const
 {
-    return [this](qsizetype row) { return row < m_rows.size() ? &m_rows.at(row).data : nullptr; };
+    return [this](qsizetype row) { return row < m_rows.size() ? &m_rows.at(row)->data : nullptr; };
 }
 
 void GuestListModel::applyGuests(QList<model::VmData> guests)
 {
-    QList<Row> incoming;
-    incoming.reserve(guests.size());
-    for (model::VmData &vm : guests)
-        incoming.append(Row {std::move(vm), false});
-    guests.clear();
     const bool moved = applySnapshot(
-        m_rows, std::move(incoming), [](const Row &r) { return r.data.vmid; },
-        [this](Row &current, Row &&fresh) { return update(current, std::move(fresh)); });
-    if (moved) {
-        m_rowOf.clear();
-        m_rowOf.reserve(m_rows.size());
-        for (int i = 0; i < m_rows.size(); ++i)
-            m_rowOf.insert(m_rows.at(i).data.vmid, i);
-    }
+        m_rows, std::move(guests),
+        [](const auto &row) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(row)>, model::VmData>)
+                return row.vmid;
+            else
+                return row->data.vmid;
+        },
+        [this](std::shared_ptr<Row> &current, model::VmData &&fresh) {
+            return update(*current, std::move(fresh));
+        },
+        [](model::VmData &&fresh) {
+            return std::make_shared<Row>(Row {std::move(fresh), false});
+        });
+    if (moved)
+        m_rowOfStale = true;
     updateRunningCount();
 }
 
@@ -144,10 +141,10 @@ void GuestListModel::actionRoles(const Row &before, const Availability &a, const
         roles << DisabledReasonRole;
 }
 
-QList<int> GuestListModel::update(Row &current, Row &&fresh) const
+QList<int> GuestListModel::update(Row &current, model::VmData &&fresh) const
 {
     const model::VmData &a = current.data;
-    const model::VmData &b = fresh.data;
+    const model::VmData &b = fresh;
     if (a == b)
         return {};
     QList<int> roles;
@@ -199,20 +196,20 @@ QList<int> GuestListModel::update(Row &current, Row &&fresh) const
         Row after {b, current.busy};
         actionRoles(current, availability(current), after, availability(after), roles);
     }
-    current.data = std::move(fresh.data);
+    current.data = std::move(fresh);
     return roles;
 }
 
 void GuestListModel::setBusy(int vmid, bool busy)
 {
     const int row = rowOf(vmid);
-    if (row < 0 || m_rows.at(row).busy == busy)
+    if (row < 0 || m_rows.at(row)->busy == busy)
         return;
-    Row after = m_rows.at(row);
-    after.busy = busy;
+    Row &current = *m_rows.at(row);
+    Row after {current.data, busy};
     QList<int> roles {BusyRole};
-    actionRoles(m_rows.at(row), availability(m_rows.at(row)), after, availability(after), roles);
-    m_rows[row].busy = busy;
+    actionRoles(current, availability(current), after, availability(after), roles);
+    current.busy = busy;
     Q_EMIT dataChanged(index(row), index(row), roles);
 }
 
@@ -223,12 +220,13 @@ void GuestListModel::setProtectedNodes(const QStringList &nodes)
         return;
     QList<Availability> before;
     before.reserve(m_rows.size());
-    for (const Row &row : std::as_const(m_rows))
-        before.append(availability(row));
+    for (const std::shared_ptr<Row> &row : std::as_const(m_rows))
+        before.append(availability(*row));
     m_protectedNodes = next;
     for (int i = 0; i < m_rows.size(); ++i) {
+        const Row &row = *m_rows.at(i);
         QList<int> roles;
-        actionRoles(m_rows.at(i), before.at(i), m_rows.at(i), availability(m_rows.at(i)), roles);
+        actionRoles(row, before.at(i), row, availability(row), roles);
         if (!roles.isEmpty())
             Q_EMIT dataChanged(index(i), index(i), roles);
     }
@@ -236,15 +234,18 @@ void GuestListModel::setProtectedNodes(const QStringList &nodes)
 
 void GuestListModel::clear()
 {
-    removeAllRows(m_rows, [this] { m_rowOf.clear(); });
+    removeAllRows(m_rows, [this] {
+        m_rowOf.clear();
+        m_rowOfStale = false;
+    });
     updateRunningCount();
 }
 
 void GuestListModel::updateRunningCount()
 {
     int running = 0;
-    for (const Row &row : std::as_const(m_rows))
-        running += row.data.status == Running ? 1 : 0;
+    for (const std::shared_ptr<Row> &row : std::as_const(m_rows))
+        running += row->data.status == Running ? 1 : 0;
     if (running != m_runningCount) {
         m_runningCount = running;
         Q_EMIT runningCountChanged();
@@ -253,6 +254,13 @@ void GuestListModel::updateRunningCount()
 
 int GuestListModel::rowOf(int vmid) const
 {
+    if (m_rowOfStale) {
+        m_rowOf.clear();
+        m_rowOf.reserve(m_rows.size());
+        for (int i = 0; i < m_rows.size(); ++i)
+            m_rowOf.insert(m_rows.at(i)->data.vmid, i);
+        m_rowOfStale = false;
+    }
     return m_rowOf.value(vmid, -1);
 }
 
@@ -261,7 +269,7 @@ QString GuestListModel::actionReason(int vmid, const QString &action) const
     const int row = rowOf(vmid);
     if (row < 0)
         return QStringLiteral("No guest %1").arg(vmid);
-    const Row &r = m_rows.at(row);
+    const Row &r = *m_rows.at(row);
     const Availability a = availability(r);
     if (a.block != Block::None)
         return blockReason(r, a.block);
@@ -288,7 +296,7 @@ QVariant GuestListModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Row &row = m_rows.at(index.row());
+    const Row &row = *m_rows.at(index.row());
     const model::VmData &g = row.data;
     switch (role) {
     case Qt::DisplayRole:
@@ -386,14 +394,7 @@ QHash<int, QByteArray> GuestListModel::roleNames() const
 
 QVariantMap GuestListModel::get(int vmid) const
 {
-    const int row = rowOf(vmid);
-    if (row < 0)
-        return {};
-    QVariantMap out;
-    const QHash<int, QByteArray> names = roleNames();
-    for (auto it = names.cbegin(); it != names.cend(); ++it)
-        out.insert(QString::fromLatin1(it.value()), data(index(row), it.key()));
-    return out;
+    return rowToMap(rowOf(vmid));
 }
 
 } // namespace jarvis::console

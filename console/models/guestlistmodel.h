@@ -11,6 +11,8 @@
 #include <QSet>
 #include <QStringList>
 
+#include <memory>
+
 namespace jarvis::console {
 
 // The `vms` snapshot (VMData[], qemu and lxc together) as a list keyed by `vmid`, in the
@@ -38,7 +40,7 @@ public:
         MaxcpuRole,
         MemRole,
         MaxmemRole,
-        MemFractionRole,
+        MemFractionRole, // mem / maxmem clamped to 0..1 (fraction())
         DiskRole,
         MaxdiskRole,
         UptimeRole,
@@ -92,7 +94,7 @@ public:
     Q_INVOKABLE int rowOf(int vmid) const;
 
     // The guest at `row` (for GuestFilterModel; no QVariant on the sort and filter paths).
-    const model::VmData &guestAt(int row) const { return m_rows.at(row).data; }
+    const model::VmData &guestAt(int row) const { return m_rows.at(row)->data; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -123,13 +125,16 @@ private:
     // text differs).
     void actionRoles(const Row &before, const Availability &a, const Row &after,
         const Availability &b, QList<int> &roles) const;
-    QList<int> update(Row &current, Row &&fresh) const;
+    QList<int> update(Row &current, model::VmData &&fresh) const;
     // The rows as the text reader's hint (their strings are shared when they did not change).
     model::VmHint hint() const;
     void updateRunningCount();
 
-    QList<Row> m_rows;
-    QHash<int, int> m_rowOf; // vmid -> row, rebuilt after structural changes
+    // Rows by pointer: a guest removed or inserted in the middle of 5000 moves pointers, not
+    // guests.
+    QList<std::shared_ptr<Row>> m_rows;
+    mutable QHash<int, int> m_rowOf; // vmid -> row, rebuilt when asked after structural changes
+    mutable bool m_rowOfStale = false;
     QSet<QString> m_protectedNodes;
     int m_runningCount = 0;
 };

@@ -17,11 +17,6 @@ bool isOnline(const model::NodeData &n)
     return n.status == QLatin1String("online");
 }
 
-double fraction(qint64 part, qint64 whole)
-{
-    return whole > 0 ? double(part) / double(whole) : 0.0;
-}
-
 double cpuSample(const model::NodeData &n)
 {
     return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : 0.0;
@@ -29,7 +24,7 @@ double cpuSample(const model::NodeData &n)
 
 double memSample(const model::NodeData &n)
 {
-    return isOnline(n) ? qBound(0.0, fraction(n.mem, n.maxmem), 1.0) : 0.0;
+    return isOnline(n) ? NodeListModel::fraction(n.mem, n.maxmem) : 0.0;
 }
 
 // The hottest reading; nullptr-like (NaN, "") when there is none.
@@ -310,16 +305,9 @@ QHash<int, QByteArray> NodeListModel::roleNames() const
 
 QVariantMap NodeListModel::get(const QString &node) const
 {
-    for (int i = 0; i < m_rows.size(); ++i) {
-        if (m_rows.at(i).data.node != node)
-            continue;
-        QVariantMap out;
-        const QHash<int, QByteArray> names = roleNames();
-        for (auto it = names.cbegin(); it != names.cend(); ++it)
-            out.insert(QString::fromLatin1(it.value()), data(index(i), it.key()));
-        return out;
-    }
-    return {};
+    const auto it = std::find_if(
+        m_rows.cbegin(), m_rows.cend(), [&](const Row &row) { return row.data.node == node; });
+    return rowToMap(it == m_rows.cend() ? -1 : int(it - m_rows.cbegin()));
 }
 
 } // namespace jarvis::console

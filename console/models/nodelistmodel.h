@@ -37,10 +37,10 @@ public:
         MaxcpuRole,
         MemRole,
         MaxmemRole,
-        MemFractionRole,
+        MemFractionRole, // mem / maxmem clamped to 0..1 (fraction())
         DiskRole,
         MaxdiskRole,
-        DiskFractionRole,
+        DiskFractionRole, // disk / maxdisk clamped to 0..1
         UptimeRole,
         LoadavgRole, // QVariantList of 3 numbers, empty when unknown
         TemperaturesRole, // QVariantMap sensor -> celsius

@@ -3,7 +3,10 @@
 #include <QAbstractListModel>
 #include <QHash>
 #include <QList>
+#include <QVariantMap>
 
+#include <algorithm>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -13,13 +16,14 @@ namespace jarvis::console {
 // (the full list the server sends at every poll) is applied to the rows as a diff by key.
 //
 // applySnapshot() makes `rows` equal to `incoming`, in the snapshot's order, with the fewest
-// structural signals it can find cheaply: rows whose key vanished are removed (one
-// beginRemoveRows per contiguous run), new keys are inserted where the snapshot has them (one
-// beginInsertRows per run), a row the snapshot moved is moved (beginMoveRows), and a row that is
-// still there is updated in place through `update`, which returns the roles that changed; those
-// become dataChanged for exactly those roles (adjacent rows with the same roles share one
-// signal). Never a model reset. A snapshot in the same order as the rows (every poll of an
-// unchanged cluster) costs one pass with no hashing. Later duplicates of a key are ignored.
+// structural signals it can find cheaply: an empty model gets the whole snapshot in one
+// insertion; otherwise rows whose key vanished are removed (one beginRemoveRows per contiguous
+// run), new keys are inserted where the snapshot has them (one beginInsertRows per run), a row
+// the snapshot moved is moved (beginMoveRows), and a row that is still there is updated in place
+// through `update`, which returns the roles that changed; those become dataChanged for exactly
+// those roles (adjacent rows with the same roles share one signal). Never a model reset. A
+// snapshot in the same order as the rows (every poll of an unchanged cluster) costs one pass
+// with no hashing. Later duplicates of a key are ignored.
 class SnapshotListModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -29,16 +33,44 @@ public:
 
     int count() const { return rowCount(); }
 
+    // What the *Fraction roles show: part / whole clamped to 0..1 (a guest over its memory limit
+    // is full, not 130 % full); 0 when whole is not positive or the quotient is not a number.
+    static double fraction(double part, double whole)
+    {
+        if (!(whole > 0))
+            return 0.0;
+        const double f = part / whole;
+        return f >= 0 ? std::min(f, 1.0) : 0.0; // NaN fails f >= 0
+    }
+
 Q_SIGNALS:
     void countChanged();
 
 protected:
-    // keyOf(const Row &) -> Key (hashable, ==); update(Row &current, Row &&fresh) -> QList<int>
-    // moves what the snapshot says into `current` (keeping the row's own state: history, busy)
-    // and returns the roles whose values changed (empty: nothing did). Returns true when rows
-    // were inserted, removed or moved (a row's position may have changed).
-    template<typename Row, typename KeyOf, typename Update>
-    bool applySnapshot(QList<Row> &rows, QList<Row> incoming, KeyOf keyOf, Update update);
+    // Every role of `row` by its QML name (roleNames()), as the models' get() return it; empty
+    // when there is no such row.
+    QVariantMap rowToMap(int row) const
+    {
+        if (row < 0 || row >= rowCount())
+            return {};
+        QVariantMap out;
+        const QModelIndex at = index(row);
+        const QHash<int, QByteArray> names = roleNames();
+        for (auto it = names.cbegin(); it != names.cend(); ++it)
+            out.insert(QString::fromLatin1(it.value()), data(at, it.key()));
+        return out;
+    }
+
+    // keyOf(const Row &) and keyOf(const Fresh &) -> Key (hashable, ==); update(Row &current,
+    // Fresh &&fresh) -> QList<int> moves what the snapshot says into `current` (keeping the row's
+    // own state: history, busy) and returns the roles whose values changed (empty: nothing did);
+    // make(Fresh &&) -> Row makes a new row (by default the fresh value itself, when Row is
+    // Fresh). Returns true when rows were inserted, removed or moved (a row's position may have
+    // changed).
+    template<typename Row, typename Fresh, typename KeyOf, typename Update,
+        typename Make = std::identity>
+    bool applySnapshot(
+        QList<Row> &rows, QList<Fresh> incoming, KeyOf keyOf, Update update, Make make = {});
 
     // Every row removed with one signal (clear()); `alsoClear` empties what is kept per row
     // beside `rows`, inside the removal.
@@ -59,6 +91,24 @@ protected:
     }
 
 private:
+    // Drops every later repeat of a key from `incoming`; `keys` gets the keys kept.
+    template<typename Fresh, typename KeyOf, typename Key>
+    static void dropRepeatedKeys(QList<Fresh> &incoming, KeyOf keyOf, QHash<Key, bool> &keys)
+    {
+        keys.reserve(incoming.size());
+        qsizetype out = 0;
+        for (qsizetype i = 0; i < incoming.size(); ++i) {
+            Key key = keyOf(incoming.at(i));
+            if (keys.contains(key))
+                continue;
+            keys.insert(std::move(key), true);
+            if (out != i)
+                incoming[out] = std::move(incoming[i]);
+            ++out;
+        }
+        incoming.resize(out);
+    }
+
     // dataChanged for adjacent rows with the same roles goes out as one signal.
     struct PendingChange
     {
@@ -84,13 +134,39 @@ private:
     }
 };
 
-template<typename Row, typename KeyOf, typename Update>
+template<typename Row, typename Fresh, typename KeyOf, typename Update, typename Make>
 bool SnapshotListModel::applySnapshot(
-    QList<Row> &rows, QList<Row> incoming, KeyOf keyOf, Update update)
+    QList<Row> &rows, QList<Fresh> incoming, KeyOf keyOf, Update update, Make make)
 {
     using Key = std::decay_t<decltype(keyOf(std::declval<const Row &>()))>;
     const int before = int(rows.size());
     PendingChange pending;
+
+    // First fill (connecting, or after clear()): one insertion of the whole snapshot. Keys in
+    // increasing order (jarvisd sorts its snapshots) cannot repeat; otherwise later duplicates
+    // are dropped as below.
+    if (rows.isEmpty()) {
+        bool increasing = true;
+        if constexpr (requires(const Key &a, const Key &b) { a < b; }) {
+            for (qsizetype i = 1; increasing && i < incoming.size(); ++i)
+                increasing = keyOf(incoming.at(i - 1)) < keyOf(incoming.at(i));
+        } else {
+            increasing = incoming.size() < 2;
+        }
+        if (!increasing) {
+            QHash<Key, bool> seen;
+            dropRepeatedKeys(incoming, keyOf, seen);
+        }
+        if (incoming.isEmpty())
+            return false;
+        beginInsertRows({}, 0, int(incoming.size()) - 1);
+        rows.reserve(incoming.size());
+        for (Fresh &fresh : incoming)
+            rows.append(make(std::move(fresh)));
+        endInsertRows();
+        Q_EMIT countChanged();
+        return true;
+    }
 
     // Fast path: the same keys in the same order (a poll of a cluster whose membership did not
     // change), duplicates impossible since the rows have none.
@@ -109,20 +185,7 @@ bool SnapshotListModel::applySnapshot(
 
     // The snapshot's keys (a later duplicate is dropped).
     QHash<Key, bool> wanted;
-    wanted.reserve(incoming.size());
-    {
-        qsizetype out = 0;
-        for (qsizetype i = 0; i < incoming.size(); ++i) {
-            Key key = keyOf(incoming.at(i));
-            if (wanted.contains(key))
-                continue;
-            wanted.insert(std::move(key), true);
-            if (out != i)
-                incoming[out] = std::move(incoming[i]);
-            ++out;
-        }
-        incoming.resize(out);
-    }
+    dropRepeatedKeys(incoming, keyOf, wanted);
 
     // 1. Rows that vanished, removed from the end in contiguous runs.
     for (qsizetype i = rows.size() - 1; i >= 0;) {
@@ -161,7 +224,7 @@ bool SnapshotListModel::applySnapshot(
             beginInsertRows({}, int(i), int(end - 1));
             rows.insert(i, end - i, Row {});
             for (qsizetype j = i; j < end; ++j)
-                rows[j] = std::move(incoming[j]);
+                rows[j] = make(std::move(incoming[j]));
             endInsertRows();
             i = end;
             continue;

@@ -6,11 +6,6 @@ namespace jarvis::console {
 
 namespace {
 
-double fraction(qint64 part, qint64 whole)
-{
-    return whole > 0 ? double(part) / double(whole) : 0.0;
-}
-
 bool isActive(const model::StorageData &s)
 {
     return s.status == QLatin1String("active");

@@ -28,7 +28,7 @@ public:
         UsedRole,
         TotalRole,
         AvailRole,
-        UsedFractionRole, // used / total, 0 when total is 0
+        UsedFractionRole, // used / total clamped to 0..1 (fraction()), 0 when total is 0
     };
     Q_ENUM(Role)
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <variant>
 
 // The wire readers (*FromJson) are strict about types: a field that is present must have the type
 // toJson() gives it, absent (or null) fields keep their defaults. (Reading Proxmox's answers,
@@ -570,40 +571,83 @@ std::optional<NodeData> nodeFromJson(const QJsonObject &o)
     return node;
 }
 
+// --- VMData's wire fields: the one table both readers go by (vmFromJson() over a QJsonObject and
+// VmsReader over the text), so their rules cannot drift apart: each field's wire type and where
+// it goes, then vmRowValid() for what makes a row VMData. In the wire's (sorted) key order, which
+// is the order appendJson() writes and VmsReader expects first.
+namespace {
+
+// The wire `type` ("qemu" | "lxc"): read as a string, checked and turned into VmData::kind by
+// vmRowValid().
+struct TypeMember
+{
+};
+
+struct VmField
+{
+    QLatin1StringView name;
+    std::variant<int VmData::*, qint64 VmData::*, double VmData::*, bool VmData::*,
+        QString VmData::*, QStringList VmData::*, TypeMember>
+        member;
+    // The value repeats across guests (nodes, statuses, tags, locks): the streaming reader shares
+    // one QString per distinct text instead of allocating one per guest.
+    bool repeats = false;
+};
+
+const VmField VmFields[] = {
+    {"cpu"_L1, &VmData::cpu},
+    {"disk"_L1, &VmData::disk},
+    {"diskread"_L1, &VmData::diskread},
+    {"diskwrite"_L1, &VmData::diskwrite},
+    {"lock"_L1, &VmData::lock, true},
+    {"maxcpu"_L1, &VmData::maxcpu},
+    {"maxdisk"_L1, &VmData::maxdisk},
+    {"maxmem"_L1, &VmData::maxmem},
+    {"mem"_L1, &VmData::mem},
+    {"name"_L1, &VmData::name},
+    {"netin"_L1, &VmData::netin},
+    {"netout"_L1, &VmData::netout},
+    {"node"_L1, &VmData::node, true},
+    {"protected"_L1, &VmData::isProtected},
+    {"status"_L1, &VmData::status, true},
+    {"tags"_L1, &VmData::tags, true},
+    {"template"_L1, &VmData::isTemplate},
+    {"type"_L1, TypeMember {}},
+    {"uptime"_L1, &VmData::uptime},
+    {"vmid"_L1, &VmData::vmid},
+};
+constexpr int VmFieldCount = int(std::size(VmFields));
+static_assert(VmFieldCount <= 32, "VmsReader marks bad fields in a quint32");
+
+template<typename... F> struct Overloaded : F...
+{
+    using F::operator()...;
+};
+template<typename... F> Overloaded(F...) -> Overloaded<F...>;
+
+// Every field present had its wire type (`typesOk`), and the row is a guest: vmid > 0, a node,
+// type "qemu", "lxc" or absent (qemu). Sets vm.kind from the type.
+bool vmRowValid(VmData &vm, const QString &type, bool typesOk)
+{
+    if (type == "lxc"_L1)
+        vm.kind = VmData::Kind::Lxc;
+    return typesOk && vm.vmid > 0 && !vm.node.isEmpty()
+        && (type.isEmpty() || type == "qemu"_L1 || type == "lxc"_L1);
+}
+
+} // namespace
+
 std::optional<VmData> vmFromJson(const QJsonObject &o)
 {
     WireReader r(o);
     VmData vm;
-    r.read("vmid"_L1, vm.vmid);
-    r.read("node"_L1, vm.node);
-    if (!r.ok() || vm.vmid <= 0 || vm.node.isEmpty())
-        return std::nullopt;
-
     QString type;
-    r.read("type"_L1, type);
-    if (type == "lxc"_L1)
-        vm.kind = VmData::Kind::Lxc;
-    else if (!type.isEmpty() && type != "qemu"_L1)
-        return std::nullopt;
-
-    r.read("name"_L1, vm.name);
-    r.read("status"_L1, vm.status);
-    r.read("cpu"_L1, vm.cpu);
-    r.read("maxcpu"_L1, vm.maxcpu);
-    r.read("mem"_L1, vm.mem);
-    r.read("maxmem"_L1, vm.maxmem);
-    r.read("disk"_L1, vm.disk);
-    r.read("maxdisk"_L1, vm.maxdisk);
-    r.read("uptime"_L1, vm.uptime);
-    r.read("netin"_L1, vm.netin);
-    r.read("netout"_L1, vm.netout);
-    r.read("diskread"_L1, vm.diskread);
-    r.read("diskwrite"_L1, vm.diskwrite);
-    r.read("template"_L1, vm.isTemplate);
-    r.read("tags"_L1, vm.tags);
-    r.read("lock"_L1, vm.lock);
-    r.read("protected"_L1, vm.isProtected);
-    if (!r.ok())
+    for (const VmField &field : VmFields) {
+        std::visit(Overloaded {[&](TypeMember) { r.read(field.name, type); },
+                       [&](auto member) { r.read(field.name, vm.*member); }},
+            field.member);
+    }
+    if (!vmRowValid(vm, type, r.ok()))
         return std::nullopt;
     return vm;
 }
@@ -683,12 +727,17 @@ std::optional<TemperatureData> temperatureFromJson(const QJsonObject &o)
     return t;
 }
 
-// --- VMData[] straight from the text. The rules are vmFromJson()'s, field by field: a member
-// that is null counts as absent, one of the wrong type spoils the row; since the QJsonObject the
-// Qt path builds keeps a repeated member's last value, every member resets its field (and its
-// "wrong type" mark) before reading. Everything else (elements that are not objects, unknown
-// members) is read through json::detail::StrictReader and dropped, so the text is checked exactly
-// as json::read() checks it.
+// --- VMData[] straight from the text, by VmFields. The rules are vmFromJson()'s: a member that is
+// null counts as absent, one of the wrong type spoils the row; since the QJsonObject the Qt path
+// builds keeps a repeated member's last value, every member resets its field (and its "wrong
+// type" mark) before reading. Everything else (elements that are not objects, unknown members)
+// is read through json::detail::StrictReader and dropped, so the text is checked exactly as
+// json::read() checks it.
+//
+// Allocations are what a snapshot of thousands of guests costs, so strings are shared where the
+// text allows: with the hint's row for the same guest (followed by vmid, so a guest removed or
+// added in the middle does not spoil the rows after it), and for the fields that repeat across
+// guests (VmField::repeats) with the first guest that had the same text in this snapshot.
 namespace {
 
 class VmsReader
@@ -722,88 +771,46 @@ public:
     }
 
 private:
-    enum Field : quint32 {
-        FVmid,
-        FName,
-        FNode,
-        FType,
-        FStatus,
-        FCpu,
-        FMaxcpu,
-        FMem,
-        FMaxmem,
-        FDisk,
-        FMaxdisk,
-        FUptime,
-        FNetin,
-        FNetout,
-        FDiskread,
-        FDiskwrite,
-        FTemplate,
-        FTags,
-        FLock,
-        FProtected,
-        FUnknown
-    };
+    static constexpr int Unknown = -1;
+    // Distinct texts shared per snapshot, at most (hostile input cannot grow the tables further).
+    static constexpr qsizetype MaxShared = 1024;
 
-    static Field fieldOf(QLatin1StringView key)
+    // The field named `key`; the one after `previous` is tried first (the keys come sorted).
+    static int fieldOf(QLatin1StringView key, int previous)
     {
-        static const QLatin1StringView names[] = {"vmid"_L1, "name"_L1, "node"_L1, "type"_L1,
-            "status"_L1, "cpu"_L1, "maxcpu"_L1, "mem"_L1, "maxmem"_L1, "disk"_L1, "maxdisk"_L1,
-            "uptime"_L1, "netin"_L1, "netout"_L1, "diskread"_L1, "diskwrite"_L1, "template"_L1,
-            "tags"_L1, "lock"_L1, "protected"_L1};
-        // Candidates by length and first letter: one comparison for a known key.
-        const auto is = [&](Field f) { return names[f] == key ? f : FUnknown; };
-        if (key.isEmpty())
-            return FUnknown;
-        const char first = key.data()[0];
-        switch (key.size()) {
-        case 3:
-            return first == 'c' ? is(FCpu) : is(FMem);
-        case 4:
-            switch (first) {
-            case 'v':
-                return is(FVmid);
-            case 'n':
-                return key.data()[1] == 'a' ? is(FName) : is(FNode);
-            case 't':
-                return key.data()[1] == 'y' ? is(FType) : is(FTags);
-            case 'd':
-                return is(FDisk);
-            case 'l':
-                return is(FLock);
-            }
-            return FUnknown;
-        case 5:
-            return is(FNetin);
-        case 6:
-            switch (first) {
-            case 's':
-                return is(FStatus);
-            case 'u':
-                return is(FUptime);
-            case 'n':
-                return is(FNetout);
-            case 'm':
-                return key.data()[3] == 'c' ? is(FMaxcpu) : is(FMaxmem);
-            }
-            return FUnknown;
-        case 7:
-            return is(FMaxdisk);
-        case 8:
-            return first == 'd' ? is(FDiskread) : is(FTemplate);
-        case 9:
-            return first == 'd' ? is(FDiskwrite) : is(FProtected);
+        const int next = previous + 1;
+        if (next < VmFieldCount && VmFields[next].name == key)
+            return next;
+        for (int f = 0; f < VmFieldCount; ++f) {
+            if (VmFields[f].name == key)
+                return f;
         }
-        return FUnknown;
+        return Unknown;
     }
-    static Field fieldOf(const QString &key)
+    static int fieldOf(const QString &key, int previous)
     {
         for (const QChar c : key) {
             if (c.unicode() >= 0x80)
-                return FUnknown;
+                return Unknown;
         }
-        return fieldOf(QLatin1StringView(key.toLatin1()));
+        return fieldOf(QLatin1StringView(key.toLatin1()), previous);
+    }
+
+    // m_p at a member name's quote: when the name is exactly VmFields[f]'s (no escapes), m_p
+    // goes past its closing quote and true.
+    bool expectedKey(int f)
+    {
+        const QLatin1StringView name = VmFields[f].name;
+        const char *p = m_r.m_p + 1;
+        const qsizetype n = name.size();
+        if (m_r.m_end - p <= n || p[n] != '"')
+            return false;
+        for (qsizetype i = 0; i < n; ++i) { // at most 9 letters: no memcmp call
+            if (p[i] != name.data()[i])
+                return false;
+        }
+        m_r.m_p = p + n + 1;
+        return true;
     }
 
     bool expect(char c, const char *what)
@@ -813,6 +820,42 @@ private:
             return m_r.fail(what);
         ++m_r.m_p;
         return true;
+    }
+
+    // The hint's row for the next guest: where the previous guest was in the hint, plus one.
+    const VmData *hintRow() const { return m_hint ? m_hint(m_hintAt) : nullptr; }
+
+    // After a guest: follow it in the hint (the same row, or a few further when guests before it
+    // are gone); a guest the hint does not have nearby (a new one) leaves the position as it is.
+    void followHint(int vmid)
+    {
+        if (!m_hint)
+            return;
+        for (qsizetype i = m_hintAt; i < m_hintAt + 8; ++i) {
+            const VmData *row = m_hint(i);
+            if (!row)
+                return;
+            if (row->vmid == vmid) {
+                m_hintAt = i + 1;
+                return;
+            }
+        }
+    }
+
+    // The first guest after guests that are gone is not the hint's next row: a few rows further
+    // with the same name, it is that guest (it shares the name, and the fields after it).
+    const VmData *hintByName(VmData *vm, const VmData *hint) const
+    {
+        for (qsizetype i = m_hintAt + 1; i < m_hintAt + 8; ++i) {
+            const VmData *row = m_hint(i);
+            if (!row)
+                break;
+            if (row->name == vm->name) {
+                vm->name = row->name;
+                return row;
+            }
+        }
+        return hint;
     }
 
     // The VMData[] (m_p at its '['), at nesting depth m_depth + 1.
@@ -826,6 +869,9 @@ private:
             ++m_r.m_p;
             return true;
         }
+        // Room for as many guests as the text can hold at 200 bytes each (a guest on the wire
+        // takes about 300), once, instead of growing the list as it fills.
+        m_out.reserve(std::min<qsizetype>((m_r.m_end - m_r.m_p) / 200, 100000));
         for (;;) {
             m_r.skipSpace();
             if (m_r.m_p < m_r.m_end && *m_r.m_p == '{') {
@@ -833,8 +879,10 @@ private:
                 bool valid = false;
                 if (!row(&vm, &valid))
                     return false;
-                if (valid)
+                if (valid) {
+                    followHint(vm.vmid);
                     m_out.append(std::move(vm));
+                }
             } else {
                 QJsonValue ignored; // not an object: not a row
                 if (!m_r.readValue(&ignored, m_depth + 1))
@@ -853,34 +901,41 @@ private:
         }
     }
 
-    // A string (m_p at its quote) into `out`, no allocation when it equals one of the `share`
-    // strings (null ones skipped): the same field of the hint's row or the previous row (names,
-    // nodes, statuses repeat).
-    bool string(QString *out, std::initializer_list<const QString *> share)
+    // A string (m_p at its quote) into `out`, without allocating when it equals `share` (may be
+    // null) or, for a repeating field, a text seen before in this snapshot.
+    bool string(QString *out, const QString *share, bool repeats)
     {
         json::detail::StrictReader::StringText text;
         if (!m_r.scanString(&text))
             return false;
-        if (!text.escaped && text.ascii) {
-            for (const QString *candidate : share) {
-                if (candidate && *candidate == text.latin1()) {
-                    *out = *candidate;
-                    return true;
-                }
+        const bool plain = !text.escaped && text.ascii;
+        if (plain && share && *share == text.latin1()) {
+            *out = *share;
+            if (repeats && m_strings.size() < MaxShared)
+                m_strings.emplace(text.latin1(), *share); // for the guests the hint lacks
+            return true;
+        }
+        if (plain && repeats) {
+            const auto it = m_strings.constFind(text.latin1());
+            if (it != m_strings.constEnd()) {
+                *out = *it;
+                return true;
             }
         }
         *out = json::detail::StrictReader::decodeString(text);
+        if (plain && repeats && m_strings.size() < MaxShared)
+            m_strings.insert(text.latin1(), *out);
         return true;
     }
 
     // A string member's value.
-    bool string(QString *out, bool *bad, std::initializer_list<const QString *> share = {})
+    bool string(QString *out, bool *bad, const QString *share, bool repeats)
     {
         if (*m_r.m_p != '"') {
             *bad = true;
             return skip();
         }
-        return string(out, share);
+        return string(out, share, repeats);
     }
 
     bool number(json::detail::Number *out, bool *bad)
@@ -895,6 +950,26 @@ private:
 
     bool integer(qint64 *out, bool *bad)
     {
+        // Fast path: a plain integer of up to 18 digits (every counter on the wire), read in one
+        // pass; anything else (fraction, exponent, more digits, a leading zero followed by
+        // digits, not a number) goes the general way.
+        const char *p = m_r.m_p;
+        const char *end = m_r.m_end;
+        const bool negative = p < end && *p == '-';
+        if (negative)
+            ++p;
+        const char *digits = p;
+        const char *limit = end - p > 18 ? p + 18 : end;
+        qint64 value = 0;
+        for (unsigned digit; p < limit && (digit = unsigned(*p) - '0') < 10; ++p)
+            value = value * 10 + digit;
+        const qsizetype count = p - digits;
+        if (count >= 1 && !(count > 1 && *digits == '0')
+            && (p == end || (!json::detail::isDigit(*p) && *p != '.' && *p != 'e' && *p != 'E'))) {
+            m_r.m_p = p;
+            *out = negative ? -value : value;
+            return true;
+        }
         json::detail::Number n;
         bool wrong = false;
         if (!number(&n, &wrong))
@@ -950,7 +1025,8 @@ private:
         return true;
     }
 
-    // An array of strings; the hint row's list taken as is when equal.
+    // An array of strings; the hint row's list taken as is when equal, else one list per
+    // distinct text in this snapshot.
     bool tags(QStringList *out, bool *bad, const QStringList *share)
     {
         if (*m_r.m_p != '[') {
@@ -959,6 +1035,7 @@ private:
         }
         if (m_depth + 3 > json::detail::NestingLimit)
             return m_r.fail("too deeply nested");
+        const char *start = m_r.m_p;
         ++m_r.m_p;
         QStringList list;
         bool wrong = false;
@@ -973,7 +1050,7 @@ private:
                 if (*m_r.m_p == '"') {
                     QString tag;
                     const qsizetype k = list.size();
-                    if (!string(&tag, {share && k < share->size() ? &share->at(k) : nullptr}))
+                    if (!string(&tag, share && k < share->size() ? &share->at(k) : nullptr, true))
                         return false;
                     list.append(std::move(tag));
                 } else {
@@ -994,12 +1071,24 @@ private:
                 ++m_r.m_p;
             }
         }
-        if (wrong)
+        if (wrong) {
             *bad = true;
-        else if (share && *share == list)
+            return true;
+        }
+        if (share && *share == list) {
             *out = *share;
-        else
-            *out = std::move(list);
+            return true;
+        }
+        // The same text is the same list (the strings in it are checked, their bytes compared).
+        const QLatin1StringView text(start, m_r.m_p - start);
+        const auto it = m_lists.constFind(text);
+        if (it != m_lists.constEnd() && *it == list) {
+            *out = *it;
+            return true;
+        }
+        *out = std::move(list);
+        if (it == m_lists.constEnd() && m_lists.size() < MaxShared)
+            m_lists.insert(text, *out);
         return true;
     }
 
@@ -1021,19 +1110,25 @@ private:
             *valid = false; // no vmid, no node
             return true;
         }
-        const VmData defaults;
+        const VmData *hint = hintRow();
+        int field = Unknown;
         for (;;) {
             m_r.skipSpace();
             if (m_r.m_p >= m_r.m_end || *m_r.m_p != '"')
                 return m_r.fail("expected a member name");
-            json::detail::StrictReader::StringText key;
-            if (!m_r.scanString(&key))
-                return false;
-            Field field = FUnknown;
-            if (!key.escaped && key.ascii)
-                field = fieldOf(key.latin1());
-            else if (key.ascii) // escapes may spell a known name
-                field = fieldOf(json::detail::StrictReader::decodeString(key));
+            if (const int next = field + 1; next < VmFieldCount && expectedKey(next)) {
+                field = next; // the usual case: the keys in VmFields' (sorted) order
+            } else {
+                json::detail::StrictReader::StringText key;
+                if (!m_r.scanString(&key))
+                    return false;
+                if (!key.escaped && key.ascii)
+                    field = fieldOf(key.latin1(), field);
+                else if (key.ascii) // escapes may spell a known name
+                    field = fieldOf(json::detail::StrictReader::decodeString(key), field);
+                else
+                    field = Unknown;
+            }
             m_r.skipSpace();
             if (m_r.m_p >= m_r.m_end || *m_r.m_p != ':')
                 return m_r.fail("expected ':'");
@@ -1041,7 +1136,7 @@ private:
             m_r.skipSpace();
             if (m_r.m_p >= m_r.m_end)
                 return m_r.fail("unexpected end of data");
-            if (!member(field, vm, &type, defaults, &badFields))
+            if (!member(field, vm, &type, hint, &badFields))
                 return false;
             m_r.skipSpace();
             if (m_r.m_p >= m_r.m_end)
@@ -1054,102 +1149,49 @@ private:
                 return m_r.fail("expected ',' or '}'");
             ++m_r.m_p;
         }
-        *valid = badFields == 0 && vm->vmid > 0 && !vm->node.isEmpty()
-            && (type.isEmpty() || type == "qemu"_L1 || type == "lxc"_L1);
-        if (type == "lxc"_L1)
-            vm->kind = VmData::Kind::Lxc;
+        *valid = vmRowValid(*vm, type, badFields == 0);
         return true;
     }
 
-    bool member(Field field, VmData *vm, QString *type, const VmData &defaults, quint32 *badFields)
+    bool member(int field, VmData *vm, QString *type, const VmData *&hint, quint32 *badFields)
     {
-        if (field == FUnknown)
+        if (field == Unknown)
             return skip();
+        const VmField &f = VmFields[field];
         const quint32 bit = 1u << field;
         *badFields &= ~bit;
-        const bool isNull = *m_r.m_p == 'n';
-        if (isNull) {
+        if (*m_r.m_p == 'n') { // null: absent, the default
             QJsonValue ignored;
             if (!m_r.readValue(&ignored, m_depth + 2))
                 return false;
+            static const VmData defaults;
+            std::visit(Overloaded {[&](TypeMember) { type->clear(); },
+                           [&](auto member) { vm->*member = defaults.*member; }},
+                f.member);
+            return true;
         }
-        bool bad = false;
-        bool ok = true;
-        const VmData *prev = m_out.isEmpty() ? nullptr : &m_out.constLast();
-        const VmData *hint = m_hint ? m_hint(m_out.size()) : nullptr;
         static const QString qemu = QStringLiteral("qemu");
-        static const QString lxc = QStringLiteral("lxc");
-        switch (field) {
-        case FVmid:
-            isNull ? void(vm->vmid = defaults.vmid) : void(ok = integer(&vm->vmid, &bad));
-            break;
-        case FName:
-            isNull ? void(vm->name.clear())
-                   : void(ok = string(&vm->name, &bad, {hint ? &hint->name : nullptr}));
-            break;
-        case FNode:
-            isNull ? void(vm->node.clear())
-                   : void(ok = string(&vm->node, &bad,
-                              {hint ? &hint->node : nullptr, prev ? &prev->node : nullptr}));
-            break;
-        case FType:
-            isNull ? void(type->clear()) : void(ok = string(type, &bad, {&qemu, &lxc}));
-            break;
-        case FStatus:
-            isNull ? void(vm->status.clear())
-                   : void(ok = string(&vm->status, &bad,
-                              {hint ? &hint->status : nullptr, prev ? &prev->status : nullptr}));
-            break;
-        case FCpu:
-            isNull ? void(vm->cpu = defaults.cpu) : void(ok = real(&vm->cpu, &bad));
-            break;
-        case FMaxcpu:
-            isNull ? void(vm->maxcpu = defaults.maxcpu) : void(ok = integer(&vm->maxcpu, &bad));
-            break;
-        case FMem:
-            isNull ? void(vm->mem = 0) : void(ok = integer(&vm->mem, &bad));
-            break;
-        case FMaxmem:
-            isNull ? void(vm->maxmem = 0) : void(ok = integer(&vm->maxmem, &bad));
-            break;
-        case FDisk:
-            isNull ? void(vm->disk = 0) : void(ok = integer(&vm->disk, &bad));
-            break;
-        case FMaxdisk:
-            isNull ? void(vm->maxdisk = 0) : void(ok = integer(&vm->maxdisk, &bad));
-            break;
-        case FUptime:
-            isNull ? void(vm->uptime = 0) : void(ok = integer(&vm->uptime, &bad));
-            break;
-        case FNetin:
-            isNull ? void(vm->netin = 0) : void(ok = integer(&vm->netin, &bad));
-            break;
-        case FNetout:
-            isNull ? void(vm->netout = 0) : void(ok = integer(&vm->netout, &bad));
-            break;
-        case FDiskread:
-            isNull ? void(vm->diskread = 0) : void(ok = integer(&vm->diskread, &bad));
-            break;
-        case FDiskwrite:
-            isNull ? void(vm->diskwrite = 0) : void(ok = integer(&vm->diskwrite, &bad));
-            break;
-        case FTemplate:
-            isNull ? void(vm->isTemplate = false) : void(ok = boolean(&vm->isTemplate, &bad));
-            break;
-        case FTags:
-            isNull ? void(vm->tags.clear())
-                   : void(ok = tags(&vm->tags, &bad, hint ? &hint->tags : nullptr));
-            break;
-        case FLock:
-            isNull ? void(vm->lock.clear())
-                   : void(ok = string(&vm->lock, &bad, {hint ? &hint->lock : nullptr}));
-            break;
-        case FProtected:
-            isNull ? void(vm->isProtected = false) : void(ok = boolean(&vm->isProtected, &bad));
-            break;
-        case FUnknown:
-            break;
-        }
+        bool bad = false;
+        const bool ok = std::visit(
+            Overloaded {
+                [&](int VmData::*m) { return integer(&(vm->*m), &bad); },
+                [&](qint64 VmData::*m) { return integer(&(vm->*m), &bad); },
+                [&](double VmData::*m) { return real(&(vm->*m), &bad); },
+                [&](bool VmData::*m) { return boolean(&(vm->*m), &bad); },
+                [&](QString VmData::*m) {
+                    if (!string(&(vm->*m), &bad, hint ? &(hint->*m) : nullptr, f.repeats))
+                        return false;
+                    if (m == &VmData::name && hint
+                        && hint->name.constData() != vm->name.constData())
+                        hint = hintByName(vm, hint);
+                    return true;
+                },
+                [&](QStringList VmData::*m) {
+                    return tags(&(vm->*m), &bad, hint ? &(hint->*m) : nullptr);
+                },
+                [&](TypeMember) { return string(type, &bad, &qemu, true); },
+            },
+            f.member);
         if (bad)
             *badFields |= bit;
         return ok;
@@ -1157,8 +1199,12 @@ private:
 
     json::detail::StrictReader m_r;
     const VmHint &m_hint;
+    qsizetype m_hintAt = 0; // the hint's row for the next guest
     int m_depth = 0; // of the VMData[]'s container: 1 inside the event's arguments
     QList<VmData> m_out;
+    // Texts (views into the text being read) of the repeating fields, and of tag lists.
+    QHash<QLatin1StringView, QString> m_strings;
+    QHash<QLatin1StringView, QStringList> m_lists;
 };
 
 } // namespace

@@ -140,7 +140,7 @@ std::optional<VmData> vmFromJson(const QJsonObject &o);
 // checked as strictly as json::read checks it; nullopt and *error (when given) when it is not
 // valid JSON or not an array. `hint` (optional: the previous snapshot's row at an index, null
 // past its end) only saves allocations: a string or tag list equal to the one of the hint's row
-// at the same index is shared.
+// for the same guest (followed by vmid across guests removed or added) is shared.
 using VmHint = std::function<const VmData *(qsizetype row)>;
 std::optional<QList<VmData>> vmsFromWireJson(
     QByteArrayView text, QString *error = nullptr, const VmHint &hint = {});
@@ -158,3 +158,7 @@ std::optional<qint64> integerFromDouble(double d);
 } // namespace detail
 
 } // namespace jarvis::model
+
+// QString, QStringList and scalars: a list of thousands of guests grows by realloc, not by moving
+// each guest.
+Q_DECLARE_TYPEINFO(jarvis::model::VmData, Q_RELOCATABLE_TYPE);

@@ -23,6 +23,7 @@
 #include <memory>
 
 using namespace jarvis;
+using namespace Qt::Literals::StringLiterals;
 using console::EventLogModel;
 using console::GuestFilterModel;
 using console::GuestListModel;
@@ -195,12 +196,17 @@ private slots:
     void protectedNodeWording();
 
     void filterAndSearch();
+    void searchAnyCase_data();
+    void searchAnyCase();
     void sorting_data();
     void sorting();
     void filterFollowsSnapshots();
 
     void storageRecordedSnapshot();
     void storageDiff();
+
+    void fractions_data();
+    void fractions();
 
     void eventLog();
     void eventLogBadEvents_data();
@@ -899,6 +905,47 @@ void TestConsoleModels::filterAndSearch()
     QCOMPARE(view.vmidAt(99), -1);
 }
 
+// The search is case-insensitive exactly as QString::contains(word, Qt::CaseInsensitive) is,
+// beyond ASCII too.
+void TestConsoleModels::searchAnyCase_data()
+{
+    QTest::addColumn<QString>("word");
+    for (const char16_t *word : {u"web", u"WEB", u"ärger", u"ÄRGER", u"Ωmega", u"ωMEGA", u"ǅ", u"ǆ",
+             u"ǲ", u"straße", u"STRASSE", u"𐐨", u"𐐀", u"kel", u"KELVIN", u"pve2", u"PVE",
+             u"RUNNING", u"Vm", u"cT", u"tAg", u"12", u"x"})
+        QTest::addRow("%s", qPrintable(QString::fromUtf16(word))) << QString::fromUtf16(word);
+}
+
+void TestConsoleModels::searchAnyCase()
+{
+    QFETCH(QString, word);
+    const QStringList names {u"Web-1"_s, u"ärger"_s, u"ΩMEGA-box"_s, u"Ǆz"_s, u"Straße"_s,
+        u"𐐀-deseret"_s, u"plain"_s, u"\u212Aelvin"_s};
+    QList<VmData> list;
+    for (int i = 0; i < names.size(); ++i) {
+        VmData g = guest(100 + i * 6, names.at(i), i % 2 ? u"pve2"_s : u"PVE1"_s,
+            i % 3 ? u"running"_s : u"stopped"_s);
+        g.kind = i % 2 ? VmData::Kind::Lxc : VmData::Kind::Qemu;
+        g.tags = {u"Tag%1"_s.arg(i)};
+        list << g;
+    }
+    GuestListModel guests;
+    guests.applyVms(wire(list));
+    GuestFilterModel view;
+    view.setGuests(&guests);
+    view.setSearch(word);
+    QList<int> expected;
+    for (const VmData &g : std::as_const(list)) {
+        const auto has = [&](const QString &text) {
+            return text.contains(word, Qt::CaseInsensitive);
+        };
+        if (has(QString::number(g.vmid)) || has(g.name) || has(g.node) || has(g.status)
+            || has(g.kind == VmData::Kind::Lxc ? u"ct"_s : u"vm"_s) || has(g.tags.at(0)))
+            expected << g.vmid;
+    }
+    QCOMPARE(vmidsOf(view), expected);
+}
+
 void TestConsoleModels::sorting_data()
 {
     QTest::addColumn<QString>("role");
@@ -1048,6 +1095,73 @@ void TestConsoleModels::storageDiff()
         t.log.take(), (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 1 1")}));
     QCOMPARE(value(storage, 1, "storageId").toString(), other.id);
     QCOMPARE(t.resets.size(), 0);
+}
+
+// ---- fractions -----------------------------------------------------------------------------
+
+// memFraction, diskFraction, usedFraction: part / whole clamped to 0..1, 0 when whole is not
+// positive; the same rule in every model.
+void TestConsoleModels::fractions_data()
+{
+    QTest::addColumn<qint64>("part");
+    QTest::addColumn<qint64>("whole");
+    QTest::addColumn<double>("expected");
+    QTest::newRow("half") << qint64(512) << qint64(1024) << 0.5;
+    QTest::newRow("full") << qint64(1024) << qint64(1024) << 1.0;
+    QTest::newRow("over-full") << qint64(3000) << qint64(1024) << 1.0;
+    QTest::newRow("far over-full") << (qint64(1) << 40) << qint64(1) << 1.0;
+    QTest::newRow("zero max") << qint64(512) << qint64(0) << 0.0;
+    QTest::newRow("zero of zero") << qint64(0) << qint64(0) << 0.0;
+    QTest::newRow("negative max") << qint64(512) << qint64(-1024) << 0.0;
+    QTest::newRow("negative part") << qint64(-512) << qint64(1024) << 0.0;
+}
+
+void TestConsoleModels::fractions()
+{
+    QFETCH(qint64, part);
+    QFETCH(qint64, whole);
+    QFETCH(double, expected);
+
+    NodeData n = recorded().nodes.at(0);
+    n.status = QStringLiteral("online");
+    n.mem = part;
+    n.maxmem = whole;
+    n.disk = part;
+    n.maxdisk = whole;
+    NodeListModel nodes;
+    Tested tn(&nodes);
+    nodes.applyNodes(wire(QList<NodeData> {n}));
+    QCOMPARE(value(nodes, 0, "memFraction").toDouble(), expected);
+    QCOMPARE(value(nodes, 0, "diskFraction").toDouble(), expected);
+    QCOMPARE(value(nodes, 0, "memHistory").toList(), QVariantList {expected});
+
+    VmData g = guest(100, QStringLiteral("g"), QStringLiteral("pve1"), QStringLiteral("running"));
+    g.mem = part;
+    g.maxmem = whole;
+    GuestListModel guests;
+    Tested tg(&guests);
+    guests.applyVms(wire(QList<VmData> {g}));
+    QCOMPARE(value(guests, 0, "memFraction").toDouble(), expected);
+    QCOMPARE(guests.get(100).value(QStringLiteral("memFraction")).toDouble(), expected);
+
+    StorageData s = recorded().storage.at(0);
+    s.used = part;
+    s.total = whole;
+    StorageListModel storage;
+    Tested ts(&storage);
+    storage.applyStorage(wire(QList<StorageData> {s}));
+    QCOMPARE(value(storage, 0, "usedFraction").toDouble(), expected);
+
+    // More of the same: the fraction role changes only when the shown value does (an over-full
+    // guest using even more stays at 1).
+    tg.log.take();
+    g.mem = part + 1;
+    guests.applyVms(wire(QList<VmData> {g}));
+    const double after = GuestListModel::fraction(double(g.mem), double(whole));
+    QCOMPARE(value(guests, 0, "memFraction").toDouble(), after);
+    QCOMPARE(tg.log.take(),
+        QStringList {after == expected ? QStringLiteral("changed 0 0 mem")
+                                       : QStringLiteral("changed 0 0 mem,memFraction")});
 }
 
 // ---- event log -----------------------------------------------------------------------------

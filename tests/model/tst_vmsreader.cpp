@@ -56,6 +56,7 @@ private Q_SLOTS:
     void eventArgs_data();
     void eventArgs();
     void hintChangesNothing();
+    void hintFollowsGuests();
 };
 
 void TestVmsReader::sameAsQt_data()
@@ -258,9 +259,45 @@ void TestVmsReader::hintChangesNothing()
     QVERIFY(hinted);
     QVERIFY(*hinted == after);
     QVERIFY(*hinted == *vmsFromWireJson(text));
-    // shared, not copied, where equal
-    QVERIFY(hinted->at(1).node.constData() == before.at(1).node.constData()
-        || hinted->at(1).node.constData() == hinted->at(0).node.constData());
+    // shared, not copied, where equal: the guest after the removed one with its own old row
+    QVERIFY(hinted->at(1).node.constData() == before.at(2).node.constData());
+    QVERIFY(hinted->at(1).name.constData() == before.at(2).name.constData());
+}
+
+// The hint is followed by vmid: after guests removed or added in the middle, every later guest
+// still shares its strings with its own row of the hint (a snapshot where guests come and go
+// allocates only for what changed).
+void TestVmsReader::hintFollowsGuests()
+{
+    QList<VmData> before;
+    for (int i = 0; i < 30; ++i) {
+        VmData vm;
+        vm.vmid = 100 + i;
+        vm.node = u"pve%1"_s.arg(i % 3);
+        vm.name = u"guest%1"_s.arg(i);
+        vm.status = u"running"_s;
+        vm.tags = {u"t%1"_s.arg(i)};
+        before.append(vm);
+    }
+    QList<VmData> after = before;
+    after.remove(20, 3); // three gone together
+    after.removeAt(10);
+    after.removeAt(2);
+    VmData added = before.at(5);
+    added.vmid = 1000;
+    added.name = u"new"_s;
+    after.insert(7, added);
+    const std::optional<QList<VmData>> hinted = vmsFromWireJson(wire(after), nullptr,
+        [&](qsizetype row) { return row < before.size() ? &before.at(row) : nullptr; });
+    QVERIFY(hinted);
+    QCOMPARE(*hinted, after);
+    for (const VmData &vm : *hinted) {
+        if (vm.vmid == added.vmid)
+            continue;
+        const VmData &old = before.at(vm.vmid - 100);
+        QVERIFY2(vm.name.constData() == old.name.constData(), qPrintable(vm.name));
+        QVERIFY2(vm.tags.constData() == old.tags.constData(), qPrintable(vm.name));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestVmsReader)
