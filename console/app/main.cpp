@@ -3,6 +3,7 @@
 // storage, saves the window as PNG and exits (1 with one line when it cannot within 20 s).
 #include "consolestate.h"
 #include "consolestorage.h"
+#include "heap.h"
 #include "qmltypes.h"
 #include "secretstore.h"
 #include "tlstrust.h"
@@ -42,6 +43,7 @@ constexpr int ScreenshotDeadlineMs = 20000;
 
 int main(int argc, char *argv[])
 {
+    jarvis::console::keepHeapForSnapshots();
     const bool offscreen = qgetenv("QT_QPA_PLATFORM") == "offscreen";
     bool screenshotMode = false;
     for (int i = 1; i < argc; ++i)

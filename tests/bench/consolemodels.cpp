@@ -29,6 +29,7 @@
 // with the view; each wire-raw line says whether its median meets it (by wall time, or by CPU
 // time when only that does: the machine was busy).
 #include "client/socketioclient.h"
+#include "heap.h"
 #include "model/clusterdata.h"
 #include "models/guestfiltermodel.h"
 #include "models/guestlistmodel.h"
@@ -344,6 +345,8 @@ private:
 
 int main(int argc, char **argv)
 {
+    // As jarvis-console does (console/heap.h): the heap kept between snapshots.
+    const bool heapKept = console::keepHeapForSnapshots();
     QCoreApplication app(argc, argv);
     QLoggingCategory::setFilterRules(QStringLiteral("jarvis.client=false"));
     const QStringList args = app.arguments();
@@ -356,8 +359,9 @@ int main(int argc, char **argv)
         return only.isEmpty() || only == QLatin1String(name);
     };
     std::printf("jarvis-bench-models: a `vms` snapshot into GuestListModel, %d guests, %d runs per "
-                "scenario; target: wire raw, at most %.0f ms\n",
-        guests, runs, TargetMs);
+                "scenario; target: wire raw, at most %.0f ms; heap kept between snapshots (as "
+                "jarvis-console): %s\n",
+        guests, runs, TargetMs, heapKept ? "yes" : "no");
     WireServer server;
 
     if (!args.contains(QStringLiteral("--no-pieces"))) {
