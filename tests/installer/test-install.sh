@@ -14,7 +14,8 @@
 #    as user jarvis with exactly the unit's ExecStart= line, its config pointing at jarvis-pvesim
 #    (HTTPS, fingerprint) on the host's 127.0.0.1: /api/health, a login, live nodes through a
 #    tool, SIGTERM, exit 0; a reinstall leaves the configuration as it was; jarvis-console
-#    --version runs; a purge removes /etc/jarvis/jarvisd.conf and /var/lib/jarvis.
+#    --version runs; the container's runtime (the Dockerfile's packages, user and environment)
+#    replayed with --demo; a purge removes /etc/jarvis/jarvisd.conf and /var/lib/jarvis.
 # Prints the time of every step.
 set -euo pipefail
 
@@ -30,6 +31,7 @@ base=$cache/$stamp.tar
 suite=bookworm
 packages=$build/packages
 pvesim=$build/tests/support/jarvis-pvesim
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 
 total_start=$SECONDS
 step_start=$SECONDS
@@ -265,6 +267,45 @@ wait "$jarvisd_pid" || code=$?
 [ "$code" = 0 ] || { cat "$work/jarvisd.err"; fail "jarvisd exited $code after SIGTERM"; }
 grep -q '^jarvisd: stopped' "$work/jarvisd.out" || fail "jarvisd did not say it stopped"
 echo "test-install: SIGTERM: jarvisd stopped, exit 0"
+
+step "the container's runtime (installer/Dockerfile), replayed in the root: jarvisd --demo"
+# The Dockerfile's runtime stage installs the package with these packages on Debian 12 slim and
+# runs jarvisd as jarvis with STATE_DIRECTORY and JARVIS_LISTEN=0.0.0.0. No Docker engine runs
+# here, so its last two steps are replayed in this root: the same packages, the same user, the
+# same environment, `--demo` (the image's one-command demo), on a free port of the host.
+runtime_packages=$(sed -n 's/^ *ca-certificates /ca-certificates /p' "$source_dir/installer/Dockerfile" | tr -d '\\')
+[ -n "$runtime_packages" ] || fail "the Dockerfile's runtime packages not found"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    $runtime_packages </dev/null >"$work/runtime.log" 2>&1 || { cat "$work/runtime.log"; fail "runtime packages"; }
+demo_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+chroot --userspec=jarvis:jarvis "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 HOME=/var/lib/jarvis STATE_DIRECTORY=/var/lib/jarvis JARVIS_LISTEN=0.0.0.0 \
+    JARVIS_PORT="$demo_port" /usr/bin/jarvisd --demo >"$work/demo.out" 2>"$work/demo.err" &
+demo_pid=$!
+pids+=($demo_pid)
+wait_for 30 grep -q '^jarvisd: listening on ' "$work/demo.out" \
+    || { cat "$work/demo.err"; fail "jarvisd --demo did not start"; }
+echo "test-install: $(head -n 2 "$work/demo.out" | tr '\n' ' ')"
+# The URL it prints is one to browse (127.0.0.1); the socket is what JARVIS_LISTEN sets: a
+# listening (state 0A) socket on 0.0.0.0 and the port, in the kernel's table.
+listening_any() { grep -qi "^ *[0-9]*: 00000000:$(printf '%04X' "$demo_port") 00000000:0000 0A " /proc/net/tcp; }
+listening_any || fail "--demo does not listen on 0.0.0.0:$demo_port"
+demo_url=http://127.0.0.1:$demo_port
+wait_for 30 curl -sf --max-time 5 "$demo_url/api/health" >/dev/null || fail "--demo /api/health"
+demo_token=$(curl -sf --max-time 10 -H 'Content-Type: application/json' \
+    -d '{"username":"admin","password":"jarvis-demo"}' "$demo_url/api/auth/login" \
+    | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+[ -n "$demo_token" ] || fail "--demo login"
+demo_status=$(curl -sf --max-time 20 -H "Authorization: Bearer $demo_token" \
+    -H 'Content-Type: application/json' -d '{"tool":"get_cluster_status"}' \
+    "$demo_url/api/tools/execute") || fail "--demo get_cluster_status"
+grep -q '"online"' <<<"$demo_status" || fail "--demo shows no online node: $demo_status"
+echo "test-install: --demo as jarvis: healthy, logged in, nodes online"
+kill -TERM "$demo_pid"
+code=0
+wait "$demo_pid" || code=$?
+[ "$code" = 0 ] || { cat "$work/demo.err"; fail "jarvisd --demo exited $code after SIGTERM"; }
+echo "test-install: --demo SIGTERM: exit 0"
 
 step "a reinstall (an upgrade's path) leaves the configuration alone"
 before=$(sha256sum <"$root/etc/jarvis/jarvisd.conf")
