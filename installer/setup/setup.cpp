@@ -1,5 +1,6 @@
 #include "setup.h"
 
+#include "core/configsyntax.h"
 #include "inidocument.h"
 #include "prompter.h"
 #include "pveprobe.h"
@@ -30,6 +31,9 @@ namespace jarvis::setup {
 
 namespace {
 
+using core::isValidNodeName;
+using core::isValidTokenId;
+
 const QString NodePrefix = QStringLiteral("node.");
 constexpr int JwtSecretBytes = 32; // 43 base64url characters
 constexpr int MinJwtSecretLength = 43;
@@ -43,19 +47,6 @@ const QStringList SecretOptions = {QStringLiteral("token-secret"),
 [[noreturn]] void usageError(const QString &message)
 {
     throw SetupError {message, 2};
-}
-
-bool isValidTokenId(const QString &id)
-{
-    static const QRegularExpression re(
-        QStringLiteral("^[^\\s@!:]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$"));
-    return re.match(id).hasMatch();
-}
-
-bool isValidNodeName(const QString &name)
-{
-    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._-]*$"));
-    return re.match(name).hasMatch();
 }
 
 bool isValidUserName(const QString &name)

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "auth/password.h"
+#include "core/configsyntax.h"
 #include "net/origin.h"
 
 #include <QDir>
@@ -22,6 +23,10 @@
 namespace jarvis::config {
 
 namespace {
+
+using core::isValidFingerprint;
+using core::isValidNodeName;
+using core::isValidTokenId;
 
 const QString EnvironmentFile = QStringLiteral("environment");
 constexpr qint64 MaxFileSize = 1024 * 1024;
@@ -272,25 +277,6 @@ bool isValidListen(const QString &text)
 }
 
 const QString ListenMessage = QStringLiteral("must be an IP address or \"localhost\", got %1");
-
-bool isValidFingerprint(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$"));
-    return re.match(text).hasMatch();
-}
-
-bool isValidTokenId(const QString &text)
-{
-    static const QRegularExpression re(
-        QStringLiteral("^[^\\s@!:]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$"));
-    return re.match(text).hasMatch();
-}
-
-bool isValidNodeName(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._-]*$"));
-    return re.match(text).hasMatch();
-}
 
 bool hasControlOrSpace(const QString &text)
 {
