@@ -1,12 +1,15 @@
 #include "app/commandline.h"
 
+#include "auth/apikey.h"
+
 namespace jarvis::app {
 
 QString usage()
 {
     return QStringLiteral(
         "Usage: jarvisd [--config FILE] [--demo] [--listen ADDR] [--port N] [--web-root DIR]\n"
-        "               [--check-config] [--hash-password] [--version] [--help]\n"
+        "               [--check-config] [--hash-password] [--new-api-key NAME] [--version]\n"
+        "               [--help]\n"
         "\n"
         "  --config FILE     configuration file (default /etc/jarvis/jarvisd.conf, or "
         "$JARVIS_CONFIG)\n"
@@ -19,6 +22,8 @@ QString usage()
         "                    built into jarvisd\n"
         "  --check-config    validate the configuration and exit (0 ok, 2 problems, one per line)\n"
         "  --hash-password   read a password on stdin and print its auth/passwordHash value\n"
+        "  --new-api-key NAME  print a fresh random API key and, on a second line, its config\n"
+        "                    entry NAME:sha256:<hash> for [mcp] apiKeys or [metrics] token\n"
         "  --version         print the version and exit\n"
         "  --help            print this help and exit\n"
         "\n"
@@ -73,6 +78,12 @@ std::optional<CommandLine> parseCommandLine(const QStringList &arguments, QStrin
             if (!v || v->isEmpty())
                 return fail(QStringLiteral("--web-root needs a directory"));
             cl.webRoot = *v;
+        } else if (arg == QLatin1String("--new-api-key")) {
+            const auto v = takeValue();
+            if (!v || !auth::isValidApiKeyName(*v))
+                return fail(QStringLiteral("--new-api-key needs a NAME of letters, digits, '.', "
+                                           "'_', '-' (at most 64)"));
+            cl.newApiKey = *v;
         } else if (hasInlineValue) {
             return fail(QStringLiteral("%1 takes no value").arg(arg));
         } else if (arg == QLatin1String("--demo")) {

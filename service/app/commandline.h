@@ -18,6 +18,7 @@ struct CommandLine
     QString webRoot; // --web-root DIR: serve the dashboard from DIR instead of the embedded one
     bool checkConfig = false;
     bool hashPassword = false;
+    QString newApiKey; // --new-api-key NAME: print a fresh key and its config entry
     bool version = false;
     bool help = false;
 };

@@ -3,6 +3,7 @@
 #include "app/application.h"
 #include "app/commandline.h"
 #include "app/systemd.h"
+#include "auth/apikey.h"
 #include "auth/password.h"
 #include "config/config.h"
 #include "core/random.h"
@@ -253,6 +254,13 @@ int run(int argc, char **argv, Customizer customize)
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
         out(auth::hashPassword(QString::fromStdString(line)) + QLatin1Char('\n'));
+        return 0;
+    }
+
+    if (!cl->newApiKey.isEmpty()) {
+        // The key once, for the client; the entry (its hash only) for the configuration.
+        const QString key = auth::newApiKey();
+        out(key + QLatin1Char('\n') + auth::apiKeyEntry(cl->newApiKey, key) + QLatin1Char('\n'));
         return 0;
     }
 

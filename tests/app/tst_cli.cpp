@@ -1,4 +1,5 @@
 // jarvisd as a process: command line, --check-config, --hash-password, signals and exit codes.
+#include "auth/apikey.h"
 #include "auth/password.h"
 
 #include <QFileInfo>
@@ -76,6 +77,7 @@ private slots:
     void badOption_data();
     void badOption();
     void hashPassword();
+    void newApiKey();
     void checkConfigOk();
     void checkConfigProblems();
     void checkConfigMissingFile();
@@ -114,7 +116,7 @@ void TestCli::help()
     const Run r = runJarvisd({QStringLiteral("--help")});
     QCOMPARE(r.exitCode, 0);
     for (const char *option : {"--config", "--demo", "--listen", "--port", "--web-root",
-             "--check-config", "--hash-password", "--version", "--help"})
+             "--check-config", "--hash-password", "--new-api-key", "--version", "--help"})
         QVERIFY2(r.out.contains(QLatin1String(option)), option);
 }
 
@@ -127,6 +129,8 @@ void TestCli::badOption_data()
     QTest::addRow("config missing value") << QStringList {QStringLiteral("--config")};
     QTest::addRow("web-root missing value") << QStringList {QStringLiteral("--web-root")};
     QTest::addRow("web-root empty") << QStringList {QStringLiteral("--web-root=")};
+    QTest::addRow("new-api-key missing name") << QStringList {QStringLiteral("--new-api-key")};
+    QTest::addRow("new-api-key bad name") << QStringList {QStringLiteral("--new-api-key=a b")};
 }
 
 void TestCli::badOption()
@@ -146,6 +150,21 @@ void TestCli::hashPassword()
     QVERIFY(jarvis::auth::verifyPassword(QStringLiteral("s3cret pass"), hash));
     QVERIFY(!jarvis::auth::verifyPassword(QStringLiteral("s3cret pas"), hash));
     QCOMPARE(runJarvisd({QStringLiteral("--hash-password")}, "").exitCode, 2);
+}
+
+void TestCli::newApiKey()
+{
+    const Run r = runJarvisd({QStringLiteral("--new-api-key"), QStringLiteral("assistant")});
+    QCOMPARE(r.exitCode, 0);
+    const QStringList lines = r.out.trimmed().split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 2);
+    QList<jarvis::auth::ApiKey> keys;
+    QString why;
+    QVERIFY2(jarvis::auth::parseApiKeys(lines.at(1), &keys, &why), qPrintable(why));
+    QCOMPARE(keys.size(), 1);
+    QCOMPARE(keys.at(0).name, QStringLiteral("assistant"));
+    QVERIFY(!lines.at(1).contains(lines.at(0))); // the entry holds the hash, never the key
+    QVERIFY(jarvis::auth::matchApiKey(lines.at(0).toUtf8(), keys));
 }
 
 void TestCli::checkConfigOk()

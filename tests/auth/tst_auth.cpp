@@ -1,5 +1,6 @@
 // Password hashes, constant-time comparison, JWT issue/verify and the login throttle.
 
+#include "auth/apikey.h"
 #include "auth/bearer.h"
 #include "auth/jwt.h"
 #include "auth/loginthrottle.h"
@@ -105,6 +106,10 @@ private slots:
     void throttleAddressesIndependent();
     void throttleBoundedMemory();
     void throttlePrunesStaleEntries();
+
+    void apiKeyRoundTrip();
+    void apiKeyList_data();
+    void apiKeyList();
 };
 
 // ---- Passwords ----------------------------------------------------------------------------
@@ -769,3 +774,78 @@ void TestAuth::throttlePrunesStaleEntries()
 
 QTEST_GUILESS_MAIN(TestAuth)
 #include "tst_auth.moc"
+
+void TestAuth::apiKeyRoundTrip()
+{
+    const QString a = newApiKey();
+    const QString b = newApiKey();
+    QVERIFY(a.startsWith(QLatin1String("jk_")));
+    QCOMPARE(a.size(), 3 + 43);
+    QVERIFY(a != b);
+    QList<ApiKey> keys;
+    QString why;
+    QVERIFY2(parseApiKeys(apiKeyEntry(QStringLiteral("claude"), a) + QStringLiteral(" , ")
+                     + apiKeyEntry(QStringLiteral("ops.bot"), b),
+                 &keys, &why),
+        qPrintable(why));
+    QCOMPARE(keys.size(), 2);
+    const ApiKey *m = matchApiKey(a.toUtf8(), keys);
+    QVERIFY(m);
+    QCOMPARE(m->name, QStringLiteral("claude"));
+    m = matchApiKey(b.toUtf8(), keys);
+    QVERIFY(m);
+    QCOMPARE(m->name, QStringLiteral("ops.bot"));
+    QVERIFY(!matchApiKey(a.toUtf8().chopped(1), keys));
+    QVERIFY(!matchApiKey(QByteArray(), keys));
+    QVERIFY(!matchApiKey(a.toUtf8(), {}));
+    // The hash is SHA-256 of the key's bytes, hex, lowercase (a known vector).
+    QCOMPARE(apiKeyHash(QStringLiteral("abc")),
+        QStringLiteral("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+}
+
+void TestAuth::apiKeyList_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("count"); // -1: rejected
+    QTest::addColumn<QString>("whyContains");
+    const QString h = QStringLiteral("sha256:") + QString(64, QLatin1Char('a'));
+    QTest::newRow("empty") << QString() << 0 << QString();
+    QTest::newRow("blank") << QStringLiteral("   ") << 0 << QString();
+    QTest::newRow("one") << (QStringLiteral("a:") + h) << 1 << QString();
+    QTest::newRow("upper hex") << (QStringLiteral("a:sha256:") + QString(64, QLatin1Char('F'))) << 1
+                               << QString();
+    QTest::newRow("two") << (QStringLiteral("a:") + h + QStringLiteral(",b:") + h) << 2
+                         << QString();
+    QTest::newRow("no name") << (QStringLiteral(":") + h) << -1 << QStringLiteral("entry 1");
+    QTest::newRow("bad name") << (QStringLiteral("a b:") + h) << -1 << QStringLiteral("NAME");
+    QTest::newRow("duplicate name") << (QStringLiteral("a:") + h + QStringLiteral(",a:") + h) << -1
+                                    << QStringLiteral("entry 2 (a): the name is used twice");
+    QTest::newRow("clear key") << QStringLiteral("a:jk_secretsecret") << -1
+                               << QStringLiteral("sha256:<64 hex digits>");
+    QTest::newRow("short hash") << QStringLiteral("a:sha256:abcd") << -1
+                                << QStringLiteral("64 hex");
+    QTest::newRow("not hex") << (QStringLiteral("a:sha256:") + QString(64, QLatin1Char('g'))) << -1
+                             << QStringLiteral("64 hex");
+    QTest::newRow("other algorithm") << (QStringLiteral("a:md5:") + QString(32, QLatin1Char('a')))
+                                     << -1 << QStringLiteral("sha256:");
+    QTest::newRow("empty entry") << (QStringLiteral("a:") + h + QStringLiteral(",,")) << -1
+                                 << QStringLiteral("entry 2");
+    QTest::newRow("name too long") << (QString(65, QLatin1Char('n')) + QLatin1Char(':') + h) << -1
+                                   << QStringLiteral("entry 1:");
+}
+
+void TestAuth::apiKeyList()
+{
+    QFETCH(QString, text);
+    QFETCH(int, count);
+    QFETCH(QString, whyContains);
+    QList<ApiKey> keys;
+    QString why;
+    const bool ok = parseApiKeys(text, &keys, &why);
+    QCOMPARE(ok, count >= 0);
+    QCOMPARE(keys.size(), qMax(count, 0));
+    if (!ok) {
+        QVERIFY2(why.contains(whyContains), qPrintable(why));
+        QVERIFY2(!why.contains(QLatin1String("jk_secret")), qPrintable(why));
+    }
+}
