@@ -3,6 +3,7 @@
 #include "client/socketioclient.h"
 #include "consolestorage.h"
 #include "core/clock.h"
+#include "login.h"
 #include "model/clusterdata.h"
 #include "models/nodelistmodel.h"
 #include "secretstore.h"
@@ -14,7 +15,6 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
-#include <cmath>
 #include <utility>
 
 namespace jarvis::console {
@@ -321,41 +321,24 @@ void ConsoleSession::prepareTerminal(QObject *terminalSession)
 
 void ConsoleSession::postLogin(const QString &password, bool remember)
 {
-    QJsonObject body {{QStringLiteral("password"), password}};
-    QNetworkReply *reply = m_nam->post(request(QStringLiteral("/api/auth/login")),
-        QJsonDocument(body).toJson(QJsonDocument::Compact));
+    QNetworkReply *reply = console::postLogin(m_nam, m_server, password, {}, m_requestTimeout);
     m_loginReply = reply;
     connect(reply, &QNetworkReply::finished, this, [this, reply, remember] {
         reply->deleteLater();
         if (reply != m_loginReply)
             return; // replaced
-        const int status = statusOf(reply);
-        const QJsonObject body = bodyOf(reply);
-        QString failure;
-        if (status == 200 && body.value(QLatin1String("token")).isString()) {
-            m_token = body.value(QLatin1String("token")).toString();
-        } else if (status == 401) {
-            failure = QStringLiteral("Wrong password");
-        } else if (status == 429) {
-            // From the server: bounded before it becomes an int.
-            const int after = int(std::ceil(
-                qBound(1.0, body.value(QLatin1String("retryAfter")).toDouble(60), 86400.0)));
-            failure = QStringLiteral("Too many attempts, try again in %1 s").arg(after);
-        } else if (status == 0) {
-            failure = QStringLiteral("Cannot connect to %1: %2")
-                          .arg(m_server.toString(), reply->errorString());
-        } else {
-            failure = QStringLiteral("Login failed: HTTP %1 %2")
-                          .arg(status)
-                          .arg(body.value(QLatin1String("error")).toString())
-                          .trimmed();
-        }
-        if (!failure.isEmpty()) {
+        const LoginAnswer answer = readLoginAnswer(reply);
+        if (!answer.ok()) {
+            const QString failure = answer.status == 0
+                ? QStringLiteral("Cannot connect to %1: %2")
+                      .arg(m_server.toString(), reply->errorString())
+                : capitalised(answer.failure);
             setState(QStringLiteral("connect"));
             setError(failure);
             Q_EMIT loginFailed(failure);
             return;
         }
+        m_token = answer.token;
         const QString key = secretKey(m_server);
         if (remember && m_keychainAvailable) {
             m_store->write(key, m_token, this, [this](const SecretStore::Result &r) {

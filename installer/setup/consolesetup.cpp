@@ -4,6 +4,7 @@
 #include "setup.h"
 
 #include "consolestorage.h"
+#include "login.h"
 #include "prompter.h"
 #include "pveprobe.h"
 #include "secretstore.h"
@@ -124,39 +125,19 @@ int runConsoleSetup(const Options &o)
     // certificate gets the password.
     QNetworkAccessManager nam;
     trust.applyTo(&nam);
-    QUrl loginUrl = server;
-    loginUrl.setPath(QStringLiteral("/api/auth/login"));
-    QNetworkRequest req(loginUrl);
-    req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    req.setTransferTimeout(o.timeoutSeconds * 1000);
-    QJsonObject body {{QStringLiteral("password"), password}};
-    if (!o.adminUser.isEmpty())
-        body.insert(QStringLiteral("username"), o.adminUser);
-    QNetworkReply *reply = nam.post(req, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    QNetworkReply *reply =
+        console::postLogin(&nam, server, password, o.adminUser, o.timeoutSeconds * 1000);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     loop.exec();
     reply->deleteLater();
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QJsonObject answer = QJsonDocument::fromJson(reply->readAll()).object();
-    const QString token = answer.value(QLatin1String("token")).toString();
-    if (status != 200 || token.isEmpty()) {
+    const console::LoginAnswer answer = console::readLoginAnswer(reply);
+    if (!answer.ok()) {
         unpin();
-        QString why;
-        if (status == 401)
-            why = QStringLiteral("wrong user name or password");
-        else if (status == 429)
-            why = QStringLiteral("too many attempts, try again in %1 s")
-                      .arg(answer.value(QLatin1String("retryAfter")).toInt());
-        else if (status == 0)
-            why = QStringLiteral("cannot connect: %1").arg(reply->errorString());
-        else
-            why = QStringLiteral("HTTP %1 %2")
-                      .arg(status)
-                      .arg(answer.value(QLatin1String("error")).toString());
         throw SetupError {QStringLiteral("login to %1 failed: %2; nothing was stored")
-                              .arg(server.toString(), why)};
+                              .arg(server.toString(), answer.failure)};
     }
+    const QString token = answer.token;
     say(QStringLiteral("Logged in to %1.").arg(server.toString()));
 
     // The token to the keychain, the URL (not secret) to the console's settings.

@@ -242,7 +242,7 @@ void TestConsoleApp::wrongPassword()
     session.login(m_demo->url.toString(), QStringLiteral("not-the-password"), false);
     QCOMPARE(session.state(), QStringLiteral("loggingIn"));
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, WaitMs);
-    QCOMPARE(session.errorText(), QStringLiteral("Wrong password"));
+    QCOMPARE(session.errorText(), QStringLiteral("Wrong user name or password"));
     QCOMPARE(session.state(), QStringLiteral("connect"));
 }
 
@@ -514,8 +514,8 @@ void TestConsoleApp::screenshotWrongPassword()
         QStringLiteral("wrong"));
     QCOMPARE(r.exitCode, 1);
     QCOMPARE(r.err.count('\n'), 1);
-    QVERIFY2(
-        r.err.contains("cannot log in to") && r.err.contains("Wrong password"), r.err.constData());
+    QVERIFY2(r.err.contains("cannot log in to") && r.err.contains("Wrong user name or password"),
+        r.err.constData());
     QVERIFY(!QFile::exists(artifactsDir() + QStringLiteral("/never.png")));
 }
 
