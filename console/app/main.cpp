@@ -43,7 +43,9 @@ constexpr int ScreenshotDeadlineMs = 20000;
 
 int main(int argc, char *argv[])
 {
-    jarvis::console::keepHeapForSnapshots();
+    // False under the sanitizers (their allocator takes no mallopt) or another C library: then
+    // snapshots cost their page faults again, nothing else changes (docs/PERFORMANCE.md).
+    const bool heapKept = jarvis::console::keepHeapForSnapshots();
     const bool offscreen = qgetenv("QT_QPA_PLATFORM") == "offscreen";
     bool screenshotMode = false;
     for (int i = 1; i < argc; ++i)
@@ -65,6 +67,9 @@ int main(int argc, char *argv[])
     QGuiApplication::setApplicationVersion(QStringLiteral(JARVIS_VERSION));
     QGuiApplication::setApplicationDisplayName(QStringLiteral("Jarvis console"));
     QGuiApplication::setDesktopFileName(QStringLiteral("jarvis-console"));
+    if (!heapKept)
+        qDebug("jarvis-console: the C library kept its own malloc settings (snapshots fault "
+               "their memory in again)");
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
