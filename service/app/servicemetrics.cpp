@@ -85,8 +85,10 @@ ServiceMetrics::ServiceMetrics(const Parts &parts, QObject *parent)
             return [namespaces, field](const Sample &add) {
                 for (const realtime::Namespace *nsp : namespaces) {
                     const auto &stats = nsp->broadcastStats();
-                    for (auto it = stats.cbegin(); it != stats.cend(); ++it)
-                        add({nsp->name(), it.key()}, double(it.value().*field));
+                    QStringList events = stats.keys();
+                    events.sort(); // the same order in every scrape
+                    for (const QString &event : std::as_const(events))
+                        add({nsp->name(), event}, double(stats.value(event).*field));
                 }
             };
         };

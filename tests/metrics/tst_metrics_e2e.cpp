@@ -10,12 +10,14 @@
 #include "auth/apikey.h"
 #include "http/metricsendpoint.h"
 
+#include <QDeadlineTimer>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QNetworkInterface>
 #include <QProcess>
 #include <QTcpServer>
 
+#include <functional>
 #include <optional>
 
 using Labels = QMap<QString, QString>;
@@ -145,6 +147,10 @@ private:
     Scrape scrape(
         const QUrl &base, const QByteArray &authorization = {}, const QByteArray &method = "GET");
     Samples scrapeParsed();
+    // Scrapes until `condition` holds (or `timeoutMs` of wall time pass: QTRY_* counts only its
+    // own steps, not the scrape and the parser in between) and returns the last scrape.
+    Samples scrapeUntil(
+        const std::function<bool(const Samples &)> &condition, int timeoutMs = 20000);
 
     SshdFixture m_sshd;
     std::unique_ptr<ClusterFixture> m_cluster; // pve1 and pve2 on the sshd, pve3 refused
@@ -215,6 +221,18 @@ Samples TestMetricsE2e::scrapeParsed()
     if (s.status != 200)
         return Samples {{}, QStringLiteral("GET /metrics answered %1").arg(s.status)};
     return parse(s.body);
+}
+
+Samples TestMetricsE2e::scrapeUntil(
+    const std::function<bool(const Samples &)> &condition, int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    Samples samples = scrapeParsed();
+    while (!condition(samples) && !deadline.hasExpired()) {
+        QTest::qWait(50);
+        samples = scrapeParsed();
+    }
+    return samples;
 }
 
 void TestMetricsE2e::parsesWithEveryFamily()
@@ -383,11 +401,13 @@ void TestMetricsE2e::clusterClientsPollsAndBroadcasts()
     QVERIFY(client->isConnected());
     QTRY_VERIFY_WITH_TIMEOUT(
         m_cluster->count(QStringLiteral("/cluster"), QStringLiteral("vms")) > vmsBefore, 20000);
-    Samples during;
     // The poll's histogram moves when its snapshot has been sent (the emitter's signal comes
     // right after): scrape until it shows.
-    QTRY_VERIFY_WITH_TIMEOUT(
-        (during = scrapeParsed()).valueOr0(polls, vms) > before.valueOr0(polls, vms), 20000);
+    const auto pollCounted = [&](const Samples &now) {
+        return now.valueOr0(polls, vms) > before.valueOr0(polls, vms);
+    };
+    Samples during = scrapeUntil(pollCounted);
+    QVERIFY(pollCounted(during));
     QVERIFY2(during.error.isEmpty(), qPrintable(during.error));
     QCOMPARE(during.value(clients, cluster), 1.0);
     QVERIFY(during.valueOr0(requests, resources) > before.valueOr0(requests, resources));
@@ -397,10 +417,12 @@ void TestMetricsE2e::clusterClientsPollsAndBroadcasts()
     // Broadcast counters move on the next `vms` poll (the first snapshot went to the new client
     // alone, not as a broadcast).
     m_cluster->emitter()->setIntervals({200, 200, 200, 30000, 60000});
-    QTRY_VERIFY_WITH_TIMEOUT(
-        (during = scrapeParsed()).valueOr0(QStringLiteral("jarvis_broadcasts_total"), vmsEvent)
-            > before.valueOr0(QStringLiteral("jarvis_broadcasts_total"), vmsEvent),
-        20000);
+    const QString broadcasts = QStringLiteral("jarvis_broadcasts_total");
+    const auto broadcastCounted = [&](const Samples &now) {
+        return now.valueOr0(broadcasts, vmsEvent) > before.valueOr0(broadcasts, vmsEvent);
+    };
+    during = scrapeUntil(broadcastCounted);
+    QVERIFY(broadcastCounted(during));
     QVERIFY(during.valueOr0(QStringLiteral("jarvis_broadcast_bytes_total"), vmsEvent)
         > before.valueOr0(QStringLiteral("jarvis_broadcast_bytes_total"), vmsEvent));
     QVERIFY(during.value(QStringLiteral("jarvis_snapshots_skipped_total"), vmsEvent).has_value());
@@ -409,7 +431,8 @@ void TestMetricsE2e::clusterClientsPollsAndBroadcasts()
 
     // It leaves: the gauge falls back.
     client->disconnectFromServer();
-    QTRY_COMPARE_WITH_TIMEOUT(scrapeParsed().value(clients, cluster), 0.0, 10000);
+    const auto left = [&](const Samples &now) { return now.value(clients, cluster) == 0.0; };
+    QVERIFY(left(scrapeUntil(left)));
     m_cluster->emitter()->setIntervals({});
 }
 
@@ -478,9 +501,11 @@ void TestMetricsE2e::pollFailuresCounted()
     jarvis::client::SocketIoClient *client = m_cluster->connect(QStringLiteral("/cluster"));
     QVERIFY(client->isConnected());
     m_cluster->emitter()->setIntervals({200, 200, 200, 30000, 60000});
-    Samples during;
-    QTRY_VERIFY_WITH_TIMEOUT(
-        (during = scrapeParsed()).valueOr0(failures, vms) > before.valueOr0(failures, vms), 20000);
+    const auto failureCounted = [&](const Samples &now) {
+        return now.valueOr0(failures, vms) > before.valueOr0(failures, vms);
+    };
+    const Samples during = scrapeUntil(failureCounted);
+    QVERIFY(failureCounted(during));
     QVERIFY(during.valueOr0(requests, failed) > before.valueOr0(requests, failed));
     // A failed poll is timed too.
     QVERIFY(during.valueOr0(QStringLiteral("jarvis_poll_duration_seconds_count"), vms)
