@@ -16,11 +16,32 @@ bool isLoopbackPeer(const QHostAddress &peer)
     return peer.protocol() == QAbstractSocket::IPv6Protocol && peer == QHostAddress::LocalHostIPv6;
 }
 
-MetricsEndpoint::Verdict MetricsEndpoint::check(
-    const QList<auth::ApiKey> &tokens, const QByteArray &authorization, const QHostAddress &peer)
+bool isLoopbackHost(const QByteArray &host)
+{
+    if (host.isEmpty())
+        return true;
+    QByteArray name = host;
+    if (name.startsWith('[')) { // [v6]:port
+        const qsizetype close = name.indexOf(']');
+        if (close < 0 || (close + 1 < name.size() && name.at(close + 1) != ':'))
+            return false;
+        name = name.mid(1, close - 1);
+    } else if (const qsizetype colon = name.lastIndexOf(':'); colon >= 0) {
+        if (name.indexOf(':') != colon)
+            return false; // a bare IPv6 address is no valid Host
+        name.truncate(colon);
+    }
+    if (name.compare("localhost", Qt::CaseInsensitive) == 0)
+        return true;
+    QHostAddress address;
+    return address.setAddress(QString::fromLatin1(name)) && isLoopbackPeer(address);
+}
+
+MetricsEndpoint::Verdict MetricsEndpoint::check(const QList<auth::ApiKey> &tokens,
+    const QByteArray &authorization, const QHostAddress &peer, const QByteArray &host)
 {
     if (tokens.isEmpty())
-        return isLoopbackPeer(peer) ? Verdict::Allowed : Verdict::Forbidden;
+        return isLoopbackPeer(peer) && isLoopbackHost(host) ? Verdict::Allowed : Verdict::Forbidden;
     // "Bearer <key>", the scheme case-insensitive (RFC 9110 section 11.1), as auth::checkBearer.
     if (authorization.size() <= 7 || authorization.left(7).toLower() != "bearer ")
         return Verdict::Unauthorized;
@@ -37,7 +58,7 @@ void MetricsEndpoint::install(HttpApi *http, QList<auth::ApiKey> tokens,
             QHttpServerResponder &&responder, const RequestContext &context) {
             const QHostAddress peer =
                 context.socket ? context.socket->peerAddress() : QHostAddress();
-            switch (check(tokens, request.value("authorization"), peer)) {
+            switch (check(tokens, request.value("authorization"), peer, request.value("host"))) {
             case Verdict::Unauthorized:
                 writeJson(responder, 401,
                     QJsonDocument(
@@ -51,7 +72,8 @@ void MetricsEndpoint::install(HttpApi *http, QList<auth::ApiKey> tokens,
                 writeJson(responder, 403,
                     QJsonDocument(
                         errorBody(QStringLiteral("no [metrics] token is configured: only loopback "
-                                                 "clients may read /metrics"))),
+                                                 "clients naming a loopback host may read "
+                                                 "/metrics"))),
                     context.cors);
                 return;
             case Verdict::Allowed:

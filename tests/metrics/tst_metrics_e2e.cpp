@@ -5,6 +5,7 @@
 // the matching thing happens: a tool call, a failed login, a /cluster client, a poll, a
 // terminal. Then who may read it: loopback only without a token, the bearer key with one.
 #include "clusterfixture.h"
+#include "httpexchange.h"
 #include "sshdfixture.h"
 
 #include "auth/apikey.h"
@@ -137,8 +138,11 @@ private slots:
 
     void loopbackPeer_data();
     void loopbackPeer();
+    void loopbackHost_data();
+    void loopbackHost();
     void accessRule_data();
     void accessRule();
+    void reboundNameRefused();
     void tokenRequired_data();
     void tokenRequired();
     void nonLoopbackRefusedWithoutToken();
@@ -544,36 +548,82 @@ void TestMetricsE2e::loopbackPeer()
     QCOMPARE(jarvis::http::isLoopbackPeer(QHostAddress(address)), loopback);
 }
 
+void TestMetricsE2e::loopbackHost_data()
+{
+    QTest::addColumn<QByteArray>("host");
+    QTest::addColumn<bool>("loopback");
+    QTest::newRow("none") << QByteArray() << true;
+    QTest::newRow("localhost") << QByteArray("localhost") << true;
+    QTest::newRow("LocalHost:9100") << QByteArray("LocalHost:9100") << true;
+    QTest::newRow("127.0.0.1:8080") << QByteArray("127.0.0.1:8080") << true;
+    QTest::newRow("127.1.2.3") << QByteArray("127.1.2.3") << true;
+    QTest::newRow("[::1]:8080") << QByteArray("[::1]:8080") << true;
+    QTest::newRow("[::1]") << QByteArray("[::1]") << true;
+    QTest::newRow("[::ffff:127.0.0.1]:1") << QByteArray("[::ffff:127.0.0.1]:1") << true;
+    QTest::newRow("rebound name") << QByteArray("evil.example:8080") << false;
+    QTest::newRow("localhost.evil.example") << QByteArray("localhost.evil.example") << false;
+    QTest::newRow("127.0.0.1.evil.example") << QByteArray("127.0.0.1.evil.example") << false;
+    QTest::newRow("LAN address") << QByteArray("192.0.2.2:8080") << false;
+    QTest::newRow("bare ::1") << QByteArray("::1") << false;
+    QTest::newRow("[::1]junk") << QByteArray("[::1]junk") << false;
+    QTest::newRow("[::1") << QByteArray("[::1") << false;
+    QTest::newRow("[fd00::2]:80") << QByteArray("[fd00::2]:80") << false;
+}
+
+void TestMetricsE2e::loopbackHost()
+{
+    QFETCH(QByteArray, host);
+    QFETCH(bool, loopback);
+    QCOMPARE(jarvis::http::isLoopbackHost(host), loopback);
+}
+
 void TestMetricsE2e::accessRule_data()
 {
     QTest::addColumn<bool>("withToken");
     QTest::addColumn<QByteArray>("authorization");
     QTest::addColumn<QString>("peer");
+    QTest::addColumn<QByteArray>("host");
     QTest::addColumn<int>("verdict");
     const QByteArray key = "jk_right-key";
+    const QByteArray local = "127.0.0.1:8080";
+    const QByteArray lan = "192.0.2.2:8080";
     const int ok = int(MetricsEndpoint::Verdict::Allowed);
     const int unauthorized = int(MetricsEndpoint::Verdict::Unauthorized);
     const int forbidden = int(MetricsEndpoint::Verdict::Forbidden);
-    QTest::newRow("no token, loopback") << false << QByteArray() << "127.0.0.1" << ok;
-    QTest::newRow("no token, mapped loopback") << false << QByteArray() << "::ffff:127.0.0.1" << ok;
-    QTest::newRow("no token, ::1") << false << QByteArray() << "::1" << ok;
-    QTest::newRow("no token, remote") << false << QByteArray() << "192.0.2.2" << forbidden;
+    QTest::newRow("no token, loopback") << false << QByteArray() << "127.0.0.1" << local << ok;
+    QTest::newRow("no token, mapped loopback")
+        << false << QByteArray() << "::ffff:127.0.0.1" << local << ok;
+    QTest::newRow("no token, ::1")
+        << false << QByteArray() << "::1" << QByteArray("[::1]:80") << ok;
+    QTest::newRow("no token, localhost")
+        << false << QByteArray() << "127.0.0.1" << QByteArray("localhost:8080") << ok;
+    // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
+    QTest::newRow("no token, loopback under a foreign name")
+        << false << QByteArray() << "127.0.0.1" << QByteArray("evil.example:8080") << forbidden;
+    QTest::newRow("no token, remote") << false << QByteArray() << "192.0.2.2" << lan << forbidden;
+    QTest::newRow("no token, remote naming localhost")
+        << false << QByteArray() << "192.0.2.2" << QByteArray("localhost") << forbidden;
     QTest::newRow("no token, mapped remote")
-        << false << QByteArray() << "::ffff:192.0.2.2" << forbidden;
+        << false << QByteArray() << "::ffff:192.0.2.2" << lan << forbidden;
     QTest::newRow("no token, remote with a key")
-        << false << "Bearer " + key << "192.0.2.2" << forbidden;
+        << false << "Bearer " + key << "192.0.2.2" << lan << forbidden;
     QTest::newRow("token, loopback without key")
-        << true << QByteArray() << "127.0.0.1" << unauthorized;
-    QTest::newRow("token, right key, remote") << true << "Bearer " + key << "192.0.2.2" << ok;
-    QTest::newRow("token, scheme case-insensitive") << true << "bEARER " + key << "::1" << ok;
+        << true << QByteArray() << "127.0.0.1" << local << unauthorized;
+    QTest::newRow("token, right key, remote")
+        << true << "Bearer " + key << "192.0.2.2" << lan << ok;
+    QTest::newRow("token, right key, any name")
+        << true << "Bearer " + key << "127.0.0.1" << QByteArray("jarvis.lan") << ok;
+    QTest::newRow("token, scheme case-insensitive")
+        << true << "bEARER " + key << "::1" << local << ok;
     QTest::newRow("token, wrong key")
-        << true << QByteArray("Bearer jk_wrong") << "127.0.0.1" << unauthorized;
-    QTest::newRow("token, key as Basic") << true << "Basic " + key << "127.0.0.1" << unauthorized;
-    QTest::newRow("token, bare key") << true << key << "127.0.0.1" << unauthorized;
+        << true << QByteArray("Bearer jk_wrong") << "127.0.0.1" << local << unauthorized;
+    QTest::newRow("token, key as Basic")
+        << true << "Basic " + key << "127.0.0.1" << local << unauthorized;
+    QTest::newRow("token, bare key") << true << key << "127.0.0.1" << local << unauthorized;
     QTest::newRow("token, empty bearer")
-        << true << QByteArray("Bearer ") << "127.0.0.1" << unauthorized;
+        << true << QByteArray("Bearer ") << "127.0.0.1" << local << unauthorized;
     QTest::newRow("token, key with suffix") << true << "Bearer " + key + "x"
-                                            << "127.0.0.1" << unauthorized;
+                                            << "127.0.0.1" << local << unauthorized;
 }
 
 void TestMetricsE2e::accessRule()
@@ -581,12 +631,31 @@ void TestMetricsE2e::accessRule()
     QFETCH(bool, withToken);
     QFETCH(QByteArray, authorization);
     QFETCH(QString, peer);
+    QFETCH(QByteArray, host);
     QFETCH(int, verdict);
     QList<jarvis::auth::ApiKey> keys;
     if (withToken)
         QVERIFY(jarvis::auth::parseApiKeys(
             sha256Entry(QStringLiteral("prometheus"), QStringLiteral("jk_right-key")), &keys));
-    QCOMPARE(int(MetricsEndpoint::check(keys, authorization, QHostAddress(peer))), verdict);
+    QCOMPARE(int(MetricsEndpoint::check(keys, authorization, QHostAddress(peer), host)), verdict);
+}
+
+// Over a real socket: the same loopback peer, once under a foreign Host.
+void TestMetricsE2e::reboundNameRefused()
+{
+    const quint16 port = quint16(m_cluster->baseUrl().port());
+    const auto get = [port](const QByteArray &host) {
+        const jarvis::test::Exchange e = jarvis::test::exchange(
+            port, "GET /metrics HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+        const QList<jarvis::test::RawResponse> responses = jarvis::test::splitResponses(e.received);
+        return responses.isEmpty() ? jarvis::test::RawResponse {} : responses.first();
+    };
+    const jarvis::test::RawResponse local = get("127.0.0.1:" + QByteArray::number(port));
+    QCOMPARE(local.status, 200);
+    QVERIFY(local.body.contains("jarvis_build_info"));
+    const jarvis::test::RawResponse rebound = get("evil.example:" + QByteArray::number(port));
+    QCOMPARE(rebound.status, 403);
+    QVERIFY(!rebound.body.contains("jarvis_"));
 }
 
 void TestMetricsE2e::tokenRequired_data()
