@@ -25,6 +25,7 @@ APT_PACKAGES=(
     lintian fakeroot dpkg-dev   # make package, tests/installer: the .debs and their check
     debootstrap curl            # make test-install: the Debian 12 root, requests to jarvisd
     python3-yaml                # tests/installer: the compose file parsed (container_files)
+    python3-prometheus-client   # tests/metrics: GET /metrics parsed by the reference text-format parser
 )
 
 missing=()

@@ -2,10 +2,12 @@
 
 #include "app/clusterservices.h"
 #include "app/memorytrimmer.h"
+#include "app/servicemetrics.h"
 #include "auth/bearer.h"
 #include "http/frontdoor.h"
 #include "http/httpapi.h"
 #include "http/logincontroller.h"
+#include "http/metricsendpoint.h"
 #include "http/staticsite.h"
 #include "realtime/engineserver.h"
 #include "realtime/sioserver.h"
@@ -106,6 +108,17 @@ Application::Application(config::Config config, core::Clock *clock, QObject *par
     registerRoutes();
     registerNamespaces();
     m_cluster = new ClusterServices(m_config, m_http, m_sio, clock, this);
+
+    // GET /metrics: the parts above, read by a Prometheus scraper.
+    m_metrics = new ServiceMetrics(
+        {m_sio,
+            {QStringLiteral("/cluster"), QStringLiteral("/events"), QStringLiteral("/terminal")},
+            m_login, m_cluster->client(), m_cluster->emitter(), m_cluster->temperatures(),
+            m_cluster->executor(), m_cluster->sshPool(), m_cluster->terminals()},
+        this);
+    http::MetricsEndpoint::install(
+        m_http, m_config.metricsTokens, [metrics = m_metrics] { return metrics->render(); },
+        metrics::Registry::contentType());
 }
 
 Application::~Application()

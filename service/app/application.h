@@ -28,6 +28,7 @@ namespace jarvis::app {
 
 class ClusterServices;
 class MemoryTrimmer;
+class ServiceMetrics;
 
 // The composition root: builds every service object from the configuration, wires them, and owns
 // them. Nothing below it reaches for globals. Main thread.
@@ -56,6 +57,7 @@ public:
     const auth::JwtSigner &jwt() const { return m_jwt; }
     // Returns freed memory to the kernel after many sessions ended.
     MemoryTrimmer *memoryTrimmer() const { return m_trimmer; }
+    ServiceMetrics *metrics() const { return m_metrics; }
 
     // A namespace whose CONNECT must carry a valid JWT ({token}) in its auth payload.
     realtime::Namespace *addProtectedNamespace(const QString &name);
@@ -78,6 +80,7 @@ private:
     MemoryTrimmer *m_trimmer = nullptr; // child
     http::LoginController *m_login = nullptr;
     ClusterServices *m_cluster = nullptr;
+    ServiceMetrics *m_metrics = nullptr; // child; GET /metrics
     bool m_shutDown = false;
 };
 

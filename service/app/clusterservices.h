@@ -63,6 +63,7 @@ public:
     tools::AuditLog *audit() const { return m_audit.get(); }
     ssh::Pool *sshPool() const { return m_pool; }
     realtime::TemperaturePoller *temperatures() const { return m_temperatures; }
+    realtime::TerminalHandler *terminals() const { return m_terminals; }
 
 private:
     void registerRoutes(http::HttpApi *http);

@@ -71,6 +71,7 @@ const QList<GroupKeys> &knownKeys()
                 QStringLiteral("strictHostKeys")}},
         {QStringLiteral("temperature"), {QStringLiteral("command")}},
         {QStringLiteral("audit"), {QStringLiteral("file")}},
+        {QStringLiteral("metrics"), {QStringLiteral("token")}},
         {NodeGroupPattern,
             {QStringLiteral("host"), QStringLiteral("apiUrl"), QStringLiteral("sshPort"),
                 QStringLiteral("tlsFingerprint")}},
@@ -536,6 +537,13 @@ void Loader::readFile(const IniFile &ini)
 
     const auto audit = reader(ini, QStringLiteral("audit")).path(QStringLiteral("file"));
     m_config.auditFile = audit ? *audit : defaultAuditFile(m_env);
+
+    // [metrics] token: NAME:sha256:<hex>[, ...] (hashes only, `jarvisd --new-api-key NAME`).
+    const GroupReader metrics = reader(ini, QStringLiteral("metrics"));
+    QString why;
+    if (!auth::parseApiKeys(metrics.text(QStringLiteral("token")).value_or(QString()),
+            &m_config.metricsTokens, &why))
+        metrics.problem(QStringLiteral("token"), why);
 
     for (const IniGroup &group : ini.groups) {
         if (group.name.startsWith(NodePrefix) && isValidNodeName(group.name.mid(NodePrefix.size())))

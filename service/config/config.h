@@ -1,5 +1,7 @@
 #pragma once
 
+#include "auth/apikey.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QProcessEnvironment>
@@ -78,6 +80,9 @@ struct Config
     // [audit]
     QString auditFile; // default $STATE_DIRECTORY or /var/lib/jarvis, + /audit.jsonl;
                        // empty in demo (the caller decides)
+
+    // [metrics]
+    QList<auth::ApiKey> metricsTokens; // GET /metrics bearer keys (hashes); none: loopback only
 
     QList<NodeConfig> nodes;
 

@@ -53,6 +53,7 @@ void LoginController::handle(const QHttpServerRequest &request, QHttpServerRespo
     if (retryAfter == 0 && m_inFlight >= MaxInFlight)
         retryAfter = 1;
     if (retryAfter > 0) {
+        ++m_throttled;
         writeJson(responder, 429,
             QJsonDocument(
                 QJsonObject {{QStringLiteral("error"), QStringLiteral("too many attempts")},
@@ -98,6 +99,7 @@ void LoginController::finish(bool ok, const QString &address,
     const std::shared_ptr<QHttpServerResponder> &responder, const RequestContext &context)
 {
     if (!ok) {
+        ++m_failures;
         m_throttle.recordFailure(address, QDateTime::currentMSecsSinceEpoch());
         qCInfo(lcAuth) << "login failed from" << address;
         if (context.socket)

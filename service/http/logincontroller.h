@@ -28,6 +28,12 @@ public:
     void handle(const QHttpServerRequest &request, QHttpServerResponder &&responder,
         const RequestContext &context);
 
+    // All time, for the metrics: logins refused for wrong credentials (401), and attempts
+    // answered 429 before the credentials were checked (throttled address or too many checks in
+    // flight).
+    quint64 failures() const { return m_failures; }
+    quint64 throttled() const { return m_throttled; }
+
 private:
     void finish(bool ok, const QString &address,
         const std::shared_ptr<QHttpServerResponder> &responder, const RequestContext &context);
@@ -37,6 +43,8 @@ private:
     qint64 m_tokenLifetime;
     auth::LoginThrottle m_throttle;
     int m_inFlight = 0;
+    quint64 m_failures = 0;
+    quint64 m_throttled = 0;
 };
 
 } // namespace jarvis::http

@@ -4,6 +4,7 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -12,6 +13,8 @@
 #include <QNetworkReply>
 #include <QSslConfiguration>
 #include <QSslError>
+
+#include <algorithm>
 
 Q_LOGGING_CATEGORY(lcProxmox, "jarvis.proxmox")
 
@@ -96,6 +99,7 @@ struct Client::Call
     RawParser parseBody;
     QList<int> order; // node indexes still to try
     Error lastError;
+    QString endpoint; // endpointTemplate(path), for requestFinished
 };
 
 Client::Client(ClientOptions options, QList<ApiNode> nodes, QObject *parent)
@@ -242,6 +246,7 @@ void Client::start(const std::shared_ptr<Call> &call)
             Qt::QueuedConnection);
         return;
     }
+    call->endpoint = endpointTemplate(call->path);
     call->order = candidates();
     const int first = call->order.takeFirst();
     send(call, first);
@@ -289,11 +294,17 @@ void Client::send(const std::shared_ptr<Call> &call, int nodeIndex)
         if (received > MaxResponseBytes)
             reply->abort();
     });
-    connect(reply, &QNetworkReply::finished, this, [this, call, nodeIndex, reply, pinMismatch] {
-        if (*pinMismatch)
-            reply->setProperty("_jarvis_pin_mismatch", true);
-        finished(call, nodeIndex, reply);
-    });
+    QElapsedTimer sent;
+    sent.start();
+    connect(
+        reply, &QNetworkReply::finished, this, [this, call, nodeIndex, reply, pinMismatch, sent] {
+            if (*pinMismatch)
+                reply->setProperty("_jarvis_pin_mismatch", true);
+            Q_EMIT requestFinished(call->endpoint,
+                reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                double(sent.nsecsElapsed()) / 1e9);
+            finished(call, nodeIndex, reply);
+        });
 }
 
 void Client::release(int nodeIndex)
@@ -456,6 +467,50 @@ void Client::markSuccess(int nodeIndex)
         qCInfo(lcProxmox) << "Proxmox API on" << node.api.name << "answers again";
         Q_EMIT nodeHealthChanged(node.api.name, true, {});
     }
+}
+
+QString endpointTemplate(const QString &path)
+{
+    static const QStringList Actions {QStringLiteral("start"), QStringLiteral("stop"),
+        QStringLiteral("shutdown"), QStringLiteral("reboot"), QStringLiteral("suspend"),
+        QStringLiteral("resume"), QStringLiteral("current")};
+    const auto isWord = [](QStringView s) {
+        if (s.isEmpty() || s.size() > 32)
+            return false;
+        for (const QChar c : s) {
+            if (!((c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'_' || c == u'-'))
+                return false;
+        }
+        return true;
+    };
+    const auto isNumber = [](QStringView s) {
+        return !s.isEmpty() && std::all_of(s.begin(), s.end(), [](QChar c) { return c.isDigit(); });
+    };
+    const qsizetype query = path.indexOf(QLatin1Char('?'));
+    const QStringView route = QStringView(path).left(query < 0 ? path.size() : query);
+    QString out;
+    QStringView previous;
+    for (const QStringView part : route.split(u'/', Qt::SkipEmptyParts)) {
+        out += QLatin1Char('/');
+        if (previous == u"nodes")
+            out += QLatin1String("{node}");
+        else if (previous == u"qemu" || previous == u"lxc")
+            out += QLatin1String("{vmid}");
+        else if (previous == u"tasks")
+            out += QLatin1String("{upid}");
+        else if (previous == u"storage")
+            out += QLatin1String("{storage}");
+        else if (isNumber(part))
+            out += QLatin1String("{id}");
+        else if (previous == u"status" && !Actions.contains(part))
+            out += QLatin1String("{action}");
+        else if (isWord(part))
+            out += part;
+        else
+            out += QLatin1String("{other}");
+        previous = part;
+    }
+    return out.isEmpty() ? QStringLiteral("/") : out;
 }
 
 // --- typed calls -------------------------------------------------------------------------------

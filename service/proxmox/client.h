@@ -124,6 +124,10 @@ public:
 
 Q_SIGNALS:
     void nodeHealthChanged(const QString &node, bool healthy, const QString &error);
+    // Every HTTP attempt (a failover retry is another one), before its caller hears of it:
+    // `endpoint` is endpointTemplate() of the path, `status` the HTTP status or 0 when there was
+    // no HTTP answer (network, timeout, TLS), `seconds` from sending to the end of the answer.
+    void requestFinished(const QString &endpoint, int status, double seconds);
 
 private:
     struct NodeState
@@ -158,6 +162,12 @@ private:
 
 // Sorts the lists as clusterResources() delivers them (stable: equal keys keep PVE's order).
 void sortResources(ClusterResources &resources);
+
+// The route of an API path with its variable parts named, for a bounded metrics label:
+// "/nodes/pve1/qemu/100/status/start" -> "/nodes/{node}/qemu/{vmid}/status/start",
+// "/nodes/pve1/tasks/UPID:.../status" -> "/nodes/{node}/tasks/{upid}/status". The query is
+// dropped; numbers become {id}; a segment that is not a short lower-case word becomes {other}.
+QString endpointTemplate(const QString &path);
 
 // "AB:CD:..." (any case, colons optional) -> 32 raw bytes; empty on malformed input.
 QByteArray parseFingerprint(const QString &text);

@@ -289,6 +289,7 @@ void ClusterEmitter::poll(Source source, const Freshness *fresh)
     if (state.running)
         return; // never overlap the previous run
     state.running = true;
+    state.started.start();
     switch (source) {
     case Source::Nodes:
         pollNodes(fresh);
@@ -423,6 +424,7 @@ void ClusterEmitter::finish(Source source, bool ok, const QString &error)
     PollState &state = m_polls[source];
     state.running = false;
     ++state.count;
+    const double seconds = double(state.started.nsecsElapsed()) / 1e9;
     if (ok) {
         m_lastPollAt = m_clock->now();
         state.failures = 0;
@@ -449,7 +451,7 @@ void ClusterEmitter::finish(Source source, bool ok, const QString &error)
     const auto waiters = std::exchange(state.waiters, {});
     for (const auto &waiter : waiters)
         waiter(ok, error);
-    Q_EMIT pollFinished(source, ok);
+    Q_EMIT pollFinished(source, ok, seconds);
     if (!state.rerunWaiters.isEmpty() && !state.running) {
         state.waiters = std::exchange(state.rerunWaiters, {});
         const Freshness fresh = freshFromNow();

@@ -4,6 +4,7 @@
 #include "proxmox/pvedata.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QJsonArray>
 #include <QObject>
@@ -97,7 +98,9 @@ public:
     int resourceFetchCount() const { return m_resources.fetches; }
 
 Q_SIGNALS:
-    void pollFinished(jarvis::realtime::ClusterEmitter::Source source, bool ok);
+    // `seconds`: from the poll's start to its snapshot being emitted (steady clock: a
+    // measurement for the metrics, not the emitter's time).
+    void pollFinished(jarvis::realtime::ClusterEmitter::Source source, bool ok, double seconds);
 
 private:
     struct PollState
@@ -107,6 +110,7 @@ private:
         bool known = false; // at least one result
         int failures = 0; // consecutive
         int count = 0; // polls finished
+        QElapsedTimer started; // the running poll's start
         QString error;
         QList<std::function<void(bool, const QString &)>> waiters;
         QList<std::function<void(bool, const QString &)>> rerunWaiters; // for a run after this one

@@ -340,18 +340,24 @@ void Namespace::broadcast(const QString &event, const Message &message, Delivery
 {
     if (m_sockets.isEmpty())
         return;
-    sendToAll(encodeEvent(m_name, event, message), delivery);
+    sendToAll(event, encodeEvent(m_name, event, message), delivery);
 }
 
 void Namespace::broadcastRaw(const QString &event, const QByteArray &jsonArgs, Delivery delivery)
 {
     if (m_sockets.isEmpty())
         return;
-    sendToAll(encodeEventRaw(m_name, event, jsonArgs), delivery);
+    sendToAll(event, encodeEventRaw(m_name, event, jsonArgs), delivery);
 }
 
-void Namespace::sendToAll(const EncodedPacket &encoded, Delivery delivery)
+void Namespace::sendToAll(const QString &event, const EncodedPacket &encoded, Delivery delivery)
 {
+    // Counted locally and added at the end: a socket closed in the loop may run handlers that
+    // broadcast (and grow m_stats) before this returns.
+    BroadcastStats stats;
+    qint64 packetBytes = encoded.text.size();
+    for (const QByteArray &blob : encoded.binary)
+        packetBytes += blob.size();
     // Framed and compressed once; every socket gets the same bytes.
     const auto text = ws::PreparedMessage::text(encoded.text, m_compressionLevel);
     QList<std::shared_ptr<const ws::PreparedMessage>> attachments;
@@ -363,6 +369,7 @@ void Namespace::sendToAll(const EncodedPacket &encoded, Delivery delivery)
         if (delivery == Delivery::Latest && backlog > MaxSnapshotBacklog) {
             // This client cannot keep up: it gets the next snapshot instead of a growing queue.
             ++m_skipped;
+            ++stats.skipped;
             continue;
         }
         if (backlog > MaxBacklog) {
@@ -374,7 +381,12 @@ void Namespace::sendToAll(const EncodedPacket &encoded, Delivery delivery)
         engine->sendPrepared(text);
         for (const auto &blob : attachments)
             engine->sendPrepared(blob);
+        stats.bytes += quint64(packetBytes);
     }
+    BroadcastStats &total = m_stats[event];
+    ++total.broadcasts;
+    total.bytes += stats.bytes;
+    total.skipped += stats.skipped;
 }
 
 // --- SioServer -------------------------------------------------------------------------------

@@ -114,6 +114,16 @@ public:
     void broadcastRaw(
         const QString &event, const QByteArray &jsonArgs, Delivery delivery = Delivery::Reliable);
     quint64 skippedSnapshots() const { return m_skipped; }
+    // Per event, all time (for the metrics): broadcasts sent to at least one socket, the bytes of
+    // their packets times the sockets that were sent them (before framing and compression), and
+    // the deliveries skipped for clients too far behind (Delivery::Latest).
+    struct BroadcastStats
+    {
+        quint64 broadcasts = 0;
+        quint64 bytes = 0;
+        quint64 skipped = 0;
+    };
+    const QHash<QString, BroadcastStats> &broadcastStats() const { return m_stats; }
     void setCompressionLevel(int level) { m_compressionLevel = level; }
     QList<SioSocket *> sockets() const { return m_sockets; }
 
@@ -128,12 +138,13 @@ private:
         SioSocket *socket, const QString &event, const Message &message, const AckCallback &ack);
     void add(SioSocket *socket);
     void remove(SioSocket *socket);
-    void sendToAll(const EncodedPacket &encoded, Delivery delivery);
+    void sendToAll(const QString &event, const EncodedPacket &encoded, Delivery delivery);
 
     QString m_name;
     Middleware m_middleware;
     QHash<QString, EventHandler> m_handlers;
     quint64 m_skipped = 0;
+    QHash<QString, BroadcastStats> m_stats; // by event
     int m_compressionLevel = 1;
     QList<SioSocket *> m_sockets;
 };

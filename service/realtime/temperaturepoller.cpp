@@ -94,6 +94,7 @@ void TemperaturePoller::startRound()
         return; // the current round is still waiting for a node; its idle nodes rejoin later
     m_roundOk = 0;
     m_roundFailed = 0;
+    m_roundStarted.start();
     ssh::ExecOptions options;
     options.timeoutMs = qBound(5000, m_options.intervalMs, 60000);
     options.maxOutputBytes = 256 * 1024;
@@ -164,7 +165,7 @@ void TemperaturePoller::finishRound()
     }
     m_emitter->setTemperatures(m_emitted);
     ++m_rounds;
-    Q_EMIT roundFinished(m_roundOk, m_roundFailed);
+    Q_EMIT roundFinished(m_roundOk, m_roundFailed, double(m_roundStarted.nsecsElapsed()) / 1e9);
 }
 
 void TemperaturePoller::reportHealth(

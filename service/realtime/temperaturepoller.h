@@ -2,6 +2,7 @@
 
 #include "model/clusterdata.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QList>
 #include <QMap>
@@ -66,8 +67,9 @@ public:
     bool isRoundRunning() const { return m_pending > 0; }
 
 Q_SIGNALS:
-    // After a round's temperatures were handed to the emitter.
-    void roundFinished(int ok, int failed);
+    // After a round's temperatures were handed to the emitter; `seconds` from its start (steady
+    // clock: a measurement for the metrics).
+    void roundFinished(int ok, int failed, double seconds);
 
 private:
     struct NodeState
@@ -100,6 +102,7 @@ private:
     int m_pending = 0; // nodes of the current round still running
     int m_roundOk = 0;
     int m_roundFailed = 0;
+    QElapsedTimer m_roundStarted;
     int m_rounds = 0;
     QList<model::TemperatureData> m_emitted;
 };

@@ -475,6 +475,13 @@ bool TerminalHandler::isProtected(const QString &node) const
 
 QJsonObject TerminalHandler::audit(const QJsonObject &entry)
 {
+    const QString status = entry.value(QStringLiteral("status")).toString();
+    if (status == QLatin1String("opened"))
+        ++m_counts.opened;
+    else if (status == QLatin1String("refused"))
+        ++m_counts.refused;
+    else if (status == QLatin1String("failed"))
+        ++m_counts.failed;
     return m_audit ? m_audit->record(entry) : entry;
 }
 

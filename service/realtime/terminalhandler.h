@@ -152,6 +152,15 @@ public:
     quint64 pauseCount() const { return m_pauses; }
     // The most a client's backlog reached when a session checked it (all time).
     qint64 maxBacklog() const { return m_maxBacklog; }
+    // Sessions by how they began, as audited (all time): opened, refused (protected node),
+    // failed (accepted but never opened).
+    struct SessionCounts
+    {
+        quint64 opened = 0;
+        quint64 refused = 0;
+        quint64 failed = 0;
+    };
+    SessionCounts sessionCounts() const { return m_counts; }
 
 private:
     friend class TerminalSession;
@@ -171,6 +180,7 @@ private:
     QHash<SioSocket *, TerminalSession *> m_sessions; // sessions are children
     quint64 m_pauses = 0;
     qint64 m_maxBacklog = 0;
+    SessionCounts m_counts;
 };
 
 } // namespace jarvis::realtime

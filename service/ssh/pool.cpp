@@ -196,12 +196,19 @@ void Pool::onConnected(const QString &key, Connection *connection)
     Q_EMIT connectedNodesChanged(connectedNodes());
 }
 
+quint64 Pool::connectFailures(const QString &node) const
+{
+    const Node *n = find(node);
+    return n ? n->totalFailures : 0;
+}
+
 void Pool::onFailed(const QString &key, Connection *connection, const Error &error)
 {
     Node *node = find(key);
     if (!node || node->connection != connection)
         return;
     ++node->failures;
+    ++node->totalFailures;
     const int shift = qMin(node->failures - 1, 16);
     const qint64 backoff =
         qMin<qint64>(qint64(m_options.backoffInitialMs) << shift, m_options.backoffMaxMs);

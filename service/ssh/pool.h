@@ -59,6 +59,8 @@ public:
     QStringList nodeNames() const; // as configured
     QStringList connectedNodes() const; // configured names, sorted
     Connection *connection(const QString &node) const; // the connected one, or nullptr
+    // Attempts to connect to `node` that failed (all time; 0 for an unknown node).
+    quint64 connectFailures(const QString &node) const;
     const PoolOptions &options() const { return m_options; }
 
     // Calls `done` once, always from the event loop and only while `context` lives (a null
@@ -88,7 +90,8 @@ private:
         NodeTarget target;
         QPointer<Connection> connection; // child of the pool while it connects or is connected
         QList<Waiter> waiters;
-        int failures = 0;
+        int failures = 0; // in a row
+        quint64 totalFailures = 0;
         qint64 retryAtMs = 0;
         Error lastError;
     };

@@ -100,35 +100,30 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
     }
     // `confirmed` may be in the body or inside args (the original dashboard sends it in args).
     const QJsonValue argsConfirmed = args.take(QStringLiteral("confirmed"));
+    const auto invalid = [&](const QString &error) {
+        Q_EMIT executed(name, tool->tier, QStringLiteral("invalid"), 0.0);
+        done({ErrorKind::InvalidRequest, failureBody(error)});
+    };
     for (const QJsonValue &v : {bodyConfirmed, argsConfirmed}) {
-        if (!v.isUndefined() && !v.isNull() && !v.isBool()) {
-            done({ErrorKind::InvalidRequest,
-                failureBody(QStringLiteral("'confirmed' must be a boolean"))});
-            return;
-        }
+        if (!v.isUndefined() && !v.isNull() && !v.isBool())
+            return invalid(QStringLiteral("'confirmed' must be a boolean"));
     }
     // Given in both places, they must agree: a `false` next to a `true` is a client bug, and
     // reading it either way could run a RED tool nobody confirmed.
     if (bodyConfirmed.isBool() && argsConfirmed.isBool()
         && bodyConfirmed.toBool() != argsConfirmed.toBool()) {
-        done({ErrorKind::InvalidRequest,
-            failureBody(
-                QStringLiteral("'confirmed' is %1 in the body but %2 inside args: send "
-                               "it once, or the same in both")
-                    .arg(bodyConfirmed.toBool() ? QStringLiteral("true") : QStringLiteral("false"),
-                        argsConfirmed.toBool() ? QStringLiteral("true")
-                                               : QStringLiteral("false")))});
-        return;
+        return invalid(
+            QStringLiteral("'confirmed' is %1 in the body but %2 inside args: send "
+                           "it once, or the same in both")
+                .arg(bodyConfirmed.toBool() ? QStringLiteral("true") : QStringLiteral("false"),
+                    argsConfirmed.toBool() ? QStringLiteral("true") : QStringLiteral("false")));
     }
     const bool confirmed = bodyConfirmed.toBool(false) || argsConfirmed.toBool(false);
     std::optional<QString> problem = validateArgs(tool->inputSchema, args);
     if (!problem && tool->checkArgs)
         problem = tool->checkArgs(args);
-    if (problem) {
-        done({ErrorKind::InvalidRequest,
-            failureBody(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem))});
-        return;
-    }
+    if (problem)
+        return invalid(QStringLiteral("invalid arguments for %1: %2").arg(name, *problem));
 
     const Tier tier = tool->effectiveTier(args);
     if (const auto blocked = m_policy.check(*tool, tier, args, confirmed)) {
@@ -139,6 +134,7 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
         QJsonObject body = failureBody(*blocked);
         body.insert(QStringLiteral("tier"), tierName(tier));
         body.insert(QStringLiteral("blocked"), true);
+        Q_EMIT executed(name, tier, QStringLiteral("blocked"), 0.0);
         done({ErrorKind::Blocked, body});
         return;
     }
@@ -162,6 +158,7 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
                 outcome.ok() ? QStringLiteral("succeeded") : QStringLiteral("failed");
             self->m_audit->complete(entry, status, outcome.error, ms);
             self->step(name, tier, source, user, args, status, outcome.error, ms);
+            Q_EMIT self->executed(name, tier, status, double(timer->nsecsElapsed()) / 1e9);
             if (hasContext && !guard)
                 return;
             QJsonObject body {{QStringLiteral("success"), outcome.ok()},

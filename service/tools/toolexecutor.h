@@ -56,6 +56,15 @@ public:
         const QString &user, const QString &source, const QObject *context,
         std::function<void(const Response &)> done);
 
+Q_SIGNALS:
+    // Every call of a registered tool, once it has ended: `outcome` is "succeeded", "failed"
+    // (the tool ran and failed), "blocked" (the safety policy refused it) or "invalid" (bad
+    // arguments or `confirmed`; `tier` is then the tool's declared tier); `seconds` is the
+    // handler's run time (0 when it never ran). Calls of unknown tools are not reported (their
+    // names come from the caller). For the metrics.
+    void executed(
+        const QString &tool, jarvis::tools::Tier tier, const QString &outcome, double seconds);
+
 private:
     void step(const QString &tool, Tier tier, const QString &source, const QString &user,
         const QJsonObject &args, const QString &status, const QString &error = {},

@@ -1,6 +1,7 @@
 // The config loader: the PROTOCOL.md section 7 example, broken files, environment overrides,
 // demo mode and the strict INI reader.
 
+#include "auth/apikey.h"
 #include "auth/password.h"
 #include "config/config.h"
 
@@ -240,6 +241,9 @@ command=@COMMAND@    ; only this is a comment
 [audit]
 file=/var/lib/jarvis/audit.jsonl
 
+[metrics]
+token=@METRICS@
+
 ; one group per cluster node
 # hash comments too
 [node.pve1]
@@ -262,7 +266,12 @@ host=fd00::3
                 m_dir.filePath(QStringLiteral("pve-root-ca.pem")),
                 m_dir.filePath(QStringLiteral("id_ed25519")), fingerprint('B'))
             .replace(QStringLiteral("@COMMAND@"),
-                QStringLiteral(R"(sensors -j;echo a,b %41 @Invalid() "q" x=y $HOME)"));
+                QStringLiteral(R"(sensors -j;echo a,b %41 @Invalid() "q" x=y $HOME)"))
+            .replace(QStringLiteral("@METRICS@"),
+                jarvis::auth::apiKeyEntry(QStringLiteral("prometheus"), QStringLiteral("jk_one"))
+                    + QStringLiteral(" , ")
+                    + jarvis::auth::apiKeyEntry(
+                        QStringLiteral("backup.2"), QStringLiteral("jk_two")));
     const QString path = writeConfig(text);
     const LoadResult r = load(path, QProcessEnvironment());
     QVERIFY2(r.ok(), qPrintable(describe(r.problems)));
@@ -290,6 +299,11 @@ host=fd00::3
     QVERIFY(c.adminPassword.isEmpty());
     QCOMPARE(c.jwtSecret, (JwtSecret + QStringLiteral("$=/+;x")).toUtf8());
     QCOMPARE(c.tokenLifetime, 86400);
+
+    QCOMPARE(c.metricsTokens.size(), 2);
+    QCOMPARE(c.metricsTokens.at(0).name, QStringLiteral("prometheus"));
+    QCOMPARE(c.metricsTokens.at(1).name, QStringLiteral("backup.2"));
+    QCOMPARE(jarvis::auth::matchApiKey("jk_two", c.metricsTokens), &c.metricsTokens.at(1));
 
     QCOMPARE(c.tokenId, QStringLiteral("root@pam!jarvis"));
     QCOMPARE(c.tokenSecret, TokenSecret);
@@ -528,11 +542,20 @@ void TestConfig::brokenConfigs_data()
     setRow("username empty", auth, str("username"), QString(), str("must be non-empty"));
     setRow("ssh user with space", ssh, str("user"), str("ro ot"),
         str("must be non-empty without spaces"));
+    // [metrics] token holds hashes only: a key in clear is refused (and not echoed).
+    setRow("metrics token in clear", str("metrics"), str("token"), str("jk_secret"),
+        str("entry 1: expected NAME:sha256:<64 hex>"));
+    setRow("metrics token short hash", str("metrics"), str("token"), str("prometheus:sha256:abcd"),
+        str("entry 1 (prometheus): sha256: must be followed by"));
+    setRow("metrics token name twice", str("metrics"), str("token"),
+        jarvis::auth::apiKeyEntry(str("a"), str("k1")) + u','
+            + jarvis::auth::apiKeyEntry(str("a"), str("k2")),
+        str("the name is used twice"));
 
     // Structure
     row("unknown group", minimal().set(str("servr"), str("port"), str("1")), str("servr"),
         str("unknown group [servr]; known groups: server, auth, proxmox, intervals, safety, ssh, "
-            "temperature, audit, node.NAME"));
+            "temperature, audit, metrics, node.NAME"));
     row("General group", minimal().set(str("General"), str("port"), str("1")), str("General"),
         str("unknown group"));
     row("node without name", minimal().set(str("node."), str("host"), str("x")), str("node."),

@@ -15,6 +15,7 @@ declare -A allowed=(
     [service/net]=""
     [service/auth]="net core"
     [service/config]="auth net core"
+    [service/metrics]="core"
     [service/proxmox]="model protocol core"
     [service/ssh]="core"
     [service/tools]="model protocol core proxmox ssh"
@@ -23,7 +24,7 @@ declare -A allowed=(
     [service/demo]="model protocol core"
     [console]="models terminal client model protocol core"
     [qml]="console models terminal client model protocol core"
-    [service/app]="config auth net http realtime tools proxmox ssh demo model protocol core"
+    [service/app]="config auth net http realtime tools proxmox ssh demo metrics model protocol core"
     # jarvis-setup: the console's trust library for --console, never service/ code (it runs
     # jarvisd --hash-password / --check-config as child processes instead).
     [installer/setup]="console core"

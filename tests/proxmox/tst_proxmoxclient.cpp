@@ -55,6 +55,9 @@ private slots:
     void tlsPinning();
     void inFlightLimit();
     void contextDestroyedMeansNoCallback();
+    void endpointTemplates_data();
+    void endpointTemplates();
+    void requestsReported();
 
 private:
     proxmox::ClientOptions options(int timeoutMs = 2000) const;
@@ -219,12 +222,17 @@ void TestProxmoxClient::faultMatrix()
         demo::FaultRule::on(QString::fromLatin1(demo::endpoint::ClusterResources), fault));
     proxmox::Client client(options(400), {apiNode(QStringLiteral("pve1"), *m_sim)});
     QSignalSpy health(&client, &proxmox::Client::nodeHealthChanged);
+    QSignalSpy requests(&client, &proxmox::Client::requestFinished);
     const auto r =
         waitFor<proxmox::ClusterResources>([&](auto done) { client.clusterResources(this, done); });
     QVERIFY(r);
     QVERIFY(!r->ok());
     QCOMPARE(r->error.kind, expected);
     QCOMPARE(r->error.httpStatus, httpStatus);
+    // The metrics hear of the attempt with the same status (0: no HTTP answer).
+    QCOMPARE(requests.size(), 1);
+    QCOMPARE(requests.first().at(0).toString(), QStringLiteral("/cluster/resources"));
+    QCOMPARE(requests.first().at(1).toInt(), httpStatus);
     QCOMPARE(r->error.node, QStringLiteral("pve1"));
     QVERIFY(!r->error.message.isEmpty());
     QVERIFY2(r->error.message.contains(QStringLiteral("pve1")), qPrintable(r->error.message));
@@ -379,6 +387,67 @@ void TestProxmoxClient::contextDestroyedMeansNoCallback()
     // The request ends (answered or dropped; the callback would run with it), without a call.
     QTRY_COMPARE(client.inFlight(QStringLiteral("pve1")), 0);
     QVERIFY(!called);
+}
+
+void TestProxmoxClient::endpointTemplates_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("endpoint");
+    const auto row = [](const char *path, const char *endpoint) {
+        QTest::newRow(path) << QString::fromUtf8(path) << QString::fromUtf8(endpoint);
+    };
+    row("/cluster/resources", "/cluster/resources");
+    row("/cluster/resources?type=vm", "/cluster/resources");
+    row("/cluster/status", "/cluster/status");
+    row("/cluster/tasks", "/cluster/tasks");
+    row("/nodes/pve1/status", "/nodes/{node}/status");
+    row("/nodes/pve%20x/status", "/nodes/{node}/status");
+    row("/nodes/pve1/tasks", "/nodes/{node}/tasks");
+    row("/nodes/pve1/qemu/100/status/start", "/nodes/{node}/qemu/{vmid}/status/start");
+    row("/nodes/pve1/lxc/200/status/shutdown", "/nodes/{node}/lxc/{vmid}/status/shutdown");
+    row("/nodes/pve1/qemu/100/status/current", "/nodes/{node}/qemu/{vmid}/status/current");
+    row("/nodes/pve1/qemu/100/status/x%22y", "/nodes/{node}/qemu/{vmid}/status/{action}");
+    row("/nodes/pve1/tasks/UPID:pve1:0000A1B2:0001:6500:qmstart:100:root@pam:/status",
+        "/nodes/{node}/tasks/{upid}/status");
+    row("/nodes/pve1/qemu/100/rrddata?timeframe=hour", "/nodes/{node}/qemu/{vmid}/rrddata");
+    row("/nodes/pve1/storage/local/content", "/nodes/{node}/storage/{storage}/content");
+    row("/pools/12345", "/pools/{id}");
+    row("/access/Weird Name", "/access/{other}");
+    row("", "/");
+    row("//cluster//status/", "/cluster/status");
+}
+
+// A bounded label: vmids, UPIDs, node and storage names never appear.
+void TestProxmoxClient::endpointTemplates()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, endpoint);
+    QCOMPARE(proxmox::endpointTemplate(path), endpoint);
+}
+
+// Every attempt is reported, a failover's too, before the caller's callback runs.
+void TestProxmoxClient::requestsReported()
+{
+    m_sim->clearFaults();
+    const proxmox::ApiNode dead {
+        QStringLiteral("pve1"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())), {}};
+    proxmox::Client client(options(), {dead, apiNode(QStringLiteral("pve2"), *m_sim)});
+    QSignalSpy requests(&client, &proxmox::Client::requestFinished);
+    qsizetype reportedAtCallback = -1;
+    const auto status = waitFor<proxmox::NodeStatus>([&](auto done) {
+        client.nodeStatus(
+            QStringLiteral("pve1"), this, [&, done](const proxmox::Result<proxmox::NodeStatus> &r) {
+                reportedAtCallback = requests.size();
+                done(r);
+            });
+    });
+    QVERIFY(status && status->ok());
+    QCOMPARE(reportedAtCallback, 2);
+    QCOMPARE(requests.at(0).at(0).toString(), QStringLiteral("/nodes/{node}/status"));
+    QCOMPARE(requests.at(0).at(1).toInt(), 0); // refused: no HTTP answer
+    QCOMPARE(requests.at(1).at(0).toString(), QStringLiteral("/nodes/{node}/status"));
+    QCOMPARE(requests.at(1).at(1).toInt(), 200);
+    QVERIFY(requests.at(1).at(2).toDouble() >= 0);
 }
 
 QTEST_GUILESS_MAIN(TestProxmoxClient)
