@@ -504,7 +504,7 @@ void TestStaticFiles::fallbackAndNotFound_data()
     row("api slash", "/api/", 404, "JSON");
     row("socket.io elsewhere", "/socket.io/x", 404, "JSON");
     row("mcp", "/mcp", 404, "JSON");
-    row("metrics", "/metrics", 404, "JSON");
+    row("metrics", "/metrics", 200, "METRICS"); // GET /metrics, not the site's
     row("metrics below", "/metrics/x", 404, "JSON");
     row("apix is a page", "/apix", 200, "INDEX");
     row("health still works", "/api/health", 200, "HEALTH");
@@ -525,6 +525,9 @@ void TestStaticFiles::fallbackAndNotFound()
     } else if (body == "JSON") {
         QCOMPARE(r.header("content-type"), QByteArray("application/json"));
         QVERIFY2(r.body.startsWith("{\"error\":"), r.body.constData());
+    } else if (body == "METRICS") {
+        QCOMPARE(r.header("content-type"), QByteArray("text/plain; version=0.0.4; charset=utf-8"));
+        QVERIFY(r.body.contains("\njarvis_build_info{"));
     } else {
         QVERIFY(r.body.contains("\"version\""));
     }
