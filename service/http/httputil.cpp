@@ -55,6 +55,11 @@ void closeAfterResponse(QTcpSocket *socket)
         socket->setProperty(CloseAfterResponseProperty, true);
 }
 
+bool closesAfterResponse(const QTcpSocket *socket)
+{
+    return socket && socket->property(CloseAfterResponseProperty).toBool();
+}
+
 void writeResponse(QHttpServerResponder &responder, const Response &response)
 {
     QTcpSocket *socket = responder.socket();
