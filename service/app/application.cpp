@@ -1,6 +1,7 @@
 #include "app/application.h"
 
 #include "app/clusterservices.h"
+#include "app/mcpservice.h"
 #include "app/memorytrimmer.h"
 #include "auth/bearer.h"
 #include "http/frontdoor.h"
@@ -106,6 +107,8 @@ Application::Application(config::Config config, core::Clock *clock, QObject *par
     registerRoutes();
     registerNamespaces();
     m_cluster = new ClusterServices(m_config, m_http, m_sio, clock, this);
+    if (m_config.mcpEnabled)
+        m_mcp = new McpService(m_config, m_http, &m_jwt, m_cluster, clock, this);
 }
 
 Application::~Application()

@@ -27,6 +27,7 @@ class SioServer;
 namespace jarvis::app {
 
 class ClusterServices;
+class McpService;
 class MemoryTrimmer;
 
 // The composition root: builds every service object from the configuration, wires them, and owns
@@ -52,6 +53,7 @@ public:
 
     realtime::SioServer *sio() const { return m_sio; }
     ClusterServices *cluster() const { return m_cluster; }
+    McpService *mcp() const { return m_mcp; } // null when [mcp] enabled=false
     http::HttpApi *http() const { return m_http; }
     const auth::JwtSigner &jwt() const { return m_jwt; }
     // Returns freed memory to the kernel after many sessions ended.
@@ -78,6 +80,7 @@ private:
     MemoryTrimmer *m_trimmer = nullptr; // child
     http::LoginController *m_login = nullptr;
     ClusterServices *m_cluster = nullptr;
+    McpService *m_mcp = nullptr; // child
     bool m_shutDown = false;
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "auth/apikey.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QProcessEnvironment>
@@ -78,6 +80,12 @@ struct Config
     // [audit]
     QString auditFile; // default $STATE_DIRECTORY or /var/lib/jarvis, + /audit.jsonl;
                        // empty in demo (the caller decides)
+
+    // [mcp] (PROTOCOL.md section 8)
+    bool mcpEnabled = true; // POST/GET/DELETE /mcp, and jarvisd --mcp-stdio
+    QList<auth::ApiKey> mcpApiKeys; // NAME:sha256:<hex>; JARVIS_MCP_API_KEYS adds to them
+    int mcpMaxSessions = 64;
+    int mcpSessionIdleTimeout = 1800; // seconds
 
     QList<NodeConfig> nodes;
 
