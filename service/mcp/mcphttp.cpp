@@ -53,6 +53,11 @@ QByteArray sseEvent(const QJsonObject &message)
     return "event: message\ndata: " + toText(message) + "\n\n";
 }
 
+bool isOpen(const QPointer<http::StreamedResponse> &stream)
+{
+    return stream && stream->isOpen();
+}
+
 bool isResponse(const QJsonObject &message)
 {
     return message.contains(QStringLiteral("result")) || message.contains(QStringLiteral("error"));
@@ -198,7 +203,7 @@ HttpTransport::HttpSession *HttpTransport::open(const QString &user, QString *re
         // Full: the session idle the longest (no stream, nothing in flight) makes room.
         std::shared_ptr<HttpSession> oldest;
         for (const auto &s : std::as_const(m_sessions)) {
-            if (s->events || !s->exchanges.isEmpty()
+            if (isOpen(s->events) || !s->exchanges.isEmpty()
                 || (s->session && s->session->pendingRequests() > 0))
                 continue;
             if (!oldest || s->lastActiveMs < oldest->lastActiveMs)
@@ -302,7 +307,7 @@ void HttpTransport::send(HttpSession *s, const QJsonObject &message, const QJson
 {
     if (related.isUndefined() || related.isNull()) {
         // Not about a request: the session's GET stream, if one is open; else it is dropped.
-        if (s->events)
+        if (isOpen(s->events))
             s->events->write(sseEvent(message));
         return;
     }
@@ -383,7 +388,7 @@ void HttpTransport::get(const QHttpServerRequest &request, QHttpServerResponder 
     HttpSession *s = sessionFor(request, responder, context, user);
     if (!s)
         return;
-    if (s->events)
+    if (isOpen(s->events))
         return writeRpcError(responder, 409, code::ServerError,
             QStringLiteral("Conflict: Only one SSE stream is allowed per session"), context.cors);
     http::HeaderList headers = context.cors;
@@ -423,7 +428,7 @@ void HttpTransport::end(const QString &sessionId)
     const std::shared_ptr<HttpSession> s = m_sessions.take(sessionId);
     if (!s)
         return;
-    if (s->events)
+    if (isOpen(s->events))
         s->events->finish();
     const auto exchanges = std::exchange(s->exchanges, {});
     for (const std::shared_ptr<Exchange> &exchange : exchanges) {
@@ -443,7 +448,7 @@ void HttpTransport::sweep()
     const qint64 now = m_clock->monotonicMs();
     QStringList expired;
     for (const auto &s : std::as_const(m_sessions)) {
-        const bool busy = s->events || !s->exchanges.isEmpty()
+        const bool busy = isOpen(s->events) || !s->exchanges.isEmpty()
             || (s->session && s->session->pendingRequests() > 0);
         if (!busy && now - s->lastActiveMs >= m_options.sessionIdleMs)
             expired.append(s->id);
@@ -458,10 +463,10 @@ void HttpTransport::keepalive()
 {
     // Comments keep proxies and clients from timing out an idle stream, and find dead clients.
     for (const auto &s : std::as_const(m_sessions)) {
-        if (s->events)
+        if (isOpen(s->events))
             s->events->write(": keepalive\n\n");
         for (const auto &exchange : std::as_const(s->exchanges)) {
-            if (exchange->stream)
+            if (isOpen(exchange->stream))
                 exchange->stream->write(": keepalive\n\n");
         }
     }
