@@ -294,6 +294,8 @@ void HttpTransport::post(const QHttpServerRequest &request, QHttpServerResponder
     exchange->socket = responder.socket();
     exchange->responder = std::make_unique<QHttpServerResponder>(std::move(responder));
     exchange->headers = context.cors;
+    if (!context.cors.isEmpty()) // a browser client must be let to read the session id
+        exchange->headers.emplaceBack("Access-Control-Expose-Headers", "Mcp-Session-Id");
     s->exchanges.insert(key, exchange);
     const QString sessionId = s->id;
     QPointer<Session> session = s->session;

@@ -254,6 +254,25 @@ describe('MCP over Streamable HTTP', () => {
         assert.ok(JWT_SECRET && ADMIN_PASSWORD);
     });
 
+    test('CORS: the preflight allows the MCP headers; an allowed origin may read the session id', async () => {
+        const origin = url; // same-origin is always allowed
+        let r = await httpRequest(`${url}/mcp`, {
+            method: 'OPTIONS',
+            headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-session-id' },
+        });
+        assert.equal(r.status, 204);
+        assert.match(r.headers['access-control-allow-headers'], /mcp-session-id/);
+        assert.match(r.headers['access-control-allow-headers'], /mcp-protocol-version/);
+        assert.match(r.headers['access-control-allow-methods'], /DELETE/);
+        r = await post({
+            jsonrpc: '2.0', id: 1, method: 'initialize',
+            params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'browser', version: '0' } },
+        }, headersFor(apiKey.key, { origin }));
+        assert.equal(r.status, 200);
+        assert.equal(r.headers['access-control-allow-origin'], origin);
+        assert.equal(r.headers['access-control-expose-headers'], 'Mcp-Session-Id');
+    });
+
     test('a bad Origin: 403', async () => {
         const r = await post({ jsonrpc: '2.0', id: 1, method: 'ping' },
             headersFor(apiKey.key, { origin: 'http://evil.example' }));
