@@ -12,10 +12,16 @@
 #include "tools/auditlog.h"
 #include "tools/toolexecutor.h"
 
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace jarvis;
 
@@ -247,12 +253,21 @@ private Q_SLOTS:
                      session)
                      .status,
             200);
-        QTcpSocket stream;
-        QByteArray received;
-        QVERIFY(openStream(stream, session, &received));
-        QCOMPARE(headStatus("GET", session), 409); // one stream per session
-        stream.setReadBufferSize(1); // from here on the client reads (almost) nothing
-        disconnect(&stream, nullptr, nullptr, nullptr);
+        // A plain socket with a small receive buffer (no autotuning up to tcp_rmem's maximum,
+        // which may be tens of MB): what the client's kernel takes is bounded.
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(fd >= 0);
+        const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+        const int small = 4096;
+        QVERIFY(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(m_door->port());
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QVERIFY(::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0);
+        const QByteArray get = requestText("GET", {}, session, false);
+        QCOMPARE(::write(fd, get.constData(), size_t(get.size())), ssize_t(get.size()));
+        QTRY_COMPARE(headStatus("GET", session), 409); // its stream is open; one per session
 
         int sent = 0;
         bool closed = false;
