@@ -32,7 +32,7 @@ QString usage()
         "\n"
         "Environment: JARVIS_CONFIG, JARVIS_PORT, JARVIS_LISTEN, JARVIS_ADMIN_PASSWORD, "
         "JARVIS_JWT_SECRET,\n"
-        "JARVIS_PVE_TOKEN_SECRET.\n");
+        "JARVIS_PVE_TOKEN_SECRET, JARVIS_MCP_API_KEYS.\n");
 }
 
 std::optional<CommandLine> parseCommandLine(const QStringList &arguments, QString *error)
