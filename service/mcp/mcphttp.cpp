@@ -108,10 +108,11 @@ HttpTransport::HttpTransport(Server *server, http::HttpApi *http, const auth::Jw
             const http::RequestContext &context) {
             remove(request, std::move(responder), context);
         });
+    // Both tickers run only while there is something to sweep or keep alive.
     connect(m_sweep, &core::Ticker::timeout, this, &HttpTransport::sweep);
-    m_sweep->startIn(qBound(1000, m_options.sessionIdleMs / 4, 60000));
+    m_sweep->setInterval(qBound(1000, m_options.sessionIdleMs / 4, 60000));
     connect(m_keepalive, &core::Ticker::timeout, this, &HttpTransport::keepalive);
-    m_keepalive->startIn(m_options.keepaliveMs);
+    m_keepalive->setInterval(m_options.keepaliveMs);
 }
 
 HttpTransport::~HttpTransport()
@@ -236,6 +237,8 @@ HttpTransport::HttpSession *HttpTransport::open(const QString &user, QString *re
                     dropped(s, requestId);
             }});
     m_sessions.insert(id, s);
+    if (!m_sweep->isActive())
+        m_sweep->start();
     return s.get();
 }
 
@@ -343,6 +346,8 @@ void HttpTransport::send(HttpSession *s, const QJsonObject &message, const QJson
         "text/event-stream", headers, m_options.maxStreamBuffer, this);
     exchange->responder.reset();
     exchange->stream = stream;
+    if (!m_keepalive->isActive())
+        m_keepalive->start();
     connect(stream, &http::StreamedResponse::closed, stream, &QObject::deleteLater);
     if (!stream->isOpen()) {
         stream->deleteLater();
@@ -402,6 +407,8 @@ void HttpTransport::get(const QHttpServerRequest &request, QHttpServerResponder 
         return;
     }
     s->events = stream;
+    if (!m_keepalive->isActive())
+        m_keepalive->start();
     const QString id = s->id;
     connect(stream, &http::StreamedResponse::closed, this, [this, id, stream] {
         stream->deleteLater();
@@ -443,6 +450,8 @@ void HttpTransport::end(const QString &sessionId)
         }
     }
     delete s->session.data(); // what it still runs ends without answering (a started task runs on)
+    if (m_sessions.isEmpty())
+        m_sweep->stop();
 }
 
 void HttpTransport::sweep()
@@ -464,14 +473,17 @@ void HttpTransport::sweep()
 void HttpTransport::keepalive()
 {
     // Comments keep proxies and clients from timing out an idle stream, and find dead clients.
+    bool streams = false;
     for (const auto &s : std::as_const(m_sessions)) {
         if (isOpen(s->events))
-            s->events->write(": keepalive\n\n");
+            streams = s->events->write(": keepalive\n\n") || streams;
         for (const auto &exchange : std::as_const(s->exchanges)) {
             if (isOpen(exchange->stream))
-                exchange->stream->write(": keepalive\n\n");
+                streams = exchange->stream->write(": keepalive\n\n") || streams;
         }
     }
+    if (!streams)
+        m_keepalive->stop();
 }
 
 } // namespace jarvis::mcp
