@@ -53,9 +53,10 @@ fi
 
 # npm packages, pinned by each committed package-lock.json and installed exactly as locked with
 # `npm ci`, again only when the lock file is newer than the stamp: the interop tests
-# (socket.io-client, socket.io, ws), the dashboard's build (service/web: Vite, Solid, ...; CMake
-# checks the same stamp before it builds) and the browser tests (tests/web: playwright-core).
-for dir in tests/interop service/web tests/web; do
+# (socket.io-client, socket.io, ws), the MCP tests (tests/mcp: @modelcontextprotocol/sdk), the
+# dashboard's build (service/web: Vite, Solid, ...; CMake checks the same stamp before it builds)
+# and the browser tests (tests/web: playwright-core).
+for dir in tests/interop tests/mcp service/web tests/web; do
     stamp="$dir/node_modules/.jarvis-installed"
     if [ -f "$dir/package-lock.json" ] && { [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; }; then
         echo "install-deps: npm ci in $dir"

@@ -1,6 +1,7 @@
 #include "app/application.h"
 
 #include "app/clusterservices.h"
+#include "app/mcpservice.h"
 #include "app/memorytrimmer.h"
 #include "app/servicemetrics.h"
 #include "auth/bearer.h"
@@ -119,6 +120,8 @@ Application::Application(config::Config config, core::Clock *clock, QObject *par
     http::MetricsEndpoint::install(
         m_http, m_config.metricsTokens, [metrics = m_metrics] { return metrics->render(); },
         metrics::Registry::contentType());
+    if (m_config.mcpEnabled)
+        m_mcp = new McpService(m_config, m_http, &m_jwt, m_cluster, clock, this);
 }
 
 Application::~Application()

@@ -27,6 +27,7 @@ class SioServer;
 namespace jarvis::app {
 
 class ClusterServices;
+class McpService;
 class MemoryTrimmer;
 class ServiceMetrics;
 
@@ -53,6 +54,7 @@ public:
 
     realtime::SioServer *sio() const { return m_sio; }
     ClusterServices *cluster() const { return m_cluster; }
+    McpService *mcp() const { return m_mcp; } // null when [mcp] enabled=false
     http::HttpApi *http() const { return m_http; }
     const auth::JwtSigner &jwt() const { return m_jwt; }
     // Returns freed memory to the kernel after many sessions ended.
@@ -81,6 +83,7 @@ private:
     http::LoginController *m_login = nullptr;
     ClusterServices *m_cluster = nullptr;
     ServiceMetrics *m_metrics = nullptr; // child; GET /metrics
+    McpService *m_mcp = nullptr; // child
     bool m_shutDown = false;
 };
 

@@ -8,8 +8,8 @@ QString usage()
 {
     return QStringLiteral(
         "Usage: jarvisd [--config FILE] [--demo] [--listen ADDR] [--port N] [--web-root DIR]\n"
-        "               [--check-config] [--hash-password] [--new-api-key NAME] [--version]\n"
-        "               [--help]\n"
+        "               [--mcp-stdio] [--check-config] [--hash-password] [--new-api-key NAME]\n"
+        "               [--version] [--help]\n"
         "\n"
         "  --config FILE     configuration file (default /etc/jarvis/jarvisd.conf, or "
         "$JARVIS_CONFIG)\n"
@@ -20,6 +20,9 @@ QString usage()
         "  --web-root DIR    serve the dashboard from DIR (a development build) instead of the "
         "one\n"
         "                    built into jarvisd\n"
+        "  --mcp-stdio       also speak MCP (JSON-RPC lines) on stdin/stdout for a local AI\n"
+        "                    assistant; logs and other output go to stderr; exits at end of "
+        "input\n"
         "  --check-config    validate the configuration and exit (0 ok, 2 problems, one per line)\n"
         "  --hash-password   read a password on stdin and print its auth/passwordHash value\n"
         "  --new-api-key NAME  print a fresh random API key and, on a second line, its config\n"
@@ -29,7 +32,7 @@ QString usage()
         "\n"
         "Environment: JARVIS_CONFIG, JARVIS_PORT, JARVIS_LISTEN, JARVIS_ADMIN_PASSWORD, "
         "JARVIS_JWT_SECRET,\n"
-        "JARVIS_PVE_TOKEN_SECRET.\n");
+        "JARVIS_PVE_TOKEN_SECRET, JARVIS_MCP_API_KEYS.\n");
 }
 
 std::optional<CommandLine> parseCommandLine(const QStringList &arguments, QString *error)
@@ -88,6 +91,8 @@ std::optional<CommandLine> parseCommandLine(const QStringList &arguments, QStrin
             return fail(QStringLiteral("%1 takes no value").arg(arg));
         } else if (arg == QLatin1String("--demo")) {
             cl.demo = true;
+        } else if (arg == QLatin1String("--mcp-stdio")) {
+            cl.mcpStdio = true;
         } else if (arg == QLatin1String("--check-config")) {
             cl.checkConfig = true;
         } else if (arg == QLatin1String("--hash-password")) {

@@ -16,6 +16,7 @@ struct CommandLine
     std::optional<QString> listen;
     std::optional<int> port;
     QString webRoot; // --web-root DIR: serve the dashboard from DIR instead of the embedded one
+    bool mcpStdio = false; // MCP on stdin/stdout besides the port (stdout: MCP only)
     bool checkConfig = false;
     bool hashPassword = false;
     QString newApiKey; // --new-api-key NAME: print a fresh key and its config entry

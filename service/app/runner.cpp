@@ -2,6 +2,7 @@
 
 #include "app/application.h"
 #include "app/commandline.h"
+#include "app/mcpservice.h"
 #include "app/systemd.h"
 #include "auth/apikey.h"
 #include "auth/password.h"
@@ -11,6 +12,7 @@
 #include "demo/pvesimulator.h"
 #include "http/httpapi.h"
 #include "http/staticsite.h"
+#include "mcp/mcpstdio.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -24,6 +26,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
 #include <iostream>
 #include <string>
 #include <sys/socket.h>
@@ -264,6 +267,18 @@ int run(int argc, char **argv, Customizer customize)
         return 0;
     }
 
+    // --mcp-stdio: stdout carries MCP only. The original stdout is kept for it, and fd 1 points at
+    // stderr from here on, so whatever else is printed (the URL lines, a library's printf) goes
+    // there.
+    int mcpOut = -1;
+    if (cl->mcpStdio && !cl->checkConfig) {
+        mcpOut = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (mcpOut < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+            err(QStringLiteral("jarvisd: --mcp-stdio: cannot set up stdout\n"));
+            return 1;
+        }
+    }
+
     const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     QString configPath = cl->configPath;
     if (!cl->configGiven && env.contains(QStringLiteral("JARVIS_CONFIG")))
@@ -301,6 +316,10 @@ int run(int argc, char **argv, Customizer customize)
     }
 
     config::Config config = loaded.config;
+    if (cl->mcpStdio && !config.mcpEnabled) {
+        err(QStringLiteral("jarvisd: --mcp-stdio: MCP is disabled ([mcp] enabled=false)\n"));
+        return 2;
+    }
     std::unique_ptr<demo::LoopbackSshd> sshd; // outlives the Application; stops with jarvisd
     std::unique_ptr<demo::PveSimulator> simulator;
     std::unique_ptr<QTemporaryDir> demoState; // this run's own state (0700), removed on exit
@@ -365,6 +384,14 @@ int run(int argc, char **argv, Customizer customize)
         sigaction(SIGINT, &action, nullptr);
     }
 
+    std::unique_ptr<mcp::StdioTransport> stdio; // before the Application goes
+    if (cl->mcpStdio) {
+        stdio = std::make_unique<mcp::StdioTransport>(
+            application.mcp()->server(), STDIN_FILENO, mcpOut, config.maxBodySize);
+        QObject::connect(
+            stdio.get(), &mcp::StdioTransport::finished, &qapp, [] { QCoreApplication::quit(); });
+    }
+
     out(QStringLiteral("jarvisd: listening on %1\n").arg(application.url()));
     if (config.demo) {
         out(QStringLiteral("open %1/ and log in with user %2, password %3\n")
@@ -377,6 +404,7 @@ int run(int argc, char **argv, Customizer customize)
     // status names the URL, as the first line on stdout does.
     systemd->ready(QStringLiteral("listening on %1").arg(application.url()));
     const int code = QCoreApplication::exec();
+    stdio.reset();
     application.shutdown();
     out(QStringLiteral("jarvisd: stopped\n"));
     return code;

@@ -72,6 +72,9 @@ const QList<GroupKeys> &knownKeys()
         {QStringLiteral("temperature"), {QStringLiteral("command")}},
         {QStringLiteral("audit"), {QStringLiteral("file")}},
         {QStringLiteral("metrics"), {QStringLiteral("token")}},
+        {QStringLiteral("mcp"),
+            {QStringLiteral("enabled"), QStringLiteral("apiKeys"), QStringLiteral("maxSessions"),
+                QStringLiteral("sessionIdleTimeout")}},
         {NodeGroupPattern,
             {QStringLiteral("host"), QStringLiteral("apiUrl"), QStringLiteral("sshPort"),
                 QStringLiteral("tlsFingerprint")}},
@@ -474,6 +477,7 @@ private:
     void readIntervals(const GroupReader &g);
     void readSafety(const GroupReader &g);
     void readSsh(const GroupReader &g);
+    void readMcp(const GroupReader &g);
     void readNode(const IniGroup &group);
 
     Problems m_fileProblems;
@@ -530,6 +534,7 @@ void Loader::readFile(const IniFile &ini)
     readIntervals(reader(ini, QStringLiteral("intervals")));
     readSafety(reader(ini, QStringLiteral("safety")));
     readSsh(reader(ini, QStringLiteral("ssh")));
+    readMcp(reader(ini, QStringLiteral("mcp")));
 
     if (const auto command =
             reader(ini, QStringLiteral("temperature")).text(QStringLiteral("command")))
@@ -648,6 +653,22 @@ void Loader::readSafety(const GroupReader &g)
     }
 }
 
+void Loader::readMcp(const GroupReader &g)
+{
+    Config &c = m_config;
+    g.boolean(QStringLiteral("enabled"), &c.mcpEnabled);
+    if (const auto keys = g.text(QStringLiteral("apiKeys")); keys && !keys->trimmed().isEmpty()) {
+        QString why;
+        if (!auth::parseApiKeys(*keys, &c.mcpApiKeys, &why))
+            g.problem(QStringLiteral("apiKeys"),
+                QStringLiteral("%1 (entries are NAME:sha256:<64 hex>, as jarvisd --new-api-key "
+                               "NAME prints them)")
+                    .arg(why));
+    }
+    g.integer(QStringLiteral("maxSessions"), 1, 10000, &c.mcpMaxSessions);
+    g.integer(QStringLiteral("sessionIdleTimeout"), 10, 604800, &c.mcpSessionIdleTimeout);
+}
+
 void Loader::readSsh(const GroupReader &g)
 {
     Config &c = m_config;
@@ -731,6 +752,23 @@ void Loader::applyEnvironment(bool includeProxmox)
         m_jwtSecretText = secret;
         c.jwtSecret = secret.toUtf8();
         m_jwtSecretFromEnv = true;
+    }
+    if (const QString keys = envValue("JARVIS_MCP_API_KEYS"); !keys.trimmed().isEmpty()) {
+        QList<auth::ApiKey> parsed;
+        QString why;
+        if (!auth::parseApiKeys(keys, &parsed, &why)) {
+            m_envProblems.add(QStringLiteral("JARVIS_MCP_API_KEYS"), 0, why);
+        } else {
+            for (const auth::ApiKey &key : std::as_const(parsed)) {
+                const bool taken = std::any_of(c.mcpApiKeys.cbegin(), c.mcpApiKeys.cend(),
+                    [&key](const auth::ApiKey &k) { return k.name == key.name; });
+                if (taken)
+                    m_envProblems.add(QStringLiteral("JARVIS_MCP_API_KEYS"), 0,
+                        QStringLiteral("key name %1 is also in [mcp] apiKeys").arg(key.name));
+                else
+                    c.mcpApiKeys.append(key);
+            }
+        }
     }
     if (includeProxmox) {
         if (const QString secret = envValue("JARVIS_PVE_TOKEN_SECRET"); !secret.isEmpty()) {

@@ -83,6 +83,11 @@ struct Config
 
     // [metrics]
     QList<auth::ApiKey> metricsTokens; // GET /metrics bearer keys (hashes); none: loopback only
+    // [mcp] (PROTOCOL.md section 8)
+    bool mcpEnabled = true; // POST/GET/DELETE /mcp, and jarvisd --mcp-stdio
+    QList<auth::ApiKey> mcpApiKeys; // NAME:sha256:<hex>; JARVIS_MCP_API_KEYS adds to them
+    int mcpMaxSessions = 64;
+    int mcpSessionIdleTimeout = 1800; // seconds
 
     QList<NodeConfig> nodes;
 

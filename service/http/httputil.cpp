@@ -55,6 +55,11 @@ void closeAfterResponse(QTcpSocket *socket)
         socket->setProperty(CloseAfterResponseProperty, true);
 }
 
+bool closesAfterResponse(const QTcpSocket *socket)
+{
+    return socket && socket->property(CloseAfterResponseProperty).toBool();
+}
+
 void writeResponse(QHttpServerResponder &responder, const Response &response)
 {
     QTcpSocket *socket = responder.socket();
@@ -131,8 +136,10 @@ HeaderList OriginPolicy::preflightHeaders(const QByteArray &origin, const QByteA
     HeaderList headers = corsHeaders(origin, host);
     if (headers.isEmpty())
         return headers;
-    headers.emplaceBack("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    headers.emplaceBack("Access-Control-Allow-Headers", "authorization, content-type");
+    headers.emplaceBack("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    // MCP's Streamable HTTP (/mcp) sends its session, revision and resumption headers too.
+    headers.emplaceBack("Access-Control-Allow-Headers",
+        "authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id");
     headers.emplaceBack("Access-Control-Max-Age", "600");
     return headers;
 }

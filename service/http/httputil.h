@@ -36,6 +36,8 @@ QJsonObject errorBody(const QString &error);
 // end the connection once it has been sent (for a request with the "close" connection option,
 // whose response may come later, e.g. a held long-poll).
 void closeAfterResponse(QTcpSocket *socket);
+// Whether closeAfterResponse() was called for the response being written on `socket`.
+bool closesAfterResponse(const QTcpSocket *socket);
 
 // One answer for writeResponse().
 struct Response

@@ -6,6 +6,7 @@
 #include "realtime/sioserver.h"
 #include "tools/safetypolicy.h"
 
+#include <QJsonDocument>
 #include <QLoggingCategory>
 
 #include <algorithm>
@@ -131,14 +132,34 @@ void ClusterEmitter::onClientConnected(SioSocket *socket)
     updateActivity();
 }
 
+void ClusterEmitter::setWatched(bool watched)
+{
+    m_watched = watched;
+    updateActivity();
+}
+
+std::optional<QByteArray> ClusterEmitter::eventJson(const QString &event)
+{
+    if (event == QLatin1String("nodes") && m_haveNodes)
+        return QJsonDocument(nodesJson()).toJson(QJsonDocument::Compact);
+    if (event == QLatin1String("vms") && m_haveVms)
+        return vmsJson();
+    if (event == QLatin1String("storage") && m_haveStorage)
+        return storageJson();
+    if (event == QLatin1String("quorum") && m_quorum)
+        return QJsonDocument(model::toJson(*m_quorum)).toJson(QJsonDocument::Compact);
+    return std::nullopt;
+}
+
 void ClusterEmitter::updateActivity()
 {
-    const bool active = !m_cluster->sockets().isEmpty();
+    const bool active = !m_cluster->sockets().isEmpty() || m_watched;
     if (active == m_active)
         return;
     m_active = active;
     if (active) {
-        qCInfo(lcEmitter) << "a client is connected to /cluster: polling resumes";
+        qCInfo(lcEmitter)
+            << "a client is connected to /cluster (or an MCP subscription): polling resumes";
         m_nodesTimer->start();
         m_vmsTimer->start();
         m_storageTimer->start();
@@ -146,7 +167,8 @@ void ClusterEmitter::updateActivity()
         poll(Source::Vms);
         poll(Source::Storage);
     } else {
-        qCInfo(lcEmitter) << "nobody is connected to /cluster: polling pauses";
+        qCInfo(lcEmitter)
+            << "nobody is connected to /cluster (nor subscribed over MCP): polling pauses";
         m_nodesTimer->stop();
         m_vmsTimer->stop();
         m_storageTimer->stop();

@@ -86,6 +86,13 @@ public:
     // `temperature`.
     void setTemperatures(const QList<model::TemperatureData> &temperatures);
 
+    // Someone besides /cluster reads the snapshots (an MCP subscription): polling goes on while
+    // true, as it does while a client is connected to /cluster.
+    void setWatched(bool watched);
+    // The JSON text of the latest `nodes`, `vms`, `storage` or `quorum` event, as /cluster
+    // clients get it; nullopt before the first (or for another name).
+    std::optional<QByteArray> eventJson(const QString &event);
+
     bool isPolling() const { return m_active; }
     const QList<model::NodeData> &nodes() const { return m_nodes; }
     const QList<model::VmData> &vms() const { return m_vms; }
@@ -187,6 +194,7 @@ private:
     core::Ticker *m_vmsTimer;
     core::Ticker *m_storageTimer;
     bool m_active = false;
+    bool m_watched = false;
 
     QHash<Source, PollState> m_polls;
     PollState m_quorumState;

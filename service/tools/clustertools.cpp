@@ -70,11 +70,12 @@ class TaskFollower : public QObject
 public:
     TaskFollower(proxmox::Client *client, ClusterView *cluster, ToolSink *sink,
         ClusterToolOptions options, QString node, QString upid, QList<ClusterView::Data> refresh,
-        QJsonObject result, Done done, QObject *parent)
+        QJsonObject result, TaskObserver onTask, Done done, QObject *parent)
         : QObject(parent)
         , m_client(client)
         , m_cluster(cluster)
         , m_sink(sink)
+        , m_onTask(std::move(onTask))
         , m_options(options)
         , m_node(std::move(node))
         , m_upid(std::move(upid))
@@ -128,13 +129,17 @@ private:
 
     void publish(const proxmox::TaskStatus &task)
     {
-        if (!m_sink)
+        if (!m_sink && !m_onTask)
             return;
-        m_sink->taskStep(TaskStep {m_upid, m_node, task.type, task.id, task.status, task.exitstatus,
+        const TaskStep step {m_upid, m_node, task.type, task.id, task.status, task.exitstatus,
             task.status == QLatin1String("stopped") && !task.succeeded(),
             eventTarget(QJsonObject {{QStringLiteral("node"), m_node},
                             {QStringLiteral("vmid"), m_result.value(QStringLiteral("vmid"))}},
-                m_cluster->guests())});
+                m_cluster->guests())};
+        if (m_sink)
+            m_sink->taskStep(step);
+        if (m_onTask)
+            m_onTask(step);
     }
 
     // Fresh `nodes`/`vms` (and `storage`) go out to clients before the caller answers.
@@ -154,6 +159,7 @@ private:
     proxmox::Client *m_client;
     ClusterView *m_cluster;
     ToolSink *m_sink;
+    TaskObserver m_onTask;
     ClusterToolOptions m_options;
     QString m_node;
     QString m_upid;
@@ -181,8 +187,9 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
     return [ctx, kind, action, storage](const ToolCall &call, Done done) {
         const QString node = call.args.value(QStringLiteral("node")).toString();
         const int vmid = call.args.value(QStringLiteral("vmid")).toInt();
+        const TaskObserver onTask = call.onTask;
         ctx.client->clusterResources(ctx.context,
-            [ctx, kind, action, storage, node, vmid, done](
+            [ctx, kind, action, storage, node, vmid, onTask, done](
                 const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
                     return done(upstream(r.error));
@@ -210,7 +217,7 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
                                     .arg(guest->node)));
                 const QString actualNode = guest->node;
                 ctx.client->guestAction(actualNode, kind, vmid, action, ctx.context,
-                    [ctx, actualNode, vmid, action, storage, done](
+                    [ctx, actualNode, vmid, action, storage, onTask, done](
                         const proxmox::Result<QString> &upid) {
                         if (!upid.ok())
                             return done(upstream(upid.error));
@@ -222,7 +229,7 @@ Handler powerAction(const Context &ctx, VmData::Kind kind, const QString &action
                             {QStringLiteral("node"), actualNode}, {QStringLiteral("vmid"), vmid},
                             {QStringLiteral("action"), action}};
                         new TaskFollower(ctx.client, ctx.cluster, ctx.sink, ctx.options, actualNode,
-                            *upid.value, refresh, result, done, ctx.context);
+                            *upid.value, refresh, result, onTask, done, ctx.context);
                     });
             });
     };
@@ -261,6 +268,106 @@ QJsonArray filtered(
     }
     return out;
 }
+
+// What a caller that is not a person needs besides the schema (MCP's tools/list): a title, whether
+// a repeat changes nothing more, and the shape of the result.
+QJsonObject arrayOf(const QJsonObject &items)
+{
+    return {{QStringLiteral("type"), QStringLiteral("array")}, {QStringLiteral("items"), items}};
+}
+
+QJsonObject objectWith(
+    const QStringList &strings, const QStringList &required, const QJsonObject &more = {})
+{
+    QJsonObject properties = more;
+    for (const QString &name : strings)
+        properties.insert(name, QJsonObject {{QStringLiteral("type"), QStringLiteral("string")}});
+    return {{QStringLiteral("type"), QStringLiteral("object")},
+        {QStringLiteral("properties"), properties},
+        {QStringLiteral("required"), QJsonArray::fromStringList(required)}};
+}
+
+const QJsonObject AnyObject {{QStringLiteral("type"), QStringLiteral("object")}};
+const QJsonObject Integer {{QStringLiteral("type"), QStringLiteral("integer")}};
+
+struct ToolMeta
+{
+    const char *name;
+    const char *title;
+    bool idempotent;
+    QJsonObject result;
+};
+
+const QList<ToolMeta> &toolMeta()
+{
+    const QJsonObject task = objectWith({QStringLiteral("upid"), QStringLiteral("node"),
+                                            QStringLiteral("status"), QStringLiteral("type")},
+        {QStringLiteral("upid"), QStringLiteral("node"), QStringLiteral("status")});
+    const QJsonObject power =
+        objectWith({QStringLiteral("upid"), QStringLiteral("node"), QStringLiteral("action"),
+                       QStringLiteral("exitstatus")},
+            {QStringLiteral("upid"), QStringLiteral("node"), QStringLiteral("vmid"),
+                QStringLiteral("action")},
+            {{QStringLiteral("vmid"), Integer}});
+    static const QList<ToolMeta> meta = {
+        {"get_cluster_status", "Cluster status", true,
+            objectWith({}, {QStringLiteral("quorum"), QStringLiteral("nodes")},
+                {{QStringLiteral("quorum"), AnyObject},
+                    {QStringLiteral("nodes"), arrayOf(AnyObject)}})},
+        {"get_node_status", "Node status", true,
+            objectWith({QStringLiteral("node"), QStringLiteral("status")},
+                {QStringLiteral("node"), QStringLiteral("status")})},
+        {"get_vms", "List VMs", true, arrayOf(AnyObject)},
+        {"get_containers", "List containers", true, arrayOf(AnyObject)},
+        {"get_storage", "List storage", true, arrayOf(AnyObject)},
+        {"get_cluster_resources", "Cluster resources", true,
+            objectWith({},
+                {QStringLiteral("nodes"), QStringLiteral("vms"), QStringLiteral("storage")},
+                {{QStringLiteral("nodes"), arrayOf(AnyObject)},
+                    {QStringLiteral("vms"), arrayOf(AnyObject)},
+                    {QStringLiteral("storage"), arrayOf(AnyObject)}})},
+        {"get_node_temperature", "Node temperatures", true,
+            objectWith({QStringLiteral("node")}, {QStringLiteral("node"), QStringLiteral("zones")},
+                {{QStringLiteral("zones"), AnyObject}})},
+        {"get_recent_tasks", "Recent tasks", true, arrayOf(task)},
+        {"get_task_status", "Task status", true, task},
+        {"start_vm", "Start a VM", true, power},
+        {"start_container", "Start a container", true, power},
+        {"stop_vm", "Stop a VM", true, power},
+        {"shutdown_vm", "Shut down a VM", true, power},
+        {"restart_vm", "Reboot a VM", false, power},
+        {"stop_container", "Stop a container", true, power},
+        {"shutdown_container", "Shut down a container", true, power},
+        {"restart_container", "Reboot a container", false, power},
+        {"execute_ssh", "Run a command on a node", false,
+            objectWith({QStringLiteral("node"), QStringLiteral("command"), QStringLiteral("stdout"),
+                           QStringLiteral("stderr")},
+                {QStringLiteral("node"), QStringLiteral("command"), QStringLiteral("exitCode"),
+                    QStringLiteral("stdout"), QStringLiteral("stderr"),
+                    QStringLiteral("truncated")},
+                {{QStringLiteral("exitCode"), Integer},
+                    {QStringLiteral("truncated"),
+                        QJsonObject {{QStringLiteral("type"), QStringLiteral("boolean")}}}})},
+        {"delete_vm", "Delete a VM", false, {}},
+        {"delete_container", "Delete a container", false, {}},
+        {"reboot_node", "Reboot a node", false, {}},
+        {"shutdown_node", "Shut down a node", true, {}},
+    };
+    return meta;
+}
+
+// Fills in title, idempotent and resultSchema from the table above.
+void describe(Tool &tool)
+{
+    for (const ToolMeta &m : toolMeta()) {
+        if (tool.name == QLatin1String(m.name)) {
+            tool.title = QLatin1String(m.title);
+            tool.idempotent = m.idempotent;
+            tool.resultSchema = m.result;
+            return;
+        }
+    }
+}
 } // namespace
 
 void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, ClusterView *cluster,
@@ -276,6 +383,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, Clust
         tool.inputSchema = std::move(schema);
         tool.handler = std::move(handler);
         tool.touchesStorage = storage;
+        describe(tool);
         executor.add(std::move(tool));
     };
 
@@ -459,6 +567,7 @@ void registerClusterTools(ToolExecutor &executor, proxmox::Client *client, Clust
                         {QStringLiteral("truncated"), r.value->truncated}}));
                 });
         };
+        describe(tool);
         executor.add(std::move(tool));
     }
 

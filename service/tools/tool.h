@@ -42,11 +42,17 @@ struct Outcome
     }
 };
 
+struct TaskStep;
+// Told of each step of the Proxmox task a call follows (besides the executor's sink), for the
+// caller that started it, e.g. MCP's notifications/progress. Main thread.
+using TaskObserver = std::function<void(const TaskStep &step)>;
+
 struct ToolCall
 {
     QJsonObject args; // validated against the schema, `confirmed` removed
     QString user;
     QString source; // "api", "mcp", "console", ...
+    TaskObserver onTask; // may be empty
 };
 
 using Done = std::function<void(const Outcome &)>;
@@ -55,6 +61,7 @@ using Handler = std::function<void(const ToolCall &call, Done done)>;
 struct Tool
 {
     QString name;
+    QString title; // for people, e.g. "Stop a VM" (MCP's tool title)
     QString description;
     Tier tier = Tier::Green;
     QJsonObject inputSchema;
@@ -64,6 +71,11 @@ struct Tool
     // decided
     std::function<std::optional<QString>(const QJsonObject &args)> checkArgs;
     bool touchesStorage = false; // refresh `storage` afterwards
+    // Calling it again with the same arguments changes nothing more (start, stop, shutdown: yes;
+    // a reboot or a shell command: no). MCP's idempotentHint.
+    bool idempotent = false;
+    // JSON schema of `Outcome::result` on success (empty: not described). MCP's outputSchema.
+    QJsonObject resultSchema;
 
     Tier effectiveTier(const QJsonObject &args) const { return tierFor ? tierFor(args) : tier; }
 };

@@ -91,7 +91,7 @@ void ToolExecutor::step(const QString &tool, Tier tier, const QString &source, c
 
 void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed,
     const QString &user, const QString &source, const QObject *context,
-    std::function<void(const Response &)> done)
+    std::function<void(const Response &)> done, TaskObserver onTask)
 {
     const Tool *tool = find(name);
     if (!tool) {
@@ -147,7 +147,7 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
     QPointer<ToolExecutor> self(this);
     QPointer<const QObject> guard(context);
     const bool hasContext = context != nullptr;
-    ToolCall call {args, user, source};
+    ToolCall call {args, user, source, std::move(onTask)};
     tool->handler(call,
         [self, guard, hasContext, entry, name, tier, source, user, args, timer, done](
             const Outcome &outcome) {

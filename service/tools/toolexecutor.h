@@ -51,10 +51,11 @@ public:
     const SafetyPolicy &policy() const { return m_policy; }
     ToolSink *sink() const { return m_sink; }
 
-    // `confirmed` may come in the body (`bodyConfirmed`) or inside `args`.
+    // `confirmed` may come in the body (`bodyConfirmed`) or inside `args`. `onTask` (optional)
+    // hears the steps of the Proxmox task this call follows, as the sink does.
     void execute(const QString &name, QJsonObject args, const QJsonValue &bodyConfirmed,
         const QString &user, const QString &source, const QObject *context,
-        std::function<void(const Response &)> done);
+        std::function<void(const Response &)> done, TaskObserver onTask = {});
 
 Q_SIGNALS:
     // Every call of a registered tool, once it has ended: `outcome` is "succeeded", "failed"

@@ -115,8 +115,9 @@ void TestCli::help()
 {
     const Run r = runJarvisd({QStringLiteral("--help")});
     QCOMPARE(r.exitCode, 0);
-    for (const char *option : {"--config", "--demo", "--listen", "--port", "--web-root",
-             "--check-config", "--hash-password", "--new-api-key", "--version", "--help"})
+    for (const char *option :
+        {"--config", "--demo", "--listen", "--port", "--web-root", "--mcp-stdio", "--check-config",
+            "--hash-password", "--new-api-key", "--version", "--help"})
         QVERIFY2(r.out.contains(QLatin1String(option)), option);
 }
 
@@ -129,6 +130,7 @@ void TestCli::badOption_data()
     QTest::addRow("config missing value") << QStringList {QStringLiteral("--config")};
     QTest::addRow("web-root missing value") << QStringList {QStringLiteral("--web-root")};
     QTest::addRow("web-root empty") << QStringList {QStringLiteral("--web-root=")};
+    QTest::addRow("mcp-stdio with a value") << QStringList {QStringLiteral("--mcp-stdio=yes")};
     QTest::addRow("new-api-key missing name") << QStringList {QStringLiteral("--new-api-key")};
     QTest::addRow("new-api-key bad name") << QStringList {QStringLiteral("--new-api-key=a b")};
 }

@@ -421,6 +421,14 @@ void TestConfig::brokenConfigs_data()
     setRow(
         "tokenLifetime too big", auth, str("tokenLifetime"), str("31536001"), str("60..31536000"));
     setRow("interval 0", intervals, str("nodes"), str("0"), str("1..86400"));
+    setRow("mcp enabled not a boolean", str("mcp"), str("enabled"), str("yes please"), str("true"));
+    setRow("mcp apiKeys in clear", str("mcp"), str("apiKeys"), str("claude:jk_abc"),
+        str("NAME:sha256:<64 hex>"));
+    setRow("mcp apiKeys name twice", str("mcp"), str("apiKeys"),
+        str("a:sha256:%1,a:sha256:%1").arg(QString(64, u'0')), str("used twice"));
+    setRow("mcp maxSessions 0", str("mcp"), str("maxSessions"), str("0"), str("1..10000"));
+    setRow("mcp sessionIdleTimeout 9", str("mcp"), str("sessionIdleTimeout"), str("9"),
+        str("10..604800"));
     setRow("interval too big", intervals, str("vms"), str("86401"), str("1..86400"));
     setRow("interval text", intervals, str("storage"), str("ten"), str("1..86400, got \"ten\""));
     setRow("interval fraction", intervals, str("temperature"), str("1.5"), str("1..86400"));
@@ -555,7 +563,7 @@ void TestConfig::brokenConfigs_data()
     // Structure
     row("unknown group", minimal().set(str("servr"), str("port"), str("1")), str("servr"),
         str("unknown group [servr]; known groups: server, auth, proxmox, intervals, safety, ssh, "
-            "temperature, audit, metrics, node.NAME"));
+            "temperature, audit, metrics, mcp, node.NAME"));
     row("General group", minimal().set(str("General"), str("port"), str("1")), str("General"),
         str("unknown group"));
     row("node without name", minimal().set(str("node."), str("host"), str("x")), str("node."),
@@ -834,6 +842,9 @@ void TestConfig::envProblems_data()
         << QStringLiteral("IP address or \"localhost\"");
     QTest::addRow("jwt secret short") << QStringLiteral("JARVIS_JWT_SECRET") << ShortJwtSecret
                                       << QStringLiteral("too short: at least 43 characters");
+    QTest::addRow("mcp api keys malformed")
+        << QStringLiteral("JARVIS_MCP_API_KEYS") << QStringLiteral("claude")
+        << QStringLiteral("NAME:sha256:<64 hex>");
     QTest::addRow("token secret newline")
         << QStringLiteral("JARVIS_PVE_TOKEN_SECRET")
         << QString(TokenSecret + QStringLiteral("\r\nX-Evil: 1"))

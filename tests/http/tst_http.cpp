@@ -274,9 +274,10 @@ void TestHttp::notFoundAndMethodNotAllowed_data()
     QTest::addRow("api itself") << QByteArray("GET") << QStringLiteral("/api") << 404;
     QTest::addRow("unknown socket.io path")
         << QByteArray("GET") << QStringLiteral("/socket.io/x/y") << 404;
-    QTest::addRow("mcp (later)") << QByteArray("GET") << QStringLiteral("/mcp") << 404;
     QTest::addRow("post metrics") << QByteArray("POST") << QStringLiteral("/metrics") << 405;
     QTest::addRow("below metrics") << QByteArray("GET") << QStringLiteral("/metrics/x") << 404;
+    QTest::addRow("below mcp") << QByteArray("GET") << QStringLiteral("/mcp/x") << 404;
+    QTest::addRow("put mcp") << QByteArray("PUT") << QStringLiteral("/mcp") << 405;
     QTest::addRow("delete health") << QByteArray("DELETE") << QStringLiteral("/api/health") << 405;
     QTest::addRow("get login") << QByteArray("GET") << QStringLiteral("/api/auth/login") << 405;
     QTest::addRow("put login") << QByteArray("PUT") << QStringLiteral("/api/auth/login") << 405;

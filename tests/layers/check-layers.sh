@@ -22,9 +22,10 @@ declare -A allowed=(
     [service/http]="net auth tools model protocol core"
     [service/realtime]="net http tools proxmox ssh model protocol core"
     [service/demo]="model protocol core"
+    [service/mcp]="http net auth tools model protocol core"
     [console]="models terminal client model protocol core"
     [qml]="console models terminal client model protocol core"
-    [service/app]="config auth net http realtime tools proxmox ssh demo metrics model protocol core"
+    [service/app]="config auth net http realtime tools proxmox ssh demo metrics mcp model protocol core"
     # jarvis-setup: the console's trust library for --console, never service/ code (it runs
     # jarvisd --hash-password / --check-config as child processes instead).
     [installer/setup]="console core"
