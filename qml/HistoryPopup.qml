@@ -4,8 +4,8 @@ import QtQuick.Layouts
 
 // One guest's (or node's) history: CPU, memory, network and disk I/O for the last hour or 24 h,
 // asked with session.requestHistory (the `history` request with ack, PROTOCOL.md); loading and
-// errors in words, with Retry. open() with `targetId` ("qemu/101", "lxc/200", "node/pve1") and
-// `targetTitle` set.
+// errors in words, with Retry; asked again every minute while open. open() with `targetId`
+// ("qemu/101", "lxc/200", "node/pve1") and `targetTitle` set.
 Dialog {
     id: popup
     objectName: "historyPopup"
@@ -41,6 +41,14 @@ Dialog {
         range = "hour"
         series = null
         load()
+    }
+
+    // While open, asked again every minute (every 5 in the 24 h view): the charts keep up.
+    Timer {
+        interval: popup.range === "day" ? 300000 : 60000
+        running: popup.opened && popup.phase === "ready"
+        repeat: true
+        onTriggered: if (popup.session) popup.session.requestHistory(popup.targetId, popup.range)
     }
 
     Connections {
