@@ -112,7 +112,8 @@ bench-web: build
 	@JARVISD=$(abspath $(BUILD_DIR))/service/jarvisd node tests/web/snapshot-apply.mjs $(BENCH_ARGS)
 
 # make screenshots: runs the browser test (ctest web_dashboard) and copies its desktop screenshot
-# to docs/dashboard.png (the README's picture); both screenshots stay in $(BUILD_DIR)/tests/web/artifacts.
+# to docs/dashboard.png and a guest's charts to docs/dashboard-history.png (the README's pictures);
+# every screenshot stays in $(BUILD_DIR)/tests/web/artifacts.
 .PHONY: screenshots
 screenshots: build
 	@cd $(BUILD_DIR) && JARVIS_UPDATE_SCREENSHOT=1 ctest --output-on-failure -R '^web_dashboard$$'

@@ -159,6 +159,8 @@ private Q_SLOTS:
     void expiredRememberedToken();
     void rememberedTokenResumes();
     void windowShowsDemoAndStopsThroughDialog();
+    void sparklinesFullAtOnce();
+    void guestHistoryWithAck();
     void terminalRunsACommand();
     void serverBackWithAnotherSecret();
     void liveChangesAtOnce();
@@ -305,6 +307,90 @@ void TestConsoleApp::rememberedTokenResumes()
         gone = r.status == SecretStore::Status::NotFound;
     });
     QTRY_VERIFY(gone);
+}
+
+// The `history` event seeds every node's sparklines right after the first snapshots: an hour
+// of samples at once, not the one sample a fresh connection has; a reconnect (jarvisd's next
+// history) replaces them rather than doubling them.
+void TestConsoleApp::sparklinesFullAtOnce()
+{
+    MemorySecretStore store;
+    ConsoleState state(&store);
+    QSignalSpy history(&state.session, &ConsoleSession::historyReceived);
+    QElapsedTimer since;
+    since.start();
+    state.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(history.count(), 1, WaitMs);
+    QVERIFY(state.nodes.rowCount() >= 3);
+    const auto span = [&](int row) {
+        const QVariantList t =
+            state.nodes.data(state.nodes.index(row), NodeListModel::HistoryTimesRole).toList();
+        return t.isEmpty() ? qint64(0) : t.constLast().toLongLong() - t.constFirst().toLongLong();
+    };
+    const auto samples = [&](int row) {
+        return state.nodes.data(state.nodes.index(row), NodeListModel::CpuHistoryRole)
+            .toList()
+            .size();
+    };
+    for (int row = 0; row < state.nodes.rowCount(); ++row) {
+        if (!state.nodes.data(state.nodes.index(row), NodeListModel::OnlineRole).toBool())
+            continue;
+        QVERIFY2(samples(row) >= 30, qPrintable(QString::number(samples(row))));
+        QVERIFY2(span(row) >= 1800, qPrintable(QString::number(span(row))));
+        QVERIFY(span(row) <= NodeListModel::HistorySeconds);
+        QVERIFY2(
+            span(row) > 10 * (since.elapsed() / 1000 + 30), "far more than the time since login");
+        QCOMPARE(
+            state.nodes.data(state.nodes.index(row), NodeListModel::MemHistoryRole).toList().size(),
+            samples(row));
+    }
+    // Logged in again (a reconnect's snapshots and history): the same amount, not twice it.
+    const int before = samples(0);
+    state.session.logout();
+    state.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(history.count(), 2, WaitMs);
+    QVERIFY2(samples(0) <= before + 3 && samples(0) >= before - 3,
+        qPrintable(QStringLiteral("%1 then %2").arg(before).arg(samples(0))));
+}
+
+// A guest's history asked with ack: the hour, the day (more samples), an unknown guest refused
+// in words.
+void TestConsoleApp::guestHistoryWithAck()
+{
+    MemorySecretStore store;
+    ConsoleSession session(&store);
+    session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(session.hasSnapshot(), WaitMs);
+    QSignalSpy answered(&session, &ConsoleSession::historyAnswered);
+    QTRY_VERIFY_WITH_TIMEOUT(session.isConnected(), WaitMs);
+
+    session.requestHistory(QStringLiteral("qemu/101"), QStringLiteral("hour"));
+    QTRY_COMPARE_WITH_TIMEOUT(answered.count(), 1, WaitMs);
+    QList<QVariant> a = answered.takeFirst();
+    QCOMPARE(a.at(0).toString(), QStringLiteral("qemu/101"));
+    QCOMPARE(a.at(1).toString(), QStringLiteral("hour"));
+    QVERIFY2(a.at(2).toBool(), qPrintable(a.at(4).toString()));
+    const QVariantMap hour = a.at(3).toMap();
+    const int hourSamples = int(hour.value(QStringLiteral("t")).toList().size());
+    QVERIFY2(hourSamples >= 30, qPrintable(QString::number(hourSamples)));
+    for (const char *column : {"cpu", "mem", "netin", "netout", "diskread", "diskwrite"})
+        QCOMPARE(hour.value(QString::fromLatin1(column)).toList().size(), hourSamples);
+
+    session.requestHistory(QStringLiteral("qemu/101"), QStringLiteral("day"));
+    QTRY_COMPARE_WITH_TIMEOUT(answered.count(), 1, WaitMs);
+    a = answered.takeFirst();
+    QVERIFY2(a.at(2).toBool(), qPrintable(a.at(4).toString()));
+    const QVariantList dayT = a.at(3).toMap().value(QStringLiteral("t")).toList();
+    QVERIFY2(dayT.size() > hourSamples, qPrintable(QString::number(dayT.size())));
+    QVERIFY(dayT.constLast().toLongLong() - dayT.constFirst().toLongLong() > 3600);
+
+    session.requestHistory(QStringLiteral("qemu/999999"), QStringLiteral("hour"));
+    QTRY_COMPARE_WITH_TIMEOUT(answered.count(), 1, WaitMs);
+    a = answered.takeFirst();
+    QCOMPARE(a.at(2).toBool(), false);
+    QVERIFY(!a.at(4).toString().isEmpty());
 }
 
 void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
