@@ -71,6 +71,9 @@ const QList<GroupKeys> &knownKeys()
                 QStringLiteral("strictHostKeys")}},
         {QStringLiteral("temperature"), {QStringLiteral("command")}},
         {QStringLiteral("audit"), {QStringLiteral("file")}},
+        {QStringLiteral("history"),
+            {QStringLiteral("enabled"), QStringLiteral("file"), QStringLiteral("saveInterval"),
+                QStringLiteral("backfill")}},
         {NodeGroupPattern,
             {QStringLiteral("host"), QStringLiteral("apiUrl"), QStringLiteral("sshPort"),
                 QStringLiteral("tlsFingerprint")}},
@@ -473,6 +476,7 @@ private:
     void readIntervals(const GroupReader &g);
     void readSafety(const GroupReader &g);
     void readSsh(const GroupReader &g);
+    void readHistory(const GroupReader &g);
     void readNode(const IniGroup &group);
 
     Problems m_fileProblems;
@@ -536,11 +540,26 @@ void Loader::readFile(const IniFile &ini)
 
     const auto audit = reader(ini, QStringLiteral("audit")).path(QStringLiteral("file"));
     m_config.auditFile = audit ? *audit : defaultAuditFile(m_env);
+    readHistory(reader(ini, QStringLiteral("history")));
 
     for (const IniGroup &group : ini.groups) {
         if (group.name.startsWith(NodePrefix) && isValidNodeName(group.name.mid(NodePrefix.size())))
             readNode(group);
     }
+}
+
+void Loader::readHistory(const GroupReader &g)
+{
+    Config &c = m_config;
+    g.boolean(QStringLiteral("enabled"), &c.historyEnabled);
+    g.boolean(QStringLiteral("backfill"), &c.historyBackfill);
+    g.integer(QStringLiteral("saveInterval"), 10, 86400, &c.historySaveInterval);
+    // file= (empty) keeps nothing across restarts.
+    if (const IniEntry *e = g.entry(QStringLiteral("file")))
+        c.historyFile =
+            e->value.isEmpty() ? QString() : g.path(QStringLiteral("file")).value_or(QString());
+    else
+        c.historyFile = QFileInfo(c.auditFile).dir().filePath(QStringLiteral("history.bin"));
 }
 
 void Loader::readServer(const GroupReader &g)

@@ -131,14 +131,21 @@ void ClusterEmitter::onClientConnected(SioSocket *socket)
     updateActivity();
 }
 
+void ClusterEmitter::setKeepPolling(bool keep)
+{
+    m_keepPolling = keep;
+    updateActivity();
+}
+
 void ClusterEmitter::updateActivity()
 {
-    const bool active = !m_cluster->sockets().isEmpty();
+    const bool active = m_keepPolling || !m_cluster->sockets().isEmpty();
     if (active == m_active)
         return;
     m_active = active;
     if (active) {
-        qCInfo(lcEmitter) << "a client is connected to /cluster: polling resumes";
+        qCInfo(lcEmitter) << (m_keepPolling ? "polling (kept up for the history)"
+                                            : "a client is connected to /cluster: polling resumes");
         m_nodesTimer->start();
         m_vmsTimer->start();
         m_storageTimer->start();
@@ -298,7 +305,7 @@ void ClusterEmitter::poll(Source source, const Freshness *fresh)
             [this](const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
                     return finish(Source::Vms, false, r.error.message);
-                applyVms(*r.value);
+                applyVms(*r.value, m_resources.latestAtMs);
                 finish(Source::Vms, true, {});
             });
         break;
@@ -322,6 +329,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
     {
         int pending = 1;
         std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
+        qint64 fetchedAtMs = 0;
     };
     auto cycle = std::make_shared<Cycle>();
     auto complete = [this, cycle] {
@@ -334,6 +342,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
         emitNodes();
         if (m_quorum)
             emitQuorum();
+        Q_EMIT snapshotApplied(Source::Nodes, cycle->fetchedAtMs);
         checkAlerts();
         finish(Source::Nodes, true, {});
     };
@@ -344,6 +353,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
     withResources(fresh ? 0 : m_intervals.nodesMs / 2, fresh,
         [this, cycle, complete](const proxmox::Result<proxmox::ClusterResources> &r) {
             cycle->resources = r;
+            cycle->fetchedAtMs = m_resources.latestAtMs; // this answer's
             if (r.ok()) {
                 forgetNodeStatusOfNodesNotOnline(r.value->nodes);
                 // Load averages are what /cluster/resources lacks: each online node's status,
@@ -400,13 +410,14 @@ void ClusterEmitter::applyNodes(const proxmox::ClusterResources &resources)
     m_haveNodes = true;
 }
 
-void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources)
+void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources, qint64 fetchedAtMs)
 {
     m_vms = resources.vms;
     markProtectedGuests(m_vms, *m_safety);
     m_haveVms = true;
     m_vmsJson.clear();
     emitVms();
+    Q_EMIT snapshotApplied(Source::Vms, fetchedAtMs);
 }
 
 void ClusterEmitter::applyStorage(const proxmox::ClusterResources &resources)

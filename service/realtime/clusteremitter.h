@@ -85,11 +85,15 @@ public:
     // `temperature`.
     void setTemperatures(const QList<model::TemperatureData> &temperatures);
 
+    // Keeps polling while nobody is connected to /cluster (the history needs every poll).
+    void setKeepPolling(bool keep);
+
     bool isPolling() const { return m_active; }
     const QList<model::NodeData> &nodes() const { return m_nodes; }
     const QList<model::VmData> &vms() const { return m_vms; }
     const QList<model::StorageData> &storage() const { return m_storage; }
     std::optional<model::QuorumData> quorum() const { return m_quorum; }
+    const QList<model::TemperatureData> &temperatures() const { return m_temperatures; }
     QDateTime lastPollAt() const { return m_lastPollAt; }
     bool lastPollOk() const;
     int pollCount(Source source) const { return m_polls.value(source).count; }
@@ -98,6 +102,10 @@ public:
 
 Q_SIGNALS:
     void pollFinished(jarvis::realtime::ClusterEmitter::Source source, bool ok);
+    // `nodes` (Source::Nodes) or `vms` (Source::Vms) were applied and sent, from the
+    // /cluster/resources answer whose fetch started at fetchedAtMs (Unix ms, the emitter's
+    // clock); an answer reused by a later poll reports the same time again.
+    void snapshotApplied(jarvis::realtime::ClusterEmitter::Source source, qint64 fetchedAtMs);
 
 private:
     struct PollState
@@ -157,7 +165,7 @@ private:
     void poll(Source source, const Freshness *fresh = nullptr);
     void pollNodes(const Freshness *fresh);
     void applyNodes(const proxmox::ClusterResources &resources);
-    void applyVms(const proxmox::ClusterResources &resources);
+    void applyVms(const proxmox::ClusterResources &resources, qint64 fetchedAtMs);
     void applyStorage(const proxmox::ClusterResources &resources);
     void finish(Source source, bool ok, const QString &error);
     void emitNodes();
@@ -183,6 +191,7 @@ private:
     core::Ticker *m_vmsTimer;
     core::Ticker *m_storageTimer;
     bool m_active = false;
+    bool m_keepPolling = false;
 
     QHash<Source, PollState> m_polls;
     PollState m_quorumState;

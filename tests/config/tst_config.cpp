@@ -532,7 +532,7 @@ void TestConfig::brokenConfigs_data()
     // Structure
     row("unknown group", minimal().set(str("servr"), str("port"), str("1")), str("servr"),
         str("unknown group [servr]; known groups: server, auth, proxmox, intervals, safety, ssh, "
-            "temperature, audit, node.NAME"));
+            "temperature, audit, history, node.NAME"));
     row("General group", minimal().set(str("General"), str("port"), str("1")), str("General"),
         str("unknown group"));
     row("node without name", minimal().set(str("node."), str("host"), str("x")), str("node."),
