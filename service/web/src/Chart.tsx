@@ -1,6 +1,6 @@
 // A uPlot time chart for the history detail: one or more lines over a fixed window ending now,
 // nulls drawn as gaps, axes and the latest values in the dashboard's colours.
-import { For, createEffect, onCleanup, onMount } from "solid-js";
+import { For, Show, createEffect, onCleanup, onMount } from "solid-js";
 import uPlot from "uplot";
 
 export interface Line {
@@ -25,6 +25,8 @@ function lastValue(col: (number | null)[]): number | null {
 
 export default function Chart(props: {
   title: string;
+  /** Said after the title, as written (e.g. "of 16.0 GiB"). */
+  note?: string;
   lines: Line[];
   data: () => ChartData;
   /** The window: [end - span, end] seconds. */
@@ -50,7 +52,16 @@ export default function Chart(props: {
         select: { show: false, left: 0, top: 0, width: 0, height: 0 },
         axes: [
           { ...AXIS, space: 70 },
-          { ...AXIS, size: 64, values: (_u, splits) => splits.map((v) => props.format(v)) },
+          {
+            ...AXIS,
+            // wide enough for the longest label ("1023.9 KiB/s")
+            size: (_u, values) => {
+              let longest = 0;
+              for (const v of values || []) longest = Math.max(longest, v.length);
+              return Math.max(40, Math.ceil(longest * 6.8) + 14);
+            },
+            values: (_u, splits) => splits.map((v) => props.format(v)),
+          },
         ],
         scales: {
           x: {
@@ -99,7 +110,12 @@ export default function Chart(props: {
   return (
     <figure class="chart" data-points={points()}>
       <figcaption>
-        <span class="k">{props.title}</span>
+        <span class="k">
+          {props.title}
+          <Show when={props.note}>
+            <span class="note"> {props.note}</span>
+          </Show>
+        </span>
         <For each={props.lines}>
           {(l, i) => {
             const v = () => lastValue(props.data()[i() + 1] || []);

@@ -230,7 +230,8 @@ export default function HistoryDetail(props: { target: HistoryTarget; onClose: (
                   }
                 >
                   <Chart
-                    title={`Memory (of ${bytes(memLimit())})`}
+                    title="Memory"
+                    note={`of ${bytes(memLimit())}`}
                     lines={[{ label: "Memory", color: "#b48cff" }]}
                     data={memData}
                     span={span()}
