@@ -10,7 +10,7 @@
 //   (error <= 0.002, a fifth of a percentage point).
 // - Bytes (memory, and bytes per second): logarithmic, so that the error is relative. 0 stands
 //   for anything below 0.5; 16 bits cover 1 .. 2^48 with a relative error <= 0.026 %; 8 bits cover
-//   1 .. 2^44 (16 TiB) with a relative error <= 6.2 %. Larger values are clamped to the top.
+//   1 .. 2^44 (16 TiB) with a relative error <= 6.3 %. Larger values are clamped to the top.
 // - Celsius: linear. 16-bit 0.01 °C (0 .. 655.34 °C, error <= 0.005 °C); 8-bit 0.5 °C
 //   (0 .. 127 °C, error <= 0.25 °C). Below 0 is clamped to 0.
 // The top code of each width (0xFFFF, 0xFF) is null: no value. NaN encodes as null.

@@ -106,6 +106,7 @@ void Recorder::shutdown()
         return;
     m_shutDown = true;
     m_saveTimer->stop();
+    m_saveJob.reset();
     m_queue.clear();
     m_writer.waitForDone();
     if (!m_options.file.isEmpty()) {
@@ -130,11 +131,38 @@ bool Recorder::saveNow(QString *error)
 
 void Recorder::saveInBackground()
 {
-    if (m_options.file.isEmpty() || m_writer.activeThreadCount() > 0)
-        return; // the previous write is still going: the next tick writes newer data
-    // The image is built here (a copy of the rings, memcpy speed); the disk write and fsync
-    // happen on the writer thread.
-    const QByteArray image = m_store.save();
+    if (m_options.file.isEmpty() || m_saveJob || m_writer.activeThreadCount() > 0)
+        return; // the previous save is still going: the next tick writes newer data
+    m_saveRetries = 0;
+    m_saveJob = m_store.beginSave();
+    saveStep();
+}
+
+// The image is built on the event loop a few hundred guests a turn (a copy of their rings),
+// so that no turn holds the loop for long; a poll recorded in between makes it start again
+// (at most 3 times a tick). The disk write and fsync happen on the writer thread.
+void Recorder::saveStep()
+{
+    if (!m_saveJob || m_shutDown)
+        return;
+    constexpr int GuestsPerTurn = 250;
+    switch (m_store.continueSave(*m_saveJob, GuestsPerTurn)) {
+    case Store::SaveStep::More:
+        QMetaObject::invokeMethod(this, &Recorder::saveStep, Qt::QueuedConnection);
+        return;
+    case Store::SaveStep::Changed:
+        if (++m_saveRetries > 3) {
+            m_saveJob.reset(); // busy: the next tick tries again
+            return;
+        }
+        m_saveJob = m_store.beginSave();
+        QMetaObject::invokeMethod(this, &Recorder::saveStep, Qt::QueuedConnection);
+        return;
+    case Store::SaveStep::Done:
+        break;
+    }
+    const QByteArray image = m_saveJob->take();
+    m_saveJob.reset();
     const QString path = m_options.file;
     // The worker never outlives the recorder (shutdown() waits for it); a queued report to a
     // recorder deleted meanwhile is dropped by Qt.

@@ -84,6 +84,7 @@ private:
     void pump();
     void finishJob(const Job &job, const proxmox::Result<QList<proxmox::RrdPoint>> &result);
     void saveInBackground();
+    void saveStep();
     qint64 nowMs() const;
 
     proxmox::Client *m_client;
@@ -97,6 +98,8 @@ private:
     bool m_guestsBackfilled = false;
     QString m_firstFailure;
     QThreadPool m_writer; // one thread: the file's writes never overlap
+    std::unique_ptr<Store::SaveJob> m_saveJob; // a periodic save being built
+    int m_saveRetries = 0;
     bool m_shutDown = false;
 };
 

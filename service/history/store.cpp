@@ -5,9 +5,11 @@
 #include <QDataStream>
 #include <QIODevice>
 #include <QJsonArray>
+#include <QtEndian>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace jarvis::history {
@@ -226,6 +228,7 @@ void Store::recordNodes(
     g.lastRecordMs = atMs;
     const int slot = openSlot(g, m_nodes, atMs);
     const quint32 generation = ++m_generation;
+    ++m_changes;
     for (const model::NodeData &n : nodes) {
         if (n.node.isEmpty())
             continue;
@@ -256,6 +259,7 @@ void Store::recordGuests(qint64 atMs, const QList<model::VmData> &vms)
     g.lastRecordMs = atMs;
     const int slot = openSlot(g, m_guests, atMs);
     const quint32 generation = ++m_generation;
+    ++m_changes;
     for (const VmData &vm : vms) {
         if (vm.vmid <= 0)
             continue;
@@ -297,6 +301,7 @@ bool Store::backfill(
     if (!e || stepS <= 0)
         return false;
     Group &g = groupOf(*e);
+    ++m_changes;
     const qint64 nowMinute = minuteOf(nowMs);
     const qint64 oldest = nowMinute - (DayMinutes - 1);
     for (const proxmox::RrdPoint &p : points) {
@@ -406,13 +411,35 @@ std::optional<Series> Store::series(const QString &id, Range range, qint64 nowMs
         for (int ch = 0; ch < channels; ++ch)
             s.values[ch].push_back(decode8(scaleOf(ch), e->day(ch)[ds]));
     };
+    // The newest minute is rolled up at the first sample of the next one; once complete by the
+    // clock it is averaged here (a channel without samples keeps what a backfill put there).
+    auto pushOpenMinute = [&](qint64 minute) {
+        const int ds = daySlot(minute);
+        const bool claimed = g.dayMinute[size_t(ds)] == minute;
+        s.t.push_back(minute * 60);
+        for (int ch = 0; ch < channels; ++ch) {
+            double sum = 0;
+            int n = 0;
+            for (int i = 0; i < g.count; ++i) {
+                const int slot = g.slotAt(i);
+                const quint16 code = e->hour(ch)[slot];
+                if (minuteOf(g.slotMs[size_t(slot)]) == minute && code != Null16) {
+                    sum += decode16(scaleOf(ch), code);
+                    ++n;
+                }
+            }
+            s.values[ch].push_back(n > 0 ? sum / n
+                    : claimed            ? decode8(scaleOf(ch), e->day(ch)[ds])
+                                         : NaN);
+        }
+    };
     if (range == Range::Hour) {
         const qint64 fromMs = nowMs - 3600 * 1000;
         std::vector<int> live;
         for (int i = 0; i < g.count; ++i) {
             const int slot = g.slotAt(i);
             const qint64 at = g.slotMs[size_t(slot)];
-            if (at > fromMs && at <= nowMs)
+            if (at >= fromMs && at <= nowMs)
                 live.push_back(slot);
         }
         const qint64 firstLiveMs = live.empty() ? nowMs : g.slotMs[size_t(live.front())];
@@ -427,7 +454,9 @@ std::optional<Series> Store::series(const QString &id, Range range, qint64 nowMs
         }
     } else {
         for (qint64 m = nowMinute - DayMinutes; m < nowMinute; ++m) {
-            if (g.dayMinute[size_t(daySlot(m))] == m)
+            if (m == g.openMinute)
+                pushOpenMinute(m);
+            else if (g.dayMinute[size_t(daySlot(m))] == m)
                 pushDay(m);
         }
     }
@@ -563,53 +592,119 @@ constexpr quint32 Magic = 0x4a485331; // "JHS1"
 constexpr quint32 FormatVersion = 1;
 constexpr qint64 MaxEntities = 1000000;
 
-quint64 fnv1a(const QByteArray &bytes)
+constexpr qsizetype HeaderSize = 4 + 4 + 4 + 4 + 8 + 8;
+
+// FNV-1a over 64-bit words (the tail byte by byte): a corruption check, not a MAC.
+quint64 fnv1a(QByteArrayView bytes)
 {
     quint64 h = 1469598103934665603ULL;
-    for (char c : bytes) {
-        h ^= quint8(c);
+    const char *p = bytes.data();
+    qsizetype n = bytes.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        quint64 word;
+        std::memcpy(&word, p, 8);
+        h ^= word;
+        h *= 1099511628211ULL;
+    }
+    for (; n > 0; ++p, --n) {
+        h ^= quint8(*p);
         h *= 1099511628211ULL;
     }
     return h;
 }
 } // namespace
 
-QByteArray Store::save() const
+struct Store::SaveJob::State
 {
-    QByteArray payload;
-    {
-        QDataStream out(&payload, QIODevice::WriteOnly);
-        out.setVersion(QDataStream::Qt_6_4);
-        out.setByteOrder(QDataStream::LittleEndian);
-        auto group = [&](const Group &g, auto &map) {
-            out << qint32(g.cap) << qint32(g.channels) << qint32(g.head) << qint32(g.count);
-            for (qint64 v : g.slotMs)
-                out << v;
-            out << g.openMinute << g.lastRecordMs;
-            for (qint32 v : g.dayMinute)
-                out << v;
-            out << quint32(map.size());
-            for (const auto &entry : map) {
-                const Entity &e = *entry.second;
-                out << quint8(e.vmid == 0              ? 0
-                        : e.kind == VmData::Kind::Qemu ? 1
-                                                       : 2)
-                    << qint32(e.vmid) << e.node << e.maxmem;
-                out.writeRawData(
-                    reinterpret_cast<const char *>(e.data.get()), int(g.entityBytes()));
-            }
-        };
-        group(*m_nodeGroup, m_nodes);
-        group(*m_guestGroup, m_guests);
-    }
     QByteArray image;
-    QDataStream out(&image, QIODevice::WriteOnly);
+    std::unique_ptr<QDataStream> out;
+    quint64 changes = 0;
+    std::unordered_map<int, std::unique_ptr<Entity>>::const_iterator next;
+    bool done = false;
+};
+
+Store::SaveJob::SaveJob()
+    : d(std::make_unique<State>())
+{ }
+
+Store::SaveJob::~SaveJob() = default;
+
+QByteArray Store::SaveJob::take()
+{
+    return d->done ? std::exchange(d->image, {}) : QByteArray();
+}
+
+namespace {
+template<typename G> void writeGroupHeader(QDataStream &out, const G &g, quint32 entities)
+{
+    out << qint32(g.cap) << qint32(g.channels) << qint32(g.head) << qint32(g.count);
+    for (qint64 v : g.slotMs)
+        out << v;
+    out << g.openMinute << g.lastRecordMs;
+    for (qint32 v : g.dayMinute)
+        out << v;
+    out << entities;
+}
+
+template<typename G, typename E> void writeEntity(QDataStream &out, const G &g, const E &e)
+{
+    out << quint8(e.vmid == 0              ? 0
+            : e.kind == VmData::Kind::Qemu ? 1
+                                           : 2)
+        << qint32(e.vmid) << e.node << e.maxmem;
+    out.writeRawData(reinterpret_cast<const char *>(e.data.get()), int(g.entityBytes()));
+}
+} // namespace
+
+std::unique_ptr<Store::SaveJob> Store::beginSave() const
+{
+    auto job = std::make_unique<SaveJob>();
+    SaveJob::State &d = *job->d;
+    d.changes = m_changes;
+    // One buffer, sized once, the header's size and checksum patched in at the end.
+    d.image.reserve(HeaderSize + 2 * 16384
+        + qsizetype(m_nodes.size() + 1) * (m_nodeGroup->entityBytes() + 128)
+        + qsizetype(m_guests.size() + 1) * (m_guestGroup->entityBytes() + 64));
+    d.out = std::make_unique<QDataStream>(&d.image, QIODevice::WriteOnly);
+    QDataStream &out = *d.out;
     out.setVersion(QDataStream::Qt_6_4);
     out.setByteOrder(QDataStream::LittleEndian);
     out << Magic << FormatVersion << qint32(m_options.nodeIntervalS)
-        << qint32(m_options.guestIntervalS) << quint64(payload.size()) << fnv1a(payload);
-    image.append(payload);
-    return image;
+        << qint32(m_options.guestIntervalS) << quint64(0) << quint64(0);
+    writeGroupHeader(out, *m_nodeGroup, quint32(m_nodes.size()));
+    for (const auto &[name, e] : m_nodes)
+        writeEntity(out, *m_nodeGroup, *e);
+    writeGroupHeader(out, *m_guestGroup, quint32(m_guests.size()));
+    d.next = m_guests.cbegin();
+    return job;
+}
+
+Store::SaveStep Store::continueSave(SaveJob &job, int maxGuests) const
+{
+    SaveJob::State &d = *job.d;
+    if (d.done)
+        return SaveStep::Done;
+    if (d.changes != m_changes)
+        return SaveStep::Changed;
+    for (int n = 0; n < maxGuests && d.next != m_guests.cend(); ++n, ++d.next)
+        writeEntity(*d.out, *m_guestGroup, *d.next->second);
+    if (d.next != m_guests.cend())
+        return SaveStep::More;
+    d.out.reset();
+    const quint64 size = quint64(d.image.size() - HeaderSize);
+    const quint64 checksum =
+        fnv1a(QByteArrayView(d.image.constData() + HeaderSize, d.image.size() - HeaderSize));
+    const quint64 le[2] = {qToLittleEndian(size), qToLittleEndian(checksum)};
+    std::memcpy(d.image.data() + HeaderSize - 16, le, 16);
+    d.done = true;
+    return SaveStep::Done;
+}
+
+QByteArray Store::save() const
+{
+    const std::unique_ptr<SaveJob> job = beginSave();
+    continueSave(*job, std::numeric_limits<int>::max());
+    return job->take();
 }
 
 bool Store::load(const QByteArray &image, QString *why)
@@ -638,12 +733,13 @@ bool Store::load(const QByteArray &image, QString *why)
                         .arg(guestInterval)
                         .arg(m_options.nodeIntervalS)
                         .arg(m_options.guestIntervalS));
-    const qint64 headerSize = 4 + 4 + 4 + 4 + 8 + 8;
-    if (size != quint64(image.size() - headerSize))
+    if (size != quint64(image.size() - HeaderSize))
         return fail(QStringLiteral("truncated or oversized (%1 bytes of payload, %2 expected)")
-                        .arg(image.size() - headerSize)
+                        .arg(image.size() - HeaderSize)
                         .arg(size));
-    const QByteArray payload = image.mid(headerSize);
+    // Read in place: no copy of the payload.
+    const QByteArray payload =
+        QByteArray::fromRawData(image.constData() + HeaderSize, image.size() - HeaderSize);
     if (fnv1a(payload) != checksum)
         return fail(QStringLiteral("checksum mismatch"));
 
@@ -727,6 +823,7 @@ bool Store::load(const QByteArray &image, QString *why)
     // The counters are not kept: the first poll after a restart starts the rates afresh, and
     // the poll after the restart is never merged into a slot from before it.
     m_nodeGroup->lastRecordMs = m_guestGroup->lastRecordMs = -1;
+    ++m_changes;
     return true;
 }
 

@@ -108,6 +108,22 @@ public:
     QByteArray save() const;
     bool load(const QByteArray &image, QString *why);
 
+    // save() in steps, so that a big store never holds the event loop for long: begin, then
+    // step until Done (the image is then complete: SaveJob::take()). A step after the store
+    // changed (a poll, a backfill) answers Changed: the image would mix two states; begin again.
+    class SaveJob
+    {
+    public:
+        SaveJob();
+        ~SaveJob();
+        QByteArray take();
+        struct State;
+        std::unique_ptr<State> d;
+    };
+    enum class SaveStep { More, Done, Changed };
+    std::unique_ptr<SaveJob> beginSave() const;
+    SaveStep continueSave(SaveJob &job, int maxGuests) const;
+
     struct Group;
     struct Entity;
 
@@ -123,6 +139,7 @@ private:
     std::map<QString, std::unique_ptr<Entity>> m_nodes;
     std::unordered_map<int, std::unique_ptr<Entity>> m_guests;
     quint32 m_generation = 0;
+    quint64 m_changes = 0; // every change, for SaveJob
 };
 
 } // namespace jarvis::history
