@@ -305,6 +305,9 @@ bool Store::backfill(
     const qint64 nowMinute = minuteOf(nowMs);
     const qint64 oldest = nowMinute - (DayMinutes - 1);
     for (const proxmox::RrdPoint &p : points) {
+        // Only points that can touch the last 24 hours (and no arithmetic on absurd times).
+        if (p.time < oldest * 60 - stepS || p.time > nowMs / 1000 || stepS > 86400)
+            continue;
         const double values[NodeChannels] = {p.cpu.value_or(NaN), p.mem.value_or(NaN),
             p.netin.value_or(NaN), p.netout.value_or(NaN), p.diskread.value_or(NaN),
             p.diskwrite.value_or(NaN), NaN};
@@ -592,10 +595,12 @@ constexpr quint32 Magic = 0x4a485331; // "JHS1"
 constexpr quint32 FormatVersion = 1;
 constexpr qint64 MaxEntities = 1000000;
 
-constexpr qsizetype HeaderSize = 4 + 4 + 4 + 4 + 8 + 8;
+constexpr qsizetype HeaderSize = ImageHeaderSize;
+
+} // namespace
 
 // FNV-1a over 64-bit words (the tail byte by byte): a corruption check, not a MAC.
-quint64 fnv1a(QByteArrayView bytes)
+quint64 imageChecksum(QByteArrayView bytes)
 {
     quint64 h = 1469598103934665603ULL;
     const char *p = bytes.data();
@@ -612,14 +617,14 @@ quint64 fnv1a(QByteArrayView bytes)
     }
     return h;
 }
-} // namespace
 
 struct Store::SaveJob::State
 {
     QByteArray image;
     std::unique_ptr<QDataStream> out;
     quint64 changes = 0;
-    std::unordered_map<int, std::unique_ptr<Entity>>::const_iterator next;
+    std::vector<int> vmids; // the guests, by vmid: the same store gives the same bytes
+    size_t next = 0;
     bool done = false;
 };
 
@@ -675,7 +680,10 @@ std::unique_ptr<Store::SaveJob> Store::beginSave() const
     for (const auto &[name, e] : m_nodes)
         writeEntity(out, *m_nodeGroup, *e);
     writeGroupHeader(out, *m_guestGroup, quint32(m_guests.size()));
-    d.next = m_guests.cbegin();
+    d.vmids.reserve(m_guests.size());
+    for (const auto &entry : m_guests)
+        d.vmids.push_back(entry.first);
+    std::sort(d.vmids.begin(), d.vmids.end());
     return job;
 }
 
@@ -686,14 +694,14 @@ Store::SaveStep Store::continueSave(SaveJob &job, int maxGuests) const
         return SaveStep::Done;
     if (d.changes != m_changes)
         return SaveStep::Changed;
-    for (int n = 0; n < maxGuests && d.next != m_guests.cend(); ++n, ++d.next)
-        writeEntity(*d.out, *m_guestGroup, *d.next->second);
-    if (d.next != m_guests.cend())
+    for (int n = 0; n < maxGuests && d.next < d.vmids.size(); ++n, ++d.next)
+        writeEntity(*d.out, *m_guestGroup, *m_guests.at(d.vmids[d.next]));
+    if (d.next < d.vmids.size())
         return SaveStep::More;
     d.out.reset();
     const quint64 size = quint64(d.image.size() - HeaderSize);
-    const quint64 checksum =
-        fnv1a(QByteArrayView(d.image.constData() + HeaderSize, d.image.size() - HeaderSize));
+    const quint64 checksum = imageChecksum(
+        QByteArrayView(d.image.constData() + HeaderSize, d.image.size() - HeaderSize));
     const quint64 le[2] = {qToLittleEndian(size), qToLittleEndian(checksum)};
     std::memcpy(d.image.data() + HeaderSize - 16, le, 16);
     d.done = true;
@@ -740,7 +748,7 @@ bool Store::load(const QByteArray &image, QString *why)
     // Read in place: no copy of the payload.
     const QByteArray payload =
         QByteArray::fromRawData(image.constData() + HeaderSize, image.size() - HeaderSize);
-    if (fnv1a(payload) != checksum)
+    if (imageChecksum(payload) != checksum)
         return fail(QStringLiteral("checksum mismatch"));
 
     QDataStream p(payload);
@@ -756,9 +764,20 @@ bool Store::load(const QByteArray &image, QString *why)
         }
         g.head = head;
         g.count = count;
-        for (qint64 &v : g.slotMs)
+        constexpr qint64 MaxMs = qint64(1) << 50; // year 37648: a time, not garbage
+        for (qint64 &v : g.slotMs) {
             p >> v;
+            if (v < 0 || v > MaxMs) {
+                *problem = QStringLiteral("bad time in the hour ring");
+                return false;
+            }
+        }
         p >> g.openMinute >> g.lastRecordMs;
+        if (g.openMinute < -1 || g.openMinute > MaxMs / 60000 || g.lastRecordMs < -1
+            || g.lastRecordMs > MaxMs) {
+            *problem = QStringLiteral("bad time in the ring header");
+            return false;
+        }
         for (qint32 &v : g.dayMinute) {
             p >> v;
             if (v < -1) {

@@ -60,6 +60,12 @@ struct EntityRef
     int vmid = 0; // 0 = a node
 };
 
+// The file image: a 32-byte header (magic "1SHJ", format version, the two poll intervals, the
+// payload's size and checksum, little-endian) and the payload. The checksum (for tools and the
+// fuzz target, which repairs it to reach the structure checks):
+inline constexpr qsizetype ImageHeaderSize = 32;
+quint64 imageChecksum(QByteArrayView payload);
+
 class Store
 {
 public:
