@@ -86,6 +86,12 @@ bench-poll: build
 	@if [ -x $(BUILD_DIR)/tests/bench/jarvis-bench-json ]; then $(BUILD_DIR)/tests/bench/jarvis-bench-json; \
 	else echo "jarvis-bench-json: not built (libsimdjson-dev missing; the readers' figures are in docs/PERFORMANCE.md)"; fi
 
+# make bench-history: the history's memory per guest and its costs with 5000 guests
+# (docs/PERFORMANCE.md). Options go in BENCH_ARGS, e.g. make bench-history BENCH_ARGS="--guests 1000".
+.PHONY: bench-history
+bench-history: build
+	@$(BUILD_DIR)/tests/bench/jarvis-bench-history $(BENCH_ARGS)
+
 # make bench-models: the console's guest model applying a 5000-guest snapshot (first fill,
 # unchanged, 10% changed, inserts and removals), median and max ms, against the 5 ms target.
 # Options in BENCH_ARGS (e.g. BENCH_ARGS="--path raw --scenario churn --view 1").
@@ -112,7 +118,8 @@ bench-web: build
 	@JARVISD=$(abspath $(BUILD_DIR))/service/jarvisd node tests/web/snapshot-apply.mjs $(BENCH_ARGS)
 
 # make screenshots: runs the browser test (ctest web_dashboard) and copies its desktop screenshot
-# to docs/dashboard.png (the README's picture); both screenshots stay in $(BUILD_DIR)/tests/web/artifacts.
+# to docs/dashboard.png and a guest's charts to docs/dashboard-history.png (the README's pictures);
+# every screenshot stays in $(BUILD_DIR)/tests/web/artifacts.
 .PHONY: screenshots
 screenshots: build
 	@cd $(BUILD_DIR) && JARVIS_UPDATE_SCREENSHOT=1 ctest --output-on-failure -R '^web_dashboard$$'

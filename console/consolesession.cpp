@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "login.h"
 #include "model/clusterdata.h"
+#include "models/historyseries.h"
 #include "models/nodelistmodel.h"
 #include "secretstore.h"
 #include "terminal/terminalsession.h"
@@ -15,6 +16,8 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
+#include <cmath>
+#include <limits>
 #include <utility>
 
 namespace jarvis::console {
@@ -498,6 +501,11 @@ void ConsoleSession::startLive()
         QStringLiteral("storage"), this, arrayHandler(Storage, &ConsoleSession::storageReceived));
     m_cluster->on(QStringLiteral("temperature"), this,
         arrayHandler(0, &ConsoleSession::temperaturesReceived));
+    m_cluster->on(QStringLiteral("history"), this,
+        [this](const QJsonArray &args, const QList<QByteArray> &, const client::AckResponder &) {
+            if (args.at(0).isObject())
+                Q_EMIT historyReceived(args.at(0)); // not an object: nothing to seed
+        });
     m_cluster->on(QStringLiteral("quorum"), this,
         [this](const QJsonArray &args, const QList<QByteArray> &, const client::AckResponder &) {
             const std::optional<model::QuorumData> quorum =
@@ -726,6 +734,82 @@ void ConsoleSession::refresh()
 {
     if (m_cluster)
         m_cluster->emitEvent(QStringLiteral("refresh"));
+}
+
+namespace {
+
+QVariantList variantList(const QList<double> &values)
+{
+    QVariantList out;
+    out.reserve(values.size());
+    for (double v : values)
+        out.append(v);
+    return out;
+}
+
+QVariantMap seriesForQml(const HistorySeries &s)
+{
+    QVariantList t;
+    t.reserve(s.t.size());
+    for (qint64 x : s.t)
+        t.append(x);
+    QList<double> memFraction = s.mem;
+    for (double &m : memFraction)
+        m = std::isnan(m) || !(s.maxmem > 0) ? std::numeric_limits<double>::quiet_NaN()
+                                             : SnapshotListModel::fraction(m, s.maxmem);
+    return {
+        {QStringLiteral("id"), s.id},
+        {QStringLiteral("node"), s.node},
+        {QStringLiteral("range"), s.range},
+        {QStringLiteral("t"), t},
+        {QStringLiteral("cpu"), variantList(s.cpu)},
+        {QStringLiteral("mem"), variantList(s.mem)},
+        {QStringLiteral("memFraction"), variantList(memFraction)},
+        {QStringLiteral("maxmem"), s.maxmem},
+        {QStringLiteral("netin"), variantList(s.netin)},
+        {QStringLiteral("netout"), variantList(s.netout)},
+        {QStringLiteral("diskread"), variantList(s.diskread)},
+        {QStringLiteral("diskwrite"), variantList(s.diskwrite)},
+        {QStringLiteral("temperature"), variantList(s.temperature)},
+    };
+}
+
+} // namespace
+
+void ConsoleSession::requestHistory(const QString &id, const QString &range)
+{
+    if (!m_cluster || !m_cluster->isConnected()) {
+        Q_EMIT historyAnswered(
+            id, range, false, {}, QStringLiteral("Not connected to the Jarvis service."));
+        return;
+    }
+    const QJsonObject ask {{QStringLiteral("id"), id}, {QStringLiteral("range"), range}};
+    m_cluster->emitEvent(QStringLiteral("history"), QJsonArray {ask}, {}, this,
+        [this, id, range](const client::AckResult &result) {
+            if (!result.ok()) {
+                Q_EMIT historyAnswered(id, range, false, {},
+                    QStringLiteral("No answer from the Jarvis service (%1).")
+                        .arg(result.errorString()));
+                return;
+            }
+            const QJsonObject answer = result.args.at(0).toObject();
+            if (answer.value(QLatin1String("ok")) == QJsonValue(true)) {
+                const std::optional<HistorySeries> s =
+                    historySeriesFromJson(answer.value(QLatin1String("series")));
+                if (s && s->id == id) {
+                    Q_EMIT historyAnswered(id, range, true, seriesForQml(*s), {});
+                    return;
+                }
+                Q_EMIT historyAnswered(id, range, false, {},
+                    QStringLiteral("The service sent a history the console cannot read."));
+                return;
+            }
+            const QString error = answer.value(QLatin1String("error")).toString();
+            Q_EMIT historyAnswered(id, range, false, {},
+                error.isEmpty()
+                    ? QStringLiteral("The service sent an answer the console cannot read.")
+                    : error);
+        });
 }
 
 } // namespace jarvis::console

@@ -135,6 +135,9 @@ public:
     Q_INVOKABLE void dismissActionError();
     // Asks /cluster for a fresh poll (the `refresh` event).
     Q_INVOKABLE void refresh();
+    // Asks /cluster for the history of one node or guest (`history` with ack; id "node/<name>",
+    // "qemu/<vmid>" or "lxc/<vmid>", range "hour" or "day"); historyAnswered() tells the result.
+    Q_INVOKABLE void requestHistory(const QString &id, const QString &range);
 
     // Settings for tests: the REST timeout and the sockets' reconnect delays.
     void setRequestTimeout(int ms) { m_requestTimeout = ms; }
@@ -166,6 +169,14 @@ Q_SIGNALS:
     void vmsReceived(const QJsonArray &vms);
     void storageReceived(const QJsonArray &storage);
     void temperaturesReceived(const QJsonArray &temperatures);
+    // The `history` event's payload as sent ({range, series}); NodeListModel::applyHistory reads
+    // it.
+    void historyReceived(const QJsonValue &history);
+    // The answer to requestHistory(): ok with `series` (the HistorySeries as QML reads it: t,
+    // cpu (0..1), memFraction (0..1, of maxmem), mem, maxmem, netin, netout, diskread, diskwrite,
+    // temperature; NaN = a gap), or the reason in words.
+    void historyAnswered(const QString &id, const QString &range, bool ok,
+        const QVariantMap &series, const QString &error);
     void eventReceived(const QJsonObject &event); // /events: `event` and `alert`
     // An action started (busy) or ended on a guest.
     void guestBusyChanged(int vmid, bool busy);

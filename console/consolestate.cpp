@@ -11,6 +11,7 @@ ConsoleState::ConsoleState(SecretStore *store, QObject *parent)
     connect(&session, &ConsoleSession::nodesReceived, &nodes, &NodeListModel::applyNodes);
     connect(
         &session, &ConsoleSession::temperaturesReceived, &nodes, &NodeListModel::applyTemperatures);
+    connect(&session, &ConsoleSession::historyReceived, &nodes, &NodeListModel::applyHistory);
     connect(&session, &ConsoleSession::vmsReceived, &guests, &GuestListModel::applyVms);
     session.setVmsTextHandler(
         [this](QByteArrayView args) { return guests.applyVmsEventJson(args); });

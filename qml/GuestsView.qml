@@ -15,6 +15,8 @@ FocusScope {
     property var pending: ({}) // "vmid" -> what runs (session.pending)
     property string failure
     signal actionRequested(string action, var guest, bool confirmed)
+    // The guest's name was clicked: show its charts (HistoryPopup).
+    signal chartsRequested(var guest)
     signal dismissFailure()
 
     readonly property var actions: [
@@ -234,7 +236,23 @@ FocusScope {
                             anchors.verticalCenter: parent.verticalCenter
                             leftPadding: 6
                             spacing: 4
-                            Text { text: row.name; color: Theme.text; font.pixelSize: Theme.fontSize }
+                            Text {
+                                objectName: "name-" + row.vmid
+                                text: row.name
+                                color: nameArea.containsMouse ? Theme.accent : Theme.text
+                                font.pixelSize: Theme.fontSize
+                                font.underline: nameArea.containsMouse
+                                Accessible.role: Accessible.Button
+                                Accessible.name: row.name + ": charts"
+                                Accessible.onPressAction: root.chartsRequested(row.guest)
+                                MouseArea {
+                                    id: nameArea
+                                    anchors.fill: parent
+                                    hoverEnabled: true
+                                    cursorShape: Qt.PointingHandCursor
+                                    onClicked: root.chartsRequested(row.guest)
+                                }
+                            }
                             Pill { visible: row.lock !== ""; text: row.lock; tone: Theme.warn }
                             Pill { visible: row.template; text: "template" }
                             Repeater {

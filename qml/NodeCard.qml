@@ -20,6 +20,7 @@ Rectangle {
     required property bool hasTemperature
     required property var cpuHistory
     required property var memHistory
+    required property var historyTimes
     required property bool isProtected
 
     implicitWidth: 300
@@ -96,18 +97,20 @@ Rectangle {
         }
         RowLayout {
             spacing: 8
-            Text { text: "CPU"; color: Theme.muted; font.pixelSize: 10 }
+            Text { text: "CPU 1 h"; color: Theme.muted; font.pixelSize: 10 }
             Sparkline {
                 Layout.fillWidth: true
                 Layout.preferredHeight: 22
                 values: card.cpuHistory
+                times: card.historyTimes
                 color: Theme.accent
             }
-            Text { text: "Mem"; color: Theme.muted; font.pixelSize: 10 }
+            Text { text: "Mem 1 h"; color: Theme.muted; font.pixelSize: 10 }
             Sparkline {
                 Layout.fillWidth: true
                 Layout.preferredHeight: 22
                 values: card.memHistory
+                times: card.historyTimes
                 color: "#a371f7"
             }
         }

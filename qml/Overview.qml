@@ -11,6 +11,12 @@ Item {
     property var storageModel
     property var eventsModel
 
+    HistoryPopup {
+        id: history
+        parent: Overlay.overlay
+        session: overview.session
+    }
+
     ColumnLayout {
         anchors.fill: parent
         anchors.margins: 12
@@ -42,6 +48,11 @@ Item {
                     failure: overview.session ? overview.session.actionError : ""
                     onActionRequested: (action, g, confirmed) => overview.session.runAction(action, g.vmid, g.node, g.type, g.name, confirmed)
                     onDismissFailure: overview.session.dismissActionError()
+                    onChartsRequested: (g) => {
+                        history.targetId = (g.type === "lxc" ? "lxc/" : "qemu/") + g.vmid
+                        history.targetTitle = g.name + " (" + g.vmid + ") · " + (g.type === "lxc" ? "CT" : "VM") + " on " + g.node
+                        history.open()
+                    }
                 }
             }
 

@@ -1,6 +1,7 @@
 #include "qmltypes.h"
 
 #include "consolesession.h"
+#include "sparklineitem.h"
 #include "terminal/terminalitem.h"
 #include "terminal/terminalsession.h"
 
@@ -17,6 +18,7 @@ void registerQmlTypes(QQmlEngine *engine)
         const char *uri = "Jarvis.Console.Native";
         qmlRegisterUncreatableType<ConsoleSession>(
             uri, 1, 0, "ConsoleSession", QStringLiteral("made by the application"));
+        qmlRegisterType<SparklineItem>(uri, 1, 0, "SparklineItem");
         qmlRegisterType<TerminalItem>(uri, 1, 0, "TerminalItem");
         qmlRegisterType<TerminalSession>(uri, 1, 0, "TerminalSession");
     }

@@ -1,6 +1,7 @@
 // jarvis-console: the desktop console (issue 12). main.cpp only: the command line, the session,
 // the models and the QML window; `--screenshot FILE` logs in, waits for the first nodes, vms and
-// storage, saves the window as PNG and exits (1 with one line when it cannot within 20 s).
+// storage and the sparklines' history, saves the window as PNG and exits (1 with one line when it
+// cannot within 20 s).
 #include "consolestate.h"
 #include "consolestorage.h"
 #include "heap.h"
@@ -23,6 +24,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 Q_IMPORT_QML_PLUGIN(Jarvis_ConsolePlugin)
 
@@ -152,18 +154,36 @@ int main(int argc, char *argv[])
                     ? QStringLiteral("no nodes, vms and storage from %1 within 20 s").arg(where)
                     : QStringLiteral("cannot connect to %1 within 20 s").arg(where));
         });
-        QObject::connect(
-            &session, &ConsoleSession::snapshotChanged, &app, [&session, window, screenshot] {
-                if (!session.hasSnapshot())
-                    return;
-                // Once the models have the rows, the next grab polishes, lays out and renders.
-                QTimer::singleShot(0, window, [window, screenshot] {
-                    const QImage image = window->grabWindow();
-                    if (image.isNull() || !image.save(screenshot, "PNG"))
-                        failLine(QStringLiteral("cannot write %1").arg(screenshot));
-                    QCoreApplication::exit(0);
-                });
+        // The picture waits for the first nodes, vms and storage and then for the sparklines'
+        // history (jarvisd sends it right after them), or for the next `nodes` from a jarvisd
+        // that sends none.
+        auto grab = [window, screenshot, done = std::make_shared<bool>(false)] {
+            if (std::exchange(*done, true))
+                return;
+            // Once the models have the rows, the next grab polishes, lays out and renders.
+            QTimer::singleShot(0, window, [window, screenshot] {
+                const QImage image = window->grabWindow();
+                if (image.isNull() || !image.save(screenshot, "PNG"))
+                    failLine(QStringLiteral("cannot write %1").arg(screenshot));
+                QCoreApplication::exit(0);
             });
+        };
+        auto history = std::make_shared<bool>(false);
+        QObject::connect(
+            &session, &ConsoleSession::historyReceived, &app, [&session, grab, history] {
+                *history = true;
+                if (session.hasSnapshot())
+                    grab();
+            });
+        QObject::connect(
+            &session, &ConsoleSession::snapshotChanged, &app, [&session, grab, history] {
+                if (session.hasSnapshot() && *history)
+                    grab();
+            });
+        QObject::connect(&session, &ConsoleSession::nodesReceived, &app, [&session, grab] {
+            if (session.hasSnapshot())
+                grab(); // a `nodes` after the first snapshots, and no history
+        });
     }
 
     if (!password.isEmpty())

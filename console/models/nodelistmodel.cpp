@@ -1,5 +1,9 @@
 #include "nodelistmodel.h"
 
+#include "historyseries.h"
+
+#include "core/clock.h"
+
 #include <algorithm>
 
 #include <QJsonObject>
@@ -17,14 +21,16 @@ bool isOnline(const model::NodeData &n)
     return n.status == QLatin1String("online");
 }
 
+constexpr double Gap = std::numeric_limits<double>::quiet_NaN();
+
 double cpuSample(const model::NodeData &n)
 {
-    return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : 0.0;
+    return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : Gap;
 }
 
 double memSample(const model::NodeData &n)
 {
-    return isOnline(n) ? NodeListModel::fraction(n.mem, n.maxmem) : 0.0;
+    return isOnline(n) ? NodeListModel::fraction(n.mem, n.maxmem) : Gap;
 }
 
 // The hottest reading; nullptr-like (NaN, "") when there is none.
@@ -58,18 +64,43 @@ QVariantMap toVariantMap(const QMap<QString, double> &zones)
     return out;
 }
 
-void appendSample(QList<double> &history, double value)
+QVariantList toVariantList(const QList<qint64> &values)
 {
-    if (history.size() >= NodeListModel::HistoryLength)
-        history.remove(0, history.size() - NodeListModel::HistoryLength + 1);
-    history.append(value);
+    QVariantList out;
+    out.reserve(values.size());
+    for (qint64 v : values)
+        out.append(v);
+    return out;
+}
+
+// Drops the samples at or before `cutoff`.
+template<typename Row> void trimBefore(Row &row, qint64 cutoff)
+{
+    const qsizetype drop =
+        std::upper_bound(row.times.cbegin(), row.times.cend(), cutoff) - row.times.cbegin();
+    if (drop == 0)
+        return;
+    row.times.remove(0, drop);
+    row.cpuHistory.remove(0, drop);
+    row.memHistory.remove(0, drop);
 }
 
 } // namespace
 
 NodeListModel::NodeListModel(QObject *parent)
     : SnapshotListModel(parent)
+    , m_clock(core::Clock::system())
 { }
+
+void NodeListModel::setClock(core::Clock *clock)
+{
+    m_clock = core::Clock::orSystem(clock);
+}
+
+qint64 NodeListModel::sampleTime() const
+{
+    return m_clock->now().toSecsSinceEpoch() + m_clockOffset;
+}
 
 QMap<QString, double> NodeListModel::effectiveTemperatures(const model::NodeData &node) const
 {
@@ -82,6 +113,7 @@ void NodeListModel::applyNodes(const QJsonArray &nodes)
 {
     QList<Row> incoming;
     incoming.reserve(nodes.size());
+    const qint64 now = sampleTime();
     for (const QJsonValue &value : nodes) {
         if (!value.isObject())
             continue;
@@ -90,6 +122,7 @@ void NodeListModel::applyNodes(const QJsonArray &nodes)
             continue;
         Row row;
         row.temperatures = effectiveTemperatures(*node);
+        row.times = {now};
         row.cpuHistory = {cpuSample(*node)};
         row.memHistory = {memSample(*node)};
         row.data = std::move(*node);
@@ -151,12 +184,60 @@ QList<int> NodeListModel::update(Row &current, Row &&fresh) const
     }
     if (a.isProtected != b.isProtected)
         roles << IsProtectedRole;
-    // A new sample every snapshot: the sparklines move.
-    appendSample(current.cpuHistory, fresh.cpuHistory.value(0));
-    appendSample(current.memHistory, fresh.memHistory.value(0));
-    roles << CpuHistoryRole << MemHistoryRole;
+    // A new sample every snapshot taken later than the series' last: the sparklines move.
+    const qint64 t = fresh.times.value(0);
+    if (current.times.isEmpty() || current.times.constLast() < t) {
+        current.times.append(t);
+        current.cpuHistory.append(fresh.cpuHistory.value(0));
+        current.memHistory.append(fresh.memHistory.value(0));
+        trimBefore(current, t - HistorySeconds);
+        roles << CpuHistoryRole << MemHistoryRole << HistoryTimesRole;
+    }
     current.data = std::move(fresh.data);
     return roles;
+}
+
+void NodeListModel::applyHistory(const QJsonValue &payload)
+{
+    if (!payload.isObject())
+        return;
+    const QJsonObject o = payload.toObject();
+    const QJsonValue range = o.value(QLatin1String("range"));
+    const QJsonValue list = o.value(QLatin1String("series"));
+    if (!list.isArray() || (!range.isUndefined() && range != QLatin1String("hour")))
+        return;
+    QHash<QString, HistorySeries> byNode;
+    qint64 newest = std::numeric_limits<qint64>::min();
+    for (const QJsonValue &value : list.toArray()) {
+        std::optional<HistorySeries> s = historySeriesFromJson(value);
+        if (!s || s->vmid != 0 || byNode.contains(s->node))
+            continue;
+        if (!s->t.isEmpty())
+            newest = std::max(newest, s->t.constLast());
+        byNode.insert(s->node, std::move(*s));
+    }
+    if (byNode.isEmpty())
+        return;
+    // The newest sample is the server's latest poll: its time is now in the server's clock.
+    if (newest != std::numeric_limits<qint64>::min())
+        m_clockOffset = newest - m_clock->now().toSecsSinceEpoch();
+    const qint64 cutoff = sampleTime() - HistorySeconds;
+    for (int i = 0; i < m_rows.size(); ++i) {
+        Row &row = m_rows[i];
+        const auto it = byNode.find(row.data.node);
+        if (it == byNode.end())
+            continue; // the node keeps its own samples
+        HistorySeries &h = it.value();
+        row.times = std::move(h.t);
+        row.cpuHistory = std::move(h.cpu);
+        for (double &c : row.cpuHistory)
+            c = std::isnan(c) ? c : qBound(0.0, c, 1.0);
+        row.memHistory = std::move(h.mem);
+        for (double &m : row.memHistory)
+            m = std::isnan(m) || !(h.maxmem > 0) ? Gap : fraction(m, h.maxmem);
+        trimBefore(row, cutoff);
+        Q_EMIT dataChanged(index(i), index(i), {CpuHistoryRole, MemHistoryRole, HistoryTimesRole});
+    }
 }
 
 void NodeListModel::applyTemperatures(const QJsonArray &temperatures)
@@ -270,6 +351,8 @@ QVariant NodeListModel::data(const QModelIndex &index, int role) const
         return toVariantList(row.memHistory);
     case IsProtectedRole:
         return n.isProtected;
+    case HistoryTimesRole:
+        return toVariantList(row.times);
     default:
         return {};
     }
@@ -300,6 +383,7 @@ QHash<int, QByteArray> NodeListModel::roleNames() const
         {CpuHistoryRole, "cpuHistory"},
         {MemHistoryRole, "memHistory"},
         {IsProtectedRole, "isProtected"},
+        {HistoryTimesRole, "historyTimes"},
     };
 }
 

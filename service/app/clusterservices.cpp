@@ -1,10 +1,12 @@
 #include "app/clusterservices.h"
 
+#include "history/recorder.h"
 #include "http/httpapi.h"
 #include "http/toolstatus.h"
 #include "proxmox/client.h"
 #include "realtime/clusteremitter.h"
 #include "realtime/eventbus.h"
+#include "realtime/historyevents.h"
 #include "realtime/sioserver.h"
 #include "realtime/temperaturepoller.h"
 #include "realtime/terminalhandler.h"
@@ -92,6 +94,18 @@ ClusterServices::ClusterServices(const config::Config &config, http::HttpApi *ht
     m_temperatures =
         new realtime::TemperaturePoller(m_pool, m_emitter, m_events, temperature, clock, this);
 
+    if (config.historyEnabled) {
+        history::Recorder::Options options;
+        options.store.nodeIntervalS = config.intervalNodes;
+        options.store.guestIntervalS = config.intervalVms;
+        options.file = config.historyFile;
+        options.saveIntervalMs = config.historySaveInterval * 1000;
+        options.backfill = config.historyBackfill;
+        m_history = new history::Recorder(m_client, options, clock, this);
+        m_historyEvents = new realtime::HistoryEvents(
+            m_history, m_emitter, sio->findNamespace(QStringLiteral("/cluster")), this);
+    }
+
     m_clusterView = std::make_unique<realtime::EmitterView>(m_emitter);
     tools::ClusterToolOptions toolOptions;
     toolOptions.clock = clock;
@@ -116,11 +130,20 @@ void ClusterServices::shutdown()
 {
     if (m_terminals)
         m_terminals->closeAll();
+    if (m_history)
+        m_history->shutdown(); // writes the file
 }
 
 bool ClusterServices::start(QString *error)
 {
-    return m_audit->open(error);
+    if (!m_audit->open(error))
+        return false;
+    if (m_history) {
+        m_history->start(); // reads the file
+        // The history needs every poll: polling goes on while nobody is connected.
+        m_emitter->setKeepPolling(true);
+    }
+    return true;
 }
 
 QJsonObject ClusterServices::proxmoxHealth() const

@@ -10,6 +10,9 @@
 namespace jarvis::core {
 class Clock;
 }
+namespace jarvis::history {
+class Recorder;
+}
 namespace jarvis::http {
 class HttpApi;
 }
@@ -20,6 +23,7 @@ namespace jarvis::realtime {
 class ClusterEmitter;
 class EmitterView;
 class EventBus;
+class HistoryEvents;
 class SioServer;
 class TemperaturePoller;
 class TerminalHandler;
@@ -64,6 +68,7 @@ public:
     ssh::Pool *sshPool() const { return m_pool; }
     realtime::TemperaturePoller *temperatures() const { return m_temperatures; }
     realtime::TerminalHandler *terminals() const { return m_terminals; }
+    history::Recorder *history() const { return m_history; } // null when [history] enabled=false
 
 private:
     void registerRoutes(http::HttpApi *http);
@@ -74,6 +79,8 @@ private:
     realtime::ClusterEmitter *m_emitter = nullptr;
     realtime::TemperaturePoller *m_temperatures = nullptr;
     realtime::TerminalHandler *m_terminals = nullptr;
+    history::Recorder *m_history = nullptr;
+    realtime::HistoryEvents *m_historyEvents = nullptr;
     tools::ToolExecutor *m_executor = nullptr;
     std::unique_ptr<tools::AuditLog> m_audit;
     std::unique_ptr<realtime::ToolEvents> m_toolEvents; // the executor's sink, on m_events

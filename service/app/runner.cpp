@@ -335,6 +335,8 @@ int run(int argc, char **argv, Customizer customize)
             QFile::setPermissions(demoState->path(),
                 QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
             config.auditFile = demoState->filePath(QStringLiteral("audit.jsonl"));
+            if (config.historyFile.isEmpty())
+                config.historyFile = demoState->filePath(QStringLiteral("history.bin"));
             err(QStringLiteral("jarvisd: demo: state directory %1 (audit log; this run only, "
                                "removed on exit)\n")
                     .arg(demoState->path()));

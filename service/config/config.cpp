@@ -75,6 +75,9 @@ const QList<GroupKeys> &knownKeys()
         {QStringLiteral("mcp"),
             {QStringLiteral("enabled"), QStringLiteral("apiKeys"), QStringLiteral("maxSessions"),
                 QStringLiteral("sessionIdleTimeout")}},
+        {QStringLiteral("history"),
+            {QStringLiteral("enabled"), QStringLiteral("file"), QStringLiteral("saveInterval"),
+                QStringLiteral("backfill")}},
         {NodeGroupPattern,
             {QStringLiteral("host"), QStringLiteral("apiUrl"), QStringLiteral("sshPort"),
                 QStringLiteral("tlsFingerprint")}},
@@ -478,6 +481,7 @@ private:
     void readSafety(const GroupReader &g);
     void readSsh(const GroupReader &g);
     void readMcp(const GroupReader &g);
+    void readHistory(const GroupReader &g);
     void readNode(const IniGroup &group);
 
     Problems m_fileProblems;
@@ -542,6 +546,7 @@ void Loader::readFile(const IniFile &ini)
 
     const auto audit = reader(ini, QStringLiteral("audit")).path(QStringLiteral("file"));
     m_config.auditFile = audit ? *audit : defaultAuditFile(m_env);
+    readHistory(reader(ini, QStringLiteral("history")));
 
     // [metrics] token: NAME:sha256:<hex>[, ...] (hashes only, `jarvisd --new-api-key NAME`).
     const GroupReader metrics = reader(ini, QStringLiteral("metrics"));
@@ -554,6 +559,20 @@ void Loader::readFile(const IniFile &ini)
         if (group.name.startsWith(NodePrefix) && isValidNodeName(group.name.mid(NodePrefix.size())))
             readNode(group);
     }
+}
+
+void Loader::readHistory(const GroupReader &g)
+{
+    Config &c = m_config;
+    g.boolean(QStringLiteral("enabled"), &c.historyEnabled);
+    g.boolean(QStringLiteral("backfill"), &c.historyBackfill);
+    g.integer(QStringLiteral("saveInterval"), 10, 86400, &c.historySaveInterval);
+    // file= (empty) keeps nothing across restarts.
+    if (const IniEntry *e = g.entry(QStringLiteral("file")))
+        c.historyFile =
+            e->value.isEmpty() ? QString() : g.path(QStringLiteral("file")).value_or(QString());
+    else
+        c.historyFile = QFileInfo(c.auditFile).dir().filePath(QStringLiteral("history.bin"));
 }
 
 void Loader::readServer(const GroupReader &g)

@@ -77,6 +77,12 @@ struct Config
     // [temperature]
     QString temperatureCommand;
 
+    // [history]
+    bool historyEnabled = true;
+    QString historyFile; // default: history.bin beside the audit log; empty = not kept
+    int historySaveInterval = 300; // seconds between writes of the file
+    bool historyBackfill = true; // from Proxmox rrddata at start
+
     // [audit]
     QString auditFile; // default $STATE_DIRECTORY or /var/lib/jarvis, + /audit.jsonl;
                        // empty in demo (the caller decides)

@@ -281,6 +281,12 @@ bool PveSimulator::handleRequest(const QHttpServerRequest &request, QTcpSocket *
             call.node = segments[1];
             if (n == 3 && at(2, "status")) {
                 route(endpoint::NodeStatus, "GET");
+            } else if (n == 3 && at(2, "rrddata")) {
+                route(endpoint::RrdData, "GET");
+            } else if (n == 5 && guestKindFromPath(segments[2]) && at(4, "rrddata")) {
+                call.kind = segments[2];
+                call.vmid = segments[3];
+                route(endpoint::RrdData, "GET");
             } else if (n == 3 && at(2, "tasks")) {
                 route(endpoint::Tasks, "GET");
             } else if (n == 5 && at(2, "tasks") && at(4, "status")) {
@@ -473,6 +479,14 @@ ApiAnswer PveSimulator::answer(const Call &call)
 
     if (e == QLatin1String(endpoint::NodeStatus))
         return m_cluster.nodeStatus(call.node);
+    if (e == QLatin1String(endpoint::RrdData)) {
+        const auto item = [&](const char *name) {
+            return call.query.queryItemValue(QString::fromLatin1(name), QUrl::FullyDecoded);
+        };
+        return m_cluster.rrdData(call.node,
+            call.kind.isEmpty() ? std::nullopt : guestKindFromPath(call.kind), call.vmid,
+            item("timeframe"), item("cf"));
+    }
     if (e == QLatin1String(endpoint::Power)) {
         return m_cluster.power(call.node, *guestKindFromPath(call.kind), call.vmid,
             *powerActionFromPath(call.action), call.user);

@@ -26,6 +26,8 @@ inline constexpr char ClusterResources[] = "cluster/resources"; // GET /cluster/
 inline constexpr char ClusterStatus[] = "cluster/status"; // GET /cluster/status
 inline constexpr char Nodes[] = "nodes"; // GET /nodes
 inline constexpr char NodeStatus[] = "nodes/{node}/status"; // GET /nodes/{node}/status
+// GET /nodes/{node}/rrddata and /nodes/{node}/{qemu|lxc}/{vmid}/rrddata
+inline constexpr char RrdData[] = "rrddata";
 // POST /nodes/{node}/{qemu|lxc}/{vmid}/status/{action}; "status/start" etc. name one action
 inline constexpr char Power[] = "status/{action}";
 inline constexpr char Tasks[] = "tasks"; // GET /nodes/{node}/tasks

@@ -975,6 +975,110 @@ ApiAnswer SimulatedCluster::nodeStatus(const QString &nodeName)
     return ApiAnswer::ok(w.take());
 }
 
+ApiAnswer SimulatedCluster::rrdData(const QString &nodeName, std::optional<GuestKind> kind,
+    const QString &vmidText, const QString &timeframe, const QString &cf)
+{
+    static const QHash<QString, int> steps = {{QStringLiteral("hour"), 60},
+        {QStringLiteral("day"), 1800}, {QStringLiteral("week"), 10800},
+        {QStringLiteral("month"), 43200}, {QStringLiteral("year"), 604800}};
+    if (timeframe.isEmpty())
+        return ApiAnswer::parameterError(QStringLiteral("timeframe"),
+            QStringLiteral("property is missing and it is not optional"));
+    if (!steps.contains(timeframe))
+        return ApiAnswer::parameterError(QStringLiteral("timeframe"),
+            QStringLiteral("value '%1' does not have a value in the enumeration 'hour, day, week, "
+                           "month, year'")
+                .arg(timeframe));
+    if (!cf.isEmpty() && cf != QLatin1String("AVERAGE") && cf != QLatin1String("MAX"))
+        return ApiAnswer::parameterError(QStringLiteral("cf"),
+            QStringLiteral("value '%1' does not have a value in the enumeration 'AVERAGE, MAX'")
+                .arg(cf));
+    const int n = nodeIndex(nodeName);
+    if (n < 0)
+        return ApiAnswer::error(500, QStringLiteral("no such node '%1'").arg(nodeName));
+    int g = -1;
+    if (kind) {
+        bool ok = false;
+        const int vmid = vmidText.trimmed().toInt(&ok);
+        if (!ok)
+            return ApiAnswer::parameterError(QStringLiteral("vmid"),
+                QStringLiteral("type check ('integer') failed - got '%1'").arg(vmidText));
+        g = guestIndex(vmid);
+        if (!hostedOn(g, n, *kind))
+            return ApiAnswer::error(500,
+                QStringLiteral("Configuration file 'nodes/%1/%2/%3.conf' does not exist")
+                    .arg(nodeName,
+                        *kind == GuestKind::Qemu ? QStringLiteral("qemu-server")
+                                                 : QStringLiteral("lxc"))
+                    .arg(vmid));
+    }
+    settle();
+    const int step = steps.value(timeframe);
+    constexpr int Points = 70;
+    const double t = now();
+    const qint64 end = qint64(std::floor(t / step)) * step; // the step under way starts here
+    const Node &node = m_nodes[size_t(n)];
+    const auto rate = [&](quint64 key, double perSecond, double startedAt, double at) {
+        const double from = std::max(0.0, at - startedAt);
+        const double to = std::max(0.0, at + step - startedAt);
+        return double(counter(key, perSecond, to) - counter(key, perSecond, from)) / step;
+    };
+
+    JsonWriter w(Points * 256);
+    w.beginArray();
+    for (int i = 0; i < Points; ++i) {
+        const qint64 at = end - qint64(Points - 1 - i) * step;
+        w.beginObject();
+        w.field("time", at);
+        if (at < end) {
+            const double mid = double(at) + step / 2.0;
+            if (g >= 0) {
+                const Guest &guest = m_guests[size_t(g)];
+                const GuestSample s = sample(guest, mid);
+                const bool up = guest.state != State::Stopped && guest.startedAt <= at;
+                w.field("cpu", s.cpu);
+                w.field("maxcpu", guest.maxcpu);
+                w.field("mem", s.mem);
+                w.field("maxmem", guest.maxmem);
+                w.field("disk", s.disk);
+                w.field("maxdisk", guest.maxdisk);
+                const quint64 k = guest.key;
+                const double r = guest.netRate;
+                w.field("netin", up ? rate(k + 3, r, guest.startedAt, at) : 0.0);
+                w.field("netout", up ? rate(k + 4, r * 0.6, guest.startedAt, at) : 0.0);
+                w.field("diskread", up ? rate(k + 5, r * 0.3, guest.startedAt, at) : 0.0);
+                w.field("diskwrite", up ? rate(k + 6, r * 0.5, guest.startedAt, at) : 0.0);
+            } else {
+                const std::vector<GuestSample> guests = sampleGuests(mid);
+                const NodeSample s = sampleNodes(mid, guests)[size_t(n)];
+                double netin = 0, netout = 0;
+                for (size_t j = 0; j < m_guests.size(); ++j) {
+                    const Guest &guest = m_guests[j];
+                    if (guest.node != n || guest.state == State::Stopped || guest.startedAt > at)
+                        continue;
+                    netin += rate(guest.key + 3, guest.netRate, guest.startedAt, at);
+                    netout += rate(guest.key + 4, guest.netRate * 0.6, guest.startedAt, at);
+                }
+                w.field("cpu", s.cpu);
+                w.field("maxcpu", node.maxcpu);
+                w.field("iowait", 0.0005 + 0.004 * smooth(node.key + 6, mid / 30));
+                w.field("loadavg", s.load[0]);
+                w.field("memused", s.mem);
+                w.field("memtotal", node.maxmem);
+                w.field("netin", netin);
+                w.field("netout", netout);
+                w.field("rootused", s.disk);
+                w.field("roottotal", node.maxdisk);
+                w.field("swaptotal", node.swap);
+                w.field("swapused", qint64(0));
+            }
+        }
+        w.endObject();
+    }
+    w.endArray();
+    return ApiAnswer::ok(w.take());
+}
+
 ApiAnswer SimulatedCluster::power(const QString &nodeName, GuestKind kind, const QString &vmidText,
     PowerAction action, const QString &user)
 {

@@ -139,6 +139,12 @@ public:
         const QString &user);
     ApiAnswer taskStatus(const QString &node, const QString &upid);
     ApiAnswer tasks(const QString &node, const TaskQuery &query);
+    // GET /nodes/{node}/rrddata, or a guest's (`kind` set, `vmid` as in the path): 70 points of
+    // `timeframe` (hour: 60 s apart, day: 1800 s; week/month/year coarser), sampled from the same
+    // metrics the other calls report (rates from the counters' growth over each step); the
+    // newest point, the step under way, has only `time`, as in PVE.
+    ApiAnswer rrdData(const QString &node, std::optional<GuestKind> kind, const QString &vmid,
+        const QString &timeframe, const QString &cf);
 
 private:
     enum class State { Stopped, Running, Paused };

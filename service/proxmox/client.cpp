@@ -608,6 +608,48 @@ void Client::nodeStatus(const QString &node, const QObject *context,
     });
 }
 
+namespace {
+QString timeframeQuery(RrdTimeframe timeframe)
+{
+    return timeframe == RrdTimeframe::Hour ? QStringLiteral("?timeframe=hour&cf=AVERAGE")
+                                           : QStringLiteral("?timeframe=day&cf=AVERAGE");
+}
+} // namespace
+
+void Client::nodeRrdData(const QString &node, RrdTimeframe timeframe, const QObject *context,
+    std::function<void(const Result<QList<RrdPoint>> &)> done)
+{
+    rrdData(
+        QStringLiteral("/nodes/%1/rrddata").arg(QString::fromUtf8(QUrl::toPercentEncoding(node)))
+            + timeframeQuery(timeframe),
+        true, context, std::move(done));
+}
+
+void Client::guestRrdData(const QString &node, model::VmData::Kind kind, int vmid,
+    RrdTimeframe timeframe, const QObject *context,
+    std::function<void(const Result<QList<RrdPoint>> &)> done)
+{
+    rrdData(QStringLiteral("/nodes/%1/%2/%3/rrddata")
+                .arg(QString::fromUtf8(QUrl::toPercentEncoding(node)),
+                    kind == model::VmData::Kind::Lxc ? QStringLiteral("lxc")
+                                                     : QStringLiteral("qemu"))
+                .arg(vmid)
+            + timeframeQuery(timeframe),
+        false, context, std::move(done));
+}
+
+void Client::rrdData(const QString &path, bool node, const QObject *context,
+    std::function<void(const Result<QList<RrdPoint>> &)> done)
+{
+    get(path, context, [done = std::move(done), path, node](const Result<QJsonValue> &r) {
+        if (!r.ok())
+            return done(fail<QList<RrdPoint>>(r.error));
+        if (!r.value->isArray())
+            return done(fail<QList<RrdPoint>>(shapeError(path, r.error)));
+        done(Result<QList<RrdPoint>>::success(rrdFromPve(r.value->toArray(), node)));
+    });
+}
+
 void Client::guestAction(const QString &node, model::VmData::Kind kind, int vmid,
     const QString &action, const QObject *context,
     std::function<void(const Result<QString> &)> done)

@@ -116,6 +116,14 @@ public:
     void recentTasks(const QString &node, const QObject *context,
         std::function<void(const Result<QList<TaskStatus>> &)> done);
 
+    // A node's or a guest's RRD history (rrddata, cf=AVERAGE): `timeframe` hour is 1-minute
+    // points for about the last 70 minutes, day 30-minute points for about 35 hours.
+    void nodeRrdData(const QString &node, RrdTimeframe timeframe, const QObject *context,
+        std::function<void(const Result<QList<RrdPoint>> &)> done);
+    void guestRrdData(const QString &node, model::VmData::Kind kind, int vmid,
+        RrdTimeframe timeframe, const QObject *context,
+        std::function<void(const Result<QList<RrdPoint>> &)> done);
+
     // Health as last seen.
     bool isReachable() const; // at least one node answered its last request
     QDateTime lastSuccessAt() const { return m_lastSuccess; }
@@ -153,6 +161,8 @@ private:
     void markFailure(int nodeIndex, const Error &error);
     void markSuccess(int nodeIndex);
     QNetworkRequest request(const NodeState &node, const QString &path) const;
+    void rrdData(const QString &path, bool node, const QObject *context,
+        std::function<void(const Result<QList<RrdPoint>> &)> done);
 
     ClientOptions m_options;
     QList<NodeState> m_nodes;

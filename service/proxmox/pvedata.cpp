@@ -644,4 +644,37 @@ void mergeNodeStatus(NodeData &node, const NodeStatus &status)
         node.maxcpu = *status.maxcpu;
 }
 
+QList<RrdPoint> rrdFromPve(const QJsonArray &rows, bool node)
+{
+    QList<RrdPoint> points;
+    points.reserve(rows.size());
+    for (const QJsonValue &row : rows) {
+        if (!row.isObject())
+            continue;
+        const QJsonObject o = row.toObject();
+        const std::optional<qint64> time = integerOf(o.value("time"_L1));
+        if (!time || *time <= 0)
+            continue;
+        auto value = [&](QLatin1StringView key) -> std::optional<double> {
+            const std::optional<double> v = numberOf(o.value(key));
+            return v && *v >= 0 ? v : std::nullopt;
+        };
+        RrdPoint p;
+        p.time = *time;
+        p.cpu = value("cpu"_L1);
+        p.mem = value(node ? "memused"_L1 : "mem"_L1);
+        p.maxmem = value(node ? "memtotal"_L1 : "maxmem"_L1);
+        p.netin = value("netin"_L1);
+        p.netout = value("netout"_L1);
+        if (!node) {
+            p.diskread = value("diskread"_L1);
+            p.diskwrite = value("diskwrite"_L1);
+        }
+        points.append(p);
+    }
+    std::stable_sort(points.begin(), points.end(),
+        [](const RrdPoint &a, const RrdPoint &b) { return a.time < b.time; });
+    return points;
+}
+
 } // namespace jarvis::proxmox

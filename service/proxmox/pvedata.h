@@ -64,6 +64,21 @@ struct NodeStatus
     friend bool operator==(const NodeStatus &, const NodeStatus &) = default;
 };
 
+// One row of GET /nodes/{node}/rrddata or /nodes/{node}/{qemu|lxc}/{vmid}/rrddata
+// (?timeframe=hour|day&cf=AVERAGE): averages over the `step` that starts at `time`. A node's
+// memused/memtotal are read as mem/maxmem; it has no disk rates. Rows past the last update carry
+// only `time`: every value is then empty.
+struct RrdPoint
+{
+    qint64 time = 0; // Unix seconds
+    std::optional<double> cpu; // fraction 0..1
+    std::optional<double> mem, maxmem; // bytes
+    std::optional<double> netin, netout, diskread, diskwrite; // bytes per second
+
+    friend bool operator==(const RrdPoint &, const RrdPoint &) = default;
+};
+enum class RrdTimeframe { Hour, Day };
+
 // Each returns nullopt for an entry that cannot be used (no node name, no vmid, a `type` that is
 // not ours); list parsers skip such entries.
 std::optional<model::NodeData> nodeFromPve(const QJsonObject &o);
@@ -81,6 +96,11 @@ ClusterResources resourcesFromPve(const QJsonArray &rows);
 // /nodes/{node}/status `data` -> NodeStatus, and every field of it that is known into a node.
 NodeStatus nodeStatusFromPve(const QJsonObject &status);
 void mergeNodeStatus(model::NodeData &node, const NodeStatus &status);
+
+// rrddata rows -> points, oldest first: numbers or numeric strings; a row without a usable
+// `time` (or that is not an object) is skipped; a value that is missing, null, not a number or
+// negative is empty. `node`: the node's field names (memused, memtotal).
+QList<RrdPoint> rrdFromPve(const QJsonArray &rows, bool node);
 
 // Lenient scalar readers shared by the parsers: "106" or 106 or 106.0; "1"/1/true.
 std::optional<qint64> pveInteger(const QJsonValue &v);

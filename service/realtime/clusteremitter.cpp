@@ -138,6 +138,12 @@ void ClusterEmitter::setWatched(bool watched)
     updateActivity();
 }
 
+void ClusterEmitter::setKeepPolling(bool keep)
+{
+    m_keepPolling = keep;
+    updateActivity();
+}
+
 std::optional<QByteArray> ClusterEmitter::eventJson(const QString &event)
 {
     if (event == QLatin1String("nodes") && m_haveNodes)
@@ -153,13 +159,14 @@ std::optional<QByteArray> ClusterEmitter::eventJson(const QString &event)
 
 void ClusterEmitter::updateActivity()
 {
-    const bool active = !m_cluster->sockets().isEmpty() || m_watched;
+    const bool active = m_keepPolling || m_watched || !m_cluster->sockets().isEmpty();
     if (active == m_active)
         return;
     m_active = active;
     if (active) {
-        qCInfo(lcEmitter)
-            << "a client is connected to /cluster (or an MCP subscription): polling resumes";
+        qCInfo(lcEmitter) << (m_keepPolling ? "polling (kept up for the history)"
+                : m_watched ? "an MCP subscription reads the snapshots: polling resumes"
+                            : "a client is connected to /cluster: polling resumes");
         m_nodesTimer->start();
         m_vmsTimer->start();
         m_storageTimer->start();
@@ -321,7 +328,7 @@ void ClusterEmitter::poll(Source source, const Freshness *fresh)
             [this](const proxmox::Result<proxmox::ClusterResources> &r) {
                 if (!r.ok())
                     return finish(Source::Vms, false, r.error.message);
-                applyVms(*r.value);
+                applyVms(*r.value, m_resources.latestAtMs);
                 finish(Source::Vms, true, {});
             });
         break;
@@ -345,6 +352,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
     {
         int pending = 1;
         std::optional<proxmox::Result<proxmox::ClusterResources>> resources;
+        qint64 fetchedAtMs = 0;
     };
     auto cycle = std::make_shared<Cycle>();
     auto complete = [this, cycle] {
@@ -357,6 +365,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
         emitNodes();
         if (m_quorum)
             emitQuorum();
+        Q_EMIT snapshotApplied(Source::Nodes, cycle->fetchedAtMs);
         checkAlerts();
         finish(Source::Nodes, true, {});
     };
@@ -367,6 +376,7 @@ void ClusterEmitter::pollNodes(const Freshness *fresh)
     withResources(fresh ? 0 : m_intervals.nodesMs / 2, fresh,
         [this, cycle, complete](const proxmox::Result<proxmox::ClusterResources> &r) {
             cycle->resources = r;
+            cycle->fetchedAtMs = m_resources.latestAtMs; // this answer's
             if (r.ok()) {
                 forgetNodeStatusOfNodesNotOnline(r.value->nodes);
                 // Load averages are what /cluster/resources lacks: each online node's status,
@@ -423,13 +433,14 @@ void ClusterEmitter::applyNodes(const proxmox::ClusterResources &resources)
     m_haveNodes = true;
 }
 
-void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources)
+void ClusterEmitter::applyVms(const proxmox::ClusterResources &resources, qint64 fetchedAtMs)
 {
     m_vms = resources.vms;
     markProtectedGuests(m_vms, *m_safety);
     m_haveVms = true;
     m_vmsJson.clear();
     emitVms();
+    Q_EMIT snapshotApplied(Source::Vms, fetchedAtMs);
 }
 
 void ClusterEmitter::applyStorage(const proxmox::ClusterResources &resources)

@@ -92,12 +92,15 @@ public:
     // The JSON text of the latest `nodes`, `vms`, `storage` or `quorum` event, as /cluster
     // clients get it; nullopt before the first (or for another name).
     std::optional<QByteArray> eventJson(const QString &event);
+    // Keeps polling while nobody is connected to /cluster (the history needs every poll).
+    void setKeepPolling(bool keep);
 
     bool isPolling() const { return m_active; }
     const QList<model::NodeData> &nodes() const { return m_nodes; }
     const QList<model::VmData> &vms() const { return m_vms; }
     const QList<model::StorageData> &storage() const { return m_storage; }
     std::optional<model::QuorumData> quorum() const { return m_quorum; }
+    const QList<model::TemperatureData> &temperatures() const { return m_temperatures; }
     QDateTime lastPollAt() const { return m_lastPollAt; }
     bool lastPollOk() const;
     int pollCount(Source source) const { return m_polls.value(source).count; }
@@ -108,6 +111,10 @@ Q_SIGNALS:
     // `seconds`: from the poll's start to its snapshot being emitted (steady clock: a
     // measurement for the metrics, not the emitter's time).
     void pollFinished(jarvis::realtime::ClusterEmitter::Source source, bool ok, double seconds);
+    // `nodes` (Source::Nodes) or `vms` (Source::Vms) were applied and sent, from the
+    // /cluster/resources answer whose fetch started at fetchedAtMs (Unix ms, the emitter's
+    // clock); an answer reused by a later poll reports the same time again.
+    void snapshotApplied(jarvis::realtime::ClusterEmitter::Source source, qint64 fetchedAtMs);
 
 private:
     struct PollState
@@ -168,7 +175,7 @@ private:
     void poll(Source source, const Freshness *fresh = nullptr);
     void pollNodes(const Freshness *fresh);
     void applyNodes(const proxmox::ClusterResources &resources);
-    void applyVms(const proxmox::ClusterResources &resources);
+    void applyVms(const proxmox::ClusterResources &resources, qint64 fetchedAtMs);
     void applyStorage(const proxmox::ClusterResources &resources);
     void finish(Source source, bool ok, const QString &error);
     void emitNodes();
@@ -194,7 +201,8 @@ private:
     core::Ticker *m_vmsTimer;
     core::Ticker *m_storageTimer;
     bool m_active = false;
-    bool m_watched = false;
+    bool m_watched = false; // an MCP subscription reads the snapshots
+    bool m_keepPolling = false; // the history needs every poll
 
     QHash<Source, PollState> m_polls;
     PollState m_quorumState;

@@ -140,6 +140,8 @@ private slots:
     void envProblems();
     void auditFileDefault_data();
     void auditFileDefault();
+    void historySettings_data();
+    void historySettings();
     void relativePaths();
     void demo();
     void demoEnvironment();
@@ -417,6 +419,16 @@ void TestConfig::brokenConfigs_data()
     setRow("pingInterval 99", server, str("pingInterval"), str("99"), str("100..600000"));
     setRow("pingTimeout too big", server, str("pingTimeout"), str("600001"), str("100..600000"));
     setRow("connectTimeout 50", server, str("connectTimeout"), str("50"), str("100..600000"));
+    const QString historyGroup = QStringLiteral("history");
+    setRow("history saveInterval 9", historyGroup, str("saveInterval"), str("9"), str("10..86400"));
+    setRow("history saveInterval text", historyGroup, str("saveInterval"), str("5m"),
+        str("10..86400, got \"5m\""));
+    setRow("history enabled maybe", historyGroup, str("enabled"), str("maybe"),
+        str("must be true/false/1/0/yes/no, got \"maybe\""));
+    setRow("history backfill 2", historyGroup, str("backfill"), str("2"),
+        str("must be true/false/1/0/yes/no, got \"2\""));
+    row("history unknown key", minimal().set(historyGroup, str("files"), str("x")),
+        str("history/files"), str("unknown key"));
     setRow("tokenLifetime 59", auth, str("tokenLifetime"), str("59"), str("60..31536000"));
     setRow(
         "tokenLifetime too big", auth, str("tokenLifetime"), str("31536001"), str("60..31536000"));
@@ -563,7 +575,7 @@ void TestConfig::brokenConfigs_data()
     // Structure
     row("unknown group", minimal().set(str("servr"), str("port"), str("1")), str("servr"),
         str("unknown group [servr]; known groups: server, auth, proxmox, intervals, safety, ssh, "
-            "temperature, audit, metrics, mcp, node.NAME"));
+            "temperature, audit, metrics, mcp, history, node.NAME"));
     row("General group", minimal().set(str("General"), str("port"), str("1")), str("General"),
         str("unknown group"));
     row("node without name", minimal().set(str("node."), str("host"), str("x")), str("node."),
@@ -895,6 +907,45 @@ void TestConfig::auditFileDefault()
     const LoadResult r = load(writeConfig(d.render()), env);
     QVERIFY2(r.ok(), qPrintable(describe(r.problems)));
     QCOMPARE(r.config.auditFile, expected);
+}
+
+void TestConfig::historySettings_data()
+{
+    QTest::addColumn<QStringList>("lines"); // key=value in [history]
+    QTest::addColumn<bool>("enabled");
+    QTest::addColumn<QString>("file"); // relative to the config's directory; "-" = none
+    QTest::addColumn<int>("saveInterval");
+    QTest::addColumn<bool>("backfill");
+    QTest::addRow("defaults: on, beside the audit log")
+        << QStringList {} << true << QStringLiteral("audit-dir/history.bin") << 300 << true;
+    QTest::addRow("all set") << QStringList {"enabled=no", "file=h/history.dat", "saveInterval=60",
+        "backfill=false"} << false
+                             << QStringLiteral("h/history.dat") << 60 << false;
+    QTest::addRow("empty file: not kept")
+        << QStringList {"file="} << true << QStringLiteral("-") << 300 << true;
+    QTest::addRow("limits") << QStringList {"saveInterval=10"} << true
+                            << QStringLiteral("audit-dir/history.bin") << 10 << true;
+}
+
+void TestConfig::historySettings()
+{
+    QFETCH(QStringList, lines);
+    QFETCH(bool, enabled);
+    QFETCH(QString, file);
+    QFETCH(int, saveInterval);
+    QFETCH(bool, backfill);
+    Doc d = minimal();
+    d.set(QStringLiteral("audit"), QStringLiteral("file"), QStringLiteral("audit-dir/audit.jsonl"));
+    for (const QString &line : lines)
+        d.set(QStringLiteral("history"), line.section(u'=', 0, 0), line.section(u'=', 1));
+    const QString path = writeConfig(d.render());
+    const LoadResult r = load(path, QProcessEnvironment());
+    QVERIFY2(r.ok(), qPrintable(describe(r.problems)));
+    QCOMPARE(r.config.historyEnabled, enabled);
+    QCOMPARE(r.config.historyFile,
+        file == QLatin1String("-") ? QString() : QFileInfo(path).absoluteDir().filePath(file));
+    QCOMPARE(r.config.historySaveInterval, saveInterval);
+    QCOMPARE(r.config.historyBackfill, backfill);
 }
 
 void TestConfig::relativePaths()

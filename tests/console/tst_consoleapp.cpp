@@ -12,6 +12,7 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QImage>
@@ -159,6 +160,8 @@ private Q_SLOTS:
     void expiredRememberedToken();
     void rememberedTokenResumes();
     void windowShowsDemoAndStopsThroughDialog();
+    void sparklinesFullAtOnce();
+    void guestHistoryWithAck();
     void terminalRunsACommand();
     void serverBackWithAnotherSecret();
     void liveChangesAtOnce();
@@ -167,6 +170,8 @@ private Q_SLOTS:
     void screenshotServerDown();
 
 private:
+    void waitForBackfill();
+
     const QByteArray m_secret =
         QByteArrayLiteral("consoleapp-test-secret-0123456789abcdefghijklmno");
     std::unique_ptr<Demo> m_demo;
@@ -305,6 +310,126 @@ void TestConsoleApp::rememberedTokenResumes()
         gone = r.status == SecretStore::Status::NotFound;
     });
     QTRY_VERIFY(gone);
+}
+
+// jarvisd's rrddata backfill runs in the background after its first polls: waits until its history
+// of every online node spans half an hour (asked again at each `nodes`).
+void TestConsoleApp::waitForBackfill()
+{
+    MemorySecretStore store;
+    ConsoleState probe(&store);
+    probe.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(probe.session.hasSnapshot(), WaitMs);
+    QSignalSpy answers(&probe.session, &ConsoleSession::historyAnswered);
+    QSignalSpy nodes(&probe.session, &ConsoleSession::nodesReceived);
+    QDeadlineTimer deadline(30000);
+    for (;;) {
+        int full = 0;
+        for (int row = 0; row < probe.nodes.rowCount(); ++row) {
+            const QModelIndex at = probe.nodes.index(row);
+            if (!probe.nodes.data(at, NodeListModel::OnlineRole).toBool())
+                continue;
+            const QString node = probe.nodes.data(at, NodeListModel::NameRole).toString();
+            answers.clear();
+            probe.session.requestHistory(QStringLiteral("node/") + node, QStringLiteral("hour"));
+            QTRY_COMPARE_WITH_TIMEOUT(answers.count(), 1, WaitMs);
+            const QVariantList t = answers.at(0).at(3).toMap().value(QStringLiteral("t")).toList();
+            full +=
+                !t.isEmpty() && t.constLast().toLongLong() - t.constFirst().toLongLong() >= 1800;
+        }
+        if (full == probe.nodes.onlineCount())
+            break;
+        QVERIFY2(!deadline.hasExpired(), "jarvisd's history is backfilled within 30 s");
+        nodes.clear();
+        QTRY_VERIFY_WITH_TIMEOUT(nodes.count() > 0, WaitMs);
+    }
+}
+
+// The `history` event seeds every node's sparklines right after the first snapshots: an hour
+// of samples at once, not the one sample a fresh connection has; a reconnect (jarvisd's next
+// history) replaces them rather than doubling them.
+void TestConsoleApp::sparklinesFullAtOnce()
+{
+    waitForBackfill();
+    if (QTest::currentTestFailed())
+        return;
+    MemorySecretStore store;
+    ConsoleState state(&store);
+    QSignalSpy history(&state.session, &ConsoleSession::historyReceived);
+    QElapsedTimer since;
+    since.start();
+    state.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(history.count(), 1, WaitMs);
+    QVERIFY(state.nodes.rowCount() >= 3);
+    const auto span = [&](int row) {
+        const QVariantList t =
+            state.nodes.data(state.nodes.index(row), NodeListModel::HistoryTimesRole).toList();
+        return t.isEmpty() ? qint64(0) : t.constLast().toLongLong() - t.constFirst().toLongLong();
+    };
+    const auto samples = [&](int row) {
+        return state.nodes.data(state.nodes.index(row), NodeListModel::CpuHistoryRole)
+            .toList()
+            .size();
+    };
+    for (int row = 0; row < state.nodes.rowCount(); ++row) {
+        if (!state.nodes.data(state.nodes.index(row), NodeListModel::OnlineRole).toBool())
+            continue;
+        QVERIFY2(samples(row) >= 30, qPrintable(QString::number(samples(row))));
+        QVERIFY2(span(row) >= 1800, qPrintable(QString::number(span(row))));
+        QVERIFY(span(row) <= NodeListModel::HistorySeconds);
+        QVERIFY2(
+            span(row) > 10 * (since.elapsed() / 1000 + 30), "far more than the time since login");
+        QCOMPARE(
+            state.nodes.data(state.nodes.index(row), NodeListModel::MemHistoryRole).toList().size(),
+            samples(row));
+    }
+    // Logged in again (a reconnect's snapshots and history): the same amount, not twice it.
+    const int before = samples(0);
+    state.session.logout();
+    state.session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(state.session.hasSnapshot(), WaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(history.count(), 2, WaitMs);
+    QVERIFY2(samples(0) <= before + 3 && samples(0) >= before - 3,
+        qPrintable(QStringLiteral("%1 then %2").arg(before).arg(samples(0))));
+}
+
+// A guest's history asked with ack: the hour, the day (more samples), an unknown guest refused
+// in words.
+void TestConsoleApp::guestHistoryWithAck()
+{
+    MemorySecretStore store;
+    ConsoleSession session(&store);
+    session.login(m_demo->url.toString(), DemoPassword, false);
+    QTRY_VERIFY_WITH_TIMEOUT(session.hasSnapshot(), WaitMs);
+    QSignalSpy answered(&session, &ConsoleSession::historyAnswered);
+    QTRY_VERIFY_WITH_TIMEOUT(session.isConnected(), WaitMs);
+
+    session.requestHistory(QStringLiteral("qemu/101"), QStringLiteral("hour"));
+    QTRY_COMPARE_WITH_TIMEOUT(answered.count(), 1, WaitMs);
+    QList<QVariant> a = answered.takeFirst();
+    QCOMPARE(a.at(0).toString(), QStringLiteral("qemu/101"));
+    QCOMPARE(a.at(1).toString(), QStringLiteral("hour"));
+    QVERIFY2(a.at(2).toBool(), qPrintable(a.at(4).toString()));
+    const QVariantMap hour = a.at(3).toMap();
+    const int hourSamples = int(hour.value(QStringLiteral("t")).toList().size());
+    QVERIFY2(hourSamples >= 30, qPrintable(QString::number(hourSamples)));
+    for (const char *column : {"cpu", "mem", "netin", "netout", "diskread", "diskwrite"})
+        QCOMPARE(hour.value(QString::fromLatin1(column)).toList().size(), hourSamples);
+
+    session.requestHistory(QStringLiteral("qemu/101"), QStringLiteral("day"));
+    QTRY_COMPARE_WITH_TIMEOUT(answered.count(), 1, WaitMs);
+    a = answered.takeFirst();
+    QVERIFY2(a.at(2).toBool(), qPrintable(a.at(4).toString()));
+    const QVariantList dayT = a.at(3).toMap().value(QStringLiteral("t")).toList();
+    QVERIFY2(dayT.size() > hourSamples, qPrintable(QString::number(dayT.size())));
+    QVERIFY(dayT.constLast().toLongLong() - dayT.constFirst().toLongLong() > 3600);
+
+    session.requestHistory(QStringLiteral("qemu/999999"), QStringLiteral("hour"));
+    QTRY_COMPARE_WITH_TIMEOUT(answered.count(), 1, WaitMs);
+    a = answered.takeFirst();
+    QCOMPARE(a.at(2).toBool(), false);
+    QVERIFY(!a.at(4).toString().isEmpty());
 }
 
 void TestConsoleApp::windowShowsDemoAndStopsThroughDialog()
@@ -494,6 +619,9 @@ void TestConsoleApp::liveChangesAtOnce()
 
 void TestConsoleApp::screenshot()
 {
+    waitForBackfill(); // the picture shows the sparklines' hour
+    if (QTest::currentTestFailed())
+        return;
     const QString file = artifactsDir() + QStringLiteral("/console.png");
     QFile::remove(file);
     const RunResult r = runConsole(
@@ -503,7 +631,25 @@ void TestConsoleApp::screenshot()
     QImage image(file);
     QVERIFY2(!image.isNull(), "a PNG was written");
     QCOMPARE(image.size(), QSize(1280, 800));
-    qInfo("screenshot: %s in %lld ms", qPrintable(file), r.elapsedMs);
+    // The memory sparklines (#a371f7, the only violet in the node cards across the top) are full
+    // lines, an hour from jarvisd's history: violet in hundreds of pixel columns, not the dot or
+    // two of a fresh connection's own samples.
+    const QColor violet(0xa3, 0x71, 0xf7);
+    int columns = 0;
+    for (int x = 0; x < image.width(); ++x) {
+        for (int y = 40; y < 260; ++y) {
+            const QColor c = image.pixelColor(x, y);
+            if (std::abs(c.red() - violet.red()) + std::abs(c.green() - violet.green())
+                    + std::abs(c.blue() - violet.blue())
+                < 60) {
+                ++columns;
+                break;
+            }
+        }
+    }
+    QVERIFY2(columns >= 300, qPrintable(QStringLiteral("violet in %1 columns").arg(columns)));
+    qInfo("screenshot: %s in %lld ms, memory sparklines in %d pixel columns", qPrintable(file),
+        r.elapsedMs, columns);
 }
 
 void TestConsoleApp::screenshotWrongPassword()

@@ -5,6 +5,7 @@
 // snapshots. Every test checks the exact signals a snapshot produced, in order (never a reset),
 // and the values the roles give.
 #include "heap.h"
+#include "core/clock.h"
 #include "model/clusterdata.h"
 #include "models/eventlogmodel.h"
 #include "models/guestfiltermodel.h"
@@ -16,6 +17,7 @@
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
@@ -26,6 +28,8 @@
 #if !defined(__SANITIZE_ADDRESS__)
 #include <malloc.h>
 #endif
+#include <functional>
+#include <limits>
 #include <memory>
 
 using namespace jarvis;
@@ -185,6 +189,11 @@ private slots:
     void nodesRecordedSnapshot();
     void nodesDiff();
     void nodesSparklines();
+    void nodesHistory_data();
+    void nodesHistory();
+    void nodesHistoryExtend();
+    void nodesHistoryReconnect_data();
+    void nodesHistoryReconnect();
     void nodesTemperatures();
     void nodesBadRows();
 
@@ -266,7 +275,9 @@ void TestConsoleModels::nodesRecordedSnapshot()
 void TestConsoleModels::nodesDiff()
 {
     QList<NodeData> list = recorded().nodes;
+    core::ManualClock clock;
     NodeListModel nodes;
+    nodes.setClock(&clock);
     Tested t(&nodes);
     nodes.applyNodes(wire(list));
     t.log.take();
@@ -274,16 +285,23 @@ void TestConsoleModels::nodesDiff()
     QSignalSpy online(&nodes, &NodeListModel::onlineCountChanged);
     QSignalSpy protectedNodes(&nodes, &NodeListModel::protectedNodesChanged);
 
-    // The same snapshot again: only the sparklines move (one signal for both rows).
+    // The same snapshot again, in the same second: not a new sample, nothing changes.
     nodes.applyNodes(wire(list));
-    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory")});
+    QCOMPARE(t.log.take(), QStringList());
+
+    // The same snapshot at the next poll: only the sparklines move (one signal for both rows).
+    clock.advance(10000);
+    nodes.applyNodes(wire(list));
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory,historyTimes")});
 
     // One node's CPU changes: that row's cpu, plus the sparklines of both.
     list[1].cpu = 0.5;
+    clock.advance(10000);
     nodes.applyNodes(wire(list));
     QCOMPARE(t.log.take(),
-        (QStringList {QStringLiteral("changed 0 0 cpuHistory,memHistory"),
-            QStringLiteral("changed 1 1 cpu,cpuHistory,memHistory")}));
+        (QStringList {QStringLiteral("changed 0 0 cpuHistory,memHistory,historyTimes"),
+            QStringLiteral("changed 1 1 cpu,cpuHistory,memHistory,historyTimes")}));
     QCOMPARE(value(nodes, 1, "cpu").toDouble(), 0.5);
 
     // The first goes offline (its numbers are 0 on the wire) and becomes protected.
@@ -291,11 +309,12 @@ void TestConsoleModels::nodesDiff()
     list[0].cpu = 0;
     list[0].mem = 0;
     list[0].isProtected = true;
+    clock.advance(10000);
     nodes.applyNodes(wire(list));
     QCOMPARE(t.log.take(),
         (QStringList {QStringLiteral("changed 0 0 status,online,cpu,mem,memFraction,isProtected,"
-                                     "cpuHistory,memHistory"),
-            QStringLiteral("changed 1 1 cpuHistory,memHistory")}));
+                                     "cpuHistory,memHistory,historyTimes"),
+            QStringLiteral("changed 1 1 cpuHistory,memHistory,historyTimes")}));
     QCOMPARE(nodes.onlineCount(), 1);
     QCOMPARE(online.size(), 1);
     QCOMPARE(nodes.protectedNodes(), QStringList {list[0].node});
@@ -305,13 +324,15 @@ void TestConsoleModels::nodesDiff()
     NodeData pve0 = list[1];
     pve0.node = QStringLiteral("node0");
     const QList<NodeData> next {pve0, list[0]};
+    clock.advance(10000);
     nodes.applyNodes(wire(next));
     QCOMPARE(t.log.take(),
         (QStringList {QStringLiteral("remove 1 1"), QStringLiteral("insert 0 0"),
-            QStringLiteral("changed 1 1 cpuHistory,memHistory")}));
+            QStringLiteral("changed 1 1 cpuHistory,memHistory,historyTimes")}));
     QCOMPARE(value(nodes, 0, "name").toString(), QStringLiteral("node0"));
     QCOMPARE(value(nodes, 0, "cpuHistory").toList().size(), 1); // a new node's own history
     QCOMPARE(value(nodes, 1, "cpuHistory").toList().size(), 5);
+    QCOMPARE(value(nodes, 1, "historyTimes").toList().size(), 5);
     QCOMPARE(count.size(), 0); // 2 rows before and after
 
     // An empty snapshot removes everything, in one signal.
@@ -324,32 +345,352 @@ void TestConsoleModels::nodesDiff()
 
 void TestConsoleModels::nodesSparklines()
 {
+    // Without a history: live samples only, one per poll, the last hour of them.
     QList<NodeData> list = recorded().nodes;
     list[0].maxmem = 1000;
+    core::ManualClock clock;
     NodeListModel nodes;
+    nodes.setClock(&clock);
     Tested t(&nodes);
-    const int total = NodeListModel::HistoryLength + 15;
-    for (int i = 0; i < total; ++i) {
-        list[0].cpu = i / 100.0;
-        list[0].mem = 10 * i;
-        // the second node is offline for the last 5 polls: its samples are 0
-        list[1].status = i >= total - 5 ? QStringLiteral("offline") : QStringLiteral("online");
+    const qint64 start = clock.now().toSecsSinceEpoch();
+    const int polls = 400; // 10 s apart: 4000 s, more than the hour
+    for (int i = 0; i < polls; ++i) {
+        if (i)
+            clock.advance(10000);
+        list[0].cpu = (i % 100) / 100.0;
+        list[0].mem = 10 * (i % 100);
+        // the second node is offline for the last 5 polls: those samples are gaps
+        list[1].status = i >= polls - 5 ? QStringLiteral("offline") : QStringLiteral("online");
         nodes.applyNodes(wire(list));
     }
+    const qint64 now = clock.now().toSecsSinceEpoch();
+    const QVariantList times = value(nodes, 0, "historyTimes").toList();
     const QVariantList cpu = value(nodes, 0, "cpuHistory").toList();
     const QVariantList mem = value(nodes, 0, "memHistory").toList();
-    QCOMPARE(cpu.size(), NodeListModel::HistoryLength);
-    QCOMPARE(mem.size(), NodeListModel::HistoryLength);
-    for (int k = 0; k < NodeListModel::HistoryLength; ++k) {
-        const int i = total - NodeListModel::HistoryLength + k; // oldest first
-        QCOMPARE(cpu.at(k).toDouble(), i / 100.0);
-        QCOMPARE(mem.at(k).toDouble(), 10.0 * i / 1000.0);
+    const int kept = NodeListModel::HistorySeconds / 10; // (now - 3600, now]
+    QCOMPARE(times.size(), kept);
+    QCOMPARE(cpu.size(), kept);
+    QCOMPARE(mem.size(), kept);
+    QCOMPARE(times.constLast().toLongLong(), now);
+    QVERIFY(times.constFirst().toLongLong() > now - NodeListModel::HistorySeconds);
+    for (int k = 0; k < kept; ++k) {
+        const int i = polls - kept + k; // oldest first
+        QCOMPARE(times.at(k).toLongLong(), start + 10 * i);
+        QCOMPARE(cpu.at(k).toDouble(), (i % 100) / 100.0);
+        QCOMPARE(mem.at(k).toDouble(), 10.0 * (i % 100) / 1000.0);
     }
     const QVariantList other = value(nodes, 1, "cpuHistory").toList();
-    QCOMPARE(other.size(), NodeListModel::HistoryLength);
-    for (int k = NodeListModel::HistoryLength - 5; k < NodeListModel::HistoryLength; ++k)
-        QCOMPARE(other.at(k).toDouble(), 0.0);
+    QCOMPARE(other.size(), kept);
+    for (int k = kept - 5; k < kept; ++k)
+        QVERIFY(std::isnan(other.at(k).toDouble()));
     QVERIFY(other.at(0).toDouble() > 0.0);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+namespace {
+
+// A HistorySeries as jarvisd sends it: `n` samples `step` s apart ending at `last`, cpu
+// i/100, mem i MiB of 100 MiB; `nullAt` samples are null.
+QJsonObject historySeries(
+    const QString &node, qint64 last, int n, int step = 10, const QList<int> &nullAt = {})
+{
+    QJsonArray t, cpu, mem, zeros;
+    for (int i = 0; i < n; ++i) {
+        t.append(last - qint64(step) * (n - 1 - i));
+        const bool gap = nullAt.contains(i);
+        cpu.append(gap ? QJsonValue() : QJsonValue((i % 100) / 100.0));
+        mem.append(gap ? QJsonValue() : QJsonValue(double(i % 100) * (1 << 20)));
+        zeros.append(0);
+    }
+    return {{QStringLiteral("id"), QStringLiteral("node/") + node}, {QStringLiteral("node"), node},
+        {QStringLiteral("range"), QStringLiteral("hour")}, {QStringLiteral("t"), t},
+        {QStringLiteral("cpu"), cpu}, {QStringLiteral("mem"), mem},
+        {QStringLiteral("maxmem"), 100.0 * (1 << 20)}, {QStringLiteral("netin"), zeros},
+        {QStringLiteral("netout"), zeros}, {QStringLiteral("diskread"), zeros},
+        {QStringLiteral("diskwrite"), zeros}, {QStringLiteral("temperature"), zeros}};
+}
+
+QJsonObject historyEvent(const QJsonArray &series)
+{
+    return {{QStringLiteral("range"), QStringLiteral("hour")}, {QStringLiteral("series"), series}};
+}
+
+// A series role as text, NaN as "gap": QVariant(NaN) never equals itself.
+QStringList samples(const QAbstractItemModel &m, int row, const char *role)
+{
+    QStringList out;
+    for (const QVariant &v : value(m, row, role).toList())
+        out << (std::isnan(v.toDouble()) ? QStringLiteral("gap") : QString::number(v.toDouble()));
+    return out;
+}
+
+constexpr qint64 ClockStart = 1750000000; // ManualClock's default start
+
+} // namespace
+
+// The `history` event seeds the sparklines (the nodes already in the model: jarvisd sends it
+// after the first snapshots): the series replace each node's samples; an unknown node, a
+// malformed series or payload changes nothing and crashes nothing.
+void TestConsoleModels::nodesHistory_data()
+{
+    const QList<NodeData> rec = recorded().nodes;
+    const QString a = rec.at(0).node;
+    const QString b = rec.at(1).node;
+    const qint64 now = ClockStart;
+    QTest::addColumn<QJsonValue>("payload");
+    QTest::addColumn<int>("samplesA"); // row 0's samples after (1: only its live one)
+    QTest::addColumn<int>("samplesB");
+    QTest::addColumn<QStringList>("changes");
+
+    const QString both = QStringLiteral("changed 0 0 cpuHistory,memHistory,historyTimes");
+    const QString second = QStringLiteral("changed 1 1 cpuHistory,memHistory,historyTimes");
+    QTest::newRow("both nodes, a full hour")
+        << QJsonValue(historyEvent({historySeries(a, now, 360), historySeries(b, now, 360)})) << 360
+        << 360 << QStringList {both, second};
+    QTest::newRow("older than the hour dropped (a day at 1/min)")
+        << QJsonValue(historyEvent({historySeries(a, now, 1440, 60)})) << 60 << 1
+        << QStringList {both};
+    QTest::newRow("nulls kept as gaps")
+        << QJsonValue(historyEvent({historySeries(a, now, 10, 10, {0, 5, 9})})) << 10 << 1
+        << QStringList {both};
+    QTest::newRow("an unknown node ignored, the known one seeded") << QJsonValue(
+        historyEvent({historySeries(QStringLiteral("ghost"), now, 50), historySeries(b, now, 20)}))
+                                                                   << 1 << 20
+                                                                   << QStringList {second};
+    QTest::newRow("only an unknown node: nothing")
+        << QJsonValue(historyEvent({historySeries(QStringLiteral("ghost"), now, 50)})) << 1 << 1
+        << QStringList();
+    QTest::newRow("a repeated node: the first series")
+        << QJsonValue(historyEvent({historySeries(a, now, 30), historySeries(a, now, 40)})) << 30
+        << 1 << QStringList {both};
+    QTest::newRow("an empty series empties the sparkline")
+        << QJsonValue(historyEvent({historySeries(a, now, 0)})) << 0 << 1 << QStringList {both};
+
+    // Malformed: nothing changes.
+    auto bad = [&](const char *name, const QJsonValue &payload) {
+        QTest::newRow(name) << payload << 1 << 1 << QStringList();
+    };
+    auto broken = [&](const char *name, const std::function<void(QJsonObject &)> &edit) {
+        QJsonObject s = historySeries(a, now, 20);
+        edit(s);
+        bad(name, historyEvent({s}));
+    };
+    bad("not an object", QJsonValue(QStringLiteral("history")));
+    bad("an array", QJsonValue(QJsonArray {historySeries(a, now, 20)}));
+    bad("null", QJsonValue());
+    bad("no series", QJsonValue(QJsonObject {{QStringLiteral("range"), QStringLiteral("hour")}}));
+    bad("series not an array", QJsonValue(QJsonObject {{QStringLiteral("series"), 3}}));
+    bad("range day",
+        QJsonValue(QJsonObject {{QStringLiteral("range"), QStringLiteral("day")},
+            {QStringLiteral("series"), QJsonArray {historySeries(a, now, 20)}}}));
+    bad("series rows not objects",
+        QJsonValue(historyEvent(
+            {1, QStringLiteral("x"), QJsonValue(), QJsonArray {historySeries(a, now, 20)}})));
+    broken("times not increasing", [](QJsonObject &s) {
+        QJsonArray t = s.value(QStringLiteral("t")).toArray();
+        t.replace(5, t.at(4));
+        s.insert(QStringLiteral("t"), t);
+    });
+    broken("times going back", [](QJsonObject &s) {
+        QJsonArray t = s.value(QStringLiteral("t")).toArray();
+        t.replace(5, t.at(4).toDouble() - 100);
+        s.insert(QStringLiteral("t"), t);
+    });
+    broken("a time that is a string", [](QJsonObject &s) {
+        QJsonArray t = s.value(QStringLiteral("t")).toArray();
+        t.replace(3, QStringLiteral("1750000000"));
+        s.insert(QStringLiteral("t"), t);
+    });
+    broken("a fractional time", [](QJsonObject &s) {
+        QJsonArray t = s.value(QStringLiteral("t")).toArray();
+        t.replace(19, t.at(19).toDouble() + 0.5);
+        s.insert(QStringLiteral("t"), t);
+    });
+    broken("cpu shorter than t", [](QJsonObject &s) {
+        QJsonArray c = s.value(QStringLiteral("cpu")).toArray();
+        c.removeLast();
+        s.insert(QStringLiteral("cpu"), c);
+    });
+    broken("mem longer than t", [](QJsonObject &s) {
+        QJsonArray m = s.value(QStringLiteral("mem")).toArray();
+        m.append(1);
+        s.insert(QStringLiteral("mem"), m);
+    });
+    broken("no cpu", [](QJsonObject &s) { s.remove(QStringLiteral("cpu")); });
+    broken("mem not an array", [](QJsonObject &s) { s.insert(QStringLiteral("mem"), 5); });
+    broken("netin of another length", [](QJsonObject &s) {
+        s.insert(QStringLiteral("netin"), QJsonArray {1, 2});
+    });
+    broken("temperature not an array",
+        [](QJsonObject &s) { s.insert(QStringLiteral("temperature"), QStringLiteral("hot")); });
+    broken("t not an array", [](QJsonObject &s) { s.insert(QStringLiteral("t"), 1750000000); });
+    broken("id of another node",
+        [](QJsonObject &s) { s.insert(QStringLiteral("id"), QStringLiteral("node/elsewhere")); });
+    broken("id of a guest", [](QJsonObject &s) {
+        s.insert(QStringLiteral("id"), QStringLiteral("qemu/100"));
+        s.insert(QStringLiteral("vmid"), 100);
+    });
+    broken("id of no kind",
+        [](QJsonObject &s) { s.insert(QStringLiteral("id"), s.value(QStringLiteral("node"))); });
+    broken("no node", [](QJsonObject &s) { s.remove(QStringLiteral("node")); });
+    broken("node not a string", [](QJsonObject &s) { s.insert(QStringLiteral("node"), 1); });
+    broken("series range week",
+        [](QJsonObject &s) { s.insert(QStringLiteral("range"), QStringLiteral("week")); });
+}
+
+void TestConsoleModels::nodesHistory()
+{
+    QFETCH(QJsonValue, payload);
+    QFETCH(int, samplesA);
+    QFETCH(int, samplesB);
+    QFETCH(QStringList, changes);
+
+    const QList<NodeData> list = recorded().nodes;
+    core::ManualClock clock;
+    NodeListModel nodes;
+    nodes.setClock(&clock);
+    Tested t(&nodes);
+    nodes.applyNodes(wire(list));
+    t.log.take();
+    const QStringList liveA = samples(nodes, 0, "cpuHistory");
+
+    nodes.applyHistory(payload);
+    QCOMPARE(t.log.take(), changes);
+    QCOMPARE(value(nodes, 0, "cpuHistory").toList().size(), samplesA);
+    QCOMPARE(value(nodes, 0, "memHistory").toList().size(), samplesA);
+    QCOMPARE(value(nodes, 0, "historyTimes").toList().size(), samplesA);
+    QCOMPARE(value(nodes, 1, "cpuHistory").toList().size(), samplesB);
+    QCOMPARE(value(nodes, 1, "historyTimes").toList().size(), samplesB);
+    if (changes.isEmpty())
+        QCOMPARE(samples(nodes, 0, "cpuHistory"), liveA);
+
+    // What a seeded row holds is the series' tail, in fractions, nulls as gaps.
+    const QString a = list.at(0).node;
+    for (const QJsonValue &s : payload.toObject().value(QStringLiteral("series")).toArray()) {
+        const QJsonObject o = s.toObject();
+        if (changes.isEmpty() || o.value(QStringLiteral("node")).toString() != a)
+            continue;
+        const QJsonArray ts = o.value(QStringLiteral("t")).toArray();
+        const QJsonArray cpu = o.value(QStringLiteral("cpu")).toArray();
+        const QJsonArray mem = o.value(QStringLiteral("mem")).toArray();
+        const qsizetype from = ts.size() - samplesA;
+        QStringList wantCpu, wantMem;
+        QVariantList wantT;
+        for (qsizetype i = from; i < ts.size(); ++i) {
+            wantT << ts.at(i).toInteger();
+            wantCpu << (cpu.at(i).isNull() ? QStringLiteral("gap")
+                                           : QString::number(cpu.at(i).toDouble()));
+            wantMem << (mem.at(i).isNull()
+                    ? QStringLiteral("gap")
+                    : QString::number(mem.at(i).toDouble() / (100.0 * (1 << 20))));
+        }
+        QCOMPARE(value(nodes, 0, "historyTimes").toList(), wantT);
+        QCOMPARE(samples(nodes, 0, "cpuHistory"), wantCpu);
+        QCOMPARE(samples(nodes, 0, "memHistory"), wantMem);
+        break;
+    }
+    QCOMPARE(t.resets.size(), 0);
+}
+
+// Seeded, then extended by live `nodes` samples, one per poll, the oldest dropped as the hour
+// moves on; an offline node's sample is a gap.
+void TestConsoleModels::nodesHistoryExtend()
+{
+    QList<NodeData> list = recorded().nodes;
+    list[0].cpu = 0.75;
+    core::ManualClock clock;
+    NodeListModel nodes;
+    nodes.setClock(&clock);
+    Tested t(&nodes);
+    nodes.applyNodes(wire(list));
+    nodes.applyHistory(historyEvent({historySeries(list[0].node, ClockStart, 360)}));
+    t.log.take();
+    QCOMPARE(value(nodes, 0, "historyTimes").toList().size(), 360);
+
+    for (int poll = 1; poll <= 6; ++poll) {
+        clock.advance(10000);
+        list[1].status = poll == 6 ? QStringLiteral("offline") : QStringLiteral("online");
+        nodes.applyNodes(wire(list));
+        // both rows move (the last poll changes the second's status too)
+        const QStringList expected = poll < 6
+            ? QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory,historyTimes")}
+            : QStringList {QStringLiteral("changed 0 0 cpuHistory,memHistory,historyTimes"),
+                QStringLiteral("changed 1 1 status,online,cpuHistory,memHistory,historyTimes")};
+        QCOMPARE(t.log.take(), expected);
+        const QVariantList times = value(nodes, 0, "historyTimes").toList();
+        QCOMPARE(times.size(), 360); // one in, one out: the window is an hour
+        QCOMPARE(times.constLast().toLongLong(), ClockStart + 10 * poll);
+        QCOMPARE(times.constFirst().toLongLong(), ClockStart - 3590 + 10 * poll);
+        QCOMPARE(value(nodes, 0, "cpuHistory").toList().constLast().toDouble(), 0.75);
+    }
+    QVERIFY(std::isnan(value(nodes, 1, "cpuHistory").toList().constLast().toDouble()));
+    QVERIFY(std::isnan(value(nodes, 1, "memHistory").toList().constLast().toDouble()));
+
+    // An hour without history later, only the live samples of that hour are left.
+    for (int poll = 0; poll < 360; ++poll) {
+        clock.advance(10000);
+        nodes.applyNodes(wire(list));
+    }
+    const QVariantList times = value(nodes, 0, "historyTimes").toList();
+    QCOMPARE(times.size(), 360);
+    QVERIFY(times.constFirst().toLongLong() > ClockStart + 60);
+    QCOMPARE(t.resets.size(), 0);
+}
+
+// A reconnect: the first snapshots, then the history again (it has every poll the console
+// sampled): the series is the server's, no sample twice.
+void TestConsoleModels::nodesHistoryReconnect_data()
+{
+    QTest::addColumn<int>("livePolls"); // samples taken between the two histories
+    QTest::addColumn<int>("serverAheadS"); // the server's clock minus the console's
+    QTest::newRow("at once") << 0 << 0;
+    QTest::newRow("after 5 polls") << 5 << 0;
+    QTest::newRow("after 5 polls, server clock 2 h ahead") << 5 << 7200;
+    QTest::newRow("after 5 polls, server clock 2 h behind") << 5 << -7200;
+    QTest::newRow("after 400 polls") << 400 << 0;
+}
+
+void TestConsoleModels::nodesHistoryReconnect()
+{
+    QFETCH(int, livePolls);
+    QFETCH(int, serverAheadS);
+    const QList<NodeData> list = recorded().nodes;
+    core::ManualClock clock;
+    NodeListModel nodes;
+    nodes.setClock(&clock);
+    Tested t(&nodes);
+    const auto serverNow = [&] { return clock.now().toSecsSinceEpoch() + serverAheadS; };
+    const QString a = list[0].node;
+
+    nodes.applyNodes(wire(list));
+    nodes.applyHistory(historyEvent({historySeries(a, serverNow(), 360)}));
+    for (int i = 0; i < livePolls; ++i) {
+        clock.advance(10000);
+        nodes.applyNodes(wire(list));
+    }
+    QCOMPARE(value(nodes, 0, "historyTimes").toList().size(), 360);
+    QCOMPARE(value(nodes, 0, "historyTimes").toList().constLast().toLongLong(), serverNow());
+
+    // Disconnected and back: the first snapshot (in the same second as the server's poll), then
+    // the history, which ends with that poll.
+    clock.advance(10000);
+    nodes.applyNodes(wire(list));
+    nodes.applyHistory(historyEvent({historySeries(a, serverNow(), 360)}));
+    // A refresh's `nodes` in the same second as the history's last poll adds nothing.
+    nodes.applyNodes(wire(list));
+    QVariantList times = value(nodes, 0, "historyTimes").toList();
+    QCOMPARE(times.size(), 360);
+    QCOMPARE(times.constLast().toLongLong(), serverNow());
+    for (int i = 1; i < times.size(); ++i)
+        QVERIFY2(times.at(i).toLongLong() > times.at(i - 1).toLongLong(), "no sample twice");
+
+    // The next poll continues the server's series, 10 s later in its clock.
+    clock.advance(10000);
+    nodes.applyNodes(wire(list));
+    times = value(nodes, 0, "historyTimes").toList();
+    QCOMPARE(times.size(), 360);
+    QCOMPARE(times.constLast().toLongLong(), serverNow());
+    QCOMPARE(times.at(times.size() - 2).toLongLong(), serverNow() - 10);
     QCOMPARE(t.resets.size(), 0);
 }
 
@@ -358,7 +699,9 @@ void TestConsoleModels::nodesTemperatures()
     QList<NodeData> list = recorded().nodes;
     list[0].temperatures = {
         {QStringLiteral("acpitz"), 41.0}, {QStringLiteral("coretemp-isa-0000/Package id 0"), 55.5}};
+    core::ManualClock clock;
     NodeListModel nodes;
+    nodes.setClock(&clock);
     Tested t(&nodes);
     nodes.applyNodes(wire(list));
     t.log.take();
@@ -392,8 +735,10 @@ void TestConsoleModels::nodesTemperatures()
     QCOMPARE(value(nodes, 0, "hottest").toDouble(), 55.5);
 
     // The next `nodes` keeps what the event said for the node without readings of its own.
+    clock.advance(10000);
     nodes.applyNodes(wire(list));
-    QCOMPARE(t.log.take(), QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory")});
+    QCOMPARE(t.log.take(),
+        QStringList {QStringLiteral("changed 0 1 cpuHistory,memHistory,historyTimes")});
     QCOMPARE(value(nodes, 1, "hottest").toDouble(), 70.0);
     QCOMPARE(t.resets.size(), 0);
 }

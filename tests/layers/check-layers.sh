@@ -20,12 +20,13 @@ declare -A allowed=(
     [service/ssh]="core"
     [service/tools]="model protocol core proxmox ssh"
     [service/http]="net auth tools model protocol core"
-    [service/realtime]="net http tools proxmox ssh model protocol core"
+    [service/realtime]="net http tools proxmox ssh history model protocol core"
+    [service/history]="model protocol core proxmox"
     [service/demo]="model protocol core"
     [service/mcp]="http net auth tools model protocol core"
     [console]="models terminal client model protocol core"
     [qml]="console models terminal client model protocol core"
-    [service/app]="config auth net http realtime tools proxmox ssh demo metrics mcp model protocol core"
+    [service/app]="config auth net http realtime tools proxmox ssh history demo metrics mcp model protocol core"
     # jarvis-setup: the console's trust library for --console, never service/ code (it runs
     # jarvisd --hash-password / --check-config as child processes instead).
     [installer/setup]="console core"

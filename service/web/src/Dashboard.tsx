@@ -2,6 +2,7 @@ import Nodes from "./Nodes";
 import Guests from "./Guests";
 import Storage from "./Storage";
 import Events from "./Events";
+import { HistoryDialog } from "./historyDialog";
 
 export default function Dashboard() {
   return (
@@ -12,6 +13,7 @@ export default function Dashboard() {
         <Storage />
         <Events />
       </div>
+      <HistoryDialog />
     </div>
   );
 }

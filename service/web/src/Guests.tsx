@@ -6,6 +6,7 @@ import type { VMData } from "./types";
 import { api } from "./session";
 import { bytes, duration, pct } from "./format";
 import ConfirmDialog from "./ConfirmDialog";
+import { openHistory } from "./historyDialog";
 
 export const ROW_HEIGHT = 40;
 const OVERSCAN = 8;
@@ -60,6 +61,11 @@ const ACTIONS: { action: Action; label: string }[] = [
 ];
 
 const typeLabel = (g: VMData) => (g.type === "lxc" ? "CT" : "VM");
+
+/** Opens the guest's charts (the history dialog). */
+export function showGuestHistory(g: VMData) {
+  openHistory({ id: `${g.type === "lxc" ? "lxc" : "qemu"}/${g.vmid}`, title: `${g.name} (${g.vmid})`, kind: `${typeLabel(g)} on ${g.node}` });
+}
 
 export default function Guests() {
   const [search, setSearch] = createSignal("");
@@ -203,10 +209,22 @@ export default function Guests() {
             aria-rowindex={first() + p.index() + 2}
             aria-label={`${gg().name} (${gg().vmid})`}
             style={{ transform: `translateY(${(first() + p.index()) * ROW_HEIGHT}px)` }}
+            onClick={(e) => {
+              // A click on the row (not on one of its buttons) opens the guest's charts.
+              if (!(e.target as HTMLElement).closest("button, a, input, select")) showGuestHistory(gg());
+            }}
           >
             <div role="cell" class="td c-vmid num">{gg().vmid}</div>
             <div role="cell" class="td c-name" title={gg().name}>
-              <span class="nm">{gg().name}</span>
+              <button
+                type="button"
+                class="nm link"
+                aria-label={`${gg().name}: charts`}
+                title={`Charts of ${gg().name} (${gg().vmid}): CPU, memory, network, disk I/O`}
+                onClick={() => showGuestHistory(gg())}
+              >
+                {gg().name}
+              </button>
               <Show when={gg().lock}>
                 <span class="pill small" title={`locked: ${gg().lock}`}>
                   {gg().lock}

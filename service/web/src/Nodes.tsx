@@ -3,6 +3,7 @@ import { nodes, temps } from "./live";
 import type { NodeData } from "./types";
 import { bytes, duration, pct, ratio } from "./format";
 import Sparkline from "./Sparkline";
+import { openHistory } from "./historyDialog";
 
 const WARM = 70;
 const HOT = 85;
@@ -50,6 +51,15 @@ function NodeCard(props: { n: NodeData }) {
             protected
           </span>
         </Show>
+        <button
+          type="button"
+          class="ghost small charts-btn"
+          aria-label={`Charts of ${n().node}`}
+          title={`CPU, memory, network, disk I/O and temperature of ${n().node}, last hour or 24 h`}
+          onClick={() => openHistory({ id: `node/${n().node}`, title: n().name || n().node, kind: "node" })}
+        >
+          Charts
+        </button>
       </header>
       <Show
         when={online()}

@@ -1,11 +1,14 @@
-import { createEffect, onCleanup, onMount } from "solid-js";
+import { createEffect, createSignal, onCleanup, onMount } from "solid-js";
 import uPlot from "uplot";
-import { history, historyVersion, HISTORY_SECONDS } from "./live";
+import { history, historyVersion, HISTORY_SECONDS, serverNow } from "./live";
 
-/** A small uPlot line of one node's CPU or memory (percent) over the last hour. */
+/** A small uPlot line of one node's CPU or memory (percent) over the last hour: seeded from the
+ *  `history` event, extended by live samples; a null sample (node offline, no data) is a gap.
+ *  data-points / data-from / data-to (unix seconds) say what it holds, for tests. */
 export default function Sparkline(props: { node: string; metric: "cpu" | "mem"; label: string; color: string }) {
   let box!: HTMLDivElement;
   let plot: uPlot | undefined;
+  const [held, setHeld] = createSignal({ points: 0, from: 0, to: 0 });
   const data = (): uPlot.AlignedData => {
     const s = history.get(props.node);
     return s ? [s.t, props.metric === "cpu" ? s.cpu : s.mem] : [[], []];
@@ -25,7 +28,7 @@ export default function Sparkline(props: { node: string; metric: "cpu" | "mem"; 
           x: {
             time: true,
             range: (_u, _min, max) => {
-              const end = Math.max(max || 0, Date.now() / 1000);
+              const end = Math.max(max || 0, serverNow());
               return [end - HISTORY_SECONDS, end];
             },
           },
@@ -49,7 +52,20 @@ export default function Sparkline(props: { node: string; metric: "cpu" | "mem"; 
   });
   createEffect(() => {
     historyVersion();
-    plot?.setData(data());
+    const d = data();
+    plot?.setData(d);
+    const t = d[0] as number[];
+    setHeld({ points: t.length, from: t.length ? t[0] : 0, to: t.length ? t[t.length - 1] : 0 });
   });
-  return <div class="spark" ref={box} role="img" aria-label={props.label} />;
+  return (
+    <div
+      class="spark"
+      ref={box}
+      role="img"
+      aria-label={props.label}
+      data-points={held().points}
+      data-from={held().from}
+      data-to={held().to}
+    />
+  );
 }

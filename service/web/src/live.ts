@@ -6,6 +6,7 @@ import { batch, createSignal } from "solid-js";
 import { io, type Socket } from "socket.io-client";
 import { EXPIRED_NOTICE, INVALID_NOTICE, logout } from "./session";
 import type { JarvisEvent, NodeData, QuorumData, StorageData, TemperatureData, VMData } from "./types";
+import { appendSample, parseHistoryEvent, parseSeries, seed, trimBefore, type HistoryRange, type HistorySeries, type Series } from "./history";
 
 export const EVENT_CAP = 500;
 export const HISTORY_SECONDS = 3600;
@@ -68,13 +69,14 @@ function keyEntry(g: VMData): KeyEntry {
 export const searchKey = (g: VMData) => keyEntry(g).key;
 export const lowerName = (g: VMData) => keyEntry(g).nameLc;
 
-export interface Series {
-  t: number[];
-  cpu: number[];
-  mem: number[];
-}
-/** CPU and memory fractions per node for the last hour, kept client-side. */
+/** CPU and memory (percent, null = no sample) per node for the last hour: seeded from the
+ *  `history` event jarvisd sends after the first snapshots, then extended from `nodes`. */
 export const history = new Map<string, Series>();
+/** Seconds the server's clock is ahead of this one, estimated from the `history` event's newest
+ *  sample: live samples are stamped in the server's time so they continue its series. */
+let clockOffset = 0;
+/** Now, in the server's unix seconds. */
+export const serverNow = () => Date.now() / 1000 + clockOffset;
 
 /** Progress of a tool running on a guest, shown in its row. */
 export interface Pending {
@@ -116,25 +118,58 @@ function markFresh() {
 }
 
 function recordHistory(list: NodeData[]) {
-  const t = Math.floor(Date.now() / 1000);
+  const t = Math.floor(serverNow());
   const cutoff = t - HISTORY_SECONDS;
   for (const n of list) {
+    if (!n || typeof n.node !== "string") continue;
     let s = history.get(n.node);
     if (!s) history.set(n.node, (s = { t: [], cpu: [], mem: [] }));
-    if (s.t.length && s.t[s.t.length - 1] === t) continue;
-    const online = n.status === "online";
-    s.t.push(t);
-    s.cpu.push(online ? n.cpu * 100 : 0);
-    s.mem.push(online && n.maxmem > 0 ? (n.mem / n.maxmem) * 100 : 0);
-    let drop = 0;
-    while (drop < s.t.length && s.t[drop] < cutoff) drop++;
-    if (drop) {
-      s.t.splice(0, drop);
-      s.cpu.splice(0, drop);
-      s.mem.splice(0, drop);
-    }
+    if (appendSample(s, n, t)) trimBefore(s, cutoff);
   }
   setHistoryVersion((v) => v + 1);
+}
+
+/** The `history` event (sent after the first snapshots of every connection, reconnects too):
+ *  each node's series replaces what the map holds, since it already has every poll the client
+ *  sampled, so a reconnect never doubles points. */
+export function applyHistory(payload: unknown) {
+  const byNode = parseHistoryEvent(payload);
+  if (!byNode) return;
+  // The newest sample is the server's latest poll: its time is "now" in the server's clock, so
+  // the next live sample lands after it whatever this machine's clock says.
+  let newest = -Infinity;
+  for (const h of byNode.values()) if (h.t.length) newest = Math.max(newest, h.t[h.t.length - 1]);
+  if (Number.isFinite(newest)) clockOffset = newest - Date.now() / 1000;
+  const now = serverNow();
+  for (const [node, h] of byNode) history.set(node, seed(h, now, HISTORY_SECONDS));
+  setHistoryVersion((v) => v + 1);
+}
+
+let clusterSocket: Socket | null = null;
+
+/** A longer or other series for one node or guest (`history` with ack): its HistorySeries, or
+ *  why there is none in words. */
+export async function requestHistory(
+  id: string,
+  range: HistoryRange,
+  timeoutMs = 15_000,
+): Promise<{ ok: true; series: HistorySeries } | { ok: false; error: string }> {
+  const s = clusterSocket;
+  if (!s || !s.connected) return { ok: false, error: "Not connected to the Jarvis service." };
+  let answer: unknown;
+  try {
+    answer = await s.timeout(timeoutMs).emitWithAck("history", { id, range });
+  } catch {
+    return { ok: false, error: `No answer from the Jarvis service within ${Math.round(timeoutMs / 1000)} s.` };
+  }
+  const a = answer as { ok?: unknown; series?: unknown; error?: unknown } | null;
+  if (a && a.ok === true) {
+    const series = parseSeries(a.series);
+    if (series && series.id === id) return { ok: true, series };
+    return { ok: false, error: "The service sent a history this page cannot read." };
+  }
+  if (a && a.ok === false && typeof a.error === "string" && a.error) return { ok: false, error: a.error };
+  return { ok: false, error: "The service sent an answer this page cannot read." };
 }
 
 function vmidOf(e: JarvisEvent): number | undefined {
@@ -180,6 +215,7 @@ export function startLive(token: string): () => void {
   const cluster = io("/cluster", { auth: { token }, forceNew: true });
   const ev = cluster.io.socket("/events", { auth: { token } });
   sockets = [cluster, ev];
+  clusterSocket = cluster;
 
   const authFailed = (err: Error & { data?: { reason?: string } }) => {
     const reason = err?.data?.reason;
@@ -209,6 +245,7 @@ export function startLive(token: string): () => void {
       markFresh();
     });
   });
+  cluster.on("history", (payload: unknown) => batch(() => applyHistory(payload)));
   cluster.on("vms", (list: VMData[]) => {
     if (Array.isArray(list)) applyGuests(list);
   });
@@ -238,6 +275,8 @@ export function stopLive() {
     s.disconnect();
   }
   sockets = [];
+  clusterSocket = null;
+  clockOffset = 0;
   if (ticker !== undefined) window.clearInterval(ticker);
   ticker = undefined;
   batch(() => {
