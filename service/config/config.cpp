@@ -564,6 +564,7 @@ void Loader::readFile(const IniFile &ini)
 void Loader::readHistory(const GroupReader &g)
 {
     Config &c = m_config;
+    c.historyEnabled = true;
     g.boolean(QStringLiteral("enabled"), &c.historyEnabled);
     g.boolean(QStringLiteral("backfill"), &c.historyBackfill);
     g.integer(QStringLiteral("saveInterval"), 10, 86400, &c.historySaveInterval);
@@ -929,6 +930,7 @@ LoadResult demo(const QProcessEnvironment &env)
 {
     LoadResult result;
     result.config.demo = true;
+    result.config.historyEnabled = true;
     result.config.listen = QStringLiteral("127.0.0.1");
     result.config.port = 8080;
 

@@ -78,7 +78,10 @@ struct Config
     QString temperatureCommand;
 
     // [history]
-    bool historyEnabled = true;
+    // On in every configuration the loader makes (the file's default, and the demo's) unless
+    // [history] enabled=false; off in a Config built in code (tests opt in), since it keeps
+    // polling without clients.
+    bool historyEnabled = false;
     QString historyFile; // default: history.bin beside the audit log; empty = not kept
     int historySaveInterval = 300; // seconds between writes of the file
     bool historyBackfill = true; // from Proxmox rrddata at start

@@ -946,6 +946,9 @@ void TestConfig::historySettings()
         file == QLatin1String("-") ? QString() : QFileInfo(path).absoluteDir().filePath(file));
     QCOMPARE(r.config.historySaveInterval, saveInterval);
     QCOMPARE(r.config.historyBackfill, backfill);
+    // The demo has it too; a Config built in code (tests) has it off until it opts in.
+    QVERIFY(jarvis::config::demo(QProcessEnvironment()).config.historyEnabled);
+    QVERIFY(!Config().historyEnabled);
 }
 
 void TestConfig::relativePaths()

@@ -58,7 +58,6 @@ public:
             node.apiUrl = simulator->baseUrl();
             c.nodes.append(node);
         }
-        c.historyEnabled = false; // it keeps polling without clients: a test opts in (tweak)
         if (tweak)
             tweak(c);
         config = c;
