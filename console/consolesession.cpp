@@ -738,21 +738,8 @@ void ConsoleSession::refresh()
 
 namespace {
 
-QVariantList variantList(const QList<double> &values)
-{
-    QVariantList out;
-    out.reserve(values.size());
-    for (double v : values)
-        out.append(v);
-    return out;
-}
-
 QVariantMap seriesForQml(const HistorySeries &s)
 {
-    QVariantList t;
-    t.reserve(s.t.size());
-    for (qint64 x : s.t)
-        t.append(x);
     QList<double> memFraction = s.mem;
     for (double &m : memFraction)
         m = std::isnan(m) || !(s.maxmem > 0) ? std::numeric_limits<double>::quiet_NaN()
@@ -761,16 +748,16 @@ QVariantMap seriesForQml(const HistorySeries &s)
         {QStringLiteral("id"), s.id},
         {QStringLiteral("node"), s.node},
         {QStringLiteral("range"), s.range},
-        {QStringLiteral("t"), t},
-        {QStringLiteral("cpu"), variantList(s.cpu)},
-        {QStringLiteral("mem"), variantList(s.mem)},
-        {QStringLiteral("memFraction"), variantList(memFraction)},
+        {QStringLiteral("t"), toVariantList(s.t)},
+        {QStringLiteral("cpu"), toVariantList(s.cpu)},
+        {QStringLiteral("mem"), toVariantList(s.mem)},
+        {QStringLiteral("memFraction"), toVariantList(memFraction)},
         {QStringLiteral("maxmem"), s.maxmem},
-        {QStringLiteral("netin"), variantList(s.netin)},
-        {QStringLiteral("netout"), variantList(s.netout)},
-        {QStringLiteral("diskread"), variantList(s.diskread)},
-        {QStringLiteral("diskwrite"), variantList(s.diskwrite)},
-        {QStringLiteral("temperature"), variantList(s.temperature)},
+        {QStringLiteral("netin"), toVariantList(s.netin)},
+        {QStringLiteral("netout"), toVariantList(s.netout)},
+        {QStringLiteral("diskread"), toVariantList(s.diskread)},
+        {QStringLiteral("diskwrite"), toVariantList(s.diskwrite)},
+        {QStringLiteral("temperature"), toVariantList(s.temperature)},
     };
 }
 

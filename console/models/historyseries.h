@@ -3,6 +3,7 @@
 #include <QJsonValue>
 #include <QList>
 #include <QString>
+#include <QVariantList>
 
 #include <optional>
 
@@ -24,6 +25,16 @@ struct HistorySeries
     QList<double> netin, netout, diskread, diskwrite; // bytes per second
     QList<double> temperature; // °C, nodes only (empty when absent)
 };
+
+// A list of numbers as QML reads it (doubles, or unix seconds as qint64).
+template<typename T> QVariantList toVariantList(const QList<T> &values)
+{
+    QVariantList out;
+    out.reserve(values.size());
+    for (const T &v : values)
+        out.append(v);
+    return out;
+}
 
 // Most samples a series may carry (a day at one per second and then some): a longer one is
 // refused, so a hostile payload cannot make the console hold more.

@@ -47,29 +47,11 @@ std::pair<double, QString> hottest(const QMap<QString, double> &zones)
     return {best, sensor};
 }
 
-QVariantList toVariantList(const QList<double> &values)
-{
-    QVariantList out;
-    out.reserve(values.size());
-    for (double v : values)
-        out.append(v);
-    return out;
-}
-
 QVariantMap toVariantMap(const QMap<QString, double> &zones)
 {
     QVariantMap out;
     for (auto it = zones.cbegin(); it != zones.cend(); ++it)
         out.insert(it.key(), it.value());
-    return out;
-}
-
-QVariantList toVariantList(const QList<qint64> &values)
-{
-    QVariantList out;
-    out.reserve(values.size());
-    for (qint64 v : values)
-        out.append(v);
     return out;
 }
 

@@ -503,7 +503,8 @@ void TestStaticFiles::fallbackAndNotFound_data()
     row("api root", "/api", 404, "JSON");
     row("api slash", "/api/", 404, "JSON");
     row("socket.io elsewhere", "/socket.io/x", 404, "JSON");
-    row("mcp", "/mcp", 404, "JSON");
+    row("mcp", "/mcp", 401, "JSON"); // the MCP endpoint (it wants a key), not the site's
+    row("mcp below", "/mcp/x", 404, "JSON");
     row("metrics", "/metrics", 200, "METRICS"); // GET /metrics, not the site's
     row("metrics below", "/metrics/x", 404, "JSON");
     row("apix is a page", "/apix", 200, "INDEX");
