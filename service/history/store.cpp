@@ -313,7 +313,8 @@ bool Store::backfill(
             p.diskwrite.value_or(NaN), NaN};
         if (std::all_of(values, values + e->channels, [](double v) { return std::isnan(v); }))
             continue;
-        if (e->maxmem == 0 && p.maxmem && *p.maxmem > 0)
+        // Bounded before the conversion: rrddata is input (a double beyond qint64 is UB).
+        if (e->maxmem == 0 && p.maxmem && *p.maxmem > 0 && *p.maxmem < 0x1p62)
             e->maxmem = qint64(*p.maxmem);
         // A point at `time` stands for [time, time + step).
         const qint64 from = std::max(oldest, minuteOf(p.time * 1000));

@@ -17,11 +17,14 @@ bool isIntegerId(const QJsonValue &v)
     return std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= 9007199254740991.0;
 }
 
-// MCP: an id is a string or an integer, never null.
+} // namespace
+
 bool isValidId(const QJsonValue &v)
 {
     return v.isString() || isIntegerId(v);
 }
+
+namespace {
 
 Message invalid(int errorCode, QString error, QJsonValue id = QJsonValue::Null)
 {

@@ -40,6 +40,8 @@ Message parseMessage(const QByteArray &text);
 
 // A request id for maps: "s:<string>" or "n:<integer>".
 QString idKey(const QJsonValue &id);
+// MCP: an id is a string or an integer, never null (nor 1.5, which idKey would truncate).
+bool isValidId(const QJsonValue &id);
 
 QJsonObject response(const QJsonValue &id, const QJsonValue &result);
 QJsonObject errorResponse(

@@ -155,8 +155,8 @@ void Session::handleNotification(const Message &m)
         return; // notifications/initialized and anything unknown: nothing to do (JSON-RPC: no
                 // answer to a notification)
     const QJsonValue requestId = m.params.toObject().value(QStringLiteral("requestId"));
-    if (!requestId.isString() && !requestId.isDouble())
-        return;
+    if (!isValidId(requestId))
+        return; // 1.5 would otherwise cancel request 1 (idKey truncates)
     const auto it = m_pending.find(idKey(requestId));
     if (it == m_pending.end() || it->cancelled)
         return;
@@ -306,7 +306,7 @@ void Session::callTool(const Message &m, const QJsonObject &params)
                         {QStringLiteral("message"), message}}),
                 it->id);
     };
-    auto done = [self, key, toolName, args](const tools::ToolExecutor::Response &r) {
+    auto done = [self, key, toolName](const tools::ToolExecutor::Response &r) {
         if (!self)
             return;
         const auto it = self->m_pending.constFind(key);
@@ -325,14 +325,8 @@ void Session::callTool(const Message &m, const QJsonObject &params)
                     {QStringLiteral("tier"), body.value(QStringLiteral("tier"))}});
         } else {
             QString error = body.value(QStringLiteral("error")).toString();
-            tools::ToolExecutor *executor = self->m_server ? self->m_server->executor() : nullptr;
-            const tools::Tool *tool = executor ? executor->find(toolName) : nullptr;
-            QJsonObject unconfirmed = args;
-            const bool confirmed = unconfirmed.take(QStringLiteral("confirmed")).toBool(false);
             // Refused only for want of a confirmation: the assistant must ask its human.
-            if (r.kind == tools::ErrorKind::Blocked && !confirmed && tool
-                && body.value(QStringLiteral("tier")) == QLatin1String("RED")
-                && !executor->policy().check(*tool, tools::Tier::Red, unconfirmed, true)) {
+            if (body.value(QStringLiteral("needsConfirmation")).toBool()) {
                 error = QStringLiteral(
                     "Not done: %1 is a RED action (it stops, restarts or changes something on the "
                     "cluster) and needs the human's confirmation. Ask the user first, naming the "

@@ -77,7 +77,6 @@ public:
     bool isInitialized() const { return !m_version.isEmpty(); }
     const QString &protocolVersion() const { return m_version; }
     int pendingRequests() const { return int(m_pending.size()); }
-    bool isPending(const QJsonValue &id) const { return m_pending.contains(idKey(id)); }
     const QSet<QString> &subscriptions() const { return m_subscriptions; }
 
 Q_SIGNALS:

@@ -18,11 +18,20 @@ namespace jarvis::mcp {
 namespace {
 constexpr qint64 MaxOutput = 64 * 1024 * 1024;
 
-void setNonBlocking(int fd)
+// Returns the flags before (-1: unknown), for the destructor to put back: O_NONBLOCK belongs to
+// the open file, which the parent (a shell, a terminal) may share.
+int setNonBlocking(int fd)
 {
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags >= 0)
         ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    return flags;
+}
+
+void restoreFlags(int fd, int flags)
+{
+    if (flags >= 0)
+        ::fcntl(fd, F_SETFL, flags);
 }
 } // namespace
 
@@ -33,8 +42,8 @@ StdioTransport::StdioTransport(
     , m_out(outFd)
     , m_maxMessageBytes(maxMessageBytes)
 {
-    setNonBlocking(m_in);
-    setNonBlocking(m_out);
+    m_inFlags = setNonBlocking(m_in);
+    m_outFlags = setNonBlocking(m_out);
     m_session = server->createSession(QStringLiteral("mcp:stdio"), this);
     m_session->setOutput(Session::Output {
         [this](const QJsonObject &message, const QJsonValue &) { queue(toText(message)); }, {}});
@@ -46,17 +55,18 @@ StdioTransport::StdioTransport(
     connect(m_writer, &QSocketNotifier::activated, this, &StdioTransport::flush);
 }
 
-StdioTransport::~StdioTransport() = default;
-
-Session *StdioTransport::session() const
+StdioTransport::~StdioTransport()
 {
-    return m_session;
+    restoreFlags(m_in, m_inFlags);
+    restoreFlags(m_out, m_outFlags);
 }
 
 void StdioTransport::onReadable()
 {
     char chunk[64 * 1024];
-    for (;;) {
+    // At most 4 chunks a turn: a client that writes without pause must not keep the loop here
+    // (the notifier fires again while input is waiting).
+    for (int reads = 0; reads < 4; ++reads) {
         const ssize_t got = ::read(m_in, chunk, sizeof chunk);
         if (got < 0 && errno == EINTR)
             continue;

@@ -27,8 +27,6 @@ public:
         Server *server, int inFd, int outFd, qint64 maxMessageBytes, QObject *parent = nullptr);
     ~StdioTransport() override;
 
-    Session *session() const;
-
 Q_SIGNALS:
     void finished();
 
@@ -42,6 +40,8 @@ private:
 
     int m_in;
     int m_out;
+    int m_inFlags = -1; // as found, put back at the end
+    int m_outFlags = -1;
     qint64 m_maxMessageBytes;
     QPointer<Session> m_session; // child
     QSocketNotifier *m_reader = nullptr; // children

@@ -20,8 +20,12 @@ Histogram::Histogram(std::shared_ptr<const std::vector<double>> bounds)
 
 void Histogram::observe(double value)
 {
+    // NaN is no measurement: counted, it would land in the first bucket (lower_bound finds no
+    // bound below it) and make _sum NaN for good.
+    if (std::isnan(value))
+        return;
     const std::vector<double> &bounds = *m_bounds;
-    // The first bound >= value; NaN lands in +Inf (every comparison with it is false).
+    // The first bound >= value.
     const size_t i = size_t(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
     m_buckets[i].fetch_add(1, std::memory_order_relaxed);
     m_sum.fetch_add(value, std::memory_order_relaxed);

@@ -134,6 +134,10 @@ void ToolExecutor::execute(const QString &name, QJsonObject args, const QJsonVal
         QJsonObject body = failureBody(*blocked);
         body.insert(QStringLiteral("tier"), tierName(tier));
         body.insert(QStringLiteral("blocked"), true);
+        // Refused only for want of a confirmation (not BLACK, not protected): a client may ask
+        // its human and repeat the call with confirmed:true.
+        if (!confirmed && !m_policy.check(*tool, tier, args, true))
+            body.insert(QStringLiteral("needsConfirmation"), true);
         Q_EMIT executed(name, tier, QStringLiteral("blocked"), 0.0);
         done({ErrorKind::Blocked, body});
         return;

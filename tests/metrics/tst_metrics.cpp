@@ -31,6 +31,7 @@ private slots:
     void histogramBuckets_data();
     void histogramBuckets();
     void histogramWithLabels();
+    void histogramIgnoresNaN();
     void childrenResolvedOnce();
     void callbackFamilyReadAtRender();
     void names_data();
@@ -223,6 +224,21 @@ void TestMetrics::histogramBuckets()
     QCOMPARE(h->count(), quint64(observations.size()));
     QCOMPARE(registry.render(),
         "# HELP jarvis_d_seconds D.\n# TYPE jarvis_d_seconds histogram\n" + written);
+}
+
+void TestMetrics::histogramIgnoresNaN()
+{
+    Registry registry;
+    Histogram *h = registry.histogram("jarvis_d_seconds", "D.", {}, {1})->get();
+    h->observe(std::numeric_limits<double>::quiet_NaN());
+    h->observe(2);
+    QCOMPARE(h->count(), quint64(1));
+    QCOMPARE(registry.render(),
+        QByteArray("# HELP jarvis_d_seconds D.\n# TYPE jarvis_d_seconds histogram\n"
+                   "jarvis_d_seconds_bucket{le=\"1\"} 0\n"
+                   "jarvis_d_seconds_bucket{le=\"+Inf\"} 1\n"
+                   "jarvis_d_seconds_sum 2\n"
+                   "jarvis_d_seconds_count 1\n"));
 }
 
 void TestMetrics::histogramWithLabels()

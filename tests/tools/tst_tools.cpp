@@ -213,6 +213,7 @@ void TestTools::tierMatrix_data()
     QTest::addColumn<QString>("node");
     QTest::addColumn<int>("vmid");
     QTest::addColumn<ErrorKind>("kind");
+    QTest::addColumn<bool>("needsConfirmation"); // refused only for want of confirmed:true
 
     const QString plain = QStringLiteral("pve1");
     const QString protectedNode =
@@ -235,7 +236,8 @@ void TestTools::tierMatrix_data()
                                                : "protected vmid";
                 QTest::addRow(
                     "%s %s %s", qPrintable(tool), confirmed ? "confirmed" : "unconfirmed", what)
-                    << tool << confirmed << node << vmid << kind;
+                    << tool << confirmed << node << vmid << kind
+                    << (tool == QLatin1String("red") && !confirmed && target == 0);
             }
         }
     }
@@ -248,9 +250,11 @@ void TestTools::tierMatrix()
     QFETCH(QString, node);
     QFETCH(int, vmid);
     QFETCH(ErrorKind, kind);
+    QFETCH(bool, needsConfirmation);
 
     const QJsonObject args {{QStringLiteral("node"), node}, {QStringLiteral("vmid"), vmid}};
     const auto r = run(tool, args, confirmed);
+    QCOMPARE(r.body.value(QStringLiteral("needsConfirmation")).toBool(), needsConfirmation);
     const bool ok = kind == ErrorKind::None;
     QCOMPARE(r.kind, kind);
     QCOMPARE(r.body.value(QStringLiteral("success")).toBool(), ok);
