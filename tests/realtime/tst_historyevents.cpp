@@ -102,7 +102,8 @@ private slots:
 
 void TestHistoryEvents::historyAfterTheSnapshots()
 {
-    ClusterFixture f(300, {}, withHistoryNoBackfill);
+    ManualClock clock; // no tick during the test: the minute cannot roll over
+    ClusterFixture f(300, {}, withHistoryNoBackfill, &clock);
     QVERIFY2(f.started, qPrintable(f.startError));
     // Polling runs without clients: the first polls land before anyone connects.
     QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Nodes) >= 1
@@ -147,7 +148,8 @@ void TestHistoryEvents::historyAfterTheSnapshots()
 
 void TestHistoryEvents::requestWithAck()
 {
-    ClusterFixture f(300, {}, withHistoryNoBackfill);
+    ManualClock clock; // no tick during the test: the minute cannot roll over
+    ClusterFixture f(300, {}, withHistoryNoBackfill, &clock);
     QVERIFY(f.started);
     QTRY_VERIFY_WITH_TIMEOUT(f.emitter()->pollCount(Source::Vms) >= 1, 10000);
     auto *client = f.connect(QStringLiteral("/cluster"));
@@ -330,7 +332,8 @@ void TestHistoryEvents::backfillFromSimulator()
 
 void TestHistoryEvents::failedBackfillLeavesLiveData()
 {
-    ClusterFixture f(300, {}, withHistory);
+    ManualClock clock; // no tick during the test: the minute cannot roll over
+    ClusterFixture f(300, {}, withHistory, &clock);
     f.simulator->injectFault(FaultRule::on(QStringLiteral("rrddata"), Fault::Kind::ServerError));
     QVERIFY(f.started);
     jarvis::history::Recorder *history = f.app->cluster()->history();
