@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
-    libssh-dev qtkeychain-qt6-dev zlib1g-dev
+    libssh-dev libssl-dev qtkeychain-qt6-dev zlib1g-dev
     libsimdjson-dev             # make bench-poll: simdjson measured against our pvereader
     openssh-server openssh-client
     clang-format openssl

@@ -1,9 +1,9 @@
 #include "password.h"
 
-#include <QCryptographicHash>
-#include <QPasswordDigestor>
 #include <QRandomGenerator>
 #include <QStringList>
+
+#include <openssl/evp.h>
 
 #include <optional>
 
@@ -91,10 +91,18 @@ std::optional<ParsedHash> parseHash(const QString &encoded, QString *why)
     return parsed;
 }
 
+// libcrypto's PBKDF2-HMAC-SHA256: no allocation per iteration (QPasswordDigestor makes a
+// QMessageAuthenticationCode and QByteArrays in every one): 0.17 s of CPU for 600000 iterations
+// against 0.79 s (`time jarvisd --hash-password`).
+// Empty on failure (only out of memory), which no stored hash equals.
 QByteArray derive(const QString &password, const QByteArray &salt, int iterations, int bytes)
 {
-    return QPasswordDigestor::deriveKeyPbkdf2(
-        QCryptographicHash::Sha256, password.toUtf8(), salt, iterations, quint64(bytes));
+    const QByteArray utf8 = password.toUtf8();
+    QByteArray out(bytes, Qt::Uninitialized);
+    const int ok = PKCS5_PBKDF2_HMAC(utf8.constData(), int(utf8.size()),
+        reinterpret_cast<const unsigned char *>(salt.constData()), int(salt.size()), iterations,
+        EVP_sha256(), bytes, reinterpret_cast<unsigned char *>(out.data()));
+    return ok == 1 ? out : QByteArray();
 }
 
 } // namespace
@@ -107,6 +115,8 @@ QString hashPassword(const QString &password, int iterations)
     QByteArray salt(SaltBytes, Qt::Uninitialized);
     QRandomGenerator::system()->generate(salt.begin(), salt.end());
     const QByteArray hash = derive(password, salt, iterations, HashBytes);
+    if (hash.isEmpty())
+        return {};
     return QStringLiteral("%1$%2$%3$%4")
         .arg(QLatin1String(Scheme))
         .arg(iterations)
