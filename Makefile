@@ -60,13 +60,13 @@ test-sanitize: deps
 	exit $$status
 
 # The libFuzzer targets (tests/fuzz), built with clang in their own folder, each run FUZZ_SECONDS
-# from its committed seed corpus; a table of executions and crashes at the end, non-zero exit on
-# any crash. Artifacts stay in $(FUZZ_BUILD_DIR)/fuzz/.
+# from its committed seed corpus, JOBS of them at once; a table of executions and crashes at the
+# end, non-zero exit on any crash. Artifacts stay in $(FUZZ_BUILD_DIR)/fuzz/.
 fuzz: deps
 	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_CXX_COMPILER=clang++ -DJARVIS_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD_DIR) --parallel $(JOBS) --target fuzzers
-	@bash tests/fuzz/run-fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+	@JOBS=$(JOBS) bash tests/fuzz/run-fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
 
 demo: build
 	@$(BUILD_DIR)/service/jarvisd --demo

@@ -3,7 +3,14 @@
 #include <QRandomGenerator>
 #include <QStringList>
 
-#include <openssl/evp.h>
+// SHA-256's block functions (SHA256_Init/Update/Final), deprecated in OpenSSL 3.0 in favour of
+// EVP, which copies a provider context, with a malloc, three times an iteration.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include <optional>
 
@@ -91,18 +98,77 @@ std::optional<ParsedHash> parseHash(const QString &encoded, QString *why)
     return parsed;
 }
 
-// libcrypto's PBKDF2-HMAC-SHA256: no allocation per iteration (QPasswordDigestor makes a
-// QMessageAuthenticationCode and QByteArrays in every one): 0.17 s of CPU for 600000 iterations
-// against 0.79 s (`time jarvisd --hash-password`).
-// Empty on failure (only out of memory), which no stored hash equals.
+// PBKDF2-HMAC-SHA256 (RFC 8018 section 5.2; HMAC, RFC 2104) on libcrypto's SHA-256: the key's
+// inner and outer HMAC states are hashed once and copied for every iteration, two SHA-256
+// blocks an iteration, no allocation and no per-thread state. 600000 iterations take 0.14 s of
+// CPU here (0.79 s with QPasswordDigestor, 0.17 s with EVP's PKCS5_PBKDF2_HMAC), measured with
+// `time jarvisd --hash-password`.
 QByteArray derive(const QString &password, const QByteArray &salt, int iterations, int bytes)
 {
-    const QByteArray utf8 = password.toUtf8();
+    constexpr int Block = SHA256_CBLOCK;
+    constexpr int Len = SHA256_DIGEST_LENGTH;
+    QByteArray key = password.toUtf8();
+    unsigned char k[Block] = {};
+    if (key.size() > Block)
+        SHA256(reinterpret_cast<const unsigned char *>(key.constData()), size_t(key.size()), k);
+    else
+        std::memcpy(k, key.constData(), size_t(key.size()));
+    OPENSSL_cleanse(key.data(), size_t(key.size()));
+
+    SHA256_CTX inner;
+    SHA256_CTX outer;
+    unsigned char pad[Block];
+    for (int i = 0; i < Block; ++i)
+        pad[i] = k[i] ^ 0x36;
+    SHA256_Init(&inner);
+    SHA256_Update(&inner, pad, Block);
+    for (int i = 0; i < Block; ++i)
+        pad[i] = k[i] ^ 0x5c;
+    SHA256_Init(&outer);
+    SHA256_Update(&outer, pad, Block);
+
+    // HMAC(key, a || b) into `out` (which may be `a`: it is read before it is written).
+    unsigned char h[Len];
+    const auto hmac = [&](const unsigned char *a, size_t an, const unsigned char *b, size_t bn,
+                          unsigned char *out) {
+        SHA256_CTX c = inner;
+        SHA256_Update(&c, a, an);
+        if (bn > 0)
+            SHA256_Update(&c, b, bn);
+        SHA256_Final(h, &c);
+        c = outer;
+        SHA256_Update(&c, h, Len);
+        SHA256_Final(out, &c);
+        OPENSSL_cleanse(&c, sizeof c);
+    };
+
     QByteArray out(bytes, Qt::Uninitialized);
-    const int ok = PKCS5_PBKDF2_HMAC(utf8.constData(), int(utf8.size()),
-        reinterpret_cast<const unsigned char *>(salt.constData()), int(salt.size()), iterations,
-        EVP_sha256(), bytes, reinterpret_cast<unsigned char *>(out.data()));
-    return ok == 1 ? out : QByteArray();
+    unsigned char u[Len];
+    unsigned char t[Len];
+    for (quint32 index = 1, done = 0; done < quint32(bytes); ++index) {
+        const unsigned char be[4] = {static_cast<unsigned char>(index >> 24),
+            static_cast<unsigned char>(index >> 16), static_cast<unsigned char>(index >> 8),
+            static_cast<unsigned char>(index)};
+        hmac(reinterpret_cast<const unsigned char *>(salt.constData()), size_t(salt.size()), be,
+            sizeof be, u);
+        std::memcpy(t, u, Len);
+        for (int i = 1; i < iterations; ++i) {
+            hmac(u, Len, nullptr, 0, u);
+            for (int j = 0; j < Len; ++j)
+                t[j] ^= u[j];
+        }
+        const quint32 n = std::min<quint32>(Len, quint32(bytes) - done);
+        std::memcpy(out.data() + done, t, n);
+        done += n;
+    }
+    OPENSSL_cleanse(h, Len);
+    OPENSSL_cleanse(u, Len);
+    OPENSSL_cleanse(t, Len);
+    OPENSSL_cleanse(k, Block);
+    OPENSSL_cleanse(pad, Block);
+    OPENSSL_cleanse(&inner, sizeof inner);
+    OPENSSL_cleanse(&outer, sizeof outer);
+    return out;
 }
 
 } // namespace
@@ -115,8 +181,6 @@ QString hashPassword(const QString &password, int iterations)
     QByteArray salt(SaltBytes, Qt::Uninitialized);
     QRandomGenerator::system()->generate(salt.begin(), salt.end());
     const QByteArray hash = derive(password, salt, iterations, HashBytes);
-    if (hash.isEmpty())
-        return {};
     return QStringLiteral("%1$%2$%3$%4")
         .arg(QLatin1String(Scheme))
         .arg(iterations)

@@ -14,7 +14,7 @@ inline constexpr int MinPbkdf2Iterations = 1000;
 inline constexpr int MaxPbkdf2Iterations = 10000000;
 
 // Hashes `password` with a fresh random salt (QRandomGenerator::system()); `iterations` is
-// clamped to [MinPbkdf2Iterations, MaxPbkdf2Iterations]. Empty when libcrypto fails (out of memory).
+// clamped to [MinPbkdf2Iterations, MaxPbkdf2Iterations].
 QString hashPassword(const QString &password, int iterations = DefaultPbkdf2Iterations);
 
 // True when `encoded` is a well-formed hash string (used by --check-config); `why` says what is

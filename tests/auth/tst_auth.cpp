@@ -83,6 +83,7 @@ class TestAuth : public QObject
 private slots:
     void passwordRoundTrip_data();
     void passwordRoundTrip();
+    void passwordKnownVector_data();
     void passwordKnownVector();
     void saltIsRandom();
     void malformedHashes_data();
@@ -152,14 +153,43 @@ void TestAuth::passwordRoundTrip()
         QVERIFY(!verifyPassword(password.chopped(1), encoded));
 }
 
+void TestAuth::passwordKnownVector_data()
+{
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<QString>("encoded");
+    // Python: base64 of hashlib.pbkdf2_hmac('sha256', password.encode(), salt, iterations, 32).
+    QTest::newRow("utf-8") << QStringLiteral("pässwörd")
+                           << QStringLiteral("pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$"
+                                             "Kfxd4gVEVJAUWyEM9/KuB1B0aQFq+qVyrFi44QnyZ4k=");
+    QTest::newRow("empty") << QString()
+                           << QStringLiteral("pbkdf2-sha256$1000$c2FsdHNhbHQ=$"
+                                             "PgZh7gahAL7ZcynQb3HBarjKdqFLfcH+atPymuPv/9s=");
+    // HMAC's key is the password up to SHA-256's 64-byte block, its hash beyond.
+    QTest::newRow("64-byte key") << QString(64, QLatin1Char('a'))
+                                 << QStringLiteral("pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$"
+                                                   "33mUhwB/hSOVj9X595WG+wPSLeiMvE21B4+obPxoq60=");
+    QTest::newRow("65-byte key") << QString(65, QLatin1Char('b'))
+                                 << QStringLiteral("pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$"
+                                                   "dFXi5hW31DWP/h17YqFoj8Ep9Tw46Ha3qgIhAkl4TwA=");
+    QTest::newRow("360-byte key, 32-byte salt")
+        << QStringLiteral("ключ-").repeated(40)
+        << QStringLiteral("pbkdf2-sha256$2000$AP8A/wD/AP8A/wD/AP8A/wD/AP8A/wD/AP8A/wD/AP8=$"
+                          "NPZPXK8Yuc7UEF0mBGvTWV80wptqrga6QuyMCurGuAA=");
+    QTest::newRow("4096 iterations")
+        << QStringLiteral("password")
+        << QStringLiteral("pbkdf2-sha256$4096$c2FsdFNBTFRzYWx0U0FMVA==$"
+                          "kVD6NM4ljz+g9JUH5Fappxkk9oLULzZIKyYYhI/Tjlo=");
+}
+
 void TestAuth::passwordKnownVector()
 {
-    // Python: hashlib.pbkdf2_hmac('sha256', 'pässwörd'.encode(), b'0123456789abcdef', 1000, 32)
-    const QString encoded = QStringLiteral(
-        "pbkdf2-sha256$1000$MDEyMzQ1Njc4OWFiY2RlZg==$Kfxd4gVEVJAUWyEM9/KuB1B0aQFq+qVyrFi44QnyZ4k=");
+    QFETCH(QString, password);
+    QFETCH(QString, encoded);
     QVERIFY(isValidPasswordHash(encoded));
-    QVERIFY(verifyPassword(QStringLiteral("pässwörd"), encoded));
-    QVERIFY(!verifyPassword(QStringLiteral("passwort"), encoded));
+    QVERIFY(verifyPassword(password, encoded));
+    QVERIFY(!verifyPassword(password + QLatin1Char('x'), encoded));
+    if (!password.isEmpty())
+        QVERIFY(!verifyPassword(password.chopped(1), encoded));
 }
 
 void TestAuth::saltIsRandom()

@@ -5,7 +5,7 @@
 # artifacts to BUILD/fuzz/artifacts/NAME, logs to BUILD/fuzz/logs: nothing is written to the
 # repository. A target stops at its first crash (the artifact reproduces it:
 # BUILD/fuzz/fuzz_NAME ARTIFACT). Exit status 1 when any target crashed.
-# Usage: run-fuzz.sh BUILD_DIR SECONDS
+# Usage: [JOBS=N] run-fuzz.sh BUILD_DIR SECONDS   (N targets at once, default one per core)
 set -uo pipefail
 
 build=${1:?usage: run-fuzz.sh BUILD_DIR SECONDS}
@@ -18,21 +18,22 @@ fi
 
 stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1; }
 
-table=()
-failed=0
-while read -r name corpus; do
-    [ -n "$name" ] || continue
-    bin="$build/fuzz/fuzz_$name"
-    work="$build/fuzz/corpus/$name"
-    artifacts="$build/fuzz/artifacts/$name"
-    log="$build/fuzz/logs/$name.log"
-    mkdir -p "$work" "$artifacts" "$build/fuzz/logs"
+# One target: its log, and a row of the table (plus its crash report on stderr) in
+# BUILD/fuzz/logs/NAME.row; exit 1 when it crashed.
+run_one() {
+    local name=$1 corpus=$2
+    local bin="$build/fuzz/fuzz_$name"
+    local work="$build/fuzz/corpus/$name"
+    local artifacts="$build/fuzz/artifacts/$name"
+    local log="$build/fuzz/logs/$name.log"
+    mkdir -p "$work" "$artifacts"
     rm -f "$artifacts"/*
     echo "run-fuzz: $name for ${seconds}s"
     # New inputs go to the first corpus folder (the build's); the committed one is only read.
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" "$work" "$corpus" >"$log" 2>&1 </dev/null
-    status=$?
+    local status=$?
+    local execs rate found crashes
     execs=$(stat number_of_executed_units "$log")
     rate=$(stat average_exec_per_sec "$log")
     found=$(find "$artifacts" -type f | wc -l)
@@ -40,18 +41,46 @@ while read -r name corpus; do
     if [ "$status" -ne 0 ] && [ "$found" -eq 0 ]; then
         crashes=1 # it failed without writing an artifact (e.g. it could not start)
     fi
+    printf '%-12s %8ss %12s %10s %8s\n' "$name" "$seconds" "${execs:-?}" "${rate:-?}" "$crashes" \
+        >"$build/fuzz/logs/$name.row"
     if [ "$crashes" -ne 0 ]; then
-        failed=1
-        echo "run-fuzz: $name CRASHED (exit $status); the report:" >&2
-        grep -E -m1 -A25 'ERROR: |check failed|runtime error|==ERROR' "$log" >&2 || tail -30 "$log" >&2
-        find "$artifacts" -type f -printf "run-fuzz: reproduce with $bin %p\n" >&2
+        {
+            echo "run-fuzz: $name CRASHED (exit $status); the report:"
+            grep -E -m1 -A25 'ERROR: |check failed|runtime error|==ERROR' "$log" || tail -30 "$log"
+            find "$artifacts" -type f -printf "run-fuzz: reproduce with $bin %p\n"
+        } >&2
+        return 1
     fi
-    table+=("$(printf '%-12s %8ss %12s %10s %8s' "$name" "$seconds" "${execs:-?}" "${rate:-?}" "$crashes")")
+}
+
+# JOBS targets at a time (default: one per core; each libFuzzer run is single-threaded), so the
+# whole run takes SECONDS x targets / JOBS.
+parallel=${JOBS:-$(nproc)}
+names=()
+failed=0
+mkdir -p "$build/fuzz/logs"
+while read -r name corpus; do
+    [ -n "$name" ] || continue
+    names+=("$name")
+    rm -f "$build/fuzz/logs/$name.row"
+    while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do
+        wait -n || failed=1
+    done
+    run_one "$name" "$corpus" &
 done <"$list"
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
+    wait -n || failed=1
+done
 
 echo
 printf '%-12s %9s %12s %10s %8s\n' target time executions "exec/s" crashes
-for row in "${table[@]}"; do
-    echo "$row"
+for name in "${names[@]}"; do
+    row="$build/fuzz/logs/$name.row"
+    if [ -f "$row" ]; then
+        cat "$row"
+    else
+        failed=1
+        printf '%-12s %s\n' "$name" "did not report"
+    fi
 done
 exit $failed

@@ -76,13 +76,11 @@ Run runSetup(const QStringList &args, const QProcessEnvironment &env, const QByt
     Run r;
     QProcess p;
     QProcessEnvironment childEnv = env;
-    // Under the sanitizers (make test-sanitize): jarvis-setup --console's TLS allocations are
-    // unwound slowly (libcrypto has no frame pointers), so LeakSanitizer sees whose they are
-    // (OpenSSL's own per-thread state, kept at its exit, is suppressed by name in
-    // tests/sanitizers/lsan.supp). Only that child: slow unwinding costs every run ~8 s, and the
-    // server-side runs report nothing with fast unwinding.
-    if (childEnv.contains(QStringLiteral("ASAN_OPTIONS"))
-        && args.contains(QStringLiteral("--console")))
+    // Under the sanitizers (make test-sanitize): jarvis-setup's TLS allocations are unwound
+    // slowly (libcrypto has no frame pointers), so LeakSanitizer sees whose they are (OpenSSL's
+    // own per-thread state is suppressed by name in tests/sanitizers/lsan.supp). Only this child
+    // and its own children: jarvisd, in this process's environment, stays fast.
+    if (childEnv.contains(QStringLiteral("ASAN_OPTIONS")))
         childEnv.insert(QStringLiteral("ASAN_OPTIONS"),
             childEnv.value(QStringLiteral("ASAN_OPTIONS"))
                 + QStringLiteral(":fast_unwind_on_malloc=0"));
