@@ -23,8 +23,12 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
+# Line tables only (-g1): backtraces keep their functions, files and lines, and a test's object
+# compiles in 60% of the time full debug information takes (tst_terminal.cpp: 9.0 s against
+# 14.5 s), which is most of CI's build. `make BUILD_TYPE=Debug` for a debugger's full view.
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) --parallel $(JOBS)
@@ -39,7 +43,9 @@ test: build
 # at the end. UBSan reports go to stderr (GCC's runtime ignores log_path for them) and stop the
 # process, like ASan's. tests/sanitizers/lsan.supp lists the leaks inside system libraries that
 # are not ours to fix. -O1 and line tables only (-g1): quicker to build on CI's
-# 2 cores, and enough for the reports' stack traces.
+# 2 cores, and enough for the reports' stack traces. A unity build (CMake batches a library's
+# sources into a few objects): the libraries build in about half the time; `make test`'s build
+# stays one object per source, so a missing #include still shows there.
 SANITIZER_REPORTS = $(abspath $(SANITIZE_BUILD_DIR))/sanitizer-reports
 SANITIZER_ENV = \
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_init_order=1:log_path=$(SANITIZER_REPORTS)/asan \
@@ -48,7 +54,8 @@ SANITIZER_ENV = \
 
 test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DJARVIS_SANITIZE=ON >/dev/null
+		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_UNITY_BUILD=ON \
+		-DJARVIS_SANITIZE=ON >/dev/null
 	@cmake --build $(SANITIZE_BUILD_DIR) --parallel $(JOBS)
 	@rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
 	@status=0; cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) \

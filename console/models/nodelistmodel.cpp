@@ -21,16 +21,16 @@ bool isOnline(const model::NodeData &n)
     return n.status == QLatin1String("online");
 }
 
-constexpr double Gap = std::numeric_limits<double>::quiet_NaN();
+constexpr double NoSample = std::numeric_limits<double>::quiet_NaN();
 
 double cpuSample(const model::NodeData &n)
 {
-    return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : Gap;
+    return isOnline(n) && std::isfinite(n.cpu) ? qBound(0.0, n.cpu, 1.0) : NoSample;
 }
 
 double memSample(const model::NodeData &n)
 {
-    return isOnline(n) ? NodeListModel::fraction(n.mem, n.maxmem) : Gap;
+    return isOnline(n) ? NodeListModel::fraction(n.mem, n.maxmem) : NoSample;
 }
 
 // The hottest reading; nullptr-like (NaN, "") when there is none.
@@ -216,7 +216,7 @@ void NodeListModel::applyHistory(const QJsonValue &payload)
             c = std::isnan(c) ? c : qBound(0.0, c, 1.0);
         row.memHistory = std::move(h.mem);
         for (double &m : row.memHistory)
-            m = std::isnan(m) || !(h.maxmem > 0) ? Gap : fraction(m, h.maxmem);
+            m = std::isnan(m) || !(h.maxmem > 0) ? NoSample : fraction(m, h.maxmem);
         trimBefore(row, cutoff);
         Q_EMIT dataChanged(index(i), index(i), {CpuHistoryRole, MemHistoryRole, HistoryTimesRole});
     }

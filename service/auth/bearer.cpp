@@ -4,6 +4,14 @@
 
 namespace jarvis::auth {
 
+QByteArray bearerToken(const QByteArray &authorization)
+{
+    const QByteArray value = authorization.trimmed();
+    if (value.size() > 7 && value.left(7).toLower() == "bearer ")
+        return value.mid(7).trimmed();
+    return {};
+}
+
 std::optional<Claims> checkBearer(
     const JwtSigner &jwt, const PresentedToken &presented, TokenError *error, const QDateTime &now)
 {
@@ -11,13 +19,9 @@ std::optional<Claims> checkBearer(
     TokenError &result = error ? *error : local;
     QString token;
     switch (presented.from) {
-    case PresentedToken::From::AuthorizationHeader: {
-        // "Bearer <token>", the scheme case-insensitive (RFC 9110 section 11.1).
-        const QByteArray &value = presented.header;
-        if (value.size() > 7 && value.left(7).toLower() == "bearer ")
-            token = QString::fromLatin1(value.mid(7).trimmed());
+    case PresentedToken::From::AuthorizationHeader:
+        token = QString::fromLatin1(bearerToken(presented.header));
         break;
-    }
     case PresentedToken::From::ConnectAuth: {
         const QJsonValue value = presented.auth.toObject().value(QStringLiteral("token"));
         if (value.isString()) {

@@ -31,6 +31,11 @@ struct PresentedToken
     }
 };
 
+// The token of an `Authorization` header value "Bearer <token>": the scheme case-insensitive
+// (RFC 9110 section 11.1), the whitespace around either dropped. Empty when the value is not that
+// (absent, another scheme, no token). The one parser of the header, for JWTs and API keys alike.
+QByteArray bearerToken(const QByteArray &authorization);
+
 // The one bearer-token check, for REST and Socket.IO alike: takes the token from where
 // `presented` says it is and verifies it with `jwt` (JwtSigner::verify: HS256 only, signature
 // compared in constant time, `exp` required). Returns the claims, or nullopt with `*error`:

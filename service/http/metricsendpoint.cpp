@@ -1,5 +1,6 @@
 #include "http/metricsendpoint.h"
 
+#include "auth/bearer.h"
 #include "http/httpapi.h"
 
 #include <QHttpServerResponder>
@@ -42,11 +43,9 @@ MetricsEndpoint::Verdict MetricsEndpoint::check(const QList<auth::ApiKey> &token
 {
     if (tokens.isEmpty())
         return isLoopbackPeer(peer) && isLoopbackHost(host) ? Verdict::Allowed : Verdict::Forbidden;
-    // "Bearer <key>", the scheme case-insensitive (RFC 9110 section 11.1), as auth::checkBearer.
-    if (authorization.size() <= 7 || authorization.left(7).toLower() != "bearer ")
-        return Verdict::Unauthorized;
-    return auth::matchApiKey(authorization.mid(7).trimmed(), tokens) ? Verdict::Allowed
-                                                                     : Verdict::Unauthorized;
+    const QByteArray key = auth::bearerToken(authorization);
+    return !key.isEmpty() && auth::matchApiKey(key, tokens) ? Verdict::Allowed
+                                                            : Verdict::Unauthorized;
 }
 
 void MetricsEndpoint::install(HttpApi *http, QList<auth::ApiKey> tokens,

@@ -137,14 +137,12 @@ bool HttpTransport::authenticate(const QHttpServerRequest &request, QHttpServerR
     const http::RequestContext &context, QString *user)
 {
     const QByteArray header = request.value("authorization");
-    const QByteArray trimmed = header.trimmed();
-    if (trimmed.size() > 7 && trimmed.left(7).toLower() == "bearer ") {
-        // An API key of [mcp] apiKeys (compared with every configured hash in constant time)...
-        if (const auth::ApiKey *key =
-                auth::matchApiKey(trimmed.mid(7).trimmed(), m_options.apiKeys)) {
-            *user = QStringLiteral("mcp:") + key->name;
-            return true;
-        }
+    const QByteArray token = auth::bearerToken(header);
+    // An API key of [mcp] apiKeys (compared with every configured hash in constant time)...
+    if (const auth::ApiKey *key =
+            token.isEmpty() ? nullptr : auth::matchApiKey(token, m_options.apiKeys)) {
+        *user = QStringLiteral("mcp:") + key->name;
+        return true;
     }
     // ... or the service's JWT.
     auth::TokenError error = auth::TokenError::Missing;

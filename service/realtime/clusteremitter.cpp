@@ -32,10 +32,6 @@ QString sourceName(ClusterEmitter::Source source)
     return {};
 }
 
-Message single(const QJsonValue &value)
-{
-    return Message {QJsonArray {value}, {}};
-}
 } // namespace
 
 void markProtectedGuests(QList<model::VmData> &vms, const tools::SafetyPolicy &safety)
@@ -88,7 +84,7 @@ ClusterEmitter::ClusterEmitter(proxmox::Client *client, Namespace *cluster, Even
                     QJsonObject answer {{QStringLiteral("ok"), ok}};
                     if (!ok)
                         answer.insert(QStringLiteral("error"), error);
-                    ack(single(answer));
+                    ack(Message::of(answer));
                 });
         });
     m_cluster->on(QStringLiteral("requestRefresh"),
@@ -120,15 +116,16 @@ void ClusterEmitter::onClientConnected(SioSocket *socket)
     connect(socket, &SioSocket::disconnected, this, &ClusterEmitter::updateActivity);
     // The latest snapshot of every event, at once.
     if (m_haveNodes)
-        socket->emitEvent(QStringLiteral("nodes"), single(nodesJson()));
+        socket->emitEvent(QStringLiteral("nodes"), Message::of(nodesJson()));
     if (m_quorum)
-        socket->emitEvent(QStringLiteral("quorum"), single(model::toJson(*m_quorum)));
+        socket->emitEvent(QStringLiteral("quorum"), Message::of(model::toJson(*m_quorum)));
     if (m_haveVms)
         socket->emitRaw(QStringLiteral("vms"), vmsJson());
     if (m_haveStorage)
         socket->emitRaw(QStringLiteral("storage"), storageJson());
     if (m_haveTemperatures)
-        socket->emitEvent(QStringLiteral("temperature"), single(model::toJson(m_temperatures)));
+        socket->emitEvent(
+            QStringLiteral("temperature"), Message::of(model::toJson(m_temperatures)));
     updateActivity();
 }
 
@@ -565,13 +562,14 @@ QJsonArray ClusterEmitter::nodesJson() const
 
 void ClusterEmitter::emitNodes()
 {
-    m_cluster->broadcast(QStringLiteral("nodes"), single(nodesJson()), Namespace::Delivery::Latest);
+    m_cluster->broadcast(
+        QStringLiteral("nodes"), Message::of(nodesJson()), Namespace::Delivery::Latest);
 }
 
 void ClusterEmitter::emitQuorum()
 {
-    m_cluster->broadcast(
-        QStringLiteral("quorum"), single(model::toJson(*m_quorum)), Namespace::Delivery::Latest);
+    m_cluster->broadcast(QStringLiteral("quorum"), Message::of(model::toJson(*m_quorum)),
+        Namespace::Delivery::Latest);
 }
 
 const QByteArray &ClusterEmitter::vmsJson()
@@ -603,7 +601,7 @@ void ClusterEmitter::setTemperatures(const QList<model::TemperatureData> &temper
 {
     m_temperatures = temperatures;
     m_haveTemperatures = true;
-    m_cluster->broadcast(QStringLiteral("temperature"), single(model::toJson(m_temperatures)),
+    m_cluster->broadcast(QStringLiteral("temperature"), Message::of(model::toJson(m_temperatures)),
         Namespace::Delivery::Latest);
 }
 

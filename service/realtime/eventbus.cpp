@@ -48,7 +48,7 @@ QJsonObject EventBus::makeEvent(const QString &type, Severity severity, const QS
 void EventBus::send(const QString &eventName, const QJsonObject &event)
 {
     if (m_events)
-        m_events->broadcast(eventName, Message {QJsonArray {event}, {}});
+        m_events->broadcast(eventName, Message::of(event));
     Q_EMIT published(eventName, event);
 }
 

@@ -9,10 +9,6 @@
 namespace jarvis::realtime {
 
 namespace {
-Message single(const QJsonValue &value)
-{
-    return Message {QJsonArray {value}, {}};
-}
 
 QJsonObject failure(const QString &error)
 {
@@ -40,7 +36,7 @@ HistoryEvents::HistoryEvents(
         for (const history::Series &s : m_recorder->nodeSeries(history::Range::Hour))
             series.append(history::toJson(s));
         socket->emitEvent(QStringLiteral("history"),
-            single(QJsonObject {{QStringLiteral("range"), QStringLiteral("hour")},
+            Message::of(QJsonObject {{QStringLiteral("range"), QStringLiteral("hour")},
                 {QStringLiteral("series"), series}}));
     });
 
@@ -50,26 +46,26 @@ HistoryEvents::HistoryEvents(
                 return; // nobody to answer
             const QJsonValue arg = message.args.isEmpty() ? QJsonValue() : message.args.first();
             if (!arg.isObject())
-                return ack(
-                    single(failure(QStringLiteral("history: expected one object {id, range}"))));
+                return ack(Message::of(
+                    failure(QStringLiteral("history: expected one object {id, range}"))));
             const QJsonObject request = arg.toObject();
             const QJsonValue id = request.value(QStringLiteral("id"));
             const QJsonValue range = request.value(QStringLiteral("range"));
             if (!id.isString())
-                return ack(single(failure(QStringLiteral(
+                return ack(Message::of(failure(QStringLiteral(
                     "history: id must be a string: \"node/<name>\", \"qemu/<vmid>\" or "
                     "\"lxc/<vmid>\""))));
             const std::optional<history::Range> r =
                 range.isString() ? history::rangeFromName(range.toString()) : std::nullopt;
             if (!r)
-                return ack(
-                    single(failure(QStringLiteral("history: range must be \"hour\" or \"day\""))));
+                return ack(Message::of(
+                    failure(QStringLiteral("history: range must be \"hour\" or \"day\""))));
             const std::optional<history::Series> s = m_recorder->series(id.toString(), *r);
             if (!s)
-                return ack(single(
+                return ack(Message::of(
                     failure(QStringLiteral("history: unknown id \"%1\" (no such node or guest now)")
                                 .arg(id.toString().left(200)))));
-            ack(single(QJsonObject {
+            ack(Message::of(QJsonObject {
                 {QStringLiteral("ok"), true}, {QStringLiteral("series"), history::toJson(*s)}}));
         });
 }

@@ -27,6 +27,9 @@ struct Message
 {
     QJsonArray args;
     QList<QByteArray> attachments;
+
+    // One argument, no attachment: what most events and acks carry.
+    static Message of(const QJsonValue &value) { return Message {QJsonArray {value}, {}}; }
 };
 
 // Called with the peer's reply to an emit-with-ack, or by a handler to answer the peer's ack.

@@ -350,13 +350,13 @@ void TerminalSession::answer(bool ok, const QString &error)
     QJsonObject reply {{QStringLiteral("ok"), ok}};
     if (!ok)
         reply.insert(QStringLiteral("error"), error);
-    ack(Message {QJsonArray {reply}, {}});
+    ack(Message::of(reply));
 }
 
 void TerminalSession::send(const QString &event, const QJsonValue &value)
 {
     if (m_socket && m_socket->isConnected())
-        m_socket->emitEvent(event, Message {QJsonArray {value}, {}});
+        m_socket->emitEvent(event, Message::of(value));
 }
 
 void TerminalSession::sendText(const QByteArray &utf8)

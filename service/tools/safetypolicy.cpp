@@ -161,7 +161,7 @@ Value listedFile(QStringList files)
     };
 }
 
-const Value Integer = matching("[0-9]{1,9}");
+const Value Digits = matching("[0-9]{1,9}");
 const Value Unit = matching("[A-Za-z0-9][A-Za-z0-9@._:\\\\-]{0,255}");
 const Value Name = matching("[A-Za-z0-9_][A-Za-z0-9._:@-]{0,63}");
 const Value Vmid = matching("[1-9][0-9]{2,8}");
@@ -443,8 +443,8 @@ QList<ProgramRule> readOnlyTable()
             "-a", "--all", "--utc", "--no-hostname", "-m", "--merge", "--list-boots",
             "--disk-usage", "-l", "--full", "--system", "-e", "--pager-end", "-N", "--fields"})
         + QList<Option> {valued("-u", Unit), valued("--unit", Unit), valued("-t", Name),
-            valued("--identifier", Name), valued("-n", Integer, Arity::OptionalNext),
-            valued("--lines", Integer, Arity::OptionalNext),
+            valued("--identifier", Name), valued("-n", Digits, Arity::OptionalNext),
+            valued("--lines", Digits, Arity::OptionalNext),
             valued("-p", matching("[0-7a-z.]{1,16}")),
             valued("--priority", matching("[0-7a-z.]{1,16}")), valued("-S", TimeSpec),
             valued("--since", TimeSpec), valued("-U", TimeSpec), valued("--until", TimeSpec),
@@ -480,7 +480,7 @@ QList<ProgramRule> readOnlyTable()
     table.append({QStringLiteral("cat"), {{}, listedFile(ReadableFiles), 8, true, {}, 1}, {}});
     table.append({QStringLiteral("systemctl"), {},
         {{{QStringLiteral("status")},
-             {systemctlCommon + QList<Option> {valued("-n", Integer), valued("--lines", Integer)},
+             {systemctlCommon + QList<Option> {valued("-n", Digits), valued("--lines", Digits)},
                  Unit, 16}},
             {{QStringLiteral("is-active"), QStringLiteral("is-enabled"),
                  QStringLiteral("is-failed")},
@@ -550,7 +550,7 @@ QList<ProgramRule> readOnlyTable()
         {{{QStringLiteral("list")},
             {flags({"-H", "-p", "-r"})
                     + QList<Option> {valued("-o", Columns), valued("-t", Columns),
-                        valued("-s", Name), valued("-S", Name), valued("-d", Integer)},
+                        valued("-s", Name), valued("-S", Name), valued("-d", Digits)},
                 dataset, 16}}}});
     // top only as a one-shot batch run.
     table.append({QStringLiteral("top"),

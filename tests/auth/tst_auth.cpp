@@ -643,6 +643,8 @@ void TestAuth::bearerCheck_data()
         << rest("BEARER " + good.toLatin1()) << TokenError::None;
     QTest::addRow("rest token padded")
         << rest("Bearer   " + good.toLatin1() + "  ") << TokenError::None;
+    QTest::addRow("rest header padded")
+        << rest(" \tBearer " + good.toLatin1() + "\t") << TokenError::None;
     QTest::addRow("rest missing header") << rest(QByteArray()) << TokenError::Missing;
     QTest::addRow("rest scheme only") << rest("Bearer") << TokenError::Missing;
     QTest::addRow("rest scheme and space") << rest("Bearer ") << TokenError::Missing;
