@@ -284,6 +284,8 @@ bool LoopbackSshd::writeFiles()
     if (!config.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return failed(QStringLiteral("cannot write sshd_config"));
     const QByteArray d = QFile::encodeName(dir());
+    // First: sshd takes the first value it reads for a keyword, so these override the rest.
+    config.write(m_options.extraConfig);
     config.write("Port " + QByteArray::number(m_port)
         + "\n"
           "ListenAddress 127.0.0.1\n"

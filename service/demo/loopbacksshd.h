@@ -35,6 +35,9 @@ public:
         // every machine (a `pyenv rehash` in root's ~/.bashrc waits 60 s on a stale lock).
         // The demo turns it on too.
         bool cleanHome = false;
+        // More sshd_config lines (e.g. "RekeyLimit 1M\n"), written before the generated ones, so
+        // they override them (sshd takes the first value it reads for a keyword).
+        QByteArray extraConfig;
     };
 
     LoopbackSshd();

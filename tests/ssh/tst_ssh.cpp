@@ -172,6 +172,7 @@ private Q_SLOTS:
     void utf8SplitAcrossReads();
     void largeInputIsQueuedAndComplete();
     void oneConnectionForShellsAndExec();
+    void resizeStormAndBulkInputSpareOtherChannels_data();
     void resizeStormAndBulkInputSpareOtherChannels();
 
     void hostKeys_data();
@@ -194,20 +195,21 @@ private Q_SLOTS:
     void eventLoopKeepsTurning();
 
 private:
-    ConnectionOptions options() const;
+    ConnectionOptions options() const { return options(*m_sshd); }
+    static ConnectionOptions options(const SshdFixture &sshd);
     PoolOptions poolOptions() const;
 
     std::unique_ptr<SshdFixture> m_sshd;
 };
 
-ConnectionOptions TestSsh::options() const
+ConnectionOptions TestSsh::options(const SshdFixture &sshd)
 {
     ConnectionOptions o;
-    o.host = m_sshd->host();
-    o.port = m_sshd->port();
+    o.host = sshd.host();
+    o.port = sshd.port();
     o.user = SshdFixture::user();
-    o.keyFile = m_sshd->clientKeyFile();
-    o.knownHostsFile = m_sshd->knownHostsFile();
+    o.keyFile = sshd.clientKeyFile();
+    o.knownHostsFile = sshd.knownHostsFile();
     return o;
 }
 
@@ -580,16 +582,43 @@ void TestSsh::largeInputIsQueuedAndComplete()
         qint64(maxQueuedWhileOpen));
 }
 
-// Issue 4 at the SSH layer: one shell gets 50 MiB of input queued at once (so its remote window
+void TestSsh::resizeStormAndBulkInputSpareOtherChannels_data()
+{
+    QTest::addColumn<qint64>("total"); // bytes of input
+    QTest::addColumn<QByteArray>("sshdConfig"); // empty: the suite's sshd; else a server of its own
+    QTest::newRow("50 MiB") << 50LL * 1024 * 1024 << QByteArray();
+    // sshd starts a key exchange after every MiB in either direction (OpenSSH's default is 1 GiB
+    // for chacha20-poly1305 and 64 GiB for AES-GCM): channel data, window adjusts, window-changes
+    // and keepalives (one a second here) then wait in libssh's queue while the keys change
+    // (LogLevel DEBUG1 lets the test count the exchanges in sshd's log).
+    QTest::newRow("16 MiB, sshd rekeys every MiB")
+        << 16LL * 1024 * 1024 << QByteArray("RekeyLimit 1M\nLogLevel DEBUG1\n");
+}
+
+// Issue 4 at the SSH layer: one shell gets its whole input queued at once (so its remote window
 // is used up again and again) and a resize on every turn of the loop, while a second shell on the
 // same connection echoes numbered lines and commands run on exec channels. Every byte arrives in
 // order, the storm's last size is the one in force, and the other channels and the connection
-// are unharmed.
+// are unharmed. The first version of the SSH layer (resize, input and keepalive written to libssh
+// from the callers' handlers) passes this too, with and without rekeying: see ARCHITECTURE.md's
+// libssh trap for what was ruled out as the cause of the issue's "Packet len too high".
 void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
 {
-    Attempt a = connectNow(options());
+    QFETCH(qint64, total);
+    QFETCH(QByteArray, sshdConfig);
+    std::unique_ptr<SshdFixture> own;
+    if (!sshdConfig.isEmpty()) {
+        own = std::make_unique<SshdFixture>(sshdConfig);
+        QVERIFY2(own->setUp(), qPrintable(own->error()));
+    }
+    const SshdFixture &sshd = own ? *own : *m_sshd;
+    const int keyExchangesBefore = sshd.logCount("SSH2_MSG_NEWKEYS received");
+    ConnectionOptions o = options(sshd);
+    if (own)
+        o.keepaliveMs = 1000; // keepalive requests go out during the storm and the rekeys too
+    Attempt a = connectNow(o);
     QVERIFY(a.connected());
-    constexpr qint64 Total = 50LL * 1024 * 1024;
+    const qint64 Total = total;
     ShellProbe bulk;
     std::unique_ptr<ShellChannel> shellA(a.connection->openShell(sized(80, 24)));
     bulk.watch(shellA.get());
@@ -613,7 +642,9 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
     shellB->write("echo B''-1.\n");
     QElapsedTimer clock;
     clock.start();
-    while (!bulk.output.contains("A-ALIVE") && !bulk.ended() && !echo.ended()
+    // The storm goes on until the input is through and the other shell has answered at least
+    // once (a short run on a loaded machine can end before its first echo comes back).
+    while ((!bulk.output.contains("A-ALIVE") || echoed == 0) && !bulk.ended() && !echo.ended()
         && clock.elapsed() < 120000) {
         ++turn;
         shellA->resize(80 + turn % 17, 24 + turn % 9);
@@ -646,8 +677,13 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
     QTRY_VERIFY_WITH_TIMEOUT(bulk.output.contains("45 123"), 10000);
     QVERIFY(a.connection->isConnected());
     QCOMPARE(a.connection->channelCount(), 2);
-    qInfo("50 MiB in %lld ms with %d resizes; the other shell echoed %d lines, %d execs ran",
-        clock.elapsed(), turn, echoed, execs);
+    const int keyExchanges = sshd.logCount("SSH2_MSG_NEWKEYS received") - keyExchangesBefore;
+    if (own) // the first exchange is the one at login; the rest are rekeys
+        QVERIFY2(
+            keyExchanges > Total / (4 * 1024 * 1024), qPrintable(QString::number(keyExchanges)));
+    qInfo("%lld MiB in %lld ms with %d resizes; the other shell echoed %d lines, %d execs ran%s",
+        Total >> 20, clock.elapsed(), turn, echoed, execs,
+        own ? qPrintable(QStringLiteral(", %1 key exchanges").arg(keyExchanges)) : "");
 }
 
 // Two shells and an exec to one node share one SSH connection: sshd logs one login.

@@ -12,7 +12,8 @@
 class SshdFixture : public jarvis::demo::LoopbackSshd
 {
 public:
-    SshdFixture()
-        : LoopbackSshd(Options {QString(), true, true})
+    // `extraConfig`: more sshd_config lines (LoopbackSshd::Options::extraConfig).
+    explicit SshdFixture(const QByteArray &extraConfig = QByteArray())
+        : LoopbackSshd(Options {QString(), true, true, extraConfig})
     { }
 };
