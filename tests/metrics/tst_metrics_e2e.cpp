@@ -196,10 +196,16 @@ Scrape TestMetricsE2e::scrape(
     QNetworkRequest request(base.resolved(QUrl(QStringLiteral("/metrics"))));
     if (!authorization.isEmpty())
         request.setRawHeader("Authorization", authorization);
-    QNetworkReply *reply = m_nam.sendCustomRequest(request, method);
+    // HEAD through head(): a custom "HEAD" verb makes QNetworkAccessManager wait for the body
+    // that Content-Length announces, until the server's idle timeout.
+    QNetworkReply *reply = method == "HEAD" ? m_nam.head(request)
+                                            : m_nam.sendCustomRequest(request, method);
     QSignalSpy finished(reply, &QNetworkReply::finished);
-    if (!reply->isFinished())
-        finished.wait(30000);
+    if (!reply->isFinished() && !finished.wait(30000)) {
+        reply->abort();
+        reply->deleteLater();
+        return Scrape {-1, {}, {}, {}, "no answer within 30 s"};
+    }
     Scrape s {reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
         reply->rawHeader("Content-Type"), reply->rawHeader("Content-Length"),
         reply->rawHeader("Allow"), reply->readAll()};
