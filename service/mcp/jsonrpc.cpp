@@ -1,8 +1,9 @@
 #include "mcp/jsonrpc.h"
 
+#include "protocol/jsonreader.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QJsonParseError>
 
 #include <cmath>
 
@@ -39,28 +40,20 @@ Message invalid(int errorCode, QString error, QJsonValue id = QJsonValue::Null)
 
 Message parseMessage(const QByteArray &text)
 {
-    QJsonParseError error;
-    const QJsonDocument document = QJsonDocument::fromJson(text, &error);
-    if (error.error != QJsonParseError::NoError) {
-        // QJsonDocument takes only an object or an array: a lone string or number is JSON all
-        // the same, just not a JSON-RPC message.
-        const QJsonDocument wrapped = QJsonDocument::fromJson('[' + text + ']');
-        if (wrapped.isArray() && wrapped.array().size() == 1)
-            return invalid(code::InvalidRequest,
-                QStringLiteral("Invalid Request: a message is a JSON object"));
-        return invalid(code::ParseError,
-            QStringLiteral("Parse error: invalid JSON at offset %1: %2")
-                .arg(error.offset)
-                .arg(error.errorString()));
-    }
-    if (document.isArray())
+    // The strict reader (shared/protocol): any JSON value in one pass, so a lone string or number
+    // is told apart from bad JSON without a second parse.
+    QString why;
+    const std::optional<QJsonValue> value = json::read(text, &why);
+    if (!value)
+        return invalid(code::ParseError, QStringLiteral("Parse error: invalid JSON: %1").arg(why));
+    if (value->isArray())
         return invalid(code::InvalidRequest,
             QStringLiteral("Invalid Request: JSON-RPC batches are not supported (MCP sends one "
                            "message at a time)"));
-    if (!document.isObject())
+    if (!value->isObject())
         return invalid(
             code::InvalidRequest, QStringLiteral("Invalid Request: a message is a JSON object"));
-    const QJsonObject object = document.object();
+    const QJsonObject object = value->toObject();
     const QJsonValue rawId = object.value(QStringLiteral("id"));
     const bool hasId = object.contains(QStringLiteral("id"));
     const QJsonValue id = isValidId(rawId) ? rawId : QJsonValue(QJsonValue::Null);

@@ -220,6 +220,12 @@ private Q_SLOTS:
         row("truncated", true, R"({"jsonrpc":"2.0","id":1,"method":)", code::ParseError);
         row("batch", true, R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", code::InvalidRequest);
         row("a string", true, R"("ping")", code::InvalidRequest);
+        row("a number", true, "42", code::InvalidRequest);
+        row("null", true, " null ", code::InvalidRequest);
+        row("trailing text", true, R"({"jsonrpc":"2.0","id":1,"method":"ping"} x)",
+            code::ParseError);
+        row("invalid UTF-8", true, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\xff\"}",
+            code::ParseError);
         row("jsonrpc 1.0", true, R"({"jsonrpc":"1.0","id":1,"method":"ping"})",
             code::InvalidRequest);
         row("no jsonrpc", true, R"({"id":1,"method":"ping"})", code::InvalidRequest);
