@@ -45,7 +45,8 @@ test: build
 # are not ours to fix. -O1 and line tables only (-g1): quicker to build on CI's
 # 2 cores, and enough for the reports' stack traces. A unity build (CMake batches a library's
 # sources into a few objects): the libraries build in about half the time; `make test`'s build
-# stays one object per source, so a missing #include still shows there.
+# stays one object per source, so a missing #include still shows there. No benchmarks (tests/bench):
+# nothing runs them there.
 SANITIZER_REPORTS = $(abspath $(SANITIZE_BUILD_DIR))/sanitizer-reports
 SANITIZER_ENV = \
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_init_order=1:log_path=$(SANITIZER_REPORTS)/asan \
@@ -55,7 +56,7 @@ SANITIZER_ENV = \
 test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_UNITY_BUILD=ON \
-		-DJARVIS_SANITIZE=ON >/dev/null
+		-DJARVIS_BENCHMARKS=OFF -DJARVIS_SANITIZE=ON >/dev/null
 	@cmake --build $(SANITIZE_BUILD_DIR) --parallel $(JOBS)
 	@rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
 	@status=0; cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) \
