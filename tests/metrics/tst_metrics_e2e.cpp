@@ -198,8 +198,8 @@ Scrape TestMetricsE2e::scrape(
         request.setRawHeader("Authorization", authorization);
     // HEAD through head(): a custom "HEAD" verb makes QNetworkAccessManager wait for the body
     // that Content-Length announces, until the server's idle timeout.
-    QNetworkReply *reply = method == "HEAD" ? m_nam.head(request)
-                                            : m_nam.sendCustomRequest(request, method);
+    QNetworkReply *reply =
+        method == "HEAD" ? m_nam.head(request) : m_nam.sendCustomRequest(request, method);
     QSignalSpy finished(reply, &QNetworkReply::finished);
     if (!reply->isFinished() && !finished.wait(30000)) {
         reply->abort();
