@@ -147,7 +147,7 @@ void TestAuth::passwordRoundTrip()
     QVERIFY(verifyPassword(password, encoded));
     QVERIFY(!verifyPassword(password + QLatin1Char('x'), encoded));
     if (iterations > 1000)
-        return; // each derivation of the default count takes about a second
+        return; // each derivation of the default count takes about 0.1 s
     QVERIFY(!verifyPassword(QStringLiteral("wrong"), encoded));
     if (!password.isEmpty())
         QVERIFY(!verifyPassword(password.chopped(1), encoded));
