@@ -16,7 +16,7 @@ if [ ! -f "$list" ]; then
     exit 2
 fi
 
-stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1; }
+final_stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1; }
 
 # One target: its log, and a row of the table (plus its crash report on stderr) in
 # BUILD/fuzz/logs/NAME.row; exit 1 when it crashed.
@@ -34,8 +34,8 @@ run_one() {
         -artifact_prefix="$artifacts/" "$work" "$corpus" >"$log" 2>&1 </dev/null
     local status=$?
     local execs rate found crashes
-    execs=$(stat number_of_executed_units "$log")
-    rate=$(stat average_exec_per_sec "$log")
+    execs=$(final_stat number_of_executed_units "$log")
+    rate=$(final_stat average_exec_per_sec "$log")
     found=$(find "$artifacts" -type f | wc -l)
     crashes=$found
     if [ "$status" -ne 0 ] && [ "$found" -eq 0 ]; then

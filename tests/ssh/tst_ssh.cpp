@@ -618,7 +618,6 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
         o.keepaliveMs = 1000; // keepalive requests go out during the storm and the rekeys too
     Attempt a = connectNow(o);
     QVERIFY(a.connected());
-    const qint64 Total = total;
     ShellProbe bulk;
     std::unique_ptr<ShellChannel> shellA(a.connection->openShell(sized(80, 24)));
     bulk.watch(shellA.get());
@@ -626,11 +625,11 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
     std::unique_ptr<ShellChannel> shellB(a.connection->openShell(sized(80, 24)));
     echo.watch(shellB.get());
     QTRY_VERIFY_WITH_TIMEOUT(bulk.opened && echo.opened, 10000);
-    shellA->write("stty raw -echo; echo A''-READY; head -c " + QByteArray::number(Total)
+    shellA->write("stty raw -echo; echo A''-READY; head -c " + QByteArray::number(total)
         + " | sha256sum; stty sane; stty size; echo A''-ALIVE\n");
     QTRY_VERIFY_WITH_TIMEOUT(bulk.output.contains("A-READY"), 10000);
 
-    QByteArray input(Total, Qt::Uninitialized);
+    QByteArray input(total, Qt::Uninitialized);
     for (qsizetype i = 0; i < input.size(); ++i)
         input[i] = char('a' + (i * 7 + (i >> 12)) % 26);
     shellA->write(input);
@@ -680,9 +679,9 @@ void TestSsh::resizeStormAndBulkInputSpareOtherChannels()
     const int keyExchanges = sshd.logCount("SSH2_MSG_NEWKEYS received") - keyExchangesBefore;
     if (own) // the first exchange is the one at login; the rest are rekeys
         QVERIFY2(
-            keyExchanges > Total / (4 * 1024 * 1024), qPrintable(QString::number(keyExchanges)));
+            keyExchanges > total / (4 * 1024 * 1024), qPrintable(QString::number(keyExchanges)));
     qInfo("%lld MiB in %lld ms with %d resizes; the other shell echoed %d lines, %d execs ran%s",
-        Total >> 20, clock.elapsed(), turn, echoed, execs,
+        total >> 20, clock.elapsed(), turn, echoed, execs,
         own ? qPrintable(QStringLiteral(", %1 key exchanges").arg(keyExchanges)) : "");
 }
 
