@@ -124,9 +124,14 @@ void StdioTransport::queue(const QByteArray &text)
 {
     if (m_finished)
         return;
+    if (m_outSent
+        > m_outBuffer.size() / 2) { // amortised: moved once the sent part outweighs the rest
+        m_outBuffer.remove(0, m_outSent);
+        m_outSent = 0;
+    }
     m_outBuffer.append(text);
     m_outBuffer.append('\n');
-    if (m_outBuffer.size() > MaxOutput)
+    if (m_outBuffer.size() - m_outSent > MaxOutput)
         return fail(QStringLiteral("the client does not read its output (over %1 bytes waiting)")
                         .arg(MaxOutput));
     flush();
@@ -134,8 +139,9 @@ void StdioTransport::queue(const QByteArray &text)
 
 void StdioTransport::flush()
 {
-    while (!m_outBuffer.isEmpty()) {
-        const ssize_t written = ::write(m_out, m_outBuffer.constData(), size_t(m_outBuffer.size()));
+    while (m_outSent < m_outBuffer.size()) {
+        const ssize_t written = ::write(
+            m_out, m_outBuffer.constData() + m_outSent, size_t(m_outBuffer.size() - m_outSent));
         if (written < 0 && errno == EINTR)
             continue;
         if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -145,8 +151,10 @@ void StdioTransport::flush()
         if (written < 0)
             return fail(QStringLiteral("cannot write to the client: %1")
                             .arg(QString::fromLocal8Bit(strerror(errno))));
-        m_outBuffer.remove(0, written);
+        m_outSent += written;
     }
+    m_outBuffer.clear();
+    m_outSent = 0;
     m_writer->setEnabled(false);
     maybeFinish();
 }
@@ -164,6 +172,7 @@ void StdioTransport::fail(const QString &why)
 {
     qCWarning(lcMcp).noquote() << "stdio:" << why;
     m_outBuffer.clear();
+    m_outSent = 0;
     m_reader->setEnabled(false);
     m_writer->setEnabled(false);
     m_eof = true;

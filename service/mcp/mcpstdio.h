@@ -48,7 +48,8 @@ private:
     QSocketNotifier *m_writer = nullptr;
     QByteArray m_inBuffer;
     bool m_discarding = false; // skipping the rest of an over-long line
-    QByteArray m_outBuffer;
+    QByteArray m_outBuffer; // from m_outSent on: still to write
+    qsizetype m_outSent = 0; // written bytes at its front (dropped in bulk, not per write)
     bool m_eof = false;
     bool m_finished = false;
 };

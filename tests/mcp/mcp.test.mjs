@@ -405,4 +405,35 @@ describe('MCP over stdio (jarvisd --mcp-stdio)', () => {
         assert.ok(Array.isArray(byId(3).result.structuredContent.result));
         assert.equal(out.length, 5);
     });
+
+    test('a client that reads late still gets every answer, whole and in order', async () => {
+        const child = spawn(JARVISD, ['--demo', '--port', '0', '--mcp-stdio'], {
+            env: { ...process.env, JARVIS_ADMIN_PASSWORD: ADMIN_PASSWORD, QT_QPA_PLATFORM: 'offscreen' },
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        child.stderr.resume();
+        const chunks = [];
+        child.stdout.on('data', (c) => chunks.push(c));
+        child.stdout.pause(); // nothing read until every request is out: answers pile up in jarvisd
+        const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+        const requests = 1500;
+        const lines = [
+            JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'late', version: '0' } } }),
+            '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+        ];
+        for (let id = 1; id <= requests; ++id)
+            lines.push(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' }));
+        await new Promise((resolve) => child.stdin.write(`${lines.join('\n')}\n`, resolve));
+        child.stdin.end();
+        child.stdout.resume();
+        const { code, signal } = await withTimeout(exited, WAIT, 'jarvisd to exit after end of input');
+        assert.equal(signal, null);
+        assert.equal(code, 0);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const out = text.trim().split('\n').map((l) => JSON.parse(l));
+        assert.deepEqual(out.map((m) => m.id), Array.from({ length: requests + 1 }, (_, i) => i));
+        const tools = JSON.stringify(out[1].result.tools);
+        assert.ok(out.slice(1).every((m) => JSON.stringify(m.result.tools) === tools));
+        assert.ok(text.length > 4 * 1024 * 1024, `${text.length} bytes`); // far beyond a pipe's 64 KiB
+    });
 });
