@@ -304,41 +304,73 @@ bool Store::backfill(
     ++m_changes;
     const qint64 nowMinute = minuteOf(nowMs);
     const qint64 oldest = nowMinute - (DayMinutes - 1);
+    struct Span
+    {
+        qint64 from, to; // minutes [from, to)
+        double values[NodeChannels];
+    };
+    std::vector<Span> spans;
+    spans.reserve(size_t(points.size()));
     for (const proxmox::RrdPoint &p : points) {
         // Only points that can touch the last 24 hours (and no arithmetic on absurd times).
         if (p.time < oldest * 60 - stepS || p.time > nowMs / 1000 || stepS > 86400)
             continue;
-        const double values[NodeChannels] = {p.cpu.value_or(NaN), p.mem.value_or(NaN),
-            p.netin.value_or(NaN), p.netout.value_or(NaN), p.diskread.value_or(NaN),
-            p.diskwrite.value_or(NaN), NaN};
-        if (std::all_of(values, values + e->channels, [](double v) { return std::isnan(v); }))
+        Span span {0, 0,
+            {p.cpu.value_or(NaN), p.mem.value_or(NaN), p.netin.value_or(NaN),
+                p.netout.value_or(NaN), p.diskread.value_or(NaN), p.diskwrite.value_or(NaN), NaN}};
+        if (std::all_of(
+                span.values, span.values + e->channels, [](double v) { return std::isnan(v); }))
             continue;
         // Bounded before the conversion: rrddata is input (a double beyond qint64 is UB).
         if (e->maxmem == 0 && p.maxmem && *p.maxmem > 0 && *p.maxmem < 0x1p62)
             e->maxmem = qint64(*p.maxmem);
         // A point at `time` stands for [time, time + step).
-        const qint64 from = std::max(oldest, minuteOf(p.time * 1000));
-        const qint64 to = std::min(nowMinute + 1, minuteOf((p.time + stepS) * 1000));
-        for (qint64 m = from; m < to; ++m) {
+        span.from = std::max(oldest, minuteOf(p.time * 1000));
+        span.to = std::min(nowMinute + 1, minuteOf((p.time + stepS) * 1000));
+        if (span.from < span.to)
+            spans.push_back(span);
+    }
+    // A minute no day slot holds yet is claimed for the whole group: nobody has a value in it,
+    // so it is cleared in every entity. Claimed first, then cleared entity by entity (one sweep
+    // over each entity's day rings, not one visit of every entity per minute: the first
+    // backfill after a start without a file claims the whole day).
+    std::vector<std::pair<int, int>> claimed; // runs of day slots: first, count
+    for (const Span &span : spans) {
+        for (qint64 m = span.from; m < span.to; ++m) {
             const int ds = daySlot(m);
             qint32 &held = g.dayMinute[size_t(ds)];
-            if (held > m)
-                continue;
-            if (held != m) { // claim the slot for this minute: nobody has a value in it yet
+            if (held < m) {
                 held = qint32(m);
-                auto clear = [&](Entity &other) {
-                    for (int ch = 0; ch < other.channels; ++ch)
-                        other.day(ch)[ds] = Null8;
-                };
-                if (e->vmid == 0)
-                    forEachEntity(m_nodes, clear);
+                if (!claimed.empty() && claimed.back().first + claimed.back().second == ds)
+                    ++claimed.back().second;
                 else
-                    forEachEntity(m_guests, clear);
+                    claimed.emplace_back(ds, 1);
             }
+        }
+    }
+    if (!claimed.empty()) {
+        auto clear = [&](Entity &other) {
+            for (int ch = 0; ch < other.channels; ++ch) {
+                quint8 *day = other.day(ch);
+                for (const auto &[first, count] : claimed)
+                    std::memset(day + first, Null8, size_t(count));
+            }
+        };
+        if (e->vmid == 0)
+            forEachEntity(m_nodes, clear);
+        else
+            forEachEntity(m_guests, clear);
+    }
+    // Live data always wins: only slots this minute holds (not a newer one) and still null.
+    for (const Span &span : spans) {
+        for (qint64 m = span.from; m < span.to; ++m) {
+            const int ds = daySlot(m);
+            if (g.dayMinute[size_t(ds)] != m)
+                continue;
             for (int ch = 0; ch < e->channels; ++ch) {
                 quint8 &code = e->day(ch)[ds];
-                if (code == Null8 && !std::isnan(values[ch]))
-                    code = encode8(scaleOf(ch), values[ch]);
+                if (code == Null8 && !std::isnan(span.values[ch]))
+                    code = encode8(scaleOf(ch), span.values[ch]);
             }
         }
     }

@@ -90,6 +90,7 @@ private slots:
     void rrdParsing();
     void rrdFixtures();
     void backfillRules();
+    void backfillClaimClearsStaleMinutes();
     void memoryBound();
     void fileRoundTrip();
     void saveInSteps();
@@ -526,6 +527,39 @@ void TestHistory::backfillRules()
     // A second guest that appears later has nothing in those minutes.
     store.recordGuests(minute + 62000, {guest(100, 0.5, 1 << 20), guest(101, 0.5, 1 << 20)});
     QCOMPARE(store.series(QStringLiteral("qemu/101"), Range::Day, now)->t.size(), size_t(0));
+}
+
+// A day slot last held a minute 24 hours ago: the backfill that claims it for a new minute
+// clears it in every guest, so the others show nothing there rather than yesterday's values.
+void TestHistory::backfillClaimClearsStaleMinutes()
+{
+    Store store;
+    const qint64 m0 = (T0 / 60000 + 1) * 60000; // ms
+    const QList<VmData> both {
+        guest(100, 0.4, 1 << 20), guest(101, 0.4, 1 << 20), guest(102, 0.4, 1 << 20)};
+    store.recordGuests(m0, both);
+    store.recordGuests(m0 + 60000, both); // minute m0 rolled up into its day slot
+    const qint64 now = m0 + 1441 * 60000ll + 30000; // m0's slot now stands for m0 + 1440 min
+    store.recordGuests(now, both);
+    proxmox::RrdPoint p;
+    p.time = (m0 + 1440 * 60000ll) / 1000;
+    p.cpu = 0.9;
+    QVERIFY(store.backfill(QStringLiteral("qemu/100"), 60, {p}, now));
+    // The day: the last 1440 complete minutes, m0 + 1 min (live) .. m0 + 1440 min.
+    const qint64 rolled = (m0 + 60000) / 1000;
+    const double e = history::maxError8(Scale::Fraction);
+    const auto filled = store.series(QStringLiteral("qemu/100"), Range::Day, now);
+    QCOMPARE(filled->t.front(), rolled);
+    QCOMPARE(filled->t.back(), p.time);
+    QVERIFY(same(filled->values[history::Cpu].front(), 0.4, e));
+    QVERIFY(same(filled->values[history::Cpu].back(), 0.9, e));
+    for (const QString &other : {QStringLiteral("qemu/101"), QStringLiteral("qemu/102")}) {
+        const auto s = store.series(other, Range::Day, now);
+        QCOMPARE(s->t, filled->t);
+        QVERIFY(same(s->values[history::Cpu].front(), 0.4, e));
+        for (int ch = 0; ch < history::Temperature; ++ch)
+            QVERIFY2(std::isnan(s->values[ch].back()), qPrintable(other)); // not yesterday's 0.4
+    }
 }
 
 // The 64 MB bound for 5000 guests, from the store's own accounting (the benchmark measures the
