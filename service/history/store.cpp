@@ -3,6 +3,7 @@
 #include "history/codec.h"
 
 #include <QDataStream>
+#include <QDateTime>
 #include <QIODevice>
 #include <QJsonArray>
 #include <QtEndian>
@@ -748,7 +749,7 @@ QByteArray Store::save() const
     return job->take();
 }
 
-bool Store::load(const QByteArray &image, QString *why)
+bool Store::load(const QByteArray &image, QString *why, qint64 notAfterMs)
 {
     auto fail = [why](const QString &reason) {
         if (why)
@@ -868,6 +869,18 @@ bool Store::load(const QByteArray &image, QString *why)
         return fail(problem);
     if (!p.atEnd())
         return fail(QStringLiteral("trailing bytes"));
+    qint64 newestMs = -1;
+    for (const Group *g : {nodeGroup.get(), guestGroup.get()}) {
+        newestMs = std::max(newestMs, g->openMinute * 60000);
+        for (const qint64 ms : g->slotMs)
+            newestMs = std::max(newestMs, ms);
+        for (const qint32 minute : g->dayMinute)
+            newestMs = std::max(newestMs, qint64(minute) * 60000);
+    }
+    if (newestMs > notAfterMs)
+        return fail(
+            QStringLiteral("it holds data up to %1, later than now (was the clock ahead?)")
+                .arg(QDateTime::fromMSecsSinceEpoch(newestMs, Qt::UTC).toString(Qt::ISODate)));
     m_nodeGroup = std::move(nodeGroup);
     m_guestGroup = std::move(guestGroup);
     m_nodes = std::move(nodes);

@@ -98,6 +98,8 @@ private slots:
     void corruptFiles();
     void recorderKeepsFileAcrossRestart();
     void recorderIgnoresBadFile();
+    void recorderIgnoresFileFromTheFuture_data();
+    void recorderIgnoresFileFromTheFuture();
 };
 
 void TestHistory::quantisationBounds_data()
@@ -720,6 +722,63 @@ void TestHistory::recorderIgnoresBadFile()
     QCOMPARE(recorder.store().guestCount(), 0);
     recorder.recordGuests(clock.now().toMSecsSinceEpoch(), {guest(100, 0.25, 1 << 30)});
     QCOMPARE(recorder.series(QStringLiteral("qemu/100"), Range::Hour)->t.size(), size_t(1));
+}
+
+void TestHistory::recorderIgnoresFileFromTheFuture_data()
+{
+    QTest::addColumn<int>("backS"); // how far the clock went back since the file was written
+    QTest::addColumn<bool>("loaded");
+    QTest::newRow("30 s back: within the slack") << 30 << true;
+    QTest::newRow("2 hours back") << 7200 << false;
+    QTest::newRow("2 days back") << 2 * 86400 << false;
+}
+
+// A file written while the clock was ahead holds its minutes (hour slots, day slots) until the
+// clock catches up: live polls could not take them. It is ignored, with the reason.
+void TestHistory::recorderIgnoresFileFromTheFuture()
+{
+    QFETCH(int, backS);
+    QFETCH(bool, loaded);
+    QTemporaryDir dir;
+    history::Recorder::Options o;
+    o.backfill = false;
+    o.file = dir.filePath(QStringLiteral("history.bin"));
+    const QDateTime written = QDateTime::fromSecsSinceEpoch(1750000000 + 7 * 86400, Qt::UTC);
+    {
+        core::ManualClock ahead(written);
+        history::Recorder recorder(nullptr, o, &ahead);
+        recorder.start();
+        for (int i = 0; i < 8; ++i) { // two minutes: the first is rolled up into the day ring
+            recorder.recordGuests(ahead.now().toMSecsSinceEpoch(), {guest(100, 0.25, 1 << 30)});
+            ahead.advance(15000);
+        }
+    } // shutdown writes the file
+    core::ManualClock clock(written.addSecs(120 - backS));
+    if (!loaded) {
+        QTest::ignoreMessage(QtWarningMsg,
+            QRegularExpression(
+                QStringLiteral("history file .* ignored: it holds data up to "
+                               "\\S+, later than now \\(was the clock ahead\\?\\)")));
+    }
+    history::Recorder recorder(nullptr, o, &clock);
+    recorder.start();
+    QCOMPARE(recorder.store().guestCount(), loaded ? 1 : 0);
+    // Live polls are recorded either way.
+    for (int i = 0; i < 5; ++i) {
+        recorder.recordGuests(clock.now().toMSecsSinceEpoch(), {guest(100, 0.5, 1 << 30)});
+        clock.advance(15000);
+    }
+    const auto hour = recorder.series(QStringLiteral("qemu/100"), Range::Hour);
+    QVERIFY(hour);
+    QVERIFY(same(hour->values[history::Cpu].back(), 0.5, 1e-5));
+    QCOMPARE(hour->t.back(), clock.now().toSecsSinceEpoch() - 15);
+    if (!loaded) {
+        QCOMPARE(hour->t.size(), size_t(5));
+        const auto day = recorder.series(QStringLiteral("qemu/100"), Range::Day);
+        QVERIFY(day);
+        QVERIFY(!day->t.empty()); // the first live minute, rolled up
+        QVERIFY(day->t.back() <= clock.now().toSecsSinceEpoch());
+    }
 }
 
 QTEST_MAIN(TestHistory)
