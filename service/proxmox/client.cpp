@@ -414,7 +414,13 @@ void Client::finished(const std::shared_ptr<Call> &call, int nodeIndex, QNetwork
                 error.kind = Error::Kind::Server;
                 error.message =
                     QStringLiteral("HTTP %1 from %2: %3").arg(status).arg(nodeName, detail);
-                failover = call->idempotent;
+                // Proxmox's own error answer (JSON with `data`) about one node's or guest's data
+                // (/nodes/<node>/...: no RRD file yet for a new guest, a refused status read):
+                // the API node works, and another one would proxy to the same place. No failover,
+                // and its health stays as it is.
+                const bool aboutOneNode = call->path.startsWith(QLatin1String("/nodes/"))
+                    && doc.isObject() && object.contains(QStringLiteral("data"));
+                failover = call->idempotent && !aboutOneNode;
             }
         }
     }

@@ -82,7 +82,8 @@ struct ClientOptions
 // fingerprint pin or CA (or insecure), a transfer timeout on every request, at most
 // maxInFlightPerNode requests in flight per API node, and failover: a call goes to the first
 // healthy configured node; a node that fails at the connection level (or answers 5xx on an
-// idempotent call) is put in backoff and the next node is tried. Callbacks run on the main thread
+// idempotent call, except Proxmox's own error answer about one node's or guest's data, a
+// /nodes/... path) is put in backoff and the next node is tried. Callbacks run on the main thread
 // and only while `context` lives. Replies are auto-deleted; nothing blocks.
 class Client : public QObject
 {

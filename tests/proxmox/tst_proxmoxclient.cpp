@@ -50,6 +50,7 @@ private slots:
     void faultMatrix_data();
     void faultMatrix();
     void failoverAndRecovery();
+    void serverErrorAboutOneGuestStaysOnItsNode();
     void postIsNotRetriedAfterTimeout();
     void tlsPinning_data();
     void tlsPinning();
@@ -290,6 +291,42 @@ void TestProxmoxClient::failoverAndRecovery()
         return ok && ok->ok();
     }()),
         5000);
+}
+
+// Proxmox's 500 about one guest's data (here its RRD file) says nothing about the API node:
+// no failover to the other node (it would proxy to the same place), no backoff, no health change.
+void TestProxmoxClient::serverErrorAboutOneGuestStaysOnItsNode()
+{
+    m_sim->clearFaults();
+    m_sim->injectFault(
+        demo::FaultRule::on(QString::fromLatin1(demo::endpoint::RrdData), Kind::ServerError));
+    proxmox::Client client(
+        options(), {apiNode(QStringLiteral("a"), *m_sim), apiNode(QStringLiteral("b"), *m_sim)});
+    QSignalSpy health(&client, &proxmox::Client::nodeHealthChanged);
+    const int before = m_sim->totalRequests();
+    const auto rrd = waitFor<QList<proxmox::RrdPoint>>([&](auto done) {
+        client.guestRrdData(QStringLiteral("pve1"), model::VmData::Kind::Qemu, 100,
+            proxmox::RrdTimeframe::Hour, this, done);
+    });
+    QVERIFY(rrd && !rrd->ok());
+    QCOMPARE(rrd->error.kind, Error::Kind::Server);
+    QCOMPARE(rrd->error.httpStatus, 500);
+    QCOMPARE(rrd->error.node, QStringLiteral("a"));
+    QCOMPARE(m_sim->totalRequests(), before + 1); // b was not asked
+    // The node's own rrddata too.
+    const auto nodeRrd = waitFor<QList<proxmox::RrdPoint>>([&](auto done) {
+        client.nodeRrdData(QStringLiteral("pve1"), proxmox::RrdTimeframe::Day, this, done);
+    });
+    QVERIFY(nodeRrd && !nodeRrd->ok());
+    QCOMPARE(nodeRrd->error.node, QStringLiteral("a"));
+    QCOMPARE(m_sim->totalRequests(), before + 2);
+    // a is not in backoff: the next call goes to it first, and it was never reported unhealthy.
+    const auto status = waitFor<QJsonValue>(
+        [&](auto done) { client.get(QStringLiteral("/cluster/status"), this, done); });
+    QVERIFY(status && status->ok());
+    QCOMPARE(status->error.node, QStringLiteral("a")); // which node answered
+    QCOMPARE(health.count(), 0);
+    m_sim->clearFaults();
 }
 
 void TestProxmoxClient::postIsNotRetriedAfterTimeout()
