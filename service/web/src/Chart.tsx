@@ -1,7 +1,8 @@
 // A uPlot time chart for the history detail: one or more lines over a fixed window ending now,
 // nulls drawn as gaps, axes and the latest values in the dashboard's colours.
-import { For, Show, createEffect, onCleanup, onMount } from "solid-js";
-import uPlot from "uplot";
+import { For, Show, createEffect, onMount } from "solid-js";
+import type uPlot from "uplot";
+import { mountPlot } from "./plot";
 
 export interface Line {
   label: string;
@@ -38,14 +39,11 @@ export default function Chart(props: {
   minTop?: number;
 }) {
   let box!: HTMLDivElement;
-  let plot: uPlot | undefined;
-  const height = 150;
+  let plot: () => uPlot | undefined = () => undefined;
   onMount(() => {
-    const width = Math.max(200, Math.floor(box.clientWidth) || 400);
-    plot = new uPlot(
+    plot = mountPlot(
+      box,
       {
-        width,
-        height,
         pxAlign: 0,
         legend: { show: false },
         cursor: { points: { size: 6 }, drag: { x: false, y: false } },
@@ -88,23 +86,13 @@ export default function Chart(props: {
         ],
       },
       props.data() as uPlot.AlignedData,
-      box,
+      { height: 150, minWidth: 200, fallbackWidth: 400 },
     );
-    const ro = new ResizeObserver(() => {
-      const w = Math.floor(box.clientWidth);
-      if (plot && w > 0 && w !== plot.width) plot.setSize({ width: w, height });
-    });
-    ro.observe(box);
-    onCleanup(() => {
-      ro.disconnect();
-      plot?.destroy();
-      plot = undefined;
-    });
   });
   createEffect(() => {
     const d = props.data();
     props.end();
-    plot?.setData(d as uPlot.AlignedData);
+    plot()?.setData(d as uPlot.AlignedData);
   });
   const points = () => props.data()[0].length;
   return (

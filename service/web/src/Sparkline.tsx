@@ -1,5 +1,6 @@
-import { createEffect, createSignal, onCleanup, onMount } from "solid-js";
-import uPlot from "uplot";
+import { createEffect, createMemo, onMount } from "solid-js";
+import type uPlot from "uplot";
+import { mountPlot } from "./plot";
 import { history, historyVersion, HISTORY_SECONDS, serverNow } from "./live";
 
 /** A small uPlot line of one node's CPU or memory (percent) over the last hour: seeded from the
@@ -7,18 +8,20 @@ import { history, historyVersion, HISTORY_SECONDS, serverNow } from "./live";
  *  data-points / data-from / data-to (unix seconds) say what it holds, for tests. */
 export default function Sparkline(props: { node: string; metric: "cpu" | "mem"; label: string; color: string }) {
   let box!: HTMLDivElement;
-  let plot: uPlot | undefined;
-  const [held, setHeld] = createSignal({ points: 0, from: 0, to: 0 });
+  let plot: () => uPlot | undefined = () => undefined;
   const data = (): uPlot.AlignedData => {
+    historyVersion(); // the series are updated in place
     const s = history.get(props.node);
     return s ? [s.t, props.metric === "cpu" ? s.cpu : s.mem] : [[], []];
   };
+  const held = createMemo(() => {
+    const t = data()[0] as number[];
+    return { points: t.length, from: t.length ? t[0] : 0, to: t.length ? t[t.length - 1] : 0 };
+  });
   onMount(() => {
-    const width = Math.max(60, Math.floor(box.clientWidth) || 200);
-    plot = new uPlot(
+    plot = mountPlot(
+      box,
       {
-        width,
-        height: 36,
         pxAlign: 0,
         cursor: { show: false },
         legend: { show: false },
@@ -37,26 +40,10 @@ export default function Sparkline(props: { node: string; metric: "cpu" | "mem"; 
         series: [{}, { stroke: props.color, width: 1.5, fill: props.color + "22", points: { show: false } }],
       },
       data(),
-      box,
+      { height: 36, minWidth: 60, fallbackWidth: 200 },
     );
-    const ro = new ResizeObserver(() => {
-      const w = Math.floor(box.clientWidth);
-      if (plot && w > 0 && w !== plot.width) plot.setSize({ width: w, height: 36 });
-    });
-    ro.observe(box);
-    onCleanup(() => {
-      ro.disconnect();
-      plot?.destroy();
-      plot = undefined;
-    });
   });
-  createEffect(() => {
-    historyVersion();
-    const d = data();
-    plot?.setData(d);
-    const t = d[0] as number[];
-    setHeld({ points: t.length, from: t.length ? t[0] : 0, to: t.length ? t[t.length - 1] : 0 });
-  });
+  createEffect(() => plot()?.setData(data()));
   return (
     <div
       class="spark"
