@@ -176,16 +176,12 @@ ServiceMetrics::Poll ServiceMetrics::poll(const QString &source)
 
 void ServiceMetrics::onProxmoxRequest(const QString &endpoint, int status, double seconds)
 {
-    metrics::Counter *&counter = m_requestCounters[qMakePair(endpoint, status)];
-    if (!counter) {
-        counter = m_proxmoxRequests->labels(
-            {endpoint, status > 0 ? QString::number(status) : QStringLiteral("error")});
-    }
-    counter->inc();
-    metrics::Histogram *&duration = m_requestDurations[endpoint];
-    if (!duration)
-        duration = m_proxmoxDuration->labels({endpoint});
-    duration->observe(seconds);
+    // A few requests a second: the children are looked up each time (a short scan of the
+    // family), no cache of them to keep in step.
+    m_proxmoxRequests
+        ->labels({endpoint, status > 0 ? QString::number(status) : QStringLiteral("error")})
+        ->inc();
+    m_proxmoxDuration->labels({endpoint})->observe(seconds);
 }
 
 } // namespace jarvis::app

@@ -2,9 +2,7 @@
 
 #include "metrics/registry.h"
 
-#include <QHash>
 #include <QObject>
-#include <QPair>
 #include <QStringList>
 
 namespace jarvis::http {
@@ -73,9 +71,6 @@ private:
     metrics::Family<metrics::Histogram> *m_proxmoxDuration = nullptr;
     metrics::Family<metrics::Counter> *m_toolExecutions = nullptr;
     metrics::Family<metrics::Histogram> *m_toolDuration = nullptr;
-    // Children by label values, resolved on first sight (endpoint, HTTP status).
-    QHash<QPair<QString, int>, metrics::Counter *> m_requestCounters;
-    QHash<QString, metrics::Histogram *> m_requestDurations;
 };
 
 } // namespace jarvis::app

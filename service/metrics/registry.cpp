@@ -29,7 +29,6 @@ void Histogram::observe(double value)
     const size_t i = size_t(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
     m_buckets[i].fetch_add(1, std::memory_order_relaxed);
     m_sum.fetch_add(value, std::memory_order_relaxed);
-    m_count.fetch_add(1, std::memory_order_relaxed);
 }
 
 quint64 Histogram::cumulativeCount(size_t i) const

@@ -59,13 +59,12 @@ public:
     const std::vector<double> &bounds() const { return *m_bounds; }
     // Observations <= bounds()[i]; i == bounds().size() is +Inf (the count).
     quint64 cumulativeCount(size_t i) const;
-    quint64 count() const { return m_count.load(std::memory_order_relaxed); }
+    quint64 count() const { return cumulativeCount(m_bounds->size()); } // the +Inf bucket
     double sum() const { return m_sum.load(std::memory_order_relaxed); }
 
 private:
     std::shared_ptr<const std::vector<double>> m_bounds; // ascending, finite, shared by a family
     std::unique_ptr<std::atomic<quint64>[]> m_buckets; // per bucket (not cumulative), +Inf last
-    std::atomic<quint64> m_count {0};
     std::atomic<double> m_sum {0.0};
 };
 
