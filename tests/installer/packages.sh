@@ -5,7 +5,7 @@
 #   packages.sh lintian  OUT_DIR                no error; the warnings are printed
 #   packages.sh verify   OUT_DIR                systemd-analyze verify on the packaged unit
 #   packages.sh security OUT_DIR MAX            systemd-analyze security: exposure <= MAX
-# WITH_SETUP is 1 when the build has jarvis-setup (then the package must carry it).
+# WITH_SETUP is 1 when the build has jarvis-setup (then its package must be there).
 set -euo pipefail
 command=${1:?usage: packages.sh build|contents|lintian|verify|security ...}
 shift
@@ -89,8 +89,14 @@ contents)
         "$doc/jarvis-service/examples/jarvisd.conf -rw-r--r--"
         "./usr/share/man/man8/jarvisd.8.gz -rw-r--r--"
     )
-    [ "$with_setup" = 1 ] && service_files+=("./usr/sbin/jarvis-setup -rwxr-xr-x")
     check_package jarvis-service "${service_files[@]}"
+    if [ "$with_setup" = 1 ]; then
+        check_package jarvis-setup \
+            "./usr/bin/jarvis-setup -rwxr-xr-x" \
+            "$doc/jarvis-setup/changelog.Debian.gz -rw-r--r--" \
+            "$doc/jarvis-setup/copyright -rw-r--r--" \
+            "./usr/share/man/man1/jarvis-setup.1.gz -rw-r--r--"
+    fi
     check_package jarvis-console \
         "./usr/bin/jarvis-console -rwxr-xr-x" \
         "./usr/share/applications/jarvis-console.desktop -rw-r--r--" \
@@ -111,6 +117,18 @@ contents)
         qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtquick-window; do
         depends "$console" | grep -qx "$dep" || { echo "packages: jarvis-console: Depends lacks $dep"; status=1; }
     done
+    if [ "$with_setup" = 1 ]; then
+        # The same version of jarvis-setup, recommended by the service and the console.
+        version=$(dpkg-deb -f "$service" Version)
+        dpkg-deb -f "$service" Recommends | tr ',' '\n' | grep -qx " *jarvis-setup (= $version)" \
+            || { echo "packages: jarvis-service: Recommends lacks jarvis-setup (= $version)"; status=1; }
+        dpkg-deb -f "$console" Recommends | tr ',' '\n' | grep -qx " *jarvis-setup (= $version)" \
+            || { echo "packages: jarvis-console: Recommends lacks jarvis-setup (= $version)"; status=1; }
+        setup=$(deb_of "$out" jarvis-setup)
+        for dep in libc6 libqt6core6 libqt6network6 libqt6keychain1; do
+            depends "$setup" | grep -qx "$dep" || { echo "packages: jarvis-setup: Depends lacks $dep"; status=1; }
+        done
+    fi
     # The maintainer scripts: there, executable, valid sh.
     scripts=$(mktemp -d)
     trap 'rm -rf "$scripts"' EXIT

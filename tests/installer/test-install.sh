@@ -7,12 +7,13 @@
 # 1. A minimal Debian 12 root (debootstrap --variant=minbase), made once and kept as a tarball in
 #    $JARVIS_TEST_INSTALL_CACHE (default /var/cache/jarvis) under a version stamp; every run
 #    unpacks a fresh copy (the downloaded .debs are cached there too).
-# 2. apt-get install ./jarvis-service_*.deb ./jarvis-console_*.deb inside it (proc, sys, dev
-#    mounted, the packages bound read-only, policy-rc.d blocking service starts): the declared
-#    dependencies are all that makes them work.
-# 3. Checks: the jarvis user, modes and owners, the unit enabled; jarvisd started inside the root
-#    as user jarvis with exactly the unit's ExecStart= line, its config pointing at jarvis-pvesim
-#    (HTTPS, fingerprint) on the host's 127.0.0.1: /api/health, a login, live nodes through a
+# 2. apt-get install ./jarvis-service_*.deb ./jarvis-console_*.deb ./jarvis-setup_*.deb inside
+#    it (proc, sys, dev mounted, the packages bound read-only, policy-rc.d blocking service
+#    starts, no recommended packages): the declared dependencies are all that makes them work.
+# 3. Checks: the jarvis user, modes and owners, the unit enabled; jarvis-setup --non-interactive
+#    writes the configuration, pointing at jarvis-pvesim (HTTPS, fingerprint) on the host's
+#    127.0.0.1; jarvisd started inside the root as user jarvis with exactly the unit's ExecStart=
+#    line: /api/health, a login, live nodes through a
 #    tool, SIGTERM, exit 0; a reinstall leaves the configuration as it was; jarvis-console
 #    --version runs; the container's runtime (the Dockerfile's packages, user and environment)
 #    replayed with --demo; a purge removes /etc/jarvis/jarvisd.conf and /var/lib/jarvis.
@@ -129,7 +130,9 @@ fi
 
 service_deb=$(ls "$packages"/jarvis-service_*.deb 2>/dev/null | head -1)
 console_deb=$(ls "$packages"/jarvis-console_*.deb 2>/dev/null | head -1)
-[ -n "$service_deb" ] && [ -n "$console_deb" ] || fail "no packages in $packages (make package)"
+setup_deb=$(ls "$packages"/jarvis-setup_*.deb 2>/dev/null | head -1)
+[ -n "$service_deb" ] && [ -n "$console_deb" ] && [ -n "$setup_deb" ] \
+    || fail "no packages in $packages (make package)"
 [ -x "$pvesim" ] || fail "no $pvesim (cmake --build $build --target jarvis-pvesim)"
 
 step "a fresh copy of the root"
@@ -146,10 +149,11 @@ mount --bind "$packages" "$root/debs" && mounts+=("$root/debs")
 mount -o remount,bind,ro "$root/debs"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 
-step "apt-get install ./$(basename "$service_deb") ./$(basename "$console_deb")"
+step "apt-get install ./$(basename "$service_deb") ./$(basename "$console_deb") ./$(basename "$setup_deb")"
 install_debs() {
     in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "/debs/$(basename "$service_deb")" "/debs/$(basename "$console_deb")" >"$work/install.log" 2>&1
+        "/debs/$(basename "$service_deb")" "/debs/$(basename "$console_deb")" \
+        "/debs/$(basename "$setup_deb")" >"$work/install.log" 2>&1
 }
 if ! install_debs; then
     # The cached package lists may be older than the mirror: refresh them once.
@@ -178,9 +182,7 @@ expect_stat /lib/systemd/system/jarvisd.service "644 root:root"
 expect_stat /usr/share/doc/jarvis-service/examples/jarvisd.conf "644 root:root"
 expect_stat /var/lib/jarvis "750 jarvis:jarvis"
 expect_stat /etc/jarvis "755 root:root"
-if [ -e "$root/usr/sbin/jarvis-setup" ] || grep -q jarvis-setup <(dpkg-deb -c "$service_deb"); then
-    expect_stat /usr/sbin/jarvis-setup "755 root:root"
-fi
+expect_stat /usr/bin/jarvis-setup "755 root:root"
 [ ! -e "$root/etc/jarvis/jarvisd.conf" ] || fail "the package shipped /etc/jarvis/jarvisd.conf"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/jarvisd.service" ] \
     || fail "jarvisd.service is not enabled"
@@ -208,19 +210,20 @@ echo "test-install: simulator $(sim url), fingerprint $(sim fingerprint), nodes 
 
 step "jarvisd in the root, as the unit starts it"
 password=$(openssl rand -hex 12)
-hash=$(printf '%s\n' "$password" | in_root /usr/bin/jarvisd --hash-password) || fail "--hash-password"
-{
-    printf '[server]\nlisten=127.0.0.1\nport=0\n\n'
-    printf '[auth]\nusername=admin\npasswordHash=%s\njwtSecret=%s\n\n' "$hash" "$(openssl rand -hex 32)"
-    printf '[proxmox]\ntokenId=%s\ntokenSecret=%s\ntlsFingerprint=%s\n\n' \
-        "$(sim tokenId)" "$token_secret" "$(sim fingerprint)"
-    IFS=, read -ra nodes <<<"$(sim nodes)"
-    for node in "${nodes[@]}"; do
-        printf '[node.%s]\nhost=127.0.0.1\napiUrl=%s\n\n' "$node" "$(sim url)"
-    done
-} >"$root/etc/jarvis/jarvisd.conf"
-in_root chown root:jarvis /etc/jarvis/jarvisd.conf
-chmod 0640 "$root/etc/jarvis/jarvisd.conf"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setup_args=(--non-interactive --config /etc/jarvis/jarvisd.conf --token-id "$(sim tokenId)"
+    --tls-fingerprint "$(sim fingerprint)" --no-ssh --listen 127.0.0.1 --port "$port")
+IFS=, read -ra nodes <<<"$(sim nodes)"
+for node in "${nodes[@]}"; do
+    setup_args+=(--node "$node=$(sim url)")
+done
+# The packaged jarvis-setup, as an admin runs it: it checks every node against the simulator,
+# hashes the password with the packaged jarvisd and writes the file once --check-config accepts it.
+in_root env JARVIS_PVE_TOKEN_SECRET="$token_secret" JARVIS_ADMIN_PASSWORD="$password" \
+    /usr/bin/jarvis-setup "${setup_args[@]}" </dev/null >"$work/setup.log" 2>&1 \
+    || { cat "$work/setup.log"; fail "jarvis-setup --non-interactive"; }
+sed 's/^/test-install: jarvis-setup: /' "$work/setup.log"
+expect_stat /etc/jarvis/jarvisd.conf "640 root:jarvis"
 in_root /usr/bin/jarvisd --check-config --config /etc/jarvis/jarvisd.conf || fail "--check-config"
 
 unit=$root/lib/systemd/system/jarvisd.service
