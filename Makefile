@@ -4,7 +4,7 @@
 #   make test-sanitize   the same suite built with ASan + LeakSanitizer + UBSan (build-sanitize/)
 #   make fuzz   builds the libFuzzer targets with clang (build-fuzz/), runs each FUZZ_SECONDS
 #   make screenshots   the browser test, then its desktop screenshot becomes docs/dashboard.png
-#   make package   the Debian packages jarvis-service and jarvis-console in build/packages
+#   make package   the Debian packages jarvis-service, jarvis-setup and jarvis-console in build/packages
 #   make test-install   (root) the packages installed and run in a fresh Debian 12 root
 
 BUILD_DIR ?= build
@@ -132,8 +132,8 @@ bench-web: build
 screenshots: build
 	@cd $(BUILD_DIR) && JARVIS_UPDATE_SCREENSHOT=1 ctest --output-on-failure -R '^web_dashboard$$'
 
-# make package: jarvis-service and jarvis-console (.deb, CPack; installer/CMakeLists.txt) in
-# $(BUILD_DIR)/packages.
+# make package: jarvis-service, jarvis-setup and jarvis-console (.deb, CPack;
+# installer/CMakeLists.txt) in $(BUILD_DIR)/packages.
 .PHONY: package
 package: build
 	@cd $(BUILD_DIR) && cpack --config CPackConfig.cmake
