@@ -24,6 +24,7 @@ APT_PACKAGES=(
     systemd                     # tests/installer: systemd-analyze verify/security on the unit
     lintian fakeroot dpkg-dev   # make package, tests/installer: the .debs and their check
     debootstrap curl            # make test-install: the Debian 12 root, requests to jarvisd
+    systemd-container           # make test-install: the root booted with systemd (systemd-nspawn)
     python3-yaml                # tests/installer: the compose file parsed (container_files)
     python3-prometheus-client   # tests/metrics: GET /metrics parsed by the reference text-format parser
 )

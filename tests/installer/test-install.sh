@@ -16,7 +16,10 @@
 #    line: /api/health, a login, live nodes through a
 #    tool, SIGTERM, exit 0; a reinstall leaves the configuration as it was; jarvis-console
 #    --version runs; the container's runtime (the Dockerfile's packages, user and environment)
-#    replayed with --demo; a purge removes /etc/jarvis/jarvisd.conf and /var/lib/jarvis.
+#    replayed with --demo; then the root booted with systemd (systemd-nspawn -b, the host's
+#    network): the enabled unit starts at boot and reports READY, its sandbox holds (user jarvis,
+#    no capabilities, no new privileges, seccomp), the watchdog restarts a frozen jarvisd, a stop
+#    exits 0; a purge removes /etc/jarvis/jarvisd.conf and /var/lib/jarvis.
 # Prints the time of every step.
 set -euo pipefail
 
@@ -99,8 +102,13 @@ remove_tree() {
 
 work=""
 pids=()
+nspawn_pid=""
 cleanup() {
     local pid
+    # A booted root's init ignores nspawn's SIGTERM for a while: it goes first, for good.
+    if [ -n "$nspawn_pid" ]; then
+        for pid in $(pgrep -P "$nspawn_pid"); do kill -KILL "$pid" 2>/dev/null || true; done
+    fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     unmount_all
     if [ -n "$work" ]; then remove_tree "$work"; fi
@@ -239,7 +247,7 @@ chroot --userspec="$user:$user" "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:
     >"$work/jarvisd.out" 2>"$work/jarvisd.err" &
 jarvisd_pid=$!
 pids+=($jarvisd_pid)
-wait_for 30 grep -q '^jarvisd: listening on ' "$work/jarvisd.out" \
+wait_for 30 grep -qs '^jarvisd: listening on ' "$work/jarvisd.out" \
     || { cat "$work/jarvisd.err"; fail "jarvisd did not start"; }
 url=$(sed -n 's/^jarvisd: listening on //p' "$work/jarvisd.out")
 echo "test-install: jarvisd listening on $url"
@@ -286,7 +294,7 @@ chroot --userspec=jarvis:jarvis "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:
     JARVIS_PORT="$demo_port" /usr/bin/jarvisd --demo >"$work/demo.out" 2>"$work/demo.err" &
 demo_pid=$!
 pids+=($demo_pid)
-wait_for 30 grep -q '^jarvisd: listening on ' "$work/demo.out" \
+wait_for 30 grep -qs '^jarvisd: listening on ' "$work/demo.out" \
     || { cat "$work/demo.err"; fail "jarvisd --demo did not start"; }
 echo "test-install: $(head -n 2 "$work/demo.out" | tr '\n' ' ')"
 # The URL it prints is one to browse (127.0.0.1); the socket is what JARVIS_LISTEN sets: a
@@ -322,6 +330,77 @@ step "jarvis-console --version in the root"
 version=$(in_root env QT_QPA_PLATFORM=offscreen /usr/bin/jarvis-console --version 2>&1) \
     || { echo "$version"; fail "jarvis-console --version"; }
 echo "test-install: $version"
+
+step "the unit under systemd: the root booted with systemd-nspawn"
+command -v systemd-nspawn >/dev/null || fail "systemd-nspawn is missing (scripts/install-deps.sh: systemd-container)"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    systemd systemd-sysv dbus </dev/null >"$work/systemd.log" 2>&1 || { cat "$work/systemd.log"; fail "systemd in the root"; }
+# The same configuration, on a port of its own (the earlier jarvisd's may still be in TIME_WAIT).
+unit_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "s/^port=.*/port=$unit_port/" "$root/etc/jarvis/jarvisd.conf"
+unmount_all # nspawn brings its own /proc, /sys and /dev
+# --register=no --keep-unit: no machined or D-Bus needed on the host; the host's network, so
+# jarvisd reaches jarvis-pvesim and the test reaches jarvisd on 127.0.0.1.
+systemd-nspawn --quiet --register=no --keep-unit --directory="$root" --boot \
+    >"$work/boot.log" 2>&1 </dev/null &
+nspawn_pid=$!
+pids+=($nspawn_pid)
+container_init() { pgrep -P "$nspawn_pid" | head -1; }
+in_container() { # COMMAND...: run inside the booted root (its namespaces, as root)
+    local init
+    init=$(container_init) || return 1
+    [ -n "$init" ] || return 1
+    nsenter --target "$init" --mount --uts --ipc --net --pid /usr/bin/env -i \
+        PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+}
+booted() { in_container systemctl is-system-running 2>/dev/null | grep -qxE 'running|degraded'; }
+wait_for 60 booted || { cat "$work/boot.log"; in_container systemctl --failed --no-pager || true; fail "the root did not boot"; }
+unit_prop() { in_container systemctl show jarvisd -p "$1" --value; }
+unit_active() { [ "$(unit_prop ActiveState)" = active ]; }
+wait_for 30 unit_active || { in_container journalctl -u jarvisd --no-pager || true; fail "jarvisd.service is not active after boot"; }
+echo "test-install: booted; jarvisd.service $(unit_prop ActiveState) ($(unit_prop StatusText))"
+[ "$(unit_prop StatusText)" = "listening on http://127.0.0.1:$unit_port" ] || fail "STATUS= is '$(unit_prop StatusText)'"
+unit_url=http://127.0.0.1:$unit_port
+curl -sf --max-time 5 "$unit_url/api/health" | grep -q '"status":"ok"' || fail "/api/health of the unit's jarvisd"
+# The sandbox, as the kernel sees the main process.
+main_pid=$(unit_prop MainPID)
+proc_status=$(in_container cat "/proc/$main_pid/status")
+expect_field() { # NAME VALUE: a line of /proc/PID/status
+    grep -qP "^$1:\t$2\$" <<<"$proc_status" || fail "jarvisd's $1 is not $2: $(grep "^$1:" <<<"$proc_status")"
+}
+jarvis_uid=$(in_root getent passwd jarvis | cut -d: -f3)
+expect_field Uid "$jarvis_uid\t$jarvis_uid\t$jarvis_uid\t$jarvis_uid"
+expect_field CapEff 0000000000000000
+expect_field CapBnd 0000000000000000
+expect_field NoNewPrivs 1
+expect_field Seccomp 2
+echo "test-install: MainPID $main_pid: uid $jarvis_uid (jarvis), no capabilities, NoNewPrivs, seccomp filter"
+# The watchdog: a drop-in shortens it; a frozen jarvisd (SIGSTOP) is killed and started again.
+in_container mkdir -p /etc/systemd/system/jarvisd.service.d
+printf '[Service]\nWatchdogSec=2s\nRestartSec=1s\n' >"$root/etc/systemd/system/jarvisd.service.d/test-watchdog.conf"
+in_container systemctl daemon-reload
+in_container systemctl restart jarvisd || fail "systemctl restart jarvisd"
+frozen=$(unit_prop MainPID)
+sleep_past_watchdog() { [ "$(unit_prop NRestarts)" = 1 ] && unit_active && [ "$(unit_prop MainPID)" != "$frozen" ]; }
+in_container /bin/sh -c "kill -STOP $frozen"
+wait_for 30 sleep_past_watchdog || { in_container journalctl -u jarvisd --no-pager | tail -20; fail "the watchdog did not restart a frozen jarvisd"; }
+in_container journalctl -u jarvisd --no-pager | grep -q "Failed with result 'watchdog'" \
+    || fail "the restart was not the watchdog's"
+echo "test-install: watchdog: frozen MainPID $frozen killed, restarted as $(unit_prop MainPID)"
+rm "$root/etc/systemd/system/jarvisd.service.d/test-watchdog.conf"
+in_container systemctl daemon-reload
+in_container systemctl stop jarvisd || fail "systemctl stop jarvisd"
+[ "$(unit_prop ExecMainStatus)" = 0 ] && [ "$(unit_prop Result)" = success ] \
+    || fail "stop: exit status $(unit_prop ExecMainStatus), result $(unit_prop Result)"
+# (journald reads jarvisd's stream on its own: the last line may come after the stop returns)
+said_stopped() { in_container journalctl -u jarvisd --no-pager | grep -q 'jarvisd\[[0-9]*\]: jarvisd: stopped'; }
+wait_for 10 said_stopped || fail "no 'jarvisd: stopped' in the journal"
+echo "test-install: systemctl stop: exit 0, result success"
+in_container systemctl poweroff --no-block || true
+powered_off() { ! kill -0 "$nspawn_pid" 2>/dev/null; }
+wait_for 30 powered_off || fail "the booted root did not power off"
+wait "$nspawn_pid" || true
+mount_into "$root"
 
 step "apt-get purge jarvis-service"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q jarvis-service >"$work/purge.log" 2>&1 \
