@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "proxmox/client.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -191,7 +192,9 @@ void Recorder::recordNodes(qint64 atMs, const QList<model::NodeData> &nodes,
             continue;
         hottest.insert(t.node, *std::max_element(t.zones.cbegin(), t.zones.cend()));
     }
+    const quint64 stepsBack = m_store.clockStepsBack();
     m_store.recordNodes(atMs, nodes, hottest);
+    warnIfSteppedBack(stepsBack, atMs);
     if (!m_nodesBackfilled && m_options.backfill && !m_shutDown) {
         m_nodesBackfilled = true;
         enqueue(m_store.nodes());
@@ -200,10 +203,21 @@ void Recorder::recordNodes(qint64 atMs, const QList<model::NodeData> &nodes,
 
 void Recorder::recordGuests(qint64 atMs, const QList<model::VmData> &vms)
 {
+    const quint64 stepsBack = m_store.clockStepsBack();
     m_store.recordGuests(atMs, vms);
+    warnIfSteppedBack(stepsBack, atMs);
     if (!m_guestsBackfilled && m_options.backfill && !m_shutDown) {
         m_guestsBackfilled = true;
         enqueue(m_store.guests());
+    }
+}
+
+void Recorder::warnIfSteppedBack(quint64 before, qint64 atMs) const
+{
+    if (m_store.clockStepsBack() != before) {
+        qCWarning(lcHistory).noquote()
+            << "history: the clock went back; what it held after"
+            << QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(Qt::ISODate) << "is dropped";
     }
 }
 

@@ -75,6 +75,7 @@ Q_SIGNALS:
     void saved(bool ok);
 
 private:
+    void warnIfSteppedBack(quint64 before, qint64 atMs) const;
     struct Job
     {
         EntityRef entity;

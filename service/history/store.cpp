@@ -170,11 +170,40 @@ template<typename E> void rollUpEntity(E &e, const std::vector<int> &picked, int
 // --- recording -----------------------------------------------------------------------------------
 
 namespace {
+// A poll fetched this long before the newest sample means the clock was stepped back (NTP, an
+// admin), not that two answers crossed.
+constexpr qint64 ClockStepBackMs = 60000;
+
+// After the clock stepped back to `atMs`: what the rings hold for later times is dropped (hour
+// samples from atMs on, day minutes after atMs's minute, the open minute if it is later), so
+// that polls are recorded at once again instead of merging into the newest slot, or being kept
+// out of the day ring, until the clock catches up.
+template<typename G> void rewind(G &g, qint64 atMs)
+{
+    while (g.count > 0 && g.slotMs[size_t(g.newest())] >= atMs) {
+        g.head = g.newest();
+        --g.count;
+    }
+    const qint64 minute = minuteOf(atMs);
+    for (qint32 &held : g.dayMinute) {
+        if (held > minute)
+            held = -1; // free: whoever claims it next clears it in every entity
+    }
+    if (g.openMinute > minute)
+        g.openMinute = -1;
+}
+
 // Opens the hour slot for a poll fetched at `atMs`, or reuses the newest one for a poll less
 // than half an interval after it in the same minute (an extra poll: a refresh, a tool's
-// refresh); the minute before a new one is rolled up into the day ring first.
-template<typename G, typename Map> int openSlot(G &g, Map &entities, qint64 atMs)
+// refresh); the minute before a new one is rolled up into the day ring first. A clock that
+// stepped back is rewound to first (and counted in `stepsBack`).
+template<typename G, typename Map>
+int openSlot(G &g, Map &entities, qint64 atMs, quint64 &stepsBack)
 {
+    if (g.count > 0 && atMs < g.slotMs[size_t(g.newest())] - ClockStepBackMs) {
+        rewind(g, atMs);
+        ++stepsBack;
+    }
     if (g.count > 0) {
         const int last = g.newest();
         const qint64 lastMs = g.slotMs[size_t(last)];
@@ -227,7 +256,7 @@ void Store::recordNodes(
     if (atMs == g.lastRecordMs)
         return; // the same answer again: nothing new
     g.lastRecordMs = atMs;
-    const int slot = openSlot(g, m_nodes, atMs);
+    const int slot = openSlot(g, m_nodes, atMs, m_clockStepsBack);
     const quint32 generation = ++m_generation;
     ++m_changes;
     for (const model::NodeData &n : nodes) {
@@ -258,7 +287,7 @@ void Store::recordGuests(qint64 atMs, const QList<model::VmData> &vms)
     if (atMs == g.lastRecordMs)
         return;
     g.lastRecordMs = atMs;
-    const int slot = openSlot(g, m_guests, atMs);
+    const int slot = openSlot(g, m_guests, atMs, m_clockStepsBack);
     const quint32 generation = ++m_generation;
     ++m_changes;
     for (const VmData &vm : vms) {

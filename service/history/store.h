@@ -86,6 +86,9 @@ public:
     // since the previous poll (a first sample or a counter that went back gives null). Guests
     // not in the list are dropped.
     void recordGuests(qint64 atMs, const QList<model::VmData> &vms);
+    // Polls that came more than a minute before the newest sample (the clock was stepped back):
+    // each dropped what the rings held for later times first, so recording goes on at once.
+    quint64 clockStepsBack() const { return m_clockStepsBack; }
 
     // Proxmox rrddata points (`step` seconds apart) for the entity `id`, written into the day
     // ring's minutes that have no value yet (live data always wins), within the 24 h before
@@ -150,6 +153,7 @@ private:
     std::unordered_map<int, std::unique_ptr<Entity>> m_guests;
     quint32 m_generation = 0;
     quint64 m_changes = 0; // every change, for SaveJob
+    quint64 m_clockStepsBack = 0;
 };
 
 } // namespace jarvis::history

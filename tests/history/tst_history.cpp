@@ -91,6 +91,7 @@ private slots:
     void rrdFixtures();
     void backfillRules();
     void backfillClaimClearsStaleMinutes();
+    void clockSteppedBack();
     void memoryBound();
     void fileRoundTrip();
     void saveInSteps();
@@ -562,6 +563,45 @@ void TestHistory::backfillClaimClearsStaleMinutes()
         for (int ch = 0; ch < history::Temperature; ++ch)
             QVERIFY2(std::isnan(s->values[ch].back()), qPrintable(other)); // not yesterday's 0.4
     }
+}
+
+// The clock stepped back two hours (NTP, an admin): what the rings held for later times is
+// dropped and every poll is recorded again at once (before, each merged into the newest slot
+// until the clock caught up). A poll 30 s early (two answers that crossed) still merges.
+void TestHistory::clockSteppedBack()
+{
+    Store store;
+    const qint64 start = (T0 / 60000 + 1) * 60000;
+    for (int i = 0; i < 12; ++i) // 3 minutes, 2 of them rolled up into the day ring
+        store.recordGuests(start + i * 15000, {guest(100, 0.2, 1 << 20)});
+    store.recordGuests(start + 10 * 15000, {guest(100, 0.3, 1 << 20)}); // 30 s early
+    QCOMPARE(store.clockStepsBack(), quint64(0));
+    QCOMPARE(store.series(QStringLiteral("qemu/100"), Range::Hour, start + 12 * 15000)->t.size(),
+        size_t(12));
+
+    const qint64 back = start - 2 * 3600 * 1000ll;
+    for (int i = 0; i < 8; ++i) // 2 minutes: the first rolled up
+        store.recordGuests(back + i * 15000, {guest(100, 0.6, 1 << 20)});
+    QCOMPARE(store.clockStepsBack(), quint64(1));
+    const qint64 now = back + 8 * 15000;
+    const double e16 = history::maxError16(Scale::Fraction);
+    const auto hour = store.series(QStringLiteral("qemu/100"), Range::Hour, now);
+    QVERIFY(hour);
+    QCOMPARE(hour->t.size(), size_t(8)); // every poll since the step, nothing from after it
+    QCOMPARE(hour->t.front(), back / 1000);
+    QCOMPARE(hour->t.back(), (back + 7 * 15000) / 1000);
+    for (const double v : hour->values[history::Cpu])
+        QVERIFY(same(v, 0.6, e16));
+    const auto day = store.series(QStringLiteral("qemu/100"), Range::Day, now);
+    QVERIFY(day);
+    QVERIFY(!day->t.empty());
+    QCOMPARE(day->t.front(), back / 1000); // the first minute after the step, rolled up
+    QVERIFY(day->t.back() < now / 1000);
+    for (const double v : day->values[history::Cpu])
+        QVERIFY(std::isnan(v) || same(v, 0.6, history::maxError8(Scale::Fraction)));
+    // Once the clock passes the old times again, those minutes are new ones, not the dropped.
+    store.recordGuests(start + 20 * 60000, {guest(100, 0.9, 1 << 20)});
+    QCOMPARE(store.clockStepsBack(), quint64(1));
 }
 
 // The 64 MB bound for 5000 guests, from the store's own accounting (the benchmark measures the
