@@ -228,6 +228,7 @@ void Connection::startAttempt()
 {
     setState(State::Connecting);
     m_address = m_addresses.at(m_addressIndex);
+    routeLibsshLog();
     m_session = ssh_new();
     if (!m_session) {
         fail({Error::Kind::Connect,

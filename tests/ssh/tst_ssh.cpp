@@ -5,6 +5,7 @@
 #include "processmemory.h"
 #include "sanitizer.h"
 #include "ssh/connection.h"
+#include "ssh/logging.h"
 #include "ssh/pool.h"
 #include "ssh/utf8splitter.h"
 #include "sshdfixture.h"
@@ -13,7 +14,10 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHostInfo>
+#include <QLoggingCategory>
 #include <QPointer>
+#include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
@@ -162,6 +166,8 @@ private Q_SLOTS:
     void utf8SplitterInvalidBytes();
 
     void prefersAesGcm();
+    void libsshLogFollowsTheRules_data();
+    void libsshLogFollowsTheRules();
     void exec_data();
     void exec();
     void execTruncatesAtBound();
@@ -350,6 +356,77 @@ void TestSsh::prefersAesGcm()
     // What the terminal benchmark hands plain ssh: the same MAC (AEAD here) and key exchange.
     QCOMPARE(a.connection->macOut(), QStringLiteral("aead-gcm"));
     QVERIFY2(!a.connection->keyExchange().isEmpty(), "no key exchange named");
+}
+
+namespace {
+// Messages of one logging category, collected while it lives (the previous handler still runs).
+class CategoryLog
+{
+public:
+    explicit CategoryLog(const char *category)
+    {
+        s_category = category;
+        s_lines.clear();
+        s_previous = qInstallMessageHandler(&CategoryLog::handle);
+    }
+    ~CategoryLog() { qInstallMessageHandler(s_previous); }
+    QList<QPair<QtMsgType, QString>> lines() const { return s_lines; }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &text)
+    {
+        if (context.category && qstrcmp(context.category, s_category) == 0)
+            s_lines.append({type, text});
+        if (s_previous)
+            s_previous(type, context, text);
+    }
+    static inline const char *s_category = nullptr;
+    static inline QList<QPair<QtMsgType, QString>> s_lines;
+    static inline QtMessageHandler s_previous = nullptr;
+};
+} // namespace
+
+void TestSsh::libsshLogFollowsTheRules_data()
+{
+    QTest::addColumn<bool>("debug"); // the category's debug output on
+    QTest::newRow("default: nothing") << false;
+    QTest::newRow("debug on") << true;
+}
+
+// libssh's own log goes to the category jarvis.ssh.libssh as it is set when a session starts:
+// nothing by default, packet by packet (types and sizes) with debug on, never what the channel
+// carries. (Set on the category itself: QT_LOGGING_RULES, which ctest sets, outranks
+// setFilterRules().)
+void TestSsh::libsshLogFollowsTheRules()
+{
+    QFETCH(bool, debug);
+    auto &category = const_cast<QLoggingCategory &>(lcLibssh());
+    const auto restore = qScopeGuard([&category] {
+        for (const QtMsgType type : {QtDebugMsg, QtInfoMsg, QtWarningMsg})
+            category.setEnabled(type, false);
+    });
+    category.setEnabled(QtDebugMsg, debug);
+    category.setEnabled(QtInfoMsg, false);
+    category.setEnabled(QtWarningMsg, false);
+    CategoryLog log("jarvis.ssh.libssh");
+    Attempt a = connectNow(options());
+    QVERIFY2(a.connected(), qPrintable(a.error ? a.error->message : QStringLiteral("no answer")));
+    const QByteArray marker =
+        "marker-" + QByteArray::number(QRandomGenerator::global()->generate());
+    const auto result =
+        execNow(*a.connection, QStringLiteral("echo ") + QString::fromLatin1(marker));
+    QVERIFY(result && result->ok());
+    QCOMPARE(result->value->stdOut, marker + '\n');
+    for (const auto &line : log.lines())
+        QVERIFY2(!line.second.contains(QString::fromLatin1(marker)), qPrintable(line.second));
+    if (debug) {
+        QVERIFY2(log.lines().size() > 10, qPrintable(QString::number(log.lines().size())));
+        const auto sawPacket = std::any_of(log.lines().cbegin(), log.lines().cend(),
+            [](const auto &line) { return line.second.contains(QLatin1String("packet")); });
+        QVERIFY(sawPacket);
+    } else {
+        QCOMPARE(log.lines().size(), 0);
+    }
 }
 
 void TestSsh::exec()
