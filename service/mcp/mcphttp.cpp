@@ -340,19 +340,29 @@ void HttpTransport::send(HttpSession *s, const QJsonObject &message, const QJson
         return;
     }
     // A notification before the answer (progress): the answer becomes an SSE stream.
-    auto *stream = new http::StreamedResponse(std::move(*exchange->responder), 200,
-        "text/event-stream", headers, m_options.maxStreamBuffer, this);
+    http::StreamedResponse *stream = openEventStream(std::move(*exchange->responder), headers);
     exchange->responder.reset();
-    exchange->stream = stream;
-    if (!m_keepalive->isActive())
-        m_keepalive->start();
-    connect(stream, &http::StreamedResponse::closed, stream, &QObject::deleteLater);
-    if (!stream->isOpen()) {
-        stream->deleteLater();
+    if (!stream) {
         s->exchanges.remove(key);
         return;
     }
+    exchange->stream = stream;
+    if (!m_keepalive->isActive())
+        m_keepalive->start();
     stream->write(sseEvent(message));
+}
+
+http::StreamedResponse *HttpTransport::openEventStream(
+    QHttpServerResponder &&responder, const http::HeaderList &headers)
+{
+    auto *stream = new http::StreamedResponse(
+        std::move(responder), 200, "text/event-stream", headers, m_options.maxStreamBuffer, this);
+    connect(stream, &http::StreamedResponse::closed, stream, &QObject::deleteLater);
+    if (!stream->isOpen()) {
+        stream->deleteLater();
+        return nullptr;
+    }
+    return stream;
 }
 
 void HttpTransport::dropped(HttpSession *s, const QJsonValue &id)
@@ -366,13 +376,9 @@ void HttpTransport::dropped(HttpSession *s, const QJsonValue &id)
         return exchange->stream->finish();
     if (!exchange->socket || exchange->socket->state() != QAbstractSocket::ConnectedState)
         return;
-    auto *stream = new http::StreamedResponse(std::move(*exchange->responder), 200,
-        "text/event-stream", exchange->headers, m_options.maxStreamBuffer, this);
-    connect(stream, &http::StreamedResponse::closed, stream, &QObject::deleteLater);
-    if (stream->isOpen())
+    if (http::StreamedResponse *stream =
+            openEventStream(std::move(*exchange->responder), exchange->headers))
         stream->finish();
-    else
-        stream->deleteLater();
 }
 
 void HttpTransport::get(const QHttpServerRequest &request, QHttpServerResponder &&responder,
@@ -398,18 +404,14 @@ void HttpTransport::get(const QHttpServerRequest &request, QHttpServerResponder 
             QStringLiteral("Conflict: Only one SSE stream is allowed per session"), context.cors);
     http::HeaderList headers = context.cors;
     headers.emplaceBack(SessionHeader, s->id.toLatin1());
-    auto *stream = new http::StreamedResponse(
-        std::move(responder), 200, "text/event-stream", headers, m_options.maxStreamBuffer, this);
-    if (!stream->isOpen()) {
-        stream->deleteLater();
+    http::StreamedResponse *stream = openEventStream(std::move(responder), headers);
+    if (!stream)
         return;
-    }
     s->events = stream;
     if (!m_keepalive->isActive())
         m_keepalive->start();
     const QString id = s->id;
-    connect(stream, &http::StreamedResponse::closed, this, [this, id, stream] {
-        stream->deleteLater();
+    connect(stream, &http::StreamedResponse::closed, this, [this, id] {
         if (HttpSession *s = m_sessions.value(id).get())
             s->lastActiveMs = m_clock->monotonicMs(); // idle from now on
     });

@@ -81,6 +81,10 @@ private:
     HttpSession *open(const QString &user, QString *refusal);
     void send(HttpSession *s, const QJsonObject &message, const QJsonValue &related);
     void dropped(HttpSession *s, const QJsonValue &id);
+    // An SSE answer (200, text/event-stream) on `responder`, deleted once it closes; null (and
+    // nothing left behind) when the connection is already gone.
+    http::StreamedResponse *openEventStream(
+        QHttpServerResponder &&responder, const http::HeaderList &headers);
     void end(const QString &sessionId);
     void sweep();
     void keepalive();
