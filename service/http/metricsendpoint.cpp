@@ -19,6 +19,9 @@ bool isLoopbackPeer(const QHostAddress &peer)
 
 bool isLoopbackHost(const QByteArray &host)
 {
+    // The Host check is against DNS rebinding, which takes a browser, and browsers always name
+    // the host. An empty value (HTTP/1.0 without Host, or "Host:" with nothing; HTTP/1.1 without
+    // any is refused by the front door) comes from a local program, which the peer check covers.
     if (host.isEmpty())
         return true;
     QByteArray name = host;
