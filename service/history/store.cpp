@@ -182,6 +182,7 @@ template<typename G> void rewind(G &g, qint64 atMs)
 {
     while (g.count > 0 && g.slotMs[size_t(g.newest())] >= atMs) {
         g.head = g.newest();
+        g.slotMs[size_t(g.head)] = 0; // no time left behind for a file to carry
         --g.count;
     }
     const qint64 minute = minuteOf(atMs);
@@ -901,8 +902,8 @@ bool Store::load(const QByteArray &image, QString *why, qint64 notAfterMs)
     qint64 newestMs = -1;
     for (const Group *g : {nodeGroup.get(), guestGroup.get()}) {
         newestMs = std::max(newestMs, g->openMinute * 60000);
-        for (const qint64 ms : g->slotMs)
-            newestMs = std::max(newestMs, ms);
+        for (int i = 0; i < g->count; ++i) // slots in use only: others may hold older times
+            newestMs = std::max(newestMs, g->slotMs[size_t(g->slotAt(i))]);
         for (const qint32 minute : g->dayMinute)
             newestMs = std::max(newestMs, qint64(minute) * 60000);
     }

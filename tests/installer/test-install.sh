@@ -389,17 +389,22 @@ in_container journalctl -u jarvisd --no-pager | grep -q "Failed with result 'wat
 echo "test-install: watchdog: frozen MainPID $frozen killed, restarted as $(unit_prop MainPID)"
 rm "$root/etc/systemd/system/jarvisd.service.d/test-watchdog.conf"
 in_container systemctl daemon-reload
+stopped_pid=$(unit_prop MainPID)
 in_container systemctl stop jarvisd || fail "systemctl stop jarvisd"
 [ "$(unit_prop ExecMainStatus)" = 0 ] && [ "$(unit_prop Result)" = success ] \
     || fail "stop: exit status $(unit_prop ExecMainStatus), result $(unit_prop Result)"
 # (journald reads jarvisd's stream on its own: the last line may come after the stop returns)
-said_stopped() { in_container journalctl -u jarvisd --no-pager | grep -q 'jarvisd\[[0-9]*\]: jarvisd: stopped'; }
+said_stopped() { in_container journalctl -u jarvisd --no-pager | grep -q "jarvisd\[$stopped_pid\]: jarvisd: stopped"; }
 wait_for 10 said_stopped || fail "no 'jarvisd: stopped' in the journal"
 echo "test-install: systemctl stop: exit 0, result success"
 in_container systemctl poweroff --no-block || true
 powered_off() { ! kill -0 "$nspawn_pid" 2>/dev/null; }
 wait_for 30 powered_off || fail "the booted root did not power off"
 wait "$nspawn_pid" || true
+remaining=()
+for pid in "${pids[@]}"; do [ "$pid" = "$nspawn_pid" ] || remaining+=("$pid"); done
+pids=("${remaining[@]}")
+nspawn_pid="" # gone: its number may be reused, and the cleanup must not touch it
 mount_into "$root"
 
 step "apt-get purge jarvis-service"

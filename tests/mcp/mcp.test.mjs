@@ -381,7 +381,8 @@ describe('MCP over stdio (jarvisd --mcp-stdio)', () => {
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (c) => { stdout += c; });
         child.stderr.resume();
-        const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+        // 'close', not 'exit': the process may end before its stdout has been read to the end.
+        const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
         const lines = [
             '{"jsonrpc":"2.0","id":0,"method":"tools/list"}',
             JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } }),
@@ -415,7 +416,8 @@ describe('MCP over stdio (jarvisd --mcp-stdio)', () => {
         const chunks = [];
         child.stdout.on('data', (c) => chunks.push(c));
         child.stdout.pause(); // nothing read until every request is out: answers pile up in jarvisd
-        const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+        // 'close', not 'exit': the process may end before its stdout has been read to the end.
+        const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
         const requests = 1500;
         const lines = [
             JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'late', version: '0' } } }),
