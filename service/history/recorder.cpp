@@ -88,8 +88,7 @@ void Recorder::start()
                                            << "ignored: cannot read it:" << file.errorString();
         } else {
             QString why;
-            // A minute of slack for a clock that was corrected a little since the file was made.
-            if (m_store.load(file.readAll(), &why, nowMs() + 60000)) {
+            if (m_store.load(file.readAll(), &why, nowMs())) {
                 qCInfo(lcHistory).noquote()
                     << "history: read" << m_options.file << "(" << m_store.nodeCount() << "nodes,"
                     << m_store.guestCount() << "guests)";

@@ -779,7 +779,7 @@ QByteArray Store::save() const
     return job->take();
 }
 
-bool Store::load(const QByteArray &image, QString *why, qint64 notAfterMs)
+bool Store::load(const QByteArray &image, QString *why, qint64 nowMs)
 {
     auto fail = [why](const QString &reason) {
         if (why)
@@ -907,7 +907,9 @@ bool Store::load(const QByteArray &image, QString *why, qint64 notAfterMs)
         for (const qint32 minute : g->dayMinute)
             newestMs = std::max(newestMs, qint64(minute) * 60000);
     }
-    if (newestMs > notAfterMs)
+    // The slack a running store gives a poll that comes early (ClockStepBackMs) before it takes
+    // it for a clock stepped back.
+    if (newestMs - ClockStepBackMs > nowMs)
         return fail(
             QStringLiteral("it holds data up to %1, later than now (was the clock ahead?)")
                 .arg(QDateTime::fromMSecsSinceEpoch(newestMs, Qt::UTC).toString(Qt::ISODate)));

@@ -114,12 +114,12 @@ public:
 
     // Persistence: the whole store as a versioned binary image, and back. load() replaces the
     // contents only when the image is complete and consistent with the current options, and
-    // holds no time after `notAfterMs` (Unix ms; a file written while the clock was ahead would
-    // otherwise hold its day slots, and keep live minutes out of them, until the clock caught
-    // up); false with `why` otherwise (the store is then unchanged).
+    // holds no time more than a minute after `nowMs` (Unix ms; a file written while the clock
+    // was ahead would otherwise hold its day slots, and keep live minutes out of them, until the
+    // clock caught up); false with `why` otherwise (the store is then unchanged).
     QByteArray save() const;
-    bool load(const QByteArray &image, QString *why,
-        qint64 notAfterMs = std::numeric_limits<qint64>::max());
+    bool load(
+        const QByteArray &image, QString *why, qint64 nowMs = std::numeric_limits<qint64>::max());
 
     // save() in steps, so that a big store never holds the event loop for long: begin, then
     // step until Done (the image is then complete: SaveJob::take()). A step after the store

@@ -84,13 +84,12 @@ private:
         const qint64 callUs = monotonicMicros() - before;
         if (m_control) {
             m_control->emitEvent(QStringLiteral("sent"),
-                Message {QJsonArray {QJsonObject {{QStringLiteral("k"), m_sent},
-                             {QStringLiteral("t"), before}, {QStringLiteral("callUs"), callUs}}},
-                    {}});
+                Message::of(QJsonObject {{QStringLiteral("k"), m_sent},
+                    {QStringLiteral("t"), before}, {QStringLiteral("callUs"), callUs}}));
         }
         if (++m_sent >= m_count) {
             if (m_ack)
-                m_ack(Message {QJsonArray {QJsonObject {{QStringLiteral("count"), m_count}}}, {}});
+                m_ack(Message::of(QJsonObject {{QStringLiteral("count"), m_count}}));
             deleteLater();
             return;
         }
@@ -160,9 +159,8 @@ int main(int argc, char **argv)
             const double rateHz = options.value(QStringLiteral("rateHz")).toDouble(10);
             if (*running || count < 1 || rateHz <= 0) {
                 if (ack)
-                    ack(Message {QJsonArray {QJsonObject {{QStringLiteral("error"),
-                                     QStringLiteral("busy or bad arguments")}}},
-                        {}});
+                    ack(Message::of(QJsonObject {
+                        {QStringLiteral("error"), QStringLiteral("busy or bad arguments")}}));
                 return;
             }
             *running = new BenchRun(cluster, socket, payload, count, rateHz, ack, &application);

@@ -53,7 +53,7 @@ jarvis::config::Config conformanceConfig(const QString &listen, int port)
 void emitAuthOnConnect(Namespace *nsp)
 {
     QObject::connect(nsp, &Namespace::connected, nsp, [](SioSocket *socket) {
-        socket->emitEvent(QStringLiteral("auth"), Message {QJsonArray {socket->auth()}, {}});
+        socket->emitEvent(QStringLiteral("auth"), Message::of(socket->auth()));
     });
 }
 

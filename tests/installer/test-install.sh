@@ -102,12 +102,13 @@ remove_tree() {
 
 work=""
 pids=()
-nspawn_pid=""
+nspawn_pid="" # a booted root's systemd-nspawn, while it runs
 cleanup() {
     local pid
     # A booted root's init ignores nspawn's SIGTERM for a while: it goes first, for good.
     if [ -n "$nspawn_pid" ]; then
         for pid in $(pgrep -P "$nspawn_pid"); do kill -KILL "$pid" 2>/dev/null || true; done
+        kill "$nspawn_pid" 2>/dev/null || true
     fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     unmount_all
@@ -344,7 +345,6 @@ unmount_all # nspawn brings its own /proc, /sys and /dev
 systemd-nspawn --quiet --register=no --keep-unit --directory="$root" --boot \
     >"$work/boot.log" 2>&1 </dev/null &
 nspawn_pid=$!
-pids+=($nspawn_pid)
 container_init() { pgrep -P "$nspawn_pid" | head -1; }
 in_container() { # COMMAND...: run inside the booted root (its namespaces, as root)
     local init
@@ -381,9 +381,9 @@ printf '[Service]\nWatchdogSec=2s\nRestartSec=1s\n' >"$root/etc/systemd/system/j
 in_container systemctl daemon-reload
 in_container systemctl restart jarvisd || fail "systemctl restart jarvisd"
 frozen=$(unit_prop MainPID)
-sleep_past_watchdog() { [ "$(unit_prop NRestarts)" = 1 ] && unit_active && [ "$(unit_prop MainPID)" != "$frozen" ]; }
+restarted_by_watchdog() { [ "$(unit_prop NRestarts)" = 1 ] && unit_active && [ "$(unit_prop MainPID)" != "$frozen" ]; }
 in_container /bin/sh -c "kill -STOP $frozen"
-wait_for 30 sleep_past_watchdog || { in_container journalctl -u jarvisd --no-pager | tail -20; fail "the watchdog did not restart a frozen jarvisd"; }
+wait_for 30 restarted_by_watchdog || { in_container journalctl -u jarvisd --no-pager | tail -20; fail "the watchdog did not restart a frozen jarvisd"; }
 in_container journalctl -u jarvisd --no-pager | grep -q "Failed with result 'watchdog'" \
     || fail "the restart was not the watchdog's"
 echo "test-install: watchdog: frozen MainPID $frozen killed, restarted as $(unit_prop MainPID)"
@@ -401,9 +401,6 @@ in_container systemctl poweroff --no-block || true
 powered_off() { ! kill -0 "$nspawn_pid" 2>/dev/null; }
 wait_for 30 powered_off || fail "the booted root did not power off"
 wait "$nspawn_pid" || true
-remaining=()
-for pid in "${pids[@]}"; do [ "$pid" = "$nspawn_pid" ] || remaining+=("$pid"); done
-pids=("${remaining[@]}")
 nspawn_pid="" # gone: its number may be reused, and the cleanup must not touch it
 mount_into "$root"
 

@@ -462,7 +462,6 @@ void TestMetricsE2e::terminalsCounted()
     QVERIFY2(before.error.isEmpty(), qPrintable(before.error));
     QCOMPARE(before.value(QStringLiteral("jarvis_terminal_sessions")), 0.0);
 
-    QList<QPair<QString, QJsonArray>> events;
     jarvis::client::SocketIoClient *terminal = cluster.connect(QStringLiteral("/terminal"));
     QVERIFY(terminal->isConnected());
     const auto count = [&cluster](const QString &event) {

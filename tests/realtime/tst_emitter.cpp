@@ -604,11 +604,9 @@ void TestEmitter::rawEventMatchesEncodeEvent()
     jarvis::model::appendJson(storageJson, storage);
     for (const QString &nsp : {QStringLiteral("/cluster"), QStringLiteral("/"), QString()}) {
         QCOMPARE(encodeEventRaw(nsp, QStringLiteral("vms"), vmsJson).text,
-            encodeEvent(nsp, QStringLiteral("vms"), Message {{jarvis::model::toJson(vms)}, {}})
-                .text);
+            encodeEvent(nsp, QStringLiteral("vms"), Message::of(jarvis::model::toJson(vms))).text);
         QCOMPARE(encodeEventRaw(nsp, QStringLiteral("storage"), storageJson).text,
-            encodeEvent(
-                nsp, QStringLiteral("storage"), Message {{jarvis::model::toJson(storage)}, {}})
+            encodeEvent(nsp, QStringLiteral("storage"), Message::of(jarvis::model::toJson(storage)))
                 .text);
         QCOMPARE(encodeEventRaw(nsp, QStringLiteral("n\u00e9\"w"), QByteArray()).text,
             encodeEvent(nsp, QStringLiteral("n\u00e9\"w"), Message {}).text);

@@ -196,8 +196,7 @@ void TestSlowConsumer::pingFloodBeforeAuth()
 
     // The reader is served while the flooder waits.
     reader.total = 0;
-    nsp->broadcast(
-        QStringLiteral("vms"), realtime::Message {QJsonArray {QStringLiteral("still here")}, {}});
+    nsp->broadcast(QStringLiteral("vms"), realtime::Message::of(QStringLiteral("still here")));
     QTRY_VERIFY(reader.drain() > 0 || reader.total > 0);
 
     // Now the flooder reads: the last thing it gets is the pong for its last ping.

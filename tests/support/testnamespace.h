@@ -21,8 +21,7 @@ inline void addTestNamespace(jarvis::app::Application &application)
     auto *ticker = new QTimer(nsp);
     auto tick = std::make_shared<int>(0);
     QObject::connect(ticker, &QTimer::timeout, nsp, [nsp, tick] {
-        nsp->broadcast(
-            QStringLiteral("tick"), jarvis::realtime::Message {QJsonArray {++*tick}, {}});
+        nsp->broadcast(QStringLiteral("tick"), jarvis::realtime::Message::of(++*tick));
     });
 
     nsp->on(QStringLiteral("echo"),
@@ -62,14 +61,14 @@ inline void addTestNamespace(jarvis::app::Application &application)
             *tick = 0;
             ticker->start(qBound(5, interval, 60000));
             if (ack)
-                ack(jarvis::realtime::Message {QJsonArray {true}, {}});
+                ack(jarvis::realtime::Message::of(true));
         });
     nsp->on(QStringLiteral("stop-ticks"),
         [ticker](jarvis::realtime::SioSocket *, const jarvis::realtime::Message &,
             const jarvis::realtime::AckCallback &ack) {
             ticker->stop();
             if (ack)
-                ack(jarvis::realtime::Message {QJsonArray {true}, {}});
+                ack(jarvis::realtime::Message::of(true));
         });
 }
 
